@@ -1,0 +1,3 @@
+from ppsjournal.cli import main
+
+main()

@@ -1,0 +1,198 @@
+"""The ``ppsj`` command line: a thin shell over the domain modules.
+
+Commands live in the modules of this package and are imported only when run,
+so ``ppsj --help`` stays fast. Only this layer reads the clock and talks to the
+terminal; a PpsjError becomes one line on stderr and exit 1 (2 for usage).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ppsjournal import __version__
+from ppsjournal.errors import PpsjError
+
+if TYPE_CHECKING:
+    from ppsjournal.index import Index
+    from ppsjournal.vault import Vault
+
+# name -> "module:function", in the order --help lists them.
+COMMANDS: dict[str, str] = {
+    "init": "ppsjournal.cli.init:init",
+    "slots": "ppsjournal.cli.partners:slots",
+    "add": "ppsjournal.cli.partners:add",
+    "partners": "ppsjournal.cli.partners:partners",
+    "skip": "ppsjournal.cli.partners:skip",
+    "move": "ppsjournal.cli.partners:move",
+    "pause": "ppsjournal.cli.partners:pause",
+    "resume": "ppsjournal.cli.partners:resume",
+    "renew": "ppsjournal.cli.partners:renew",
+    "week": "ppsjournal.cli.week:week",
+    "lead": "ppsjournal.cli.followups:lead",
+    "stage": "ppsjournal.cli.followups:stage",
+    "overdue": "ppsjournal.cli.followups:overdue",
+    "doctor": "ppsjournal.cli.followups:doctor",
+    "build": "ppsjournal.cli.build:build",
+    "watch": "ppsjournal.cli.build:watch",
+    "invite": "ppsjournal.cli.invite:invite",
+    "report": "ppsjournal.cli.report:report",
+}
+
+
+class CliError(click.ClickException):
+    """A PpsjError on its way out: one line, ``ppsj: ...``, and its exit code."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"ppsj: {self.format_message()}", err=True)
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PpsjError as exc:
+            raise CliError(str(exc), exc.exit_code) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            raise CliError(f"{where}{exc.strerror or exc}") from None
+        except Exception as exc:
+            if os.environ.get("PPSJ_DEBUG"):
+                raise
+            raise CliError(
+                f"internal error: {type(exc).__name__}: {exc} "
+                "(please report it; PPSJ_DEBUG=1 shows the traceback)"
+            ) from None
+
+
+def _store(key: str):
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        if value is not None:
+            ctx.ensure_object(dict)[key] = value
+        return value
+
+    return callback
+
+
+def common_options(f: Any) -> Any:
+    """--vault and --today, taken on the group and on every command alike."""
+    f = click.option(
+        "--today",
+        metavar="YYYY-MM-DD",
+        expose_value=False,
+        callback=_store("today"),
+        help="Take this day as today (default: $PPSJ_TODAY, else the clock).",
+    )(f)
+    f = click.option(
+        "--vault",
+        metavar="PATH",
+        expose_value=False,
+        callback=_store("vault"),
+        help="The vault (default: $PPSJ_VAULT, else the first folder up with a ppsj.toml).",
+    )(f)
+    return f
+
+
+@dataclass
+class Runtime:
+    """What a command needs from its environment: the vault and today."""
+
+    options: dict[str, Any]
+    environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    _vault: Vault | None = None
+
+    @property
+    def vault(self) -> Vault:
+        if self._vault is None:
+            from ppsjournal.vault import Vault, find_root
+
+            root = find_root(self.options.get("vault"), self.environ, Path.cwd())
+            self._vault = Vault.open(root)
+        return self._vault
+
+    @property
+    def today(self) -> dt.date:
+        raw = self.options.get("today") or self.environ.get("PPSJ_TODAY")
+        if raw:
+            try:
+                return dt.date.fromisoformat(raw.strip())
+            except ValueError:
+                raise PpsjError(f"--today must be a date as YYYY-MM-DD, got {raw!r}") from None
+        # The one place that reads the clock: today in the owner's time zone.
+        return dt.datetime.now(self.vault.settings.tz).date()
+
+    def index(self) -> Index:
+        from ppsjournal.index import load_index
+
+        return load_index(self.vault)
+
+
+def runtime() -> Runtime:
+    ctx = click.get_current_context()
+    return Runtime(ctx.ensure_object(dict))
+
+
+def warn(message: str) -> None:
+    click.echo(f"ppsj: {message}", err=True)
+
+
+def parse_date_option(value: str | None, option: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"must be a date as YYYY-MM-DD, got {value!r}", param_hint=option
+        ) from None
+
+
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@common_options
+@click.version_option(__version__, prog_name="ppsj")
+def cli() -> None:
+    """Weekly Partnership Planning Sessions in a plain-text Markdown vault.
+
+    Each partner is a note in Partners/, each weekly session a note in
+    Sessions/, every follow-up a task line. Start with `ppsj init`.
+
+    \b
+    Example:
+      ppsj --vault example-vault partners
+    """
+
+
+def main() -> None:
+    cli.main(prog_name="ppsj")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,428 @@
+"""Partners and their series: slots, add, partners, skip, move, pause, resume, renew."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ppsjournal.cli import common_options, parse_date_option, runtime
+from ppsjournal.errors import PpsjError
+
+
+def _time(value: str | None, option: str) -> dt.time | None:
+    if value is None:
+        return None
+    from ppsjournal.settings import parse_hhmm
+
+    try:
+        return parse_hhmm(value, option)
+    except PpsjError as exc:
+        raise click.BadParameter(exc.message, param_hint=option) from None
+
+
+@click.command()
+@click.option(
+    "--start",
+    metavar="YYYY-MM-DD",
+    help="First session of the new series (default: where 'add' would start it).",
+)
+@click.option(
+    "--weeks",
+    type=click.IntRange(1, 104),
+    help="Sessions in the new series (default: sessions.weeks).",
+)
+@click.option(
+    "--all", "show_all", is_flag=True, help="Also list the slots that are taken, and by whom."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@common_options
+def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -> None:
+    """The slots free in every week of a new series: what to offer on the spot.
+
+    A slot is the window start, then every session length after it that fits
+    in the window. It is free when it overlaps no session of any active series
+    in any week of the new series (skips, moves and holidays counted).
+
+    \b
+    Example:
+      ppsj slots                      # "I've got 13:00, 13:40 and 15:20 - which works best?"
+      ppsj slots --start 2027-01-08 --json
+    """
+    from ppsjournal.output import to_json
+    from ppsjournal.partners import resolve_start
+    from ppsjournal.schedule import free_slots
+
+    rt = runtime()
+    settings = rt.vault.settings
+    first = resolve_start(parse_date_option(start, "--start"), rt.today, settings)
+    n = weeks or settings.sessions.weeks
+    result = free_slots(first, n, rt.index().booked(), settings.sessions)
+    if as_json:
+        click.echo(
+            to_json(
+                {
+                    "start": first,
+                    "weeks": n,
+                    "weekday": settings.sessions.weekday_name,
+                    "slots": [
+                        {
+                            "time": slot,
+                            "free": not taken,
+                            "taken_by": sorted({c.holder for c in taken}),
+                        }
+                        for slot, taken in result
+                    ],
+                }
+            )
+        )
+        return
+    free = [f"{slot:%H:%M}" for slot, taken in result if not taken]
+    click.echo(
+        f"{settings.sessions.weekday_name.capitalize()}s {settings.sessions.window}, "
+        f"{n} weeks from {first}: {len(free)} of {len(result)} slots free"
+    )
+    for slot, taken in result:
+        if not taken:
+            click.echo(f"  {slot:%H:%M}  free")
+        elif show_all:
+            holders = ", ".join(sorted({c.holder for c in taken}))
+            click.echo(f"  {slot:%H:%M}  taken by {holders}")
+
+
+@click.command()
+@click.argument("name")
+@click.option("--email", help="The partner's e-mail (invites go there).")
+@click.option("--phone", help="The partner's phone number.")
+@click.option("--company", help="The partner's brokerage.")
+@click.option("--at", "at", metavar="HH:MM", help="Book the weekly series at this slot.")
+@click.option(
+    "--start",
+    metavar="YYYY-MM-DD",
+    help="First session (default: the first PPS day at least 7 days out).",
+)
+@click.option(
+    "--weeks", type=click.IntRange(1, 104), help="Sessions in the series (default: sessions.weeks)."
+)
+@click.option(
+    "--expect-referral",
+    metavar="YYYY-MM-DD",
+    help='Their answer to "so when do you think that\'s going to happen?"',
+)
+@common_options
+def add(
+    name: str,
+    email: str | None,
+    phone: str | None,
+    company: str | None,
+    at: str | None,
+    start: str | None,
+    weeks: int | None,
+    expect_referral: str | None,
+) -> None:
+    """Add a partner; with --at, book their weekly series on the spot.
+
+    Without --at the partner is a prospect. With --at the partner is active,
+    committed today, and booked from the first PPS day at least 7 days after
+    today (or --start) for sessions.weeks weeks. A taken slot is refused,
+    naming who holds it. Running it with --at for an existing prospect books
+    their series.
+
+    \b
+    Example:
+      ppsj add "Debbie Harper" --email debbie@sunrise.example --company "Sunrise Realty" \\
+          --at 14:40 --expect-referral 2026-12-11
+    """
+    from ppsjournal.model import QUOTED_KEYS
+    from ppsjournal.names import check_name, name_key
+    from ppsjournal.partners import book, partner_front_matter, resolve_start
+    from ppsjournal.schedule import Series
+    from ppsjournal.settings import check_email
+    from ppsjournal.templates import render_note
+
+    name = check_name(name.strip(), "partner name")
+    if email is not None:
+        check_email(email, "--email")
+    if phone is not None and ("\r" in phone or "\n" in phone):
+        raise PpsjError("--phone must be one line")
+    if company is not None and ("\r" in company or "\n" in company):
+        raise PpsjError("--company must be one line")
+    time = _time(at, "--at")
+    first = parse_date_option(start, "--start")
+    expected = parse_date_option(expect_referral, "--expect-referral")
+    if time is None and (first or weeks):
+        raise click.UsageError("--start and --weeks go with --at (the slot to book)")
+
+    rt = runtime()
+    vault, settings, today = rt.vault, rt.vault.settings, rt.today
+    index = rt.index()
+    n = weeks or settings.sessions.weeks
+    existing = index.partners.get(name_key(name))
+
+    if existing is not None:
+        if time is None or (existing.series is not None and existing.status == "active"):
+            raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
+        day = resolve_start(first, today, settings)
+        keys = book(index, settings, existing.name, time, day, n, existing.sequence + 1)
+        keys["status"] = "active"
+        if existing.committed is None:
+            keys["committed"] = today
+        if expected is not None:
+            keys["referral_expected"] = expected
+        for key, value in (("email", email), ("phone", phone), ("company", company)):
+            if value is not None:
+                keys[key] = value
+        vault.update_keys(existing.path, keys, QUOTED_KEYS)
+        click.echo(_booked_line(existing.name, keys, settings))
+        return
+
+    series = None
+    if time is not None:
+        day = resolve_start(first, today, settings)
+        series = book(index, settings, name, time, day, n)
+    meta = partner_front_matter(
+        email=email,
+        phone=phone,
+        company=company,
+        status="active" if series else "prospect",
+        committed=today if series or expected else None,
+        referral_expected=expected,
+        series=series,
+    )
+    end = None
+    if series:
+        end = Series(name, series["pps_start"], time, n).end  # type: ignore[arg-type]
+    context = {
+        "partner": {
+            "name": name,
+            "email": email,
+            "phone": phone,
+            "company": company,
+            "status": meta["status"],
+            "committed": meta.get("committed"),
+            "referral_expected": expected,
+            "pps_time": series["pps_time"] if series else None,
+            "pps_start": series["pps_start"] if series else None,
+            "pps_weeks": n if series else None,
+            "pps_end": end,
+        },
+        "owner": {
+            "name": settings.owner.name,
+            "email": settings.owner.email,
+            "timezone": settings.owner.timezone,
+        },
+        "sessions": {
+            "weekday": settings.sessions.weekday_name,
+            "window": settings.sessions.window,
+            "length": settings.sessions.length,
+            "reminder": settings.sessions.reminder,
+        },
+        "today": today,
+    }
+    rel = vault.partner_path(name)
+    text = render_note(vault.root, "partner.md.j2", meta, context)
+    vault.create(rel, text.encode("utf-8"))
+    if series:
+        click.echo(_booked_line(name, series, settings))
+        click.echo(f'wrote {rel}; next: ppsj invite "{name}"')
+    else:
+        click.echo(f'wrote {rel} (a prospect; book with: ppsj add "{name}" --at HH:MM)')
+
+
+def _booked_line(name: str, keys: dict, settings) -> str:
+    from ppsjournal.schedule import Series
+    from ppsjournal.settings import parse_hhmm
+
+    s = Series(name, keys["pps_start"], parse_hhmm(keys["pps_time"], "pps_time"), keys["pps_weeks"])
+    return (
+        f"booked {name}: {s.start:%A}s at {keys['pps_time']}, {s.weeks} weeks, {s.start} to {s.end}"
+    )
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@common_options
+def partners(as_json: bool) -> None:
+    """Each partner: status, slot, week n of N, next session, open and overdue follow-ups.
+
+    A partner note that cannot be read is named on stderr; the others are
+    still listed (and the exit status is 1).
+
+    \b
+    Example:
+      ppsj partners
+      ppsj partners --json | jq '.partners[] | select(.overdue > 0) | .name'
+    """
+    from ppsjournal.cli import warn
+    from ppsjournal.output import table, to_json
+    from ppsjournal.partners import partner_rows
+
+    rt = runtime()
+    index = rt.index()
+    rows = partner_rows(index, rt.vault.settings, rt.today)
+    for problem in index.problems:
+        warn(str(problem))
+    if as_json:
+        click.echo(
+            to_json(
+                {
+                    "today": rt.today,
+                    "partners": [r.as_json() for r in rows],
+                    "problems": [str(p) for p in index.problems],
+                }
+            )
+        )
+    elif not rows:
+        click.echo("no partners yet: ppsj add NAME")
+    else:
+        click.echo(
+            table(
+                ["PARTNER", "STATUS", "SLOT", "WEEK", "NEXT", "OPEN", "OVERDUE", "REFERRAL BY"],
+                [
+                    [
+                        r.name,
+                        r.status,
+                        r.slot,
+                        f"{r.week}/{r.weeks}" if r.weeks else None,
+                        f"{r.next_session:%Y-%m-%d %H:%M}" if r.next_session else None,
+                        r.open_followups,
+                        r.overdue,
+                        r.referral_expected,
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    if index.problems:
+        click.get_current_context().exit(1)
+
+
+def _apply(name: str, change) -> None:
+    """Load the partner, compute the key updates, write them to the note."""
+    from ppsjournal.model import QUOTED_KEYS
+
+    rt = runtime()
+    index = rt.index()
+    partner = index.partner(name)
+    keys, message = change(rt, index, partner)
+    rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
+    click.echo(message)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("date")
+@common_options
+def skip(name: str, date: str) -> None:
+    """Skip one session of a partner's series (it stays in the note as pps_skip).
+
+    \b
+    Example:
+      ppsj skip "Debbie Harper" 2026-12-25
+    """
+    from ppsjournal import partners as ops
+
+    day = parse_date_option(date, "DATE")
+
+    def change(rt, index, partner):
+        return ops.skip(
+            partner, day, rt.vault.settings
+        ), f"skipped {partner.name}'s session on {day}"
+
+    _apply(name, change)
+
+
+@click.command()
+@click.argument("name")
+@click.argument("date")
+@click.option(
+    "--to", "to", required=True, metavar='"YYYY-MM-DD HH:MM"', help="The new day and time."
+)
+@common_options
+def move(name: str, date: str, to: str) -> None:
+    """Move one session of a partner's series to another day or time.
+
+    DATE is the session's date (as booked, or where it was moved to). A move
+    onto a time another session holds is refused, naming who holds it.
+
+    \b
+    Example:
+      ppsj move "Debbie Harper" 2027-01-01 --to "2026-12-31 14:40"
+    """
+    from ppsjournal import partners as ops
+
+    day = parse_date_option(date, "DATE")
+    parts = to.strip().replace("T", " ").split()
+    new_day = parse_date_option(parts[0] if parts else "", "--to")
+    new_time = _time(parts[1], "--to") if len(parts) == 2 else None
+    if len(parts) > 2:
+        raise click.BadParameter('must be "YYYY-MM-DD HH:MM"', param_hint="--to")
+
+    def change(rt, index, partner):
+        if partner.series is None:
+            raise PpsjError(f"{partner.name} has no booked series")
+        target = dt.datetime.combine(new_day, new_time or partner.series.time)
+        keys = ops.move(index, partner, day, target, rt.vault.settings)
+        return keys, f"moved {partner.name}'s session of {day} to {target:%Y-%m-%d %H:%M}"
+
+    _apply(name, change)
+
+
+@click.command()
+@click.argument("name")
+@common_options
+def pause(name: str) -> None:
+    """Pause a partner's series: its slot is free for others until resumed.
+
+    \b
+    Example:
+      ppsj pause "Debbie Harper"
+    """
+    from ppsjournal import partners as ops
+
+    _apply(name, lambda rt, index, p: (ops.pause(p), f"paused {p.name}"))
+
+
+@click.command()
+@click.argument("name")
+@common_options
+def resume(name: str) -> None:
+    """Resume a paused series (refused if its slot was taken meanwhile).
+
+    \b
+    Example:
+      ppsj resume "Debbie Harper"
+    """
+    from ppsjournal import partners as ops
+
+    _apply(
+        name,
+        lambda rt, index, p: (
+            ops.resume(index, p, rt.vault.settings, rt.today),
+            f"resumed {p.name}",
+        ),
+    )
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--weeks", type=click.IntRange(1, 104), help="Weeks to add (default: sessions.weeks)."
+)
+@common_options
+def renew(name: str, weeks: int | None) -> None:
+    """Renew a series: extend it by --weeks, or start a new one if it has ended.
+
+    \b
+    Example:
+      ppsj renew "Debbie Harper"            # 12 more weeks at the same slot
+      ppsj renew "Debbie Harper" --weeks 6
+    """
+    from ppsjournal import partners as ops
+
+    def change(rt, index, partner):
+        n = weeks or rt.vault.settings.sessions.weeks
+        keys, what = ops.renew(index, partner, rt.vault.settings, rt.today, n)
+        return keys, f"renewed {partner.name}: {what}"
+
+    _apply(name, change)

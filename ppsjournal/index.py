@@ -1,0 +1,198 @@
+"""The index: every note of the vault, parsed once, as the commands need it.
+
+Reading (``read_entry``) touches the disk through the vault; assembling the
+index from entries (``assemble``) is a pure function, so a cache of entries
+can stand in for re-reading notes that did not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.model import (
+    Lead,
+    Partner,
+    SessionNote,
+    lead_from_note,
+    partner_from_note,
+    session_from_note,
+)
+from ppsjournal.names import name_key
+from ppsjournal.note import Note, decode, parse_note
+from ppsjournal.tasks import Task, parse_tasks
+from ppsjournal.vault import Vault
+
+CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+
+
+@dataclass(frozen=True)
+class Problem:
+    where: str  # "path" or "path:line"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+    @classmethod
+    def of(cls, exc: PpsjError) -> Problem:
+        return cls(exc.where or "", exc.message)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What one note contributes to the index (no body: the index stays small)."""
+
+    path: str
+    meta: dict[str, Any] = field(default_factory=dict)
+    tasks: tuple[Task, ...] = ()
+    error: Problem | None = None
+    conflict_line: int | None = None  # first git conflict marker, if any
+
+    @property
+    def name(self) -> str:
+        stem = self.path.rsplit("/", 1)[-1]
+        return stem[:-3] if stem.endswith(".md") else stem
+
+
+def entry_from_bytes(rel: str, data: bytes) -> Entry:
+    """Parse one note's bytes into its entry; a bad note becomes an entry with an error."""
+    try:
+        text = decode(rel, data)
+    except PpsjError as exc:
+        return Entry(rel, error=Problem.of(exc))
+    conflict = _conflict_line(text)
+    try:
+        note = parse_note(rel, text)
+    except PpsjError as exc:
+        return Entry(rel, error=Problem.of(exc), conflict_line=conflict)
+    tasks = tuple(parse_tasks(rel, note.body, note.body_line))
+    return Entry(rel, note.meta, tasks, None, conflict)
+
+
+def read_entry(vault: Vault, rel: str) -> Entry:
+    try:
+        data = vault.read_bytes(rel)
+    except PpsjError as exc:
+        return Entry(rel, error=Problem.of(exc))
+    return entry_from_bytes(rel, data)
+
+
+def _conflict_line(text: str) -> int | None:
+    if "<<<<<<< " not in text:
+        return None
+    for i, line in enumerate(text.splitlines(), 1):
+        if line.startswith("<<<<<<< "):
+            return i
+    return None
+
+
+@dataclass
+class Index:
+    entries: dict[str, Entry]
+    partners: dict[str, Partner]  # by name_key
+    sessions: list[SessionNote]  # by date, time, partner
+    leads: dict[str, Lead]  # by name_key
+    tasks: list[Task]
+    problems: list[Problem]  # notes that could not be read, in path order
+    owner_of: dict[str, str]  # note path -> the partner name its tasks belong to
+
+    def partner(self, name: str) -> Partner:
+        try:
+            return self.partners[name_key(name)]
+        except KeyError:
+            raise PpsjError(f"no partner named {name!r} (see 'ppsj partners')") from None
+
+    def lead(self, name: str) -> Lead:
+        try:
+            return self.leads[name_key(name)]
+        except KeyError:
+            raise PpsjError(f"no lead named {name!r}") from None
+
+    def partner_of_task(self, task: Task) -> str | None:
+        return self.owner_of.get(task.path)
+
+    def tasks_of(self, partner: str) -> list[Task]:
+        key = name_key(partner)
+        return [t for t in self.tasks if name_key(self.owner_of.get(t.path, "")) == key]
+
+    def sessions_of(self, partner: str) -> list[SessionNote]:
+        key = name_key(partner)
+        return [s for s in self.sessions if name_key(s.partner) == key]
+
+    def leads_of(self, partner: str) -> list[Lead]:
+        key = name_key(partner)
+        return [lead for lead in self.leads.values() if name_key(lead.partner) == key]
+
+    def booked(self, exclude: str | None = None) -> list:
+        """Series that hold slots, optionally leaving one partner out."""
+        skip = name_key(exclude) if exclude else None
+        return [p.series for p in self.partners.values() if p.booked and p.key != skip and p.series]
+
+    def latest_session_before(self, partner: str, day: dt.date) -> SessionNote | None:
+        earlier = [s for s in self.sessions_of(partner) if s.date < day]
+        return earlier[-1] if earlier else None
+
+
+def assemble(entries: Iterable[Entry]) -> Index:
+    """Classify entries by their ``type`` property into the index (pure)."""
+    by_path: dict[str, Entry] = {}
+    partners: dict[str, Partner] = {}
+    sessions: list[SessionNote] = []
+    leads: dict[str, Lead] = {}
+    problems: list[Problem] = []
+    for entry in sorted(entries, key=lambda e: e.path):
+        by_path[entry.path] = entry
+        if entry.error:
+            problems.append(entry.error)
+            continue
+        kind = entry.meta.get("type")
+        if kind not in ("partner", "session", "lead"):
+            continue
+        note = Note(entry.path, entry.meta, "", 1, True)
+        try:
+            if kind == "partner":
+                p = partner_from_note(note)
+                if p.key in partners:
+                    raise PpsjError(
+                        f"a second note for partner {p.name!r} (the first is {partners[p.key].path})",
+                        entry.path,
+                    )
+                partners[p.key] = p
+            elif kind == "session":
+                sessions.append(session_from_note(note))
+            else:
+                lead = lead_from_note(note)
+                if name_key(lead.name) in leads:
+                    raise PpsjError(f"a second note for lead {lead.name!r}", entry.path)
+                leads[name_key(lead.name)] = lead
+        except PpsjError as exc:
+            problems.append(Problem.of(exc))
+    sessions.sort(key=lambda s: (s.date, s.time or dt.time(0), name_key(s.partner)))
+
+    owner_of: dict[str, str] = {}
+    for p in partners.values():
+        owner_of[p.path] = p.name
+    for s in sessions:
+        owner_of[s.path] = _canonical(partners, s.partner)
+    for lead in leads.values():
+        owner_of[lead.path] = _canonical(partners, lead.partner)
+    tasks = [t for path in sorted(by_path) for t in by_path[path].tasks]
+    return Index(by_path, partners, sessions, leads, tasks, problems, owner_of)
+
+
+def _canonical(partners: dict[str, Partner], name: str) -> str:
+    p = partners.get(name_key(name))
+    return p.name if p else name
+
+
+def load_index(vault: Vault) -> Index:
+    """Read every note of the vault into an index."""
+    walk_errors: list[tuple[str, str]] = []
+    entries = [read_entry(vault, rel) for rel in vault.walk_notes(walk_errors)]
+    index = assemble(entries)
+    index.problems.extend(Problem(w, m) for w, m in walk_errors)
+    return index

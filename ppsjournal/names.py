@@ -1,0 +1,72 @@
+"""Names of partners and leads: they become file names, so they are checked here.
+
+A vault may come from someone else through git, so a name is never trusted to
+stay inside the vault: anything Obsidian, Windows or a path could misread is
+refused with a message that says why.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ppsjournal.errors import PpsjError
+
+# Characters Obsidian refuses in note names, plus the ones Windows refuses.
+FORBIDDEN_CHARS = frozenset('*"\\/<>:|?#^[]')
+WINDOWS_RESERVED = frozenset(
+    ["CON", "PRN", "AUX", "NUL"]
+    + [f"COM{i}" for i in range(1, 10)]
+    + [f"LPT{i}" for i in range(1, 10)]
+)
+MAX_NAME_BYTES = 200
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """Return ``name`` if it is safe as a note's file name, else raise PpsjError."""
+    if not name or not name.strip():
+        raise PpsjError(f"the {what} is empty")
+    shown = repr(name)
+    bad = sorted({c for c in name if c in FORBIDDEN_CHARS})
+    if bad:
+        raise PpsjError(
+            f"{what} {shown} contains {' '.join(bad)}; "
+            'these characters are not allowed in note names: * " \\ / < > : | ? # ^ [ ]'
+        )
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        raise PpsjError(f"{what} {shown} contains a control character")
+    if name.startswith("."):
+        raise PpsjError(f"{what} {shown} starts with a dot (a hidden file)")
+    if name != name.strip():
+        raise PpsjError(f"{what} {shown} starts or ends with a space")
+    if name.endswith("."):
+        raise PpsjError(f"{what} {shown} ends with a dot, which Windows drops")
+    stem = name.split(".", 1)[0].strip().upper()
+    if stem in WINDOWS_RESERVED:
+        raise PpsjError(f"{what} {shown} is a reserved file name on Windows")
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise PpsjError(f"{what} {shown} is longer than {MAX_NAME_BYTES} bytes")
+    return unicodedata.normalize("NFC", name)
+
+
+def name_key(name: str) -> str:
+    """The identity of a name: ``Debbie Harper`` and ``debbie harper`` are one partner."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def link_target(value: object) -> str | None:
+    """The note name a wiki-link names: ``[[Debbie Harper|Debbie]]`` -> ``Debbie Harper``."""
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if text.startswith("[[") and text.endswith("]]"):
+        text = text[2:-2]
+    text = text.split("|", 1)[0].split("#", 1)[0].strip()
+    # A link may carry a folder ("Partners/Debbie Harper"); the note name is its last part.
+    text = text.rsplit("/", 1)[-1]
+    if text.endswith(".md"):
+        text = text[:-3]
+    return text or None
+
+
+def wikilink(name: str) -> str:
+    return f"[[{name}]]"

@@ -1,0 +1,277 @@
+"""Booking and changing a partner's series: pure functions from the index to key updates.
+
+Each change returns the front-matter updates to make; the CLI applies them to
+the note with ``note.set_keys`` so that only these keys' lines change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Index
+from ppsjournal.model import Partner
+from ppsjournal.schedule import (
+    Clash,
+    Occurrence,
+    Series,
+    check_in_window,
+    clashes,
+    first_session_day,
+    format_move,
+    new_series_days,
+    occurrences,
+)
+from ppsjournal.settings import Settings
+
+
+def taken_message(clash: Clash) -> str:
+    return f"{clash.time:%H:%M} on {clash.date.isoformat()} is taken by {clash.holder}"
+
+
+def check_free(
+    index: Index, settings: Settings, start: dt.date, time: dt.time, weeks: int, ignore: str | None
+) -> None:
+    """Refuse a new series whose slot overlaps a booked session, naming who holds it."""
+    days = new_series_days(start, weeks, settings.sessions)
+    found = clashes([(d, time) for d in days], index.booked(exclude=ignore), settings.sessions)
+    if found:
+        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+
+
+def series_keys(start: dt.date, time: dt.time, weeks: int, sequence: int) -> dict[str, Any]:
+    return {
+        "pps_time": f"{time:%H:%M}",
+        "pps_start": start,
+        "pps_weeks": weeks,
+        "pps_skip": [],
+        "pps_moved": [],
+        "pps_sequence": sequence,
+    }
+
+
+def book(
+    index: Index,
+    settings: Settings,
+    name: str,
+    time: dt.time,
+    start: dt.date,
+    weeks: int,
+    sequence: int = 0,
+) -> dict[str, Any]:
+    check_in_window(time, settings.sessions)
+    check_free(index, settings, start, time, weeks, ignore=name)
+    return series_keys(start, time, weeks, sequence)
+
+
+def resolve_start(start: dt.date | None, today: dt.date, settings: Settings) -> dt.date:
+    return start if start is not None else first_session_day(today, settings.sessions.weekday)
+
+
+def _series(partner: Partner) -> Series:
+    if partner.series is None:
+        raise PpsjError(f"{partner.name} has no booked series (book one with 'ppsj add --at')")
+    return partner.series
+
+
+def find_session(partner: Partner, day: dt.date, settings: Settings) -> Occurrence:
+    """The session of this series on ``day`` (its rule date or where it was moved to)."""
+    for occ in occurrences(_series(partner), settings.sessions.holidays):
+        if day in (occ.date, occ.original):
+            return occ
+    series = _series(partner)
+    if day in series.skip:
+        raise PpsjError(f"{partner.name}'s session on {day} is already skipped")
+    if day in settings.sessions.holidays and day in series.dates:
+        raise PpsjError(f"{day} is a holiday in ppsj.toml: no session that day")
+    raise PpsjError(
+        f"{partner.name} has no session on {day} "
+        f"(the series runs {series.start} to {series.end}, {settings.sessions.weekday_name}s)"
+    )
+
+
+def skip(partner: Partner, day: dt.date, settings: Settings) -> dict[str, Any]:
+    occ = find_session(partner, day, settings)
+    series = _series(partner)
+    skips = sorted(series.skip | {occ.original})
+    moves = [format_move(o, n) for o, n in sorted(series.moved.items()) if o != occ.original]
+    return {
+        "pps_skip": skips,
+        "pps_moved": moves,
+        "pps_sequence": partner.sequence + 1,
+    }
+
+
+def move(
+    index: Index, partner: Partner, day: dt.date, to: dt.datetime, settings: Settings
+) -> dict[str, Any]:
+    occ = find_session(partner, day, settings)
+    series = _series(partner)
+    others = [s for s in index.booked(exclude=partner.name)]
+    # The partner's own other sessions count too: two calls with one agent at once is a clash.
+    own = Series(
+        series.partner,
+        series.start,
+        series.time,
+        series.weeks,
+        series.skip | {occ.original},
+        dict(series.moved),
+    )
+    found = clashes([(to.date(), to.time())], [*others, own], settings.sessions)
+    if found:
+        raise PpsjError(f"cannot move there: {taken_message(found[0])}")
+    moved = dict(series.moved)
+    if to == dt.datetime.combine(occ.original, series.time):
+        moved.pop(occ.original, None)  # moved back to where the rule puts it
+    else:
+        moved[occ.original] = to
+    return {
+        "pps_moved": [format_move(o, n) for o, n in sorted(moved.items())],
+        "pps_sequence": partner.sequence + 1,
+    }
+
+
+def pause(partner: Partner) -> dict[str, Any]:
+    if partner.status == "paused":
+        raise PpsjError(f"{partner.name} is already paused")
+    if partner.status != "active":
+        raise PpsjError(f"{partner.name} is {partner.status}; only an active partner can be paused")
+    return {"status": "paused", "pps_sequence": partner.sequence + 1}
+
+
+def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -> dict[str, Any]:
+    if partner.status == "active":
+        raise PpsjError(f"{partner.name} is already active")
+    if partner.series is not None:
+        # Only the sessions still ahead can clash; those behind are history.
+        ahead = [
+            o for o in occurrences(partner.series, settings.sessions.holidays) if o.date >= today
+        ]
+        found = clashes(
+            [(o.date, o.time) for o in ahead], index.booked(exclude=partner.name), settings.sessions
+        )
+        if found:
+            raise PpsjError(f"cannot resume: {taken_message(found[0])}; move or renew the series")
+    return {"status": "active", "pps_sequence": partner.sequence + 1}
+
+
+def renew(
+    index: Index, partner: Partner, settings: Settings, today: dt.date, weeks: int
+) -> tuple[dict[str, Any], str]:
+    """Extend a running series by ``weeks``; a series that has ended starts anew.
+
+    Extending keeps the series (and its calendar UID); a new series after a gap
+    starts on the first PPS day a week out, at the same slot.
+    """
+    series = _series(partner)
+    if series.end >= today:
+        check_free(
+            index, settings, series.end + dt.timedelta(weeks=1), series.time, weeks, partner.name
+        )
+        new_weeks = series.weeks + weeks
+        end = series.start + dt.timedelta(weeks=new_weeks - 1)
+        return (
+            {"pps_weeks": new_weeks, "pps_sequence": partner.sequence + 1},
+            f"extended to {new_weeks} weeks, last session {end}",
+        )
+    start = first_session_day(today, settings.sessions.weekday)
+    keys = book(index, settings, partner.name, series.time, start, weeks, partner.sequence + 1)
+    if partner.status != "active":
+        keys["status"] = "active"
+    return keys, f"a new series of {weeks} weeks from {start}"
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    """One line of ``ppsj partners``."""
+
+    name: str
+    status: str
+    company: str | None
+    slot: str | None
+    week: int | None
+    weeks: int | None
+    next_session: dt.datetime | None
+    series_end: dt.date | None
+    open_followups: int
+    overdue: int
+    referral_expected: dt.date | None
+    path: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "company": self.company,
+            "slot": self.slot,
+            "week": self.week,
+            "weeks": self.weeks,
+            "next_session": self.next_session.isoformat() if self.next_session else None,
+            "series_end": self.series_end,
+            "open_followups": self.open_followups,
+            "overdue": self.overdue,
+            "referral_expected": self.referral_expected,
+            "note": self.path,
+        }
+
+
+def partner_rows(index: Index, settings: Settings, today: dt.date) -> list[PartnerRow]:
+    rows = []
+    for p in sorted(index.partners.values(), key=lambda p: p.key):
+        tasks = [t for t in index.tasks_of(p.name) if t.is_open]
+        week = next_start = end = None
+        if p.series is not None:
+            occs = occurrences(p.series, settings.sessions.holidays)
+            done = [o for o in occs if o.date <= today]
+            week = done[-1].week if done else 0
+            ahead = [o for o in occs if o.date >= today]
+            if ahead and p.status == "active":
+                next_start = ahead[0].start(settings.tz)
+            end = p.series.end
+        rows.append(
+            PartnerRow(
+                name=p.name,
+                status=p.status,
+                company=p.company,
+                slot=f"{p.series.time:%H:%M}" if p.series else None,
+                week=week,
+                weeks=p.series.weeks if p.series else None,
+                next_session=next_start,
+                series_end=end,
+                open_followups=len(tasks),
+                overdue=sum(t.is_overdue(today) for t in tasks),
+                referral_expected=p.referral_expected,
+                path=p.path,
+            )
+        )
+    return rows
+
+
+def partner_front_matter(
+    *,
+    email: str | None,
+    phone: str | None,
+    company: str | None,
+    status: str,
+    committed: dt.date | None,
+    referral_expected: dt.date | None,
+    series: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A new partner note's properties, in the contract's order; empty ones left out."""
+    meta: dict[str, Any] = {"type": "partner"}
+    for key, value in (
+        ("email", email),
+        ("phone", phone),
+        ("company", company),
+        ("status", status),
+        ("committed", committed),
+        ("referral_expected", referral_expected),
+    ):
+        if value is not None:
+            meta[key] = value
+    meta.update(series or {})
+    meta["tags"] = ["partner"]
+    return meta

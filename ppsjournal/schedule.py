@@ -1,0 +1,168 @@
+"""The weekly series: when sessions happen, which slots are free, who holds a slot.
+
+Pure functions of dates and settings: no clock, no disk.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.settings import SessionSettings, parse_date, parse_hhmm
+
+_MOVE = re.compile(
+    r"^\s*(\d{4}-\d{2}-\d{2})\s*->\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?\s*$"
+)
+
+
+@dataclass(frozen=True)
+class Series:
+    """A partner's booked weekly series, as its note's pps_* keys describe it."""
+
+    partner: str
+    start: dt.date
+    time: dt.time
+    weeks: int
+    skip: frozenset[dt.date] = frozenset()
+    moved: dict[dt.date, dt.datetime] = field(default_factory=dict)  # naive, owner's zone
+
+    @property
+    def dates(self) -> list[dt.date]:
+        """Every date the weekly rule gives, before skips and moves."""
+        return [self.start + dt.timedelta(weeks=i) for i in range(self.weeks)]
+
+    @property
+    def end(self) -> dt.date:
+        return self.start + dt.timedelta(weeks=self.weeks - 1)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """One session of a series. ``original`` is the rule's date (the RECURRENCE-ID)."""
+
+    partner: str
+    week: int  # the session's place in its series, 1-based
+    weeks: int
+    original: dt.date
+    date: dt.date
+    time: dt.time
+
+    @property
+    def moved(self) -> bool:
+        return self.date != self.original
+
+    def start(self, tz: dt.tzinfo) -> dt.datetime:
+        return dt.datetime.combine(self.date, self.time, tzinfo=tz)
+
+
+def parse_moves(
+    values: Iterable[object], default_time: dt.time, where: str
+) -> dict[dt.date, dt.datetime]:
+    """``pps_moved`` entries: "2027-01-01 -> 2026-12-31 14:40" (the time is optional)."""
+    moves: dict[dt.date, dt.datetime] = {}
+    for value in values:
+        m = _MOVE.match(value) if isinstance(value, str) else None
+        if not m:
+            raise PpsjError(f'must be "YYYY-MM-DD -> YYYY-MM-DD HH:MM", got {value!r}', where)
+        old = parse_date(m.group(1), where)
+        new = parse_date(m.group(2), where)
+        time = parse_hhmm(m.group(3), where) if m.group(3) else default_time
+        moves[old] = dt.datetime.combine(new, time)
+    return moves
+
+
+def format_move(old: dt.date, new: dt.datetime) -> str:
+    return f"{old.isoformat()} -> {new:%Y-%m-%d %H:%M}"
+
+
+def occurrences(series: Series, holidays: frozenset[dt.date] = frozenset()) -> list[Occurrence]:
+    """The sessions that happen, in date order: skips win, then moves, then holidays."""
+    result = []
+    for i, day in enumerate(series.dates):
+        if day in series.skip:
+            continue
+        if day in series.moved:
+            new = series.moved[day]
+            result.append(
+                Occurrence(series.partner, i + 1, series.weeks, day, new.date(), new.time())
+            )
+        elif day not in holidays:
+            result.append(Occurrence(series.partner, i + 1, series.weeks, day, day, series.time))
+    result.sort(key=lambda o: (o.date, o.time))
+    return result
+
+
+def first_session_day(today: dt.date, weekday: int) -> dt.date:
+    """The first PPS weekday at least 7 days after today: "a week from now"."""
+    day = today + dt.timedelta(days=7)
+    return day + dt.timedelta(days=(weekday - day.weekday()) % 7)
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def candidate_slots(s: SessionSettings) -> list[dt.time]:
+    """The window start, then every ``length`` minutes that still fits the window."""
+    slots = []
+    m = _minutes(s.window_start)
+    while m + s.length <= _minutes(s.window_end):
+        slots.append(dt.time(m // 60, m % 60))
+        m += s.length
+    return slots
+
+
+def check_in_window(time: dt.time, s: SessionSettings) -> None:
+    if _minutes(time) < _minutes(s.window_start) or _minutes(time) + s.length > _minutes(
+        s.window_end
+    ):
+        raise PpsjError(
+            f"{time:%H:%M} is outside the PPS window {s.window} (a session is {s.length} minutes)"
+        )
+
+
+@dataclass(frozen=True)
+class Clash:
+    holder: str
+    date: dt.date
+    time: dt.time
+
+
+def clashes(
+    day_times: Iterable[tuple[dt.date, dt.time]],
+    booked: Iterable[Series],
+    s: SessionSettings,
+    ignore: str | None = None,
+) -> list[Clash]:
+    """Booked sessions that overlap any of the given (date, start) sessions."""
+    wanted: dict[dt.date, list[int]] = {}
+    for day, time in day_times:
+        wanted.setdefault(day, []).append(_minutes(time))
+    found = []
+    for series in booked:
+        if ignore is not None and series.partner == ignore:
+            continue
+        for occ in occurrences(series, s.holidays):
+            for start in wanted.get(occ.date, ()):
+                other = _minutes(occ.time)
+                if start < other + s.length and other < start + s.length:
+                    found.append(Clash(series.partner, occ.date, occ.time))
+    found.sort(key=lambda c: (c.date, c.time, c.holder))
+    return found
+
+
+def new_series_days(start: dt.date, weeks: int, s: SessionSettings) -> list[dt.date]:
+    days = [start + dt.timedelta(weeks=i) for i in range(weeks)]
+    return [d for d in days if d not in s.holidays]
+
+
+def free_slots(
+    start: dt.date, weeks: int, booked: Iterable[Series], s: SessionSettings
+) -> list[tuple[dt.time, list[Clash]]]:
+    """Each candidate slot with what holds it in the new series' weeks (empty: free)."""
+    booked = list(booked)
+    days = new_series_days(start, weeks, s)
+    return [(slot, clashes([(d, slot) for d in days], booked, s)) for slot in candidate_slots(s)]

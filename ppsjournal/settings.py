@@ -1,0 +1,271 @@
+"""ppsj.toml: the vault's settings, with defaults and validation that names the key."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ppsjournal.errors import PpsjError
+
+CONFIG_NAME = "ppsj.toml"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+SECURITY = ("starttls", "ssl", "none")
+_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+$")
+_HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str
+    email: str
+    timezone: str
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    weekday: int = 4  # Monday is 0, as in datetime.date.weekday()
+    window_start: dt.time = dt.time(13, 0)
+    window_end: dt.time = dt.time(16, 0)
+    length: int = 20
+    weeks: int = 12
+    reminder: int = 15
+    holidays: frozenset[dt.date] = frozenset()
+
+    @property
+    def weekday_name(self) -> str:
+        return WEEKDAYS[self.weekday]
+
+    @property
+    def window(self) -> str:
+        return f"{self.window_start:%H:%M}-{self.window_end:%H:%M}"
+
+
+@dataclass(frozen=True)
+class Money:
+    commission_per_side: float = 12000
+
+
+@dataclass(frozen=True)
+class Smtp:
+    host: str | None = None
+    port: int = 587
+    security: str = "starttls"
+    username: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    owner: Owner
+    sessions: SessionSettings = field(default_factory=SessionSettings)
+    money: Money = field(default_factory=Money)
+    smtp: Smtp = field(default_factory=Smtp)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return self.owner.tz
+
+
+def check_email(value: object, where: str) -> str:
+    """An e-mail address safe to put in a header: one @, no spaces, no CR/LF."""
+    if not isinstance(value, str) or not _EMAIL.match(value):
+        raise PpsjError(f"not an e-mail address: {value!r}", where)
+    return value
+
+
+def check_timezone(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise PpsjError("must be an IANA time zone name such as 'America/Chicago'", where)
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise PpsjError(f"unknown time zone {value!r}", where) from None
+    return value
+
+
+def parse_hhmm(value: object, where: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, str):
+        m = _HHMM.match(value.strip())
+        if m:
+            return dt.time(int(m.group(1)), int(m.group(2)))
+    raise PpsjError(f"must be a time as HH:MM, got {value!r}", where)
+
+
+def parse_date(value: object, where: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise PpsjError(f"must be a date as YYYY-MM-DD, got {value!r}", where)
+
+
+def _int(value: object, where: str, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise PpsjError(f"must be a whole number from {low} to {high}, got {value!r}", where)
+    return value
+
+
+def _str(value: object, where: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise PpsjError(f"must be non-empty text, got {value!r}", where)
+    if "\r" in value or "\n" in value:
+        raise PpsjError("must be one line of text", where)
+    return value
+
+
+class _Table:
+    """One TOML table being read: every key read is ticked off, the rest are unknown."""
+
+    def __init__(self, data: dict[str, Any], name: str, file: str) -> None:
+        if not isinstance(data, dict):
+            raise PpsjError(f"[{name}] must be a table", file)
+        self.data, self.name, self.file = data, name, file
+        self.seen: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.file}: {self.name}.{key}"
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.seen.add(key)
+        return self.data.get(key, default)
+
+    def has(self, key: str) -> bool:
+        return key in self.data
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.data) - self.seen)
+        if unknown:
+            raise PpsjError(f"unknown key {self.name}.{unknown[0]}", self.file)
+
+
+def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
+    """Settings from the text of ppsj.toml; every error names the file and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PpsjError(f"not valid TOML: {exc}", file) from None
+    unknown = sorted(set(data) - {"owner", "sessions", "money", "smtp"})
+    if unknown:
+        raise PpsjError(f"unknown section or key {unknown[0]!r}", file)
+    if "owner" not in data:
+        raise PpsjError("missing [owner] section (name, email, timezone)", file)
+
+    t = _Table(data["owner"], "owner", file)
+    for key in ("name", "email", "timezone"):
+        if not t.has(key):
+            raise PpsjError(f"missing key owner.{key}", file)
+    owner = Owner(
+        name=_str(t.get("name"), t.where("name")),
+        email=check_email(t.get("email"), t.where("email")),
+        timezone=check_timezone(t.get("timezone"), t.where("timezone")),
+    )
+    t.finish()
+
+    t = _Table(data.get("sessions", {}), "sessions", file)
+    d = SessionSettings()
+    weekday = d.weekday
+    if t.has("weekday"):
+        raw = t.get("weekday")
+        if not isinstance(raw, str) or raw.strip().lower() not in WEEKDAYS:
+            raise PpsjError(
+                f"must be a day of the week such as 'friday', got {raw!r}", t.where("weekday")
+            )
+        weekday = WEEKDAYS.index(raw.strip().lower())
+    start, end = d.window_start, d.window_end
+    if t.has("window"):
+        raw = t.get("window")
+        parts = raw.split("-") if isinstance(raw, str) else []
+        if len(parts) != 2:
+            raise PpsjError(f"must be HH:MM-HH:MM, got {raw!r}", t.where("window"))
+        start = parse_hhmm(parts[0], t.where("window"))
+        end = parse_hhmm(parts[1], t.where("window"))
+        if end <= start:
+            raise PpsjError(f"the window ends before it starts: {raw!r}", t.where("window"))
+    length = _int(t.get("length", d.length), t.where("length"), 5, 240)
+    span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+    if length > span:
+        raise PpsjError(f"a session of {length} minutes does not fit the window", t.where("length"))
+    holidays_raw = t.get("holidays", [])
+    if not isinstance(holidays_raw, list):
+        raise PpsjError("must be a list of dates", t.where("holidays"))
+    sessions = SessionSettings(
+        weekday=weekday,
+        window_start=start,
+        window_end=end,
+        length=length,
+        weeks=_int(t.get("weeks", d.weeks), t.where("weeks"), 1, 104),
+        reminder=_int(t.get("reminder", d.reminder), t.where("reminder"), 0, 7 * 24 * 60),
+        holidays=frozenset(parse_date(h, t.where("holidays")) for h in holidays_raw),
+    )
+    t.finish()
+
+    t = _Table(data.get("money", {}), "money", file)
+    cps = t.get("commission_per_side", Money.commission_per_side)
+    if isinstance(cps, bool) or not isinstance(cps, int | float) or cps < 0:
+        raise PpsjError(f"must be a number >= 0, got {cps!r}", t.where("commission_per_side"))
+    money = Money(commission_per_side=cps)
+    t.finish()
+
+    t = _Table(data.get("smtp", {}), "smtp", file)
+    host = t.get("host")
+    security = t.get("security", Smtp.security)
+    if security not in SECURITY:
+        raise PpsjError(
+            f"must be one of {', '.join(SECURITY)}, got {security!r}", t.where("security")
+        )
+    username = t.get("username")
+    smtp = Smtp(
+        host=_str(host, t.where("host")) if host is not None else None,
+        port=_int(t.get("port", Smtp.port), t.where("port"), 1, 65535),
+        security=security,
+        username=_str(username, t.where("username")) if username is not None else None,
+    )
+    t.finish()
+    return Settings(owner=owner, sessions=sessions, money=money, smtp=smtp)
+
+
+def render_settings(name: str, email: str, timezone: str) -> str:
+    """The ppsj.toml that ``ppsj init`` writes: every setting shown with its default."""
+    return f"""\
+# ppsjournal settings (see the docs: docs/settings.md)
+
+[owner]
+name = {_toml_str(name)}
+email = {_toml_str(email)}
+timezone = {_toml_str(timezone)}      # IANA name; every time in the vault is in it
+
+[sessions]
+weekday = "friday"
+window = "13:00-16:00"            # the weekly PPS window
+length = 20                       # minutes a session
+weeks = 12                        # sessions in a new series
+reminder = 15                     # minutes before, in the calendar
+holidays = []                     # dates with no session for anyone
+
+[money]
+commission_per_side = 12000       # the partner's average commission per side
+
+# [smtp]                          # only for `ppsj invite --send`
+# host = "smtp.lender.example"
+# port = 587
+# security = "starttls"           # starttls | ssl | none
+# username = "you@lender.example" # the password comes from $PPSJ_SMTP_PASSWORD
+"""
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'

@@ -1,0 +1,46 @@
+"""Creating a vault (``ppsj init``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.settings import CONFIG_NAME, parse_settings, render_settings
+from ppsjournal.vault import CALENDAR, LEADS, PARTNERS, SESSIONS, STATE, TEMPLATES, Vault
+
+GITIGNORE = f"""\
+# ppsj's cache and lock: local to each machine
+{STATE}/
+# Obsidian's per-device workspace state
+.obsidian/workspace*.json
+.trash/
+"""
+
+# Calendars are written with CRLF line ends (RFC 5545): git must not touch them.
+GITATTRIBUTES = "*.ics -text\n"
+
+
+def create_vault(directory: Path, *, name: str, email: str, timezone: str) -> list[str]:
+    """Write a new vault's files; return what was created. Never clobbers."""
+    settings_text = render_settings(name, email, timezone)
+    settings = parse_settings(settings_text, "--name/--email/--timezone")  # validates the input
+    if (directory / CONFIG_NAME).exists():
+        raise PpsjError(f"{directory / CONFIG_NAME} already exists; not overwritten")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise PpsjError(f"cannot create the folder: {exc.strerror}", str(directory)) from None
+    vault = Vault(directory, settings)
+    created = []
+    vault.create(CONFIG_NAME, settings_text.encode("utf-8"))
+    created.append(CONFIG_NAME)
+    for folder in (PARTNERS, SESSIONS, LEADS, TEMPLATES, CALENDAR):
+        path = directory / folder
+        if not path.exists():
+            path.mkdir()
+            created.append(folder + "/")
+    for rel, text in ((".gitignore", GITIGNORE), (".gitattributes", GITATTRIBUTES)):
+        if not (directory / rel).exists():
+            vault.create(rel, text.encode("utf-8"))
+            created.append(rel)
+    return created

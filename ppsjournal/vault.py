@@ -1,0 +1,313 @@
+"""The vault on disk: finding it, reading notes safely, writing files atomically.
+
+This is the only module that touches the vault's files. Every write is atomic
+(temp file, fsync, rename), skipped when the bytes would not change, and made
+under the vault's write lock so two ppsj processes never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.names import check_name
+from ppsjournal.note import MAX_NOTE_BYTES, Note, decode, parse_note
+from ppsjournal.settings import CONFIG_NAME, Settings, parse_settings
+
+PARTNERS = "Partners"
+SESSIONS = "Sessions"
+LEADS = "Leads"
+TEMPLATES = "Templates"
+CALENDAR = "Calendar"
+FOLLOWUPS = "Follow-ups.md"
+STATE = ".ppsj"
+IGNORED_DIRS = frozenset({".git", ".obsidian", ".trash", STATE})
+MAX_SETTINGS_BYTES = 256 * 1024
+
+
+def find_root(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) -> Path:
+    """--vault, else $PPSJ_VAULT, else the first folder up from cwd with a ppsj.toml."""
+    given = explicit or env.get("PPSJ_VAULT") or None
+    if given:
+        root = Path(given).expanduser()
+        if not (root / CONFIG_NAME).is_file():
+            raise PpsjError(f"no {CONFIG_NAME} in {root} (is it a vault? see 'ppsj init')")
+        return root
+    for folder in (cwd, *cwd.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise PpsjError(
+        f"no vault found: no {CONFIG_NAME} here or in any folder above; "
+        "use --vault PATH, set $PPSJ_VAULT, or create one with 'ppsj init'"
+    )
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What the cache keys a note on; the inode catches a same-size, same-mtime swap."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+class Vault:
+    def __init__(self, root: Path, settings: Settings) -> None:
+        self.root = root
+        self.settings = settings
+        self._real_root = root.resolve()
+
+    @classmethod
+    def open(cls, root: Path) -> Vault:
+        path = root / CONFIG_NAME
+        try:
+            data = path.read_bytes()[: MAX_SETTINGS_BYTES + 1]
+        except OSError as exc:
+            raise PpsjError(f"cannot read: {exc.strerror}", CONFIG_NAME) from None
+        if len(data) > MAX_SETTINGS_BYTES:
+            raise PpsjError("settings file is too large", CONFIG_NAME)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PpsjError("not valid UTF-8", CONFIG_NAME) from None
+        return cls(root, parse_settings(text, CONFIG_NAME))
+
+    # -- names and paths ----------------------------------------------------
+
+    def abs(self, rel: str) -> Path:
+        return self.root / rel
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix()
+
+    def partner_path(self, name: str) -> str:
+        return f"{PARTNERS}/{check_name(name, 'partner name')}.md"
+
+    def lead_path(self, name: str) -> str:
+        return f"{LEADS}/{check_name(name, 'lead name')}.md"
+
+    def session_path(self, date_iso: str, name: str) -> str:
+        return f"{SESSIONS}/{date_iso[:4]}/{date_iso} {check_name(name, 'partner name')}.md"
+
+    def inside(self, path: Path) -> bool:
+        """Whether ``path``, links resolved, stays inside the vault."""
+        try:
+            path.resolve().relative_to(self._real_root)
+        except (ValueError, OSError, RuntimeError):
+            return False
+        return True
+
+    # -- reading --------------------------------------------------------------
+
+    def walk_notes(self, errors: list[tuple[str, str]] | None = None) -> Iterator[str]:
+        """Every note's vault-relative path, in a stable order.
+
+        Hidden and tool folders are never notes; a link that leads outside the
+        vault is not followed. A folder that cannot be read is reported in
+        ``errors`` (so callers know the listing is incomplete) and skipped.
+        """
+
+        def onerror(exc: OSError) -> None:
+            if errors is not None:
+                where = exc.filename and self._rel_or_abs(Path(exc.filename))
+                errors.append((where or ".", f"cannot read folder: {exc.strerror}"))
+
+        found: list[str] = []
+        for dirpath, dirnames, filenames in os.walk(self.root, onerror=onerror, followlinks=False):
+            base = Path(dirpath)
+            keep = []
+            for d in dirnames:
+                if d in IGNORED_DIRS or d.startswith("."):
+                    continue
+                sub = base / d
+                if sub.is_symlink():
+                    # Never followed: one leading inside is seen at its real place,
+                    # one leading out of the vault is not the vault's to read.
+                    if not self.inside(sub) and errors is not None:
+                        errors.append((self.rel(sub), "links outside the vault; not followed"))
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for f in filenames:
+                if not f.endswith(".md") or f.startswith("."):
+                    continue
+                p = base / f
+                if p.is_symlink() and not self.inside(p):
+                    if errors is not None:
+                        errors.append((self.rel(p), "links outside the vault; not followed"))
+                    continue
+                found.append(self.rel(p))
+        found.sort()
+        return iter(found)
+
+    def _rel_or_abs(self, path: Path) -> str:
+        try:
+            return self.rel(path)
+        except ValueError:
+            return str(path)
+
+    def stat(self, rel: str) -> FileStat:
+        st = os.stat(self.abs(rel))
+        return FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
+
+    def read_bytes(self, rel: str) -> bytes:
+        path = self.abs(rel)
+        if not self.inside(path):
+            raise PpsjError("links outside the vault; not read", rel)
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read(MAX_NOTE_BYTES + 1)
+        except FileNotFoundError:
+            raise PpsjError("no such note", rel) from None
+        except OSError as exc:
+            raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
+        return data
+
+    def read_note(self, rel: str) -> tuple[Note, bytes]:
+        """The parsed note and the bytes it was parsed from (to detect later changes)."""
+        data = self.read_bytes(rel)
+        return parse_note(rel, decode(rel, data)), data
+
+    def update_keys(self, rel: str, updates: dict, quoted: frozenset[str] = frozenset()) -> bool:
+        """Set front-matter keys of a note, keeping every other byte of it.
+
+        A note that does not parse is never rewritten; one that changes on disk
+        meanwhile is refused (nothing written).
+        """
+        from ppsjournal.note import set_keys
+
+        data = self.read_bytes(rel)
+        text = decode(rel, data)
+        new = set_keys(text, updates, rel, quoted)
+        return self.replace(rel, data, new.encode("utf-8"))
+
+    def exists(self, rel: str) -> bool:
+        return self.abs(rel).exists()
+
+    # -- writing --------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def lock(self, timeout: float = 30.0) -> Iterator[None]:
+        """The vault's write lock (re-entrant within a process)."""
+        import filelock
+
+        state = self.root / STATE
+        state.mkdir(exist_ok=True)
+        lock = filelock.FileLock(str(state / "write.lock"), timeout=timeout)
+        try:
+            with lock:
+                yield
+        except filelock.Timeout:
+            raise PpsjError(
+                f"another ppsj is writing this vault (waited {timeout:.0f} s for {STATE}/write.lock)"
+            ) from None
+
+    def write(self, rel: str, data: bytes) -> bool:
+        """Write a generated file atomically; False (and no write) if unchanged."""
+        path = self.abs(rel)
+        self._check_target(path, rel)
+        try:
+            if path.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
+        with self.lock():
+            _atomic_write(path, data, rel)
+        return True
+
+    def create(self, rel: str, data: bytes) -> None:
+        """Create a new note; refuse if one is already there (never overwrite)."""
+        path = self.abs(rel)
+        self._check_target(path, rel)
+        with self.lock():
+            _atomic_write(path, data, rel, exclusive=True)
+
+    def replace(self, rel: str, old: bytes, new: bytes) -> bool:
+        """Rewrite a note the user owns, only if it still holds ``old`` on disk."""
+        if old == new:
+            return False
+        path = self.abs(rel)
+        self._check_target(path, rel)
+        with self.lock():
+            try:
+                current = path.read_bytes()
+            except OSError as exc:
+                raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
+            if current != old:
+                raise PpsjError(
+                    "the note changed on disk while ppsj was working; nothing written; run the command again",
+                    rel,
+                )
+            _atomic_write(path, new, rel)
+        return True
+
+    def remove(self, rel: str) -> bool:
+        path = self.abs(rel)
+        self._check_target(path, rel)
+        with self.lock():
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                return False
+        return True
+
+    def _check_target(self, path: Path, rel: str) -> None:
+        parent = path.parent
+        if path.is_symlink() or not self.inside(parent if parent.exists() else self.root):
+            raise PpsjError("refusing to write through a link", rel)
+
+
+def _atomic_write(path: Path, data: bytes, rel: str, exclusive: bool = False) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ppsj-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(OSError):
+                os.chmod(tmp, 0o644)
+            if exclusive:
+                # link() fails if the name exists: no window where a note is clobbered.
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    raise PpsjError(
+                        "a note of that name already exists; not overwritten", rel
+                    ) from None
+                except OSError:
+                    if path.exists():
+                        raise PpsjError(
+                            "a note of that name already exists; not overwritten", rel
+                        ) from None
+                    os.replace(tmp, path)
+                    tmp = ""
+            else:
+                os.replace(tmp, path)
+                tmp = ""
+        finally:
+            if tmp:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+        _fsync_dir(path.parent)
+    except PpsjError:
+        raise
+    except OSError as exc:
+        raise PpsjError(f"cannot write: {exc.strerror}", rel) from None
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
