@@ -158,7 +158,8 @@ def assemble(entries: Iterable[Entry]) -> Index:
                 p = partner_from_note(note)
                 if p.key in partners:
                     raise PpsjError(
-                        f"a second note for partner {p.name!r} (the first is {partners[p.key].path})",
+                        f"a second note for partner {p.name!r} "
+                        f"(the first is {partners[p.key].path})",
                         entry.path,
                     )
                 partners[p.key] = p

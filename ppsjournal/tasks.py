@@ -198,9 +198,14 @@ def iter_task_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]
                 fence = f.group(1)
                 continue
             yield first_line + offset, line
-        elif f and f.group(1)[0] == fence[0] and len(f.group(1)) >= len(fence):
-            if not line.strip().lstrip(">").strip().lstrip(fence[0]).strip():
-                fence = None
+        elif (
+            f
+            and f.group(1)[0] == fence[0]
+            and len(f.group(1)) >= len(fence)
+            # A closing fence has nothing after its backticks (an info string opens).
+            and not line.strip().lstrip(">").strip().lstrip(fence[0]).strip()
+        ):
+            fence = None
 
 
 def parse_tasks(path: str, body: str, first_line: int = 1) -> list[Task]:

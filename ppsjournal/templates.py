@@ -119,7 +119,7 @@ def render(vault_root: Path | None, name: str, context: dict[str, Any]) -> str:
 def render_note(
     vault_root: Path | None, name: str, meta: dict[str, Any], context: dict[str, Any]
 ) -> str:
-    """A new note: properties written by ppsj (so their types never drift), body from the template."""
+    """A new note: properties written by ppsj (their types never drift), body from the template."""
     from ppsjournal.model import QUOTED_KEYS
     from ppsjournal.note import render_front_matter
 

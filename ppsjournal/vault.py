@@ -204,7 +204,8 @@ class Vault:
                 yield
         except filelock.Timeout:
             raise PpsjError(
-                f"another ppsj is writing this vault (waited {timeout:.0f} s for {STATE}/write.lock)"
+                f"another ppsj is writing this vault "
+                f"(waited {timeout:.0f} s for {STATE}/write.lock)"
             ) from None
 
     def write(self, rel: str, data: bytes) -> bool:
@@ -242,7 +243,8 @@ class Vault:
                 raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
             if current != old:
                 raise PpsjError(
-                    "the note changed on disk while ppsj was working; nothing written; run the command again",
+                    "the note changed on disk while ppsj was working; "
+                    "nothing written; run the command again",
                     rel,
                 )
             _atomic_write(path, new, rel)
