@@ -1,0 +1,12 @@
+"""The calendars: Calendar/PPS.ics and one .ics per partner (stub until the calendars issue lands)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ppsjournal.index import Index
+from ppsjournal.settings import Settings
+
+
+def calendar_files(index: Index, settings: Settings, today: dt.date) -> dict[str, bytes]:
+    return {}

@@ -1,0 +1,53 @@
+"""Shared fixtures: a fresh vault made by the real `ppsj init`, and the CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from ppsjournal.cli import cli
+
+TODAY = "2026-11-27"  # a Friday; the first series booked on it starts 2026-12-04
+
+
+def run_cli(vault: Path | None, *args: str, today: str | None = TODAY, **kwargs) -> Result:
+    """Run `ppsj` in-process as a user would, with --vault and --today."""
+    argv: list[str] = []
+    if vault is not None:
+        argv += ["--vault", str(vault)]
+    if today is not None:
+        argv += ["--today", today]
+    return CliRunner().invoke(cli, [*argv, *args], catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture
+def vault(tmp_path: Path) -> Path:
+    """An empty vault, created by `ppsj init`."""
+    root = tmp_path / "vault"
+    result = run_cli(
+        None,
+        "init",
+        str(root),
+        "--name",
+        "Alex Rivera",
+        "--email",
+        "alex@lender.example",
+        "--timezone",
+        "America/Chicago",
+        today=None,
+    )
+    assert result.exit_code == 0, result.output
+    return root
+
+
+@pytest.fixture
+def ppsj(vault: Path) -> Callable[..., Result]:
+    """`ppsj(*args, today=...)` on the fixture vault."""
+
+    def invoke(*args: str, today: str | None = TODAY, **kwargs) -> Result:
+        return run_cli(vault, *args, today=today, **kwargs)
+
+    return invoke
