@@ -1,4 +1,4 @@
-"""The calendars: Calendar/PPS.ics and one .ics per partner (stub until the calendars issue lands)."""
+"""The calendars: Calendar/PPS.ics and one .ics per partner (a stub for now)."""
 
 from __future__ import annotations
 
