@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index, Problem
-from ppsjournal.vault import FOLLOWUPS, Vault
+from ppsjournal.vault import CALENDAR, FOLLOWUPS, Vault
 
 
 @dataclass
@@ -38,7 +39,8 @@ def render_outputs(index: Index, vault: Vault, today: dt.date) -> dict[str, byte
 
 def build(vault: Vault, today: dt.date, index: Index, check: bool = False) -> BuildResult:
     result = BuildResult(problems=list(index.problems))
-    for rel, data in sorted(render_outputs(index, vault, today).items()):
+    outputs = render_outputs(index, vault, today)
+    for rel, data in sorted(outputs.items()):
         if check:
             try:
                 current = vault.abs(rel).read_bytes()
@@ -49,4 +51,31 @@ def build(vault: Vault, today: dt.date, index: Index, check: bool = False) -> Bu
             result.written.append(rel)
         else:
             result.unchanged.append(rel)
+    _remove_stale_calendars(vault, outputs, result, check)
     return result
+
+
+def _remove_stale_calendars(
+    vault: Vault, outputs: dict[str, bytes], result: BuildResult, check: bool
+) -> None:
+    """Remove Calendar/*.ics that ppsj wrote but no longer produces.
+
+    A partner paused, ended, renamed or deleted loses their file (removed, not
+    emptied: an empty file per past partner would pile up forever). Only files
+    carrying ppsj's PRODID are touched: an .ics the user put there stays.
+    """
+    from ppsjournal.calendar import is_generated
+
+    for rel in vault.list_files(CALENDAR, ".ics"):
+        if rel in outputs:
+            continue
+        try:
+            data = vault.read_bytes(rel)
+        except PpsjError:
+            continue
+        if not is_generated(data):
+            continue
+        if check:
+            result.stale.append(rel)
+        elif vault.remove(rel):
+            result.removed.append(rel)

@@ -189,6 +189,23 @@ class Vault:
     def exists(self, rel: str) -> bool:
         return self.abs(rel).exists()
 
+    def list_files(self, folder: str, suffix: str) -> list[str]:
+        """The regular files (no links) directly in ``folder`` ending in ``suffix``, sorted."""
+        try:
+            with os.scandir(self.abs(folder)) as it:
+                names = [
+                    e.name
+                    for e in it
+                    if e.name.endswith(suffix)
+                    and not e.name.startswith(".")
+                    and e.is_file(follow_symlinks=False)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as exc:
+            raise PpsjError(f"cannot read folder: {exc.strerror}", folder) from None
+        return sorted(f"{folder}/{name}" for name in names)
+
     # -- writing --------------------------------------------------------------
 
     @contextlib.contextmanager
