@@ -95,7 +95,9 @@ class Task:
 
     def has_tag(self, tag: str) -> bool:
         tag = tag.lstrip("#").casefold()
-        return any(t.casefold() == tag or t.casefold().startswith(tag + "/") for t in self.tags)
+        # self.tags keep their "#" as written; compare without it.
+        names = (t.lstrip("#").casefold() for t in self.tags)
+        return any(t == tag or t.startswith(tag + "/") for t in names)
 
 
 def parse_task(path: str, line_no: int, line: str) -> Task | None:
