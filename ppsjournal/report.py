@@ -1,0 +1,326 @@
+"""The partnership scorecard: is the discipline happening, and does it pay?
+
+A pure function of the index, the settings, today and a period. Every rule
+below is documented for users in docs/report.md; the short version:
+
+- sessions held / missed / planned / cancelled: session notes dated in the
+  period, by their ``status`` (a past session still ``planned`` counts as
+  planned: ppsj does not guess whether it happened).
+- streak: weeks with a held session, counting back from the latest session
+  note on or before ``until``; only notes count, so a week with no note
+  (a skip, a holiday, a pause) neither counts nor breaks it.
+- follow-ups, overdue, needs: the open tasks as the vault holds them now,
+  overdue as of the earlier of ``until`` and today.
+- leads (by source), referrals: leads created in the period.
+- prequalified: leads now at prequalified, application or closed whose
+  latest stage change is in the period; closings: leads now closed whose
+  stage changed in the period; commission = closings x commission_per_side.
+- the funnel: the leads passed on in the period, by how far each has got.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from ppsjournal.errors import UsageError
+from ppsjournal.index import Index
+from ppsjournal.model import LEAD_SOURCES, Lead, Partner, SessionNote
+from ppsjournal.settings import Settings
+
+DEFAULT_WEEKS = 12
+# Stages in funnel order; "lost" is off the path (a lost lead counts only as passed on).
+FUNNEL = (
+    ("passed on", ("new", "contacted", "prequalified", "application", "closed", "lost")),
+    ("contacted", ("contacted", "prequalified", "application", "closed")),
+    ("prequalified", ("prequalified", "application", "closed")),
+    ("application", ("application", "closed")),
+    ("closed", ("closed",)),
+)
+PREQUALIFIED_OR_BEYOND = FUNNEL[2][1]
+# When one week holds several session notes, the cell of the week shows the best.
+_WEEK_RANK = ("held", "missed", "planned", "cancelled")
+MONTHS_PER_DAY = 12 / 365
+
+
+@dataclass(frozen=True)
+class Period:
+    since: dt.date
+    until: dt.date
+
+    @property
+    def days(self) -> int:
+        return (self.until - self.since).days + 1
+
+    def __contains__(self, day: dt.date | None) -> bool:
+        return day is not None and self.since <= day <= self.until
+
+    @property
+    def week_starts(self) -> tuple[dt.date, ...]:
+        """Seven-day buckets from ``since``; the last one may be cut short by ``until``."""
+        return tuple(self.since + dt.timedelta(days=7 * i) for i in range((self.days + 6) // 7))
+
+
+def resolve_period(today: dt.date, since: dt.date | None, until: dt.date | None) -> Period:
+    """Default: the 12 weeks (84 days) that end on ``until``, and ``until`` is today."""
+    end = until or today
+    start = since or end - dt.timedelta(weeks=DEFAULT_WEEKS) + dt.timedelta(days=1)
+    if start > end:
+        raise UsageError(f"--since {start} is after --until {end}")
+    return Period(start, end)
+
+
+@dataclass(frozen=True)
+class Counts:
+    sessions_held: int = 0
+    sessions_missed: int = 0
+    sessions_planned: int = 0
+    sessions_cancelled: int = 0
+    streak: int = 0
+    open_followups: int = 0
+    overdue: int = 0
+    needs_open: int = 0
+    leads: dict[str, int] = field(default_factory=dict)  # by source, plus "total"
+    prequalified: int = 0
+    referrals: int = 0
+    closings: int = 0
+    commission: float = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sessions_held": self.sessions_held,
+            "sessions_missed": self.sessions_missed,
+            "sessions_planned": self.sessions_planned,
+            "sessions_cancelled": self.sessions_cancelled,
+            "streak": self.streak,
+            "open_followups": self.open_followups,
+            "overdue": self.overdue,
+            "needs_open": self.needs_open,
+            "leads": dict(self.leads),
+            "prequalified": self.prequalified,
+            "referrals": self.referrals,
+            "closings": self.closings,
+            "commission": money(self.commission),
+        }
+
+
+@dataclass(frozen=True)
+class PartnerScore:
+    name: str
+    status: str
+    company: str | None
+    counts: Counts
+    weeks: tuple[str | None, ...]  # per week of the period: the best session status, or None
+    needs: tuple[str, ...]  # the open needs' descriptions, in note order
+
+    def as_json(self, week_starts: tuple[dt.date, ...]) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "company": self.company,
+            **self.counts.as_json(),
+            "weeks": [
+                {"start": start.isoformat(), "status": status}
+                for start, status in zip(week_starts, self.weeks, strict=True)
+            ],
+            "needs": list(self.needs),
+        }
+
+
+@dataclass(frozen=True)
+class Potential:
+    """The method's promise: one closing per partner per month, at the configured commission."""
+
+    commission_per_side: float
+    partners: int  # active partners among those reported
+    period_months: float
+
+    @property
+    def per_partner_year(self) -> float:
+        return self.commission_per_side * 12
+
+    @property
+    def year(self) -> float:
+        return self.per_partner_year * self.partners
+
+    @property
+    def period(self) -> float:
+        return round(self.commission_per_side * self.partners * self.period_months)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "basis": "one closing per active partner per month",
+            "commission_per_side": money(self.commission_per_side),
+            "active_partners": self.partners,
+            "per_partner_year": money(self.per_partner_year),
+            "year": money(self.year),
+            "period_months": round(self.period_months, 2),
+            "period": money(self.period),
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    owner: str
+    today: dt.date
+    period: Period
+    partners: tuple[PartnerScore, ...]
+    totals: Counts
+    funnel: tuple[tuple[str, int], ...]
+    potential: Potential
+
+    def as_json(self) -> dict[str, Any]:
+        weeks = self.period.week_starts
+        return {
+            "since": self.period.since.isoformat(),
+            "until": self.period.until.isoformat(),
+            "today": self.today.isoformat(),
+            "partners": [p.as_json(weeks) for p in self.partners],
+            "totals": {"partners": len(self.partners), **self.totals.as_json()},
+            "funnel": [{"stage": stage, "count": n} for stage, n in self.funnel],
+            "potential": self.potential.as_json(),
+        }
+
+
+def money(value: float) -> int | float:
+    """Whole amounts as integers (12000, not 12000.0), the rest to the cent."""
+    return int(value) if float(value).is_integer() else round(value, 2)
+
+
+def usd(value: float) -> str:
+    """An amount as the domain writes it: $12,000 (cents only when there are some)."""
+    amount = money(value)
+    return f"${amount:,}" if isinstance(amount, int) else f"${amount:,.2f}"
+
+
+def scorecard(
+    index: Index,
+    settings: Settings,
+    today: dt.date,
+    period: Period,
+    partner: str | None = None,
+) -> Report:
+    """The scorecard of every partner (or of one) over the period."""
+    if partner is not None:
+        chosen = [index.partner(partner)]
+    else:
+        chosen = sorted(index.partners.values(), key=lambda p: p.key)
+    cps = settings.money.commission_per_side
+    scores = tuple(_score(index, p, today, period, cps) for p in chosen)
+    cohort = [
+        lead
+        for p in chosen
+        for lead in index.leads_of(p.name)
+        if lead.created in period and lead.source in LEAD_SOURCES
+    ]
+    funnel = tuple(
+        (stage, sum(lead.stage in stages for lead in cohort)) for stage, stages in FUNNEL
+    )
+    potential = Potential(
+        commission_per_side=cps,
+        partners=sum(p.status == "active" for p in chosen),
+        period_months=period.days * MONTHS_PER_DAY,
+    )
+    return Report(
+        owner=settings.owner.name,
+        today=today,
+        period=period,
+        partners=scores,
+        totals=_sum([s.counts for s in scores]),
+        funnel=funnel,
+        potential=potential,
+    )
+
+
+def _score(
+    index: Index, partner: Partner, today: dt.date, period: Period, cps: float
+) -> PartnerScore:
+    sessions = index.sessions_of(partner.name)
+    in_period = [s for s in sessions if s.date in period]
+    tasks = [t for t in index.tasks_of(partner.name) if t.is_open]
+    asof = min(period.until, today)
+    needs = [t for t in tasks if t.has_tag("need")]
+    leads = [lead for lead in index.leads_of(partner.name) if lead.created in period]
+    by_source = {source: sum(lead.source == source for lead in leads) for source in LEAD_SOURCES}
+    by_source["total"] = len(leads)
+    all_leads = index.leads_of(partner.name)
+    closings = sum(_changed_to(lead, ("closed",), period) for lead in all_leads)
+    counts = Counts(
+        sessions_held=sum(s.status == "held" for s in in_period),
+        sessions_missed=sum(s.status == "missed" for s in in_period),
+        sessions_planned=sum(s.status == "planned" for s in in_period),
+        sessions_cancelled=sum(s.status == "cancelled" for s in in_period),
+        streak=streak(sessions, period.until, today),
+        open_followups=len(tasks),
+        overdue=sum(t.is_overdue(asof) for t in tasks),
+        needs_open=len(needs),
+        leads=by_source,
+        prequalified=sum(_changed_to(lead, PREQUALIFIED_OR_BEYOND, period) for lead in all_leads),
+        referrals=by_source["referral"],
+        closings=closings,
+        commission=closings * cps,
+    )
+    return PartnerScore(
+        name=partner.name,
+        status=partner.status,
+        company=partner.company,
+        counts=counts,
+        weeks=_weeks(in_period, period),
+        needs=tuple(t.description for t in needs),
+    )
+
+
+def _changed_to(lead: Lead, stages: tuple[str, ...], period: Period) -> bool:
+    # A note keeps only its latest stage change, so "reached X in the period"
+    # is read as: is at X (or beyond) now, and its stage last changed in the period.
+    return lead.stage in stages and lead.stage_changed in period
+
+
+def streak(sessions: list[SessionNote], until: dt.date, today: dt.date) -> int:
+    """Weeks in a row with a held session, counting back from the latest note on or before until.
+
+    A cancelled session, or a planned one that is not yet past (dated today or
+    later), is passed over; a missed one, or a planned one whose day has passed
+    without being marked held, ends the streak. Weeks are ISO weeks, so a
+    session moved within its week is still one week.
+    """
+    weeks: set[tuple[int, int]] = set()
+    for s in sorted((s for s in sessions if s.date <= until), key=lambda s: s.date, reverse=True):
+        if s.status == "held":
+            weeks.add(s.date.isocalendar()[:2])
+        elif s.status == "cancelled" or (s.status == "planned" and s.date >= today):
+            continue
+        else:
+            break
+    return len(weeks)
+
+
+def _weeks(sessions: list[SessionNote], period: Period) -> tuple[str | None, ...]:
+    cells: list[str | None] = []
+    for start in period.week_starts:
+        end = start + dt.timedelta(days=6)
+        found = {s.status for s in sessions if start <= s.date <= end}
+        cells.append(next((st for st in _WEEK_RANK if st in found), None))
+    return tuple(cells)
+
+
+def _sum(counts: list[Counts]) -> Counts:
+    leads = {source: sum(c.leads.get(source, 0) for c in counts) for source in LEAD_SOURCES}
+    leads["total"] = sum(c.leads.get("total", 0) for c in counts)
+    return Counts(
+        sessions_held=sum(c.sessions_held for c in counts),
+        sessions_missed=sum(c.sessions_missed for c in counts),
+        sessions_planned=sum(c.sessions_planned for c in counts),
+        sessions_cancelled=sum(c.sessions_cancelled for c in counts),
+        # Streaks do not add up: the totals show the longest current one.
+        streak=max((c.streak for c in counts), default=0),
+        open_followups=sum(c.open_followups for c in counts),
+        overdue=sum(c.overdue for c in counts),
+        needs_open=sum(c.needs_open for c in counts),
+        leads=leads,
+        prequalified=sum(c.prequalified for c in counts),
+        referrals=sum(c.referrals for c in counts),
+        closings=sum(c.closings for c in counts),
+        commission=sum(c.commission for c in counts),
+    )
