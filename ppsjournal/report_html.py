@@ -61,10 +61,10 @@ class Grid:
     columns: tuple[tuple[str, float], ...]  # week label, x
 
 
-def _funnel(report: Report) -> tuple[float, float, tuple[Bar, ...]]:
+def _funnel(report: Report) -> tuple[float, float, float, tuple[Bar, ...]]:
     """Centered bars, each as wide as its share of the leads passed on."""
-    width, label, height, gap = 720.0, 130.0, 34.0, 10.0
-    track = width - label - 70
+    width, label, height, gap = 1000.0, 130.0, 34.0, 10.0
+    track = width - label - 230  # room on the right for the count and the step's share
     top = max(report.funnel[0][1], 1)
     bars = []
     previous = None
@@ -72,16 +72,16 @@ def _funnel(report: Report) -> tuple[float, float, tuple[Bar, ...]]:
         w = max(track * n / top, 2.0)
         note = ""
         if previous:
-            note = f"{round(100 * n / previous)}% of the stage before"
+            note = f"{round(100 * n / previous)}% of the step before"
         bars.append(Bar(stage, n, label + (track - w) / 2, w, i * (height + gap), note))
         previous = n
-    return width, len(bars) * (height + gap) - gap, tuple(bars)
+    return width, label + track, len(bars) * (height + gap) - gap, tuple(bars)
 
 
 def _grid(report: Report) -> Grid:
     weeks = report.period.week_starts
     label_width = 170.0
-    size = max(10.0, min(34.0, 860.0 / max(len(weeks), 1)))
+    size = max(10.0, min(44.0, 860.0 / max(len(weeks), 1)))
     head = 28.0
     cells = []
     rows = []
@@ -150,12 +150,13 @@ PAGE = _ENV.from_string(
 
 def render_html(report: Report) -> str:
     """The whole page as text (UTF-8 when written)."""
-    funnel_w, funnel_h, bars = _funnel(report)
+    funnel_w, funnel_x, funnel_h, bars = _funnel(report)
     return PAGE.render(
         r=report,
         p=report.potential,
         tiles=_tiles(report.totals, "Commission"),
         funnel_w=funnel_w,
+        funnel_x=funnel_x,
         funnel_h=funnel_h,
         bars=bars,
         grid=_grid(report),

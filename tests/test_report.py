@@ -75,6 +75,11 @@ def session(vault: Path, partner: str, day: str, status: str, week: int, body: s
 
 @pytest.fixture
 def scored(vault: Path) -> Path:
+    return build_scored_vault(vault)
+
+
+def build_scored_vault(vault: Path) -> Path:
+    """Write the partners, sessions, leads and tasks the expected figures are counted from."""
     toml = vault / "ppsj.toml"
     text = toml.read_text(encoding="utf-8")
     assert "commission_per_side = 12000" in text

@@ -186,10 +186,15 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
         f"({t.closings} closing(s) x {usd(pot.commission_per_side)} a side)",
         style="bold",
     )
+    console.print("Potential (the method's promise, not a forecast):")
     console.print(
-        f"Potential (the method's promise, not a forecast): one closing per active partner "
-        f"per month = {usd(pot.per_partner_year)} a year per partner; "
-        f"{pot.partners} active partner(s): {usd(pot.year)} a year, "
-        f"{usd(pot.period)} in these {period.days} days."
+        f"  one closing per active partner per month at {usd(pot.commission_per_side)} a side"
+        f" = {usd(pot.per_partner_year)} a year per partner"
     )
-    return out.getvalue()
+    console.print(
+        f"  {pot.partners} active partner(s): {usd(pot.year)} a year, "
+        f"{usd(pot.period)} in these {period.days} days"
+    )
+    text = out.getvalue()
+    # rich pads table lines to the width: drop the trailing spaces for pipes and diffs.
+    return text if color else "".join(line.rstrip() + "\n" for line in text.splitlines())
