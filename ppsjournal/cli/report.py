@@ -74,7 +74,9 @@ def report(
 
         Path(html_file).write_bytes(render_html(result).encode("utf-8"))
     if as_json:
-        click.echo(to_json(result.as_json()))
+        data = result.as_json()
+        data["problems"] = [str(p) for p in index.problems]
+        click.echo(to_json(data))
     elif html_file is not None:
         click.echo(
             f"wrote {html_file}: {len(result.partners)} partner(s), "
