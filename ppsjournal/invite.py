@@ -186,7 +186,8 @@ def build_invite(
         raise PpsjError("internal: the invite's time must be time-zone aware")
     series = _series(partner, cancel)
     owner = settings.owner
-    where = partner.path
+    # The error must stay one line even when the note's file name holds a line break.
+    where = partner.path if partner.path.isprintable() else repr(partner.path)
     check_header_text(partner.name, "the partner's name", where)
     check_header_text(owner.name, "the owner's name", f"{CONFIG_NAME}: owner.name")
     to_addr = check_address(partner.email, partner.name, where)

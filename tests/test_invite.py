@@ -210,6 +210,7 @@ def test_a_line_break_in_a_partner_name_is_refused(ppsj, vault):
     )
     out = failed(ppsj("invite", name))
     assert "line break" in out
+    assert out.count("\n") == 1  # still one line
     assert list((vault / "Calendar").glob("*.eml")) == []
 
 
@@ -232,7 +233,10 @@ def test_an_address_with_a_line_break_is_refused(ppsj, vault):
         )
     )
     out = failed(ppsj("invite", "Debbie Harper"))
-    assert "Bcc" not in out.split("email")[0]  # named as a bad note, never sent
+    # The note is named as unreadable (settings.check_email refuses the line break).
+    assert out.startswith("ppsj: Partners/Debbie Harper.md: email: not an e-mail address")
+    assert out.count("\n") == 1
+    assert list((vault / "Calendar").glob("*.eml")) == []
     for bad in ("a@b.example\r\nBcc: c@d.example", "a@b.example\n", "a@b.example\r"):
         with pytest.raises(PpsjError):
             check_address(bad, "someone", None)
