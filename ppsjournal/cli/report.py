@@ -21,7 +21,11 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
 
 
 @click.command()
-@click.option("--since", metavar="YYYY-MM-DD", help="First day of the period (default: 12 weeks).")
+@click.option(
+    "--since",
+    metavar="YYYY-MM-DD",
+    help="First day of the period (default: 12 weeks back from --until).",
+)
 @click.option("--until", metavar="YYYY-MM-DD", help="Last day of the period (default: today).")
 @click.option("--partner", metavar="NAME", help="Only this partner.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
