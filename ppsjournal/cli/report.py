@@ -52,7 +52,7 @@ def report(
     needs; leads passed on by source; prequalified; referrals; closings and
     commission (closings x money.commission_per_side); then the funnel and
     the method's "potential" (one closing per partner per month). Color
-    only on a terminal, never with NO_COLOR set.
+    only on a terminal, never with NO_COLOR set. The rules: docs/report.md.
 
     \b
     Example:
