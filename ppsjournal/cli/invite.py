@@ -89,6 +89,11 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
         from ppsjournal.invite import invite_sequence
         from ppsjournal.model import QUOTED_KEYS
 
-        vault.update_keys(
-            partner.path, {"pps_sequence": invite_sequence(partner, cancel)}, QUOTED_KEYS
-        )
+        sequence = invite_sequence(partner, cancel)
+        vault.update_keys(partner.path, {"pps_sequence": sequence}, QUOTED_KEYS)
+        click.echo(f"set pps_sequence to {sequence} in {partner.path}")
+        if partner.status == "active":
+            click.echo(
+                f"{partner.name} is still active: 'ppsj pause' takes the series "
+                "out of your own calendar"
+            )
