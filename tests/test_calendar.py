@@ -293,6 +293,10 @@ def test_combined_feed_is_publish_without_attendees(ppsj, vault):
     # Pausing removes the partner's file (and their events from the feed);
     # the user's own .ics is never touched.
     ok(ppsj("pause", "Bob Stone"))
+    check = ppsj("build", "--check")
+    assert check.exit_code == 1
+    assert "stale Calendar/Bob Stone.ics" in check.output
+    assert (vault / "Calendar" / "Bob Stone.ics").exists()  # --check writes nothing
     out = ok(ppsj("build"))
     assert "removed Calendar/Bob Stone.ics" in out
     names = sorted(p.name for p in (vault / "Calendar").iterdir())
