@@ -1,9 +1,26 @@
 """Follow-ups: the Obsidian Tasks plugin's emoji task format, read as the plugin reads it.
 
-A task line is a list item with a checkbox. Like the Tasks plugin, fields are
-read from the end of the line backwards (a trailing ``^block-id`` first, then
-emoji fields and tags in any order); what is left is the description. The
-Dataview form ``[due:: 2026-12-08]`` is read wherever it stands.
+The rules follow the plugin's own parser (``TaskRegularExpressions`` and
+``DefaultTaskSerializer``), so that a line means the same to ppsj and to the
+Tasks plugin:
+
+- a task is a list item (``-``, ``*``, ``+`` or ``1.``, after any indentation
+  or ``>`` of a quote or callout) followed by ``[c]``, one status character;
+- a trailing block id `` ^abc`` is taken off first;
+- then fields are taken off the END of the line, over and over, in any order:
+  dates (emoji, optional spaces, ``YYYY-MM-DD``), priority, ``🔁``, ``🆔``,
+  ``⛔`` and tags (tags stay part of the description). The first text that is
+  none of these ends the fields: an emoji field before it is description, as
+  the plugin sees it, and ppsj reports it as a problem;
+- when a field appears twice the leftmost wins (the plugin reads right to left
+  and keeps overwriting);
+- date emoji take no variation selector (U+FE0F) in the plugin; priority and
+  ``⛔`` may carry one.
+
+The Dataview form ``[due:: 2026-12-08]`` / ``(due:: 2026-12-08)`` is read
+wherever it stands, as Dataview reads inline fields; an emoji date wins over it.
+A date that is not a real day (2026-02-30) is ignored and reported in
+``Task.problems`` (``ppsj doctor`` lists them).
 """
 
 from __future__ import annotations
@@ -14,13 +31,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 OPEN, DONE, CANCELLED, FORWARDED = "open", "done", "cancelled", "forwarded"
+# Anything else (" ", "/" in progress, "?", "!" ...) is open: the Tasks plugin
+# treats an unknown status character as TODO, which "not done" matches.
 _STATUS = {"x": DONE, "X": DONE, "-": CANCELLED, ">": FORWARDED}
 
 TASK_LINE = re.compile(
-    r"^(?P<indent>[\s>]*)(?P<marker>[-*+]|\d+[.)])[ \t]+\[(?P<status>.)\](?P<rest>.*)$"
+    r"^(?P<indent>[\s>]*)(?P<marker>[-*+]|\d+\.) +\[(?P<status>.)\](?P<rest>.*)$"
 )
 _FENCE = re.compile(r"^[ \t>]*(`{3,}|~{3,})")
-_BLOCK_ID = re.compile(r"\s+\^([A-Za-z0-9-]+)\s*$")
+_BLOCK_ID = re.compile(r" \^([A-Za-z0-9-]+)$")
 _DATE = r"(\d{4}-\d{2}-\d{2})"
 VS16 = "\ufe0f"
 
@@ -38,24 +57,27 @@ DATE_EMOJI = {
 }
 PRIORITY_EMOJI = {"🔺": "highest", "⏫": "high", "🔼": "medium", "🔽": "low", "⏬": "lowest"}
 _EMOJI_ALT = "|".join(re.escape(e) for e in DATE_EMOJI)
-_TRAILING_DATE = re.compile(rf"(?:^|\s)({_EMOJI_ALT}){VS16}?\s*{_DATE}\s*$")
-_TRAILING_ID = re.compile(rf"(?:^|\s)🆔{VS16}?\s*([A-Za-z0-9_-]+)\s*$")
-_TRAILING_DEPENDS = re.compile(rf"(?:^|\s)⛔{VS16}?\s*([A-Za-z0-9_,\s-]+?)\s*$")
-_TRAILING_PRIORITY = re.compile(
-    rf"(?:^|\s)({'|'.join(re.escape(e) for e in PRIORITY_EMOJI)}){VS16}?\s*$"
-)
-_TRAILING_RECUR = re.compile(rf"(?:^|\s)🔁{VS16}?\s*([a-zA-Z0-9, !]+?)\s*$")
-_TRAILING_ONCOMPLETION = re.compile(rf"(?:^|\s)🏁{VS16}?\s*([a-zA-Z]+)\s*$")
-_TRAILING_TAG = re.compile(r"(?:^|\s)(#[^\s#]+)\s*$")
-_TAG = re.compile(
-    r"(?<![^\s(\[])#([A-Za-z0-9_/\-\u00c0-\uffff]*[A-Za-z_/\-\u00c0-\uffff][A-Za-z0-9_/\-\u00c0-\uffff]*)"
-)
+_TRAILING_DATE = re.compile(rf"({_EMOJI_ALT}) *{_DATE}$")
+_ID = r"[A-Za-z0-9_-]+"
+_TRAILING_ID = re.compile(rf"🆔 *({_ID})$")
+_TRAILING_DEPENDS = re.compile(rf"⛔{VS16}? *({_ID}(?: *, *{_ID} *)*)$")
+_TRAILING_PRIORITY = re.compile(rf"({'|'.join(re.escape(e) for e in PRIORITY_EMOJI)}){VS16}?$")
+_TRAILING_RECUR = re.compile(r"🔁 ?([a-zA-Z0-9, !]+)$")
+_TRAILING_ONCOMPLETION = re.compile(r"🏁 *([a-zA-Z]+)$")
+# A tag as the plugin sees one: "#" after the start or a space, up to a space
+# or one of its stop characters (so a URL's "#anchor" is no tag).
+_TAG_BODY = r"#[^\s!@#$%^&*(),.?\":{}|<>]+"
+_TRAILING_TAG = re.compile(rf"(?:^|\s)({_TAG_BODY})$")
+_TAG = re.compile(rf"(?:^|(?<=\s))({_TAG_BODY})")
 _LINK = re.compile(r"\[\[([^\]|#^]+)(?:[#^][^\]|]*)?(?:\|[^\]]*)?\]\]")
 _DATAVIEW = re.compile(
     r"[\[(](due|scheduled|start|completion|created|cancelled|id)::\s*([^\])]*)[\])]"
 )
 _DATAVIEW_FIELD = {"completion": "done", "cancelled": "cancelled_on"}
-_LOOSE_EMOJI = re.compile(rf"({_EMOJI_ALT}){VS16}?")
+_DATAVIEW_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
+_LOOSE_EMOJI = re.compile(rf"({_EMOJI_ALT})({VS16}?) *(\S*)")
+_ISO_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATE_ONLY = frozenset("📅⏳🛫")
 
 
 @dataclass(frozen=True)
@@ -90,7 +112,7 @@ class Task:
         return self.status == OPEN
 
     def is_overdue(self, today: dt.date) -> bool:
-        """As the Tasks plugin's "is overdue": not done and due before today."""
+        """As the Tasks query ``not done`` + ``due before today``: open and due before today."""
         return self.is_open and self.due is not None and self.due < today
 
     def has_tag(self, tag: str) -> bool:
@@ -111,47 +133,48 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
         return None
     fields: dict[str, object] = {}
     problems: list[str] = []
-    text = rest.rstrip()
+    text = rest.strip()
 
     block = _BLOCK_ID.search(text)
     if block:
         fields["block_id"] = block.group(1)
-        text = text[: block.start()]
+        text = text[: block.start()].strip()
 
+    # Take fields off the end until none is left. A field seen again further
+    # left overwrites the first: the plugin's "leftmost wins".
     trailing_tags: list[str] = []
     while True:
         mm = _TRAILING_DATE.search(text)
         if mm:
             name = DATE_EMOJI[mm.group(1)]
             try:
-                fields.setdefault(name, dt.date.fromisoformat(mm.group(2)))
+                fields[name] = dt.date.fromisoformat(mm.group(2))
             except ValueError:
-                problems.append(f"invalid date {mm.group(1)} {mm.group(2)}; ignored")
-            text = text[: mm.start()]
+                fields.pop(name, None)
+                problems.append(f"{mm.group(1)} {mm.group(2)} is not a real date; ignored")
+            text = text[: mm.start()].strip()
+            continue
+        mm = _TRAILING_TAG.search(text)
+        if mm:
+            # Tags may stand among the fields; like the plugin, keep them and
+            # put them back at the end of the description.
+            trailing_tags.insert(0, mm.group(1))
+            text = text[: mm.start()].strip()
             continue
         for rx, name in (
-            (_TRAILING_ID, "id"),
             (_TRAILING_PRIORITY, "priority"),
             (_TRAILING_RECUR, "recurrence"),
-            (_TRAILING_ONCOMPLETION, "on_completion"),
+            (_TRAILING_ID, "id"),
             (_TRAILING_DEPENDS, "depends_on"),
+            (_TRAILING_ONCOMPLETION, "on_completion"),
         ):
             mm = rx.search(text)
             if mm:
-                value = mm.group(1)
-                if name == "priority":
-                    value = PRIORITY_EMOJI[value]
-                fields.setdefault(name, value)
-                text = text[: mm.start()]
+                value = mm.group(1).strip()
+                fields[name] = PRIORITY_EMOJI[value] if name == "priority" else value
+                text = text[: mm.start()].strip()
                 break
         else:
-            mm = _TRAILING_TAG.search(text)
-            if mm:
-                # Tags may stand among the fields; like the plugin, keep them
-                # and put them back at the end of the description.
-                trailing_tags.insert(0, mm.group(1))
-                text = text[: mm.start()]
-                continue
             break
 
     for dv in _DATAVIEW.finditer(text):
@@ -160,17 +183,20 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
         if key == "id":
             fields.setdefault("id", value)
             continue
+        dm = _DATAVIEW_DATE.match(value)
         try:
-            fields.setdefault(key, dt.date.fromisoformat(value[:10]))
+            if not dm:
+                raise ValueError(value)
+            day = dt.date.fromisoformat(dm.group(1))
         except ValueError:
-            problems.append(f"invalid date [{dv.group(1)}:: {value}]; ignored")
+            problems.append(f"[{dv.group(1)}:: {value}] is not a date YYYY-MM-DD; ignored")
+            continue
+        fields.setdefault(key, day)
     text = _DATAVIEW.sub("", text)
 
-    loose = _LOOSE_EMOJI.search(text)
-    if loose:
-        problems.append(f"{loose.group(1)} is not followed by a date YYYY-MM-DD; ignored")
+    problems.extend(_stray_emoji(text))
 
-    description = " ".join((text.strip() + " " + " ".join(trailing_tags)).split())
+    description = " ".join((text + " " + " ".join(trailing_tags)).split())
     depends = fields.pop("depends_on", None)
     fields.pop("on_completion", None)
     return Task(
@@ -179,7 +205,7 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
         text=line,
         status_char=m.group("status"),
         description=description,
-        tags=tuple(dict.fromkeys("#" + t for t in _TAG.findall(rest))),
+        tags=tuple(dict.fromkeys(_TAG.findall(description))),
         links=tuple(dict.fromkeys(x.strip() for x in _LINK.findall(rest))),
         depends_on=tuple(d.strip() for d in str(depends).split(",") if d.strip())
         if depends
@@ -188,6 +214,31 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
         problems=tuple(problems),
         **fields,  # type: ignore[arg-type]
     )
+
+
+def _stray_emoji(text: str) -> Iterator[str]:
+    """Date emoji left in the description: the plugin does not read them, so neither does ppsj.
+
+    Only what looks like an attempt at a date is reported: a 📅, ⏳ or 🛫 (they
+    mean nothing else), or any date emoji followed by something starting with a
+    digit. A "✅ Called" written as decoration is left alone.
+    """
+    for mm in _LOOSE_EMOJI.finditer(text):
+        emoji, selector, after = mm.groups()
+        if emoji not in _DATE_ONLY and not after[:1].isdigit():
+            continue
+        if selector:
+            yield (
+                f"{emoji} carries a variation selector (U+FE0F), which the Tasks plugin "
+                "does not read; write it without one; ignored"
+            )
+        elif _ISO_LIKE.match(after):
+            yield (
+                f"{emoji} {after} is followed by text that is not a field; "
+                "dates must stand at the end of the line; ignored"
+            )
+        else:
+            yield f"{emoji} is not followed by a date YYYY-MM-DD; ignored"
 
 
 def iter_task_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
