@@ -69,6 +69,7 @@ _TRAILING_ONCOMPLETION = re.compile(r"🏁 *([a-zA-Z]+)$")
 _TAG_BODY = r"#[^\s!@#$%^&*(),.?\":{}|<>]+"
 _TRAILING_TAG = re.compile(rf"(?:^|\s)({_TAG_BODY})$")
 _TAG = re.compile(rf"(?:^|(?<=\s))({_TAG_BODY})")
+TAG_PATTERN = _TAG  # for those who show a description with its tags marked up
 _LINK = re.compile(r"\[\[([^\]|#^]+)(?:[#^][^\]|]*)?(?:\|[^\]]*)?\]\]")
 _DATAVIEW = re.compile(
     r"[\[(](due|scheduled|start|completion|created|cancelled|id)::\s*([^\])]*)[\])]"
