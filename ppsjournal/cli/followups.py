@@ -1,40 +1,197 @@
-"""ppsj lead, stage, overdue, doctor (not implemented yet)."""
+"""ppsj lead, stage, overdue, doctor."""
 
 from __future__ import annotations
 
 import click
 
-from ppsjournal.cli import common_options
+from ppsjournal.cli import common_options, parse_date_option, runtime, warn
 from ppsjournal.errors import PpsjError
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
+@click.command()
+@click.argument("name")
+@click.option("--partner", "partner_name", required=True, help="The partner who named the lead.")
+@click.option(
+    "--source",
+    required=True,
+    metavar="SOURCE",
+    help="lost-lead (met, may not use the partner), showing (a buyer at a showing), "
+    "or referral (sent to you by the partner).",
+)
+@click.option("--phone", help="The lead's phone number.")
+@click.option("--email", help="The lead's e-mail address.")
+@click.option(
+    "--showing", metavar="YYYY-MM-DD", help="The day of a showing: pre-qualify before it."
+)
+@click.option(
+    "--value", type=click.FloatRange(min=0), help="The loan amount, or what the deal is worth."
+)
 @common_options
-def lead(args: tuple[str, ...]) -> None:
-    """(Not implemented yet.)"""
-    raise PpsjError("ppsj lead is not implemented yet")
+def lead(
+    name: str,
+    partner_name: str,
+    source: str,
+    phone: str | None,
+    email: str | None,
+    showing: str | None,
+    value: float | None,
+) -> None:
+    """A new lead note, Leads/NAME.md, with its first follow-up.
+
+    The note gets stage: new, created and stage_changed set to today, and one
+    open task: due the day before the showing with --showing (today if that
+    has passed), else tomorrow. A referral lead is what clears a partner's
+    passed referral_expected from Follow-ups.md.
+
+    \b
+    Example:
+      ppsj lead "Sam Lee" --partner "Debbie Harper" --source showing --showing 2026-12-05
+      ppsj lead "Ana Ruiz" --partner "Debbie Harper" --source referral --phone "+1 555 0101"
+    """
+    from ppsjournal.leads import lead_context, lead_front_matter, new_lead
+    from ppsjournal.names import name_key
+    from ppsjournal.templates import render_note
+
+    day = parse_date_option(showing, "--showing")
+    rt = runtime()
+    vault, today = rt.vault, rt.today
+    index = rt.index()
+    partner = index.partner(partner_name)
+    new = new_lead(name, partner, source, today, phone=phone, email=email, showing=day, value=value)
+    existing = index.leads.get(name_key(new.name))
+    if existing is not None:
+        raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
+    rel = vault.lead_path(new.name)
+    text = render_note(
+        vault.root, "lead.md.j2", lead_front_matter(new), lead_context(new, vault.settings, today)
+    )
+    vault.create(rel, text.encode("utf-8"))
+    click.echo(
+        f"wrote {rel}: {new.source} from {new.partner}, first follow-up due {new.due.isoformat()}"
+    )
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
+@click.command()
+@click.argument("name")
+@click.argument("stage", metavar="STAGE")
 @common_options
-def stage(args: tuple[str, ...]) -> None:
-    """(Not implemented yet.)"""
-    raise PpsjError("ppsj stage is not implemented yet")
+def stage(name: str, stage: str) -> None:
+    """Move a lead to STAGE; sets stage and stage_changed (today).
+
+    STAGE is one of: new, contacted, prequalified, application, closed, lost.
+    Only those two lines of the note's properties change.
+
+    \b
+    Example:
+      ppsj stage "Sam Lee" prequalified
+    """
+    from ppsjournal.leads import stage_updates
+    from ppsjournal.model import QUOTED_KEYS
+    from ppsjournal.names import name_key
+
+    rt = runtime()
+    index = rt.index()
+    found = index.leads.get(name_key(name))
+    if found is None:
+        # A lead note that does not parse is not "no lead": say what is wrong with it.
+        path = rt.vault.lead_path(name)
+        entry = index.entries.get(path)
+        for problem in index.problems:
+            if problem.where.partition(":")[0] == path:
+                raise PpsjError(f"cannot read the lead note: {problem.message}", problem.where)
+        if entry is not None:
+            raise PpsjError("not a lead note (no 'type: lead')", path)
+        raise PpsjError(f"no lead named {name!r} (create it with 'ppsj lead')")
+    updates = stage_updates(found, stage, rt.today)
+    if not updates:
+        click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
+        return
+    rt.vault.update_keys(found.path, updates, QUOTED_KEYS)
+    click.echo(
+        f"{found.name}: {found.stage} -> {updates['stage']} "
+        f"(stage_changed {rt.today.isoformat()}) in {found.path}"
+    )
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @common_options
-def overdue(args: tuple[str, ...]) -> None:
-    """(Not implemented yet.)"""
-    raise PpsjError("ppsj overdue is not implemented yet")
+def overdue(as_json: bool) -> None:
+    """Overdue follow-ups: open tasks due before today, oldest first.
+
+    Each with its partner and the note it is in (path:line). Carried-forward
+    [>], done [x] and cancelled [-] tasks are not overdue. Task lines whose
+    dates ppsj cannot read are named on stderr.
+
+    \b
+    Example:
+      ppsj overdue
+      ppsj overdue --json | jq -r '.overdue[] | "\\(.due) \\(.partner) \\(.description)"'
+    """
+    from ppsjournal.followups import link_targets, note_name, overdue_tasks
+    from ppsjournal.output import to_json
+
+    rt = runtime()
+    index, today = rt.index(), rt.today
+    for problem in index.problems:
+        warn(str(problem))
+    for t in index.tasks:
+        for message in t.problems:
+            warn(f"{t.path}:{t.line}: {message}")
+    targets = link_targets(index)
+    rows = [
+        {
+            "due": t.due,
+            "days_overdue": (today - t.due).days,  # type: ignore[operator]
+            "partner": index.partner_of_task(t),
+            "note": targets.get(t.path, note_name(t.path)),
+            "path": t.path,
+            "line": t.line,
+            "description": t.description,
+            "tags": list(t.tags),
+            "text": t.text,
+        }
+        for t in overdue_tasks(index, today)
+    ]
+    if as_json:
+        click.echo(to_json({"today": today, "count": len(rows), "overdue": rows}))
+        return
+    if not rows:
+        click.echo(f"nothing overdue (as of {today.isoformat()})")
+        return
+    for r in rows:
+        late = "1 day" if r["days_overdue"] == 1 else f"{r['days_overdue']} days"
+        click.echo(f"{r['due'].isoformat()}  {late} late  {r['partner'] or '(no partner)'}")
+        click.echo(f"  {r['description']}")
+        click.echo(f"  [[{r['note']}]]  {r['path']}:{r['line']}")
+    n = len(rows)
+    click.echo(f"{n} overdue follow-up{'s' if n != 1 else ''} as of {today.isoformat()}")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
+@click.command()
 @common_options
-def doctor(args: tuple[str, ...]) -> None:
-    """(Not implemented yet.)"""
-    raise PpsjError("ppsj doctor is not implemented yet")
+def doctor() -> None:
+    """Check every note: one line per problem, with the file (and line).
+
+    Finds front-matter that does not parse, missing or mistyped properties of
+    partner, session and lead notes, git conflict markers, two active series
+    sharing a slot in some week, session and lead notes linking a partner that
+    does not exist, and task dates ppsj cannot read. Exit 1 if anything was
+    found, 0 if the vault is clean.
+
+    \b
+    Example:
+      ppsj doctor && git commit -am "weekly notes"
+    """
+    from ppsjournal.doctor import findings
+
+    rt = runtime()
+    index = rt.index()
+    found = findings(index, rt.vault.settings)
+    for f in found:
+        click.echo(str(f))
+    if found:
+        n = len(found)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} found in {len(index.entries)} notes")
+        click.get_current_context().exit(1)
+    click.echo(f"vault is clean: {len(index.entries)} notes checked")

@@ -1,0 +1,298 @@
+"""``ppsj doctor``: everything in the vault that ppsj cannot use, one finding per line.
+
+Pure: the findings are a function of the index and the settings. Unlike the
+other commands, which stop at the first bad property of a note, the doctor
+checks every property of every partner, session and lead note, so one run
+shows all there is to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Entry, Index
+from ppsjournal.model import LEAD_SOURCES, LEAD_STAGES, PARTNER_STATUSES, SESSION_STATUSES
+from ppsjournal.names import link_target, name_key
+from ppsjournal.schedule import clashes, occurrences, parse_moves
+from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
+from ppsjournal.vault import LEADS, PARTNERS, SESSIONS
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    path: str
+    line: int  # 0: the note as a whole
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        return f"{where}: {self.message}"
+
+
+# -- property checks: each returns what is wrong with a value, or None ---------
+
+Check = Callable[[Any], str | None]
+
+
+def _text(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, str | int | float):
+        return f"must be text, got {v!r}"
+    return None
+
+
+def _email(v: Any) -> str | None:
+    try:
+        check_email(v, "")
+    except PpsjError as exc:
+        return exc.message
+    return None
+
+
+def _date(v: Any) -> str | None:
+    try:
+        parse_date(v, "")
+    except PpsjError as exc:
+        return exc.message
+    return None
+
+
+def _time(v: Any) -> str | None:
+    if isinstance(v, int) and not isinstance(v, bool):
+        # YAML reads an unquoted 14:40 as the number 880 (base 60).
+        return f'must be a time as HH:MM in quotes, like "14:40" (unquoted, YAML read {v!r})'
+    try:
+        parse_hhmm(v, "")
+    except PpsjError as exc:
+        return exc.message
+    return None
+
+
+def _whole(low: int) -> Check:
+    def check(v: Any) -> str | None:
+        if isinstance(v, bool) or not isinstance(v, int) or v < low:
+            return f"must be a whole number >= {low}, got {v!r}"
+        return None
+
+    return check
+
+
+def _number(v: Any) -> str | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return f"must be a number, got {v!r}"
+    return None
+
+
+def _choice(choices: tuple[str, ...]) -> Check:
+    def check(v: Any) -> str | None:
+        if v not in choices:
+            return f"must be one of {', '.join(choices)}, got {v!r}"
+        return None
+
+    return check
+
+
+def _link(v: Any) -> str | None:
+    if link_target(v) is None:
+        return f'must link a note, like "[[Name]]", got {v!r}'
+    return None
+
+
+def _dates(v: Any) -> str | None:
+    for item in v if isinstance(v, list) else [v]:
+        problem = _date(item)
+        if problem:
+            return f"{problem} (in a list of dates)"
+    return None
+
+
+def _moves(v: Any) -> str | None:
+    try:
+        parse_moves(v if isinstance(v, list) else [v], dt.time(0), "")
+    except PpsjError as exc:
+        return exc.message
+    return None
+
+
+def _texts(v: Any) -> str | None:
+    items = v if isinstance(v, list) else [v]
+    if any(isinstance(i, dict | list) for i in items):
+        return f"must be a list of text, got {v!r}"
+    return None
+
+
+# type -> key -> (required, check); the keys of product.md section 3.
+SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
+    "partner": {
+        "email": (False, _email),
+        "phone": (False, _text),
+        "company": (False, _text),
+        "status": (False, _choice(PARTNER_STATUSES)),
+        "committed": (False, _date),
+        "referral_expected": (False, _date),
+        "pps_time": (False, _time),
+        "pps_start": (False, _date),
+        "pps_weeks": (False, _whole(1)),
+        "pps_skip": (False, _dates),
+        "pps_moved": (False, _moves),
+        "pps_sequence": (False, _whole(0)),
+        "tags": (False, _texts),
+    },
+    "session": {
+        "partner": (True, _link),
+        "date": (True, _date),
+        "time": (False, _time),
+        "week": (False, _whole(1)),
+        "weeks": (False, _whole(1)),
+        "status": (False, _choice(SESSION_STATUSES)),
+        "previous": (False, _link),
+    },
+    "lead": {
+        "partner": (True, _link),
+        "source": (True, _choice(LEAD_SOURCES)),
+        "stage": (False, _choice(LEAD_STAGES)),
+        "created": (False, _date),
+        "stage_changed": (False, _date),
+        "phone": (False, _text),
+        "email": (False, _email),
+        "showing": (False, _date),
+        "value": (False, _number),
+    },
+}
+FOLDER_TYPES = {PARTNERS: "partner", SESSIONS: "session", LEADS: "lead"}
+
+
+def property_findings(entry: Entry) -> list[Finding]:
+    """Every missing or mistyped property of a partner, session or lead note."""
+    schema = SCHEMA.get(entry.meta.get("type"))  # type: ignore[arg-type]
+    if schema is None:
+        return []
+    found = []
+    for key, (required, check) in schema.items():
+        value = entry.meta.get(key)
+        if value is None or value == "" or value == []:
+            if required:
+                found.append(Finding(entry.path, 0, f"missing property {key!r}"))
+            continue
+        problem = check(value)
+        if problem:
+            found.append(Finding(entry.path, 0, f"property {key!r} {problem}"))
+    if entry.meta.get("type") == "partner":
+        has_time, has_start = "pps_time" in entry.meta, "pps_start" in entry.meta
+        if has_time != has_start:
+            found.append(Finding(entry.path, 0, "a series needs both 'pps_time' and 'pps_start'"))
+    return found
+
+
+# -- the checks -------------------------------------------------------------------
+
+
+def _split_where(where: str) -> tuple[str, int]:
+    path, _, rest = where.partition(":")
+    return path, int(rest) if rest.isdigit() else 0
+
+
+def _unreadable(index: Index) -> Iterator[Finding]:
+    """Notes that do not parse, and model errors no property check explains."""
+    by_path: dict[str, list[Finding]] = {}
+    for entry in index.entries.values():
+        by_path[entry.path] = property_findings(entry) if not entry.error else []
+    for problem in index.problems:
+        path, line = _split_where(problem.where)
+        if by_path.get(path):
+            continue  # the property checks said it better, key by key
+        yield Finding(path, line, problem.message)
+    for findings in by_path.values():
+        yield from findings
+
+
+def _conflicts(index: Index) -> Iterator[Finding]:
+    for entry in index.entries.values():
+        if entry.conflict_line:
+            yield Finding(
+                entry.path,
+                entry.conflict_line,
+                "git conflict marker (<<<<<<<): finish the merge, keep one side, remove the markers",
+            )
+
+
+def _folder_types(index: Index) -> Iterator[Finding]:
+    for entry in index.entries.values():
+        expected = FOLDER_TYPES.get(entry.path.split("/", 1)[0])
+        if expected and not entry.error and entry.meta.get("type") != expected:
+            got = entry.meta.get("type")
+            yield Finding(
+                entry.path,
+                0,
+                f"in {entry.path.split('/', 1)[0]}/ but "
+                + (f"its type is {got!r}" if got else "it has no 'type' property")
+                + f"; ppsj reads it only with 'type: {expected}'",
+            )
+
+
+def _links(index: Index) -> Iterator[Finding]:
+    """partner: links to partners that do not exist; previous: links to no note."""
+    names: dict[str, list[Entry]] = {}
+    for entry in index.entries.values():
+        names.setdefault(name_key(entry.name), []).append(entry)
+    for entry in index.entries.values():
+        kind = entry.meta.get("type")
+        if entry.error or kind not in ("session", "lead"):
+            continue
+        target = link_target(entry.meta.get("partner"))
+        if target is not None and name_key(target) not in index.partners:
+            notes = names.get(name_key(target), [])
+            if any(n.error for n in notes):
+                why = f"its note {next(n.path for n in notes if n.error)} cannot be read"
+            elif notes:
+                why = f"{notes[0].path} is not a partner note (no 'type: partner')"
+            else:
+                why = f"there is no partner note {PARTNERS}/{target}.md"
+            what = "session of an unknown partner" if kind == "session" else "unknown partner"
+            yield Finding(entry.path, 0, f"{what} [[{target}]]: {why}")
+        previous = link_target(entry.meta.get("previous")) if kind == "session" else None
+        if previous is not None and name_key(previous) not in names:
+            yield Finding(entry.path, 0, f"'previous' links [[{previous}]], which is no note")
+
+
+def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
+    """Two active series whose sessions overlap in some week (skips, moves, holidays counted)."""
+    booked = sorted(
+        (p for p in index.partners.values() if p.booked and p.series), key=lambda p: p.key
+    )
+    for i, a in enumerate(booked):
+        mine = [(o.date, o.time) for o in occurrences(a.series, settings.sessions.holidays)]  # type: ignore[arg-type]
+        for b in booked[i + 1 :]:
+            found = clashes(mine, [b.series], settings.sessions)  # type: ignore[list-item]
+            if found:
+                first = found[0]
+                more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+                yield Finding(
+                    a.path,
+                    0,
+                    f"double-booked: {a.name} and {b.name} ({b.path}) overlap on "
+                    f"{first.date.isoformat()} at {first.time:%H:%M}{more}; "
+                    f"move or skip one (ppsj move / ppsj skip)",
+                )
+
+
+def _task_dates(index: Index) -> Iterator[Finding]:
+    for task in index.tasks:
+        for problem in task.problems:
+            yield Finding(task.path, task.line, problem)
+
+
+def findings(index: Index, settings: Settings) -> list[Finding]:
+    """Every finding in the vault, by path, then line, then message; no duplicates."""
+    every = [
+        *_unreadable(index),
+        *_conflicts(index),
+        *_folder_types(index),
+        *_links(index),
+        *_double_booked(index, settings),
+        *_task_dates(index),
+    ]
+    return sorted(set(every))

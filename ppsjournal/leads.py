@@ -1,0 +1,140 @@
+"""Leads: the people a partner names, from the first call to closing (pure).
+
+``ppsj lead`` makes a lead note from these values and ``ppsj stage`` moves it
+along; both are thin shells over the functions here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.model import LEAD_SOURCES, LEAD_STAGES, Lead, Partner
+from ppsjournal.names import check_name
+from ppsjournal.settings import Settings, check_email
+
+
+@dataclass(frozen=True)
+class NewLead:
+    name: str
+    partner: str  # the partner's name as their note has it
+    source: str
+    created: dt.date
+    due: dt.date  # the first follow-up's due date
+    phone: str | None = None
+    email: str | None = None
+    showing: dt.date | None = None
+    value: float | None = None
+
+
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    """``value`` as one of ``choices`` (case-insensitive), or a one-line error listing them."""
+    wanted = value.strip().casefold()
+    for choice in choices:
+        if choice == wanted:
+            return choice
+    raise PpsjError(f"unknown {what} {value!r}: use one of {', '.join(choices)}")
+
+
+def first_due(today: dt.date, showing: dt.date | None) -> dt.date:
+    """When the lead's first follow-up is due.
+
+    With a showing: the day before it, so the buyer goes out pre-qualified
+    (today if the showing is today or tomorrow, or already past). Without
+    one: tomorrow; a named lead goes cold fast.
+    """
+    if showing is not None:
+        return max(today, showing - dt.timedelta(days=1))
+    return today + dt.timedelta(days=1)
+
+
+def _one_line(value: str | None, option: str) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise PpsjError(f"{option} must be one line of text, got {value!r}")
+    return value or None
+
+
+def new_lead(
+    name: str,
+    partner: Partner,
+    source: str,
+    today: dt.date,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    showing: dt.date | None = None,
+    value: float | None = None,
+) -> NewLead:
+    """A checked new lead; PpsjError names the bad value."""
+    name = check_name(name.strip(), "lead name")
+    source = check_choice(source, LEAD_SOURCES, "source")
+    if email is not None:
+        email = check_email(email.strip(), "--email")
+    if value is not None and value < 0:
+        raise PpsjError(f"--value must be 0 or more, got {value}")
+    return NewLead(
+        name=name,
+        partner=partner.name,
+        source=source,
+        created=today,
+        due=first_due(today, showing),
+        phone=_one_line(phone, "--phone"),
+        email=email,
+        showing=showing,
+        value=value,
+    )
+
+
+def lead_front_matter(lead: NewLead) -> dict[str, Any]:
+    """The properties of a new lead note, in product.md's order; optional ones only if given."""
+    meta: dict[str, Any] = {
+        "type": "lead",
+        "partner": f"[[{lead.partner}]]",
+        "source": lead.source,
+        "stage": "new",
+        "created": lead.created,
+        "stage_changed": lead.created,
+    }
+    for key in ("phone", "email", "showing", "value"):
+        value = getattr(lead, key)
+        if value is not None:
+            meta[key] = int(value) if key == "value" and float(value).is_integer() else value
+    return meta
+
+
+def lead_context(lead: NewLead, settings: Settings, today: dt.date) -> dict[str, Any]:
+    """What lead.md.j2 renders the note's body from (plain data for the sandbox)."""
+    return {
+        "lead": {
+            "name": lead.name,
+            "partner": lead.partner,
+            "source": lead.source,
+            "stage": "new",
+            "created": lead.created.isoformat(),
+            "due": lead.due.isoformat(),
+            "phone": lead.phone,
+            "email": lead.email,
+            "showing": lead.showing.isoformat() if lead.showing else None,
+            "value": lead.value,
+        },
+        "owner": {
+            "name": settings.owner.name,
+            "email": settings.owner.email,
+            "timezone": settings.owner.timezone,
+        },
+        "today": today.isoformat(),
+    }
+
+
+def stage_updates(lead: Lead, stage: str, today: dt.date) -> dict[str, Any]:
+    """The front-matter keys ``ppsj stage`` sets; empty when the lead is already there."""
+    stage = check_choice(stage, LEAD_STAGES, "stage")
+    if stage == lead.stage:
+        return {}
+    return {"stage": stage, "stage_changed": today}
