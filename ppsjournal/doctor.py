@@ -215,7 +215,7 @@ def _conflicts(index: Index) -> Iterator[Finding]:
             yield Finding(
                 entry.path,
                 entry.conflict_line,
-                "git conflict marker (<<<<<<<): finish the merge, keep one side, remove the markers",
+                "git conflict marker (<<<<<<<): finish the merge and remove the markers",
             )
 
 
