@@ -61,6 +61,7 @@ class Vault:
         self.root = root
         self.settings = settings
         self._real_root = root.resolve()
+        self._lock = None
 
     @classmethod
     def open(cls, root: Path) -> Vault:
@@ -215,9 +216,12 @@ class Vault:
 
         state = self.root / STATE
         state.mkdir(exist_ok=True)
-        lock = filelock.FileLock(str(state / "write.lock"), timeout=timeout)
+        # One FileLock per vault: it counts re-entries, so a command may hold the
+        # lock around several writes (a second FileLock on the same file would wait).
+        if self._lock is None:
+            self._lock = filelock.FileLock(str(state / "write.lock"))
         try:
-            with lock:
+            with self._lock.acquire(timeout=timeout):
                 yield
         except filelock.Timeout:
             raise PpsjError(
