@@ -124,8 +124,8 @@ def build_scored_vault(vault: Path) -> Path:
     return vault
 
 
-def report_json(ppsj, *args: str) -> dict:
-    result = ppsj("report", "--json", *args)
+def report_json(ppsj, *args: str, **kwargs) -> dict:
+    result = ppsj("report", "--json", *args, **kwargs)
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -437,3 +437,21 @@ def test_an_empty_vault(ppsj, tmp_path):
     page = tmp_path / "empty.html"
     assert ppsj("report", "--html", str(page)).exit_code == 0
     assert "No partners yet" in page.read_text(encoding="utf-8")
+
+
+def test_leads_made_and_moved_by_ppsj_itself(ppsj):
+    """The report reads what `ppsj add`, `ppsj lead` and `ppsj stage` write."""
+    assert ppsj("add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    for name, source in (("Sam Lee", "lost-lead"), ("Ana Ruiz", "referral")):
+        result = ppsj("lead", name, "--partner", "Debbie Harper", "--source", source)
+        assert result.exit_code == 0, result.output
+    assert ppsj("stage", "Sam Lee", "closed", today="2026-12-10").exit_code == 0
+    assert ppsj("stage", "Ana Ruiz", "prequalified", today="2026-12-11").exit_code == 0
+    data = report_json(ppsj, today="2026-12-11")
+    debbie = by_name(data)["Debbie Harper"]
+    assert debbie["leads"] == {"lost-lead": 1, "showing": 0, "referral": 1, "total": 2}
+    assert (debbie["prequalified"], debbie["referrals"], debbie["closings"]) == (2, 1, 1)
+    assert debbie["commission"] == 12000  # the default commission_per_side
+    # Closed on 12-10: outside a period that ends the day before.
+    before = by_name(report_json(ppsj, "--until", "2026-12-09", today="2026-12-11"))
+    assert before["Debbie Harper"]["closings"] == 0
