@@ -165,7 +165,12 @@ class Vault:
             raise PpsjError("no such note", rel) from None
         except OSError as exc:
             raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
-        with os.fdopen(fd, "rb") as fh:
+        try:
+            fh = os.fdopen(fd, "rb")
+        except OSError as exc:  # a folder
+            os.close(fd)
+            raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
+        with fh:
             if not self._opened_inside(fd, path):
                 raise PpsjError("links outside the vault; not read", rel)
             try:
