@@ -269,14 +269,22 @@ def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
             found = clashes(mine, [b.series], settings.sessions)  # type: ignore[list-item]
             if found:
                 first = found[0]
+                own = next(
+                    t for d, t in mine if d == first.date and _overlap(t, first.time, settings)
+                )
                 more = f" and {len(found) - 1} more" if len(found) > 1 else ""
                 yield Finding(
                     a.path,
                     0,
-                    f"double-booked: {a.name} and {b.name} ({b.path}) overlap on "
-                    f"{first.date.isoformat()} at {first.time:%H:%M}{more}; "
+                    f"double-booked: {a.name} ({own:%H:%M}) and {b.name} ({first.time:%H:%M}, "
+                    f"{b.path}) overlap on {first.date.isoformat()}{more}; "
                     f"move or skip one (ppsj move / ppsj skip)",
                 )
+
+
+def _overlap(x: dt.time, y: dt.time, settings: Settings) -> bool:
+    a, b = x.hour * 60 + x.minute, y.hour * 60 + y.minute
+    return a < b + settings.sessions.length and b < a + settings.sessions.length
 
 
 def _task_dates(index: Index) -> Iterator[Finding]:

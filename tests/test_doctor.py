@@ -1,0 +1,257 @@
+"""ppsj doctor: one line per finding, with the file (and line); exit 1 when anything is found."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+def note(vault: Path, rel: str, text: str) -> None:
+    path = vault / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def clean(vault: Path) -> None:
+    """A small vault ppsj has nothing to say about."""
+    note(
+        vault,
+        "Partners/Debbie Harper.md",
+        """\
+        ---
+        type: partner
+        email: debbie@sunrise.example
+        phone: "+1 555 0100"
+        status: active
+        committed: 2026-11-27
+        referral_expected: 2026-12-11
+        pps_time: "14:40"
+        pps_start: 2026-12-04
+        pps_weeks: 12
+        pps_skip: [2026-12-25]
+        pps_moved: ["2027-01-01 -> 2026-12-31 14:40"]
+        pps_sequence: 0
+        tags: [partner]
+        ---
+        - [ ] Flyer #need 📅 2026-12-08
+        """,
+    )
+    note(
+        vault,
+        "Partners/Carl Ortiz.md",
+        '---\ntype: partner\nstatus: active\npps_time: "14:00"\npps_start: 2026-12-04\n---\n',
+    )
+    note(
+        vault,
+        "Sessions/2026/2026-12-04 Debbie Harper.md",
+        '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: 2026-12-04\ntime: "14:40"\n'
+        "week: 1\nweeks: 12\nstatus: planned\n---\n```\n- [ ] code 📅 2026-99-99\n```\n",
+    )
+    note(
+        vault,
+        "Leads/Sam Lee.md",
+        '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: showing\nstage: new\n'
+        "created: 2026-11-27\nshowing: 2026-12-05\nvalue: 350000\n---\n",
+    )
+    note(vault, "Daily/2026-11-27.md", "Just a note. ✅ Called Debbie.\n")
+
+
+def doctor(vault: Path) -> tuple[int, list[str]]:
+    result = run_cli(vault, "doctor")
+    return result.exit_code, result.stdout.splitlines()
+
+
+def test_a_clean_vault_exits_0(vault: Path) -> None:
+    clean(vault)
+    code, lines = doctor(vault)
+    assert (code, lines) == (0, ["vault is clean: 5 notes checked"])
+
+
+def test_an_empty_new_vault_is_clean(vault: Path) -> None:
+    assert doctor(vault) == (0, ["vault is clean: 0 notes checked"])
+
+
+@pytest.mark.parametrize(
+    ("rel", "text", "finding"),
+    [
+        # unreadable front-matter
+        (
+            "Partners/Bad Yaml.md",
+            "---\ntype: partner\nstatus: [active\n---\n",
+            "Partners/Bad Yaml.md:4: front-matter is not valid YAML",
+        ),
+        (
+            "Partners/Unclosed.md",
+            "---\ntype: partner\n",
+            "Partners/Unclosed.md:1: front-matter is not closed by a '---' line",
+        ),
+        # missing and mistyped required keys
+        (
+            "Sessions/2026/2026-12-04 X.md",
+            "---\ntype: session\ndate: 2026-12-04\n---\n",
+            "Sessions/2026/2026-12-04 X.md: missing property 'partner'",
+        ),
+        (
+            "Sessions/2026/2026-12-11 Debbie Harper.md",
+            '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: next friday\n---\n',
+            "Sessions/2026/2026-12-11 Debbie Harper.md: property 'date' must be a date",
+        ),
+        (
+            "Leads/Kim.md",
+            '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: cold-call\n---\n',
+            "Leads/Kim.md: property 'source' must be one of lost-lead, showing, referral, "
+            "got 'cold-call'",
+        ),
+        (
+            "Leads/Kim.md",
+            '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: referral\nvalue: lots\n---\n',
+            "Leads/Kim.md: property 'value' must be a number, got 'lots'",
+        ),
+        (
+            "Partners/Unquoted.md",
+            "---\ntype: partner\npps_time: 14:40\npps_start: 2026-12-04\n---\n",
+            "Partners/Unquoted.md: property 'pps_time' must be a time as HH:MM in quotes, "
+            'like "14:40"',
+        ),
+        (
+            "Partners/Half.md",
+            "---\ntype: partner\npps_start: 2026-12-04\n---\n",
+            "Partners/Half.md: a series needs both 'pps_time' and 'pps_start'",
+        ),
+        (
+            "Partners/Status.md",
+            "---\ntype: partner\nstatus: retired\n---\n",
+            "Partners/Status.md: property 'status' must be one of prospect, active, paused, ended",
+        ),
+        # git conflict markers
+        (
+            "Partners/Merged.md",
+            "---\ntype: partner\n---\n<<<<<<< HEAD\n- [ ] mine\n=======\n- [ ] theirs\n>>>>>>> x\n",
+            "Partners/Merged.md:4: git conflict marker",
+        ),
+        # links to partners that do not exist
+        (
+            "Leads/Orphan.md",
+            '---\ntype: lead\npartner: "[[Nobody]]"\nsource: referral\n---\n',
+            "Leads/Orphan.md: unknown partner [[Nobody]]: there is no partner note "
+            "Partners/Nobody.md",
+        ),
+        (
+            "Sessions/2026/2026-12-04 Nobody.md",
+            '---\ntype: session\npartner: "[[Nobody]]"\ndate: 2026-12-04\n---\n',
+            "Sessions/2026/2026-12-04 Nobody.md: session of an unknown partner [[Nobody]]",
+        ),
+        (
+            "Leads/Via Lead.md",
+            '---\ntype: lead\npartner: "[[Sam Lee]]"\nsource: referral\n---\n',
+            "Leads/Via Lead.md: unknown partner [[Sam Lee]]: Leads/Sam Lee.md is not a partner",
+        ),
+        (
+            "Sessions/2026/2026-12-04 Debbie Harper b.md",
+            '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: 2026-12-04\n'
+            'previous: "[[2026-11-27 Debbie Harper]]"\n---\n',
+            "'previous' links [[2026-11-27 Debbie Harper]], which is no note",
+        ),
+        # a note in a ppsj folder without its type
+        (
+            "Partners/No Type.md",
+            "# No Type\n",
+            "Partners/No Type.md: in Partners/ but it has no 'type' property",
+        ),
+        # malformed task dates
+        (
+            "Daily/2026-11-28.md",
+            "# Friday\n\n- [ ] Call Sam 📅 2026-11-31\n",
+            "Daily/2026-11-28.md:3: 📅 2026-11-31 is not a real date; ignored",
+        ),
+        (
+            "Daily/2026-11-29.md",
+            "- [ ] Call Sam 📅 2026-12-1\n",
+            "Daily/2026-11-29.md:1: 📅 is not followed by a date YYYY-MM-DD; ignored",
+        ),
+        # a second note for one partner
+        (
+            "Archive/Debbie Harper.md",
+            "---\ntype: partner\n---\n",
+            "a second note for partner 'Debbie Harper'",
+        ),
+    ],
+)
+def test_each_finding(vault: Path, rel: str, text: str, finding: str) -> None:
+    clean(vault)
+    note(vault, rel, text)
+    code, lines = doctor(vault)
+    assert code == 1
+    problems = lines[:-1]
+    assert any(line.startswith(finding) or finding in line for line in problems), lines
+    assert lines[-1].endswith("found in 6 notes")
+
+
+def test_double_booked_series(vault: Path) -> None:
+    clean(vault)
+    # 14:50 overlaps Debbie's 14:40 (20-minute sessions) from 2027-01-08 on.
+    note(
+        vault,
+        "Partners/Zed Late.md",
+        '---\ntype: partner\nstatus: active\npps_time: "14:50"\npps_start: 2027-01-08\n---\n',
+    )
+    # Paused: holds no slot, so no finding for it.
+    note(
+        vault,
+        "Partners/Pat Paused.md",
+        '---\ntype: partner\nstatus: paused\npps_time: "14:40"\npps_start: 2026-12-04\n---\n',
+    )
+    code, lines = doctor(vault)
+    assert code == 1
+    assert lines[:-1] == [
+        # Seven weeks overlap: 2027-01-08 to 2027-02-19, Debbie's last.
+        "Partners/Debbie Harper.md: double-booked: Debbie Harper (14:40) and Zed Late "
+        "(14:50, Partners/Zed Late.md) overlap on 2027-01-08 and 6 more; "
+        "move or skip one (ppsj move / ppsj skip)"
+    ]
+
+
+def test_a_moved_session_can_clash(vault: Path) -> None:
+    clean(vault)
+    # Carl holds 14:00; moving Debbie's 2026-12-11 session to 14:10 lands on it.
+    path = vault / "Partners/Debbie Harper.md"
+    text = path.read_text().replace(
+        'pps_moved: ["2027-01-01 -> 2026-12-31 14:40"]',
+        'pps_moved: ["2026-12-11 -> 2026-12-11 14:10"]',
+    )
+    path.write_text(text)
+    code, lines = doctor(vault)
+    assert code == 1
+    assert lines[0].startswith(
+        "Partners/Carl Ortiz.md: double-booked: Carl Ortiz (14:00) and Debbie Harper (14:10, "
+        "Partners/Debbie Harper.md) overlap on 2026-12-11;"
+    )
+    assert len(lines) == 2  # that one week only, and the summary
+
+
+def test_all_bad_properties_of_a_note_at_once(vault: Path) -> None:
+    note(
+        vault,
+        "Leads/Messy.md",
+        "---\ntype: lead\nstage: won\ncreated: someday\nemail: not-an-address\n---\n",
+    )
+    code, lines = doctor(vault)
+    assert code == 1
+    assert lines == [
+        "Leads/Messy.md: missing property 'partner'",
+        "Leads/Messy.md: missing property 'source'",
+        "Leads/Messy.md: property 'created' must be a date as YYYY-MM-DD, got 'someday'",
+        "Leads/Messy.md: property 'email' not an e-mail address: 'not-an-address'",
+        "Leads/Messy.md: property 'stage' must be one of new, contacted, prequalified, "
+        "application, closed, lost, got 'won'",
+        "5 problems found in 1 notes",
+    ]
+
+
+def test_doctor_help_has_an_example(vault: Path) -> None:
+    result = run_cli(vault, "doctor", "--help")
+    assert result.exit_code == 0 and "Example:" in result.output
