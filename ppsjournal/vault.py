@@ -146,6 +146,93 @@ class Vault:
         found.sort()
         return iter(found)
 
+    def scan_notes(self, errors: list[tuple[str, str]] | None = None) -> dict[str, FileStat]:
+        """Every note ``walk_notes`` lists, with its stat, in one pass (sorted by path).
+
+        What the index cache compares to know which notes changed: one
+        ``scandir`` per folder and one ``stat`` per note. A note whose stat
+        fails is reported in ``errors`` and left out, like an unreadable folder.
+        """
+        found: dict[str, FileStat] = {}
+        stack = [""]
+        while stack:
+            rel_dir = stack.pop()
+            try:
+                it = os.scandir(self.root / rel_dir if rel_dir else self.root)
+            except OSError as exc:
+                if errors is not None:
+                    errors.append((rel_dir or ".", f"cannot read folder: {exc.strerror}"))
+                continue
+            with it:
+                for e in it:
+                    name = e.name
+                    if name.startswith("."):
+                        continue
+                    rel = f"{rel_dir}/{name}" if rel_dir else name
+                    try:
+                        if e.is_dir(follow_symlinks=False):
+                            if name not in IGNORED_DIRS:
+                                stack.append(rel)
+                            continue
+                        if e.is_symlink():
+                            inside = self.inside(Path(e.path))
+                            if e.is_dir() or not name.endswith(".md"):
+                                if not inside and e.is_dir() and errors is not None:
+                                    errors.append((rel, "links outside the vault; not followed"))
+                                continue
+                            if not inside:
+                                if errors is not None:
+                                    errors.append((rel, "links outside the vault; not followed"))
+                                continue
+                            st = os.stat(e.path)
+                        elif name.endswith(".md"):
+                            st = e.stat(follow_symlinks=False)
+                        else:
+                            continue
+                    except OSError as exc:
+                        if errors is not None:
+                            errors.append((rel, f"cannot read: {exc.strerror}"))
+                        continue
+                    found[rel] = FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
+        return dict(sorted(found.items()))
+
+    # -- ppsj's own state in .ppsj/ (the index cache): never a note ---------------
+
+    def read_state(self, name: str) -> tuple[bytes, int] | None:
+        """A state file's bytes and mtime_ns, or None when it is missing or unreadable."""
+        try:
+            with open(self.root / STATE / name, "rb") as fh:
+                return fh.read(), os.fstat(fh.fileno()).st_mtime_ns
+        except OSError:
+            return None
+
+    def write_state(self, name: str, data: bytes) -> None:
+        """Replace a state file atomically, under the write lock.
+
+        Not fsync'd: state is a cache, rebuilt from the notes when lost or corrupt.
+        """
+        with self.lock():
+            _atomic_write(self.root / STATE / name, data, f"{STATE}/{name}", durable=False)
+
+    def clock(self) -> int:
+        """Now, by the vault's file-system clock (ns): the mtime of a file touched in .ppsj/.
+
+        Note mtimes come from that clock, which may be coarser than or differ
+        from ``time.time_ns()``; where .ppsj/ cannot be written, the system
+        clock less a margin for the file system's coarser tick.
+        """
+        path = self.root / STATE / "clock"
+        try:
+            path.parent.mkdir(exist_ok=True)
+            with open(path, "wb"):
+                pass
+            os.utime(path)
+            return os.stat(path).st_mtime_ns
+        except OSError:
+            import time
+
+            return time.time_ns() - 50_000_000
+
     def _rel_or_abs(self, path: Path) -> str:
         try:
             return self.rel(path)
@@ -311,7 +398,9 @@ class Vault:
             raise PpsjError("refusing to write through a link", rel)
 
 
-def _atomic_write(path: Path, data: bytes, rel: str, exclusive: bool = False) -> None:
+def _atomic_write(
+    path: Path, data: bytes, rel: str, exclusive: bool = False, durable: bool = True
+) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ppsj-", suffix=".tmp")
@@ -319,7 +408,8 @@ def _atomic_write(path: Path, data: bytes, rel: str, exclusive: bool = False) ->
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
                 fh.flush()
-                os.fsync(fh.fileno())
+                if durable:
+                    os.fsync(fh.fileno())
             with contextlib.suppress(OSError):
                 os.chmod(tmp, 0o644)
             if exclusive:
@@ -344,7 +434,8 @@ def _atomic_write(path: Path, data: bytes, rel: str, exclusive: bool = False) ->
             if tmp:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
-        _fsync_dir(path.parent)
+        if durable:
+            _fsync_dir(path.parent)
     except PpsjError:
         raise
     except OSError as exc:
