@@ -1,16 +1,221 @@
-"""ppsj week (not implemented yet)."""
+"""ppsj week: this week's session notes, follow-ups carried forward, and the agenda."""
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
 import click
 
-from ppsjournal.cli import common_options
+from ppsjournal.cli import common_options, parse_date_option, runtime, warn
 from ppsjournal.errors import PpsjError
 
+if TYPE_CHECKING:
+    from ppsjournal.vault import Vault
+    from ppsjournal.week import Carry, Counts, Planned
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
+
+@dataclass
+class Item:
+    """One session of the agenda and what this run does for it."""
+
+    planned: Planned
+    counts: Counts
+    action: str  # "write" | "exists" | "blocked"
+    note: bytes | None = None
+    carry: Carry | None = None
+    reason: str | None = None
+
+
+@click.command()
+@click.option(
+    "--date",
+    "date",
+    metavar="YYYY-MM-DD",
+    help="The first day of the 7 (default: today).",
+)
+@click.option("--dry-run", is_flag=True, help="Write nothing; show what would be written.")
+@click.option("--json", "as_json", is_flag=True, help="Print the agenda as one JSON document.")
 @common_options
-def week(args: tuple[str, ...]) -> None:
-    """(Not implemented yet.)"""
-    raise PpsjError("ppsj week is not implemented yet")
+def week(date: str | None, dry_run: bool, as_json: bool) -> None:
+    """Write the note of every session in the 7 days from --date, and print the agenda.
+
+    Each note gets the five questions of the method, the partner's context and
+    the open follow-ups of their latest earlier session note, copied as written;
+    those old lines become [>] (carried), nothing else in the old note changes.
+    Holidays, skipped sessions and paused or ended partners get no note; moved
+    sessions count where they were moved to. An existing note is never
+    overwritten, so running it twice changes nothing. The note's body comes
+    from templates/session.md.j2, or the vault's Templates/session.md.j2.
+
+    \b
+    Example:
+      ppsj week                          # Friday morning: today's notes
+      ppsj week --date 2026-12-04 --dry-run
+      ppsj week --json | jq '.sessions[] | {partner, time, overdue}'
+    """
+    from ppsjournal.output import to_json
+    from ppsjournal.templates import render_note
+    from ppsjournal.week import (
+        Links,
+        followup_counts,
+        plan_week,
+        session_context,
+        session_meta,
+        unreadable_sessions,
+        week_range,
+    )
+
+    rt = runtime()
+    vault, today = rt.vault, rt.today
+    settings = vault.settings
+    day = parse_date_option(date, "--date") or today
+    index = rt.index()
+    links = Links(index)
+
+    # Everything is read and rendered first; only then is anything written, so
+    # a bad template or an unreadable note leaves the vault as it was.
+    items: list[Item] = []
+    for p in plan_week(index, settings, day):
+        counts = followup_counts(index, p.partner.name, today)
+        if p.existing:
+            items.append(Item(p, counts, "exists"))
+            continue
+        blockers = unreadable_sessions(index, p)
+        if blockers:
+            reason = f"{blockers[0]} cannot be read; fix it first (ppsj doctor)"
+            items.append(Item(p, counts, "blocked", reason=reason))
+            continue
+        carry = _read_carry(vault, p.carry_from) if p.carry_from else None
+        context = session_context(p, carry, index, settings, today, links)
+        text = render_note(vault.root, "session.md.j2", session_meta(p), context)
+        items.append(Item(p, counts, "write", text.encode("utf-8"), carry))
+
+    if not dry_run:
+        _write(vault, [i for i in items if i.action == "write"])
+
+    for problem in index.problems:
+        warn(str(problem))
+    first, last = week_range(day)
+    if as_json:
+        click.echo(to_json(_as_json(items, first, last, today, dry_run, index.problems)))
+    else:
+        click.echo(_agenda(items, first, last, dry_run))
+    if any(i.action == "blocked" for i in items):
+        click.get_current_context().exit(1)
+
+
+def _read_carry(vault: Vault, rel: str) -> Carry:
+    from ppsjournal.week import carry_forward
+
+    # Fresh bytes: the index may come from a cache; these are what replace() compares.
+    return carry_forward(rel, vault.read_bytes(rel))
+
+
+def _write(vault: Vault, items: list[Item]) -> None:
+    """Create the new notes and mark the old lines, refusing all if anything moved meanwhile."""
+    with vault.lock():
+        # Checked before the first write, so a refusal leaves everything as it was.
+        for item in items:
+            if vault.exists(item.planned.path):
+                raise PpsjError(
+                    "a note of that name already exists; not overwritten", item.planned.path
+                )
+            if (
+                item.carry
+                and item.carry.tasks
+                and vault.read_bytes(item.carry.path) != item.carry.old
+            ):
+                raise PpsjError(
+                    "the note changed on disk while ppsj was working; nothing written; "
+                    "run the command again",
+                    item.carry.path,
+                )
+        for item in items:
+            assert item.note is not None
+            # New note first: if marking the old lines then fails, the tasks are
+            # open in both notes (nothing lost), never in neither.
+            vault.create(item.planned.path, item.note)
+            if item.carry and item.carry.tasks:
+                vault.replace(item.carry.path, item.carry.old, item.carry.new)
+
+
+def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool) -> str:
+    from ppsjournal.output import table
+    from ppsjournal.week import day_label
+
+    head = f"Sessions {day_label(first)} to {day_label(last)}: {len(items) or 'none'}"
+    if not items:
+        return head + " (no active series has a session in these days)"
+    lines = [head, ""]
+    lines.append(
+        table(
+            ["DAY", "TIME", "PARTNER", "WEEK", "OPEN", "OVERDUE", "REFERRAL BY"],
+            [
+                [
+                    day_label(i.planned.occurrence.date),
+                    i.planned.occurrence.time,
+                    i.planned.partner.name,
+                    f"{i.planned.occurrence.week} of {i.planned.occurrence.weeks}",
+                    i.counts.open,
+                    i.counts.overdue,
+                    i.planned.partner.referral_expected,
+                ]
+                for i in items
+            ],
+        )
+    )
+    lines.append("")
+    verb = "would write" if dry_run else "wrote"
+    for i in items:
+        if i.action == "exists":
+            lines.append(f"exists       {i.planned.existing} (not touched)")
+        elif i.action == "blocked":
+            lines.append(f"not written  {i.planned.path}: {i.reason}")
+        else:
+            n = len(i.carry.tasks) if i.carry else 0
+            lines.append(f"{verb:<12} {i.planned.path}")
+            if n and i.carry:
+                what = "follow-up" if n == 1 else "follow-ups"
+                mark = "would mark" if dry_run else "marked"
+                lines.append(f"  carried {n} open {what} from {i.carry.path} ({mark} [>] there)")
+    return "\n".join(lines)
+
+
+def _as_json(
+    items: list[Item], first: dt.date, last: dt.date, today: dt.date, dry_run: bool, problems: list
+) -> dict[str, Any]:
+    done = {
+        "write": "would write" if dry_run else "written",
+        "exists": "exists",
+        "blocked": "blocked",
+    }
+    return {
+        "from": first,
+        "to": last,
+        "today": today,
+        "dry_run": dry_run,
+        "sessions": [
+            {
+                "date": i.planned.occurrence.date,
+                "time": i.planned.occurrence.time,
+                "partner": i.planned.partner.name,
+                "partner_note": i.planned.partner.path,
+                "week": i.planned.occurrence.week,
+                "weeks": i.planned.occurrence.weeks,
+                "moved_from": i.planned.occurrence.original if i.planned.occurrence.moved else None,
+                "note": i.planned.existing or i.planned.path,
+                "action": done[i.action],
+                "reason": i.reason,
+                "previous": i.planned.previous,
+                "open_followups": i.counts.open,
+                "overdue": i.counts.overdue,
+                "referral_expected": i.planned.partner.referral_expected,
+                "carried_from": i.carry.path if i.carry and i.carry.tasks else None,
+                "carried": list(i.carry.lines) if i.carry else [],
+            }
+            for i in items
+        ],
+        "problems": [str(p) for p in problems],
+    }

@@ -1,0 +1,409 @@
+"""The week's session notes: which sessions, what each note holds, what is carried forward.
+
+Pure functions of the index, the settings, a day and note bytes: the CLI reads
+the old notes and writes the results through the vault.
+
+Carrying forward is the bullet journal's migration. Each open task of the
+partner's latest earlier session note is copied into the new note as written,
+and in the old note only its status character changes, ``[ ]`` to ``[>]``: one
+open copy at a time, the old note keeps the trace, no text is lost. Tasks are
+found as the index finds them (``tasks.parse_tasks``: fenced code is no task),
+so what ppsj counts as open is exactly what it carries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Index
+from ppsjournal.model import Partner
+from ppsjournal.names import check_name, name_key
+from ppsjournal.note import decode, parse_note
+from ppsjournal.schedule import Occurrence, occurrences
+from ppsjournal.settings import Settings
+from ppsjournal.tasks import TAG_PATTERN, TASK_LINE, Task, parse_tasks
+from ppsjournal.vault import SESSIONS
+
+DAYS = 7  # the week: the given day and the six after it
+FORWARDED = ">"
+OPEN_LEAD_STAGES = ("new", "contacted", "prequalified", "application")
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d+[.)])(?:[ \t]|$)")
+
+
+# -- which sessions ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One session of the week and the note it gets."""
+
+    partner: Partner
+    occurrence: Occurrence
+    path: str  # Sessions/YYYY/YYYY-MM-DD Name.md
+    existing: str | None  # the note already there for it (never overwritten), if any
+    previous: str | None  # path of the partner's latest earlier session note
+    carry_from: str | None  # the note to carry open tasks from (None: nothing to carry)
+
+    @property
+    def note_name(self) -> str:
+        return _stem(self.path)
+
+
+def day_label(day: dt.date) -> str:
+    """``Fri 2026-12-04``, with English day names whatever the machine's locale."""
+    return f"{_WEEKDAYS[day.weekday()][:3]} {day.isoformat()}"
+
+
+def week_range(day: dt.date) -> tuple[dt.date, dt.date]:
+    """The first and last day of the week that starts on ``day``."""
+    return day, day + dt.timedelta(days=DAYS - 1)
+
+
+def session_path(date_iso: str, name: str) -> str:
+    """As ``Vault.session_path``, without a vault: Sessions/YYYY/YYYY-MM-DD Name.md."""
+    return f"{SESSIONS}/{date_iso[:4]}/{date_iso} {check_name(name, 'partner name')}.md"
+
+
+def plan_week(index: Index, settings: Settings, day: dt.date) -> list[Planned]:
+    """Every session dated in the 7 days from ``day``, in date and time order.
+
+    Only active partners with a series have sessions; skips, holidays and moves
+    are the schedule's (a session moved into the week counts, one moved out
+    does not). A session that already has a note (at its path, or any note of
+    that partner on that date) is listed with it and left alone.
+    """
+    first, last = week_range(day)
+    found: list[tuple[Partner, Occurrence]] = []
+    for partner in index.partners.values():
+        if not partner.booked or partner.series is None:
+            continue
+        for occ in occurrences(partner.series, settings.sessions.holidays):
+            if first <= occ.date <= last:
+                found.append((partner, occ))
+    found.sort(key=lambda po: (po[1].date, po[1].time, po[0].key))
+
+    planned: list[Planned] = []
+    written_now: dict[str, Planned] = {}  # partner key -> their last note planned in this run
+    for partner, occ in found:
+        path = session_path(occ.date.isoformat(), partner.name)
+        existing = _existing(index, partner, occ.date, path)
+        before = index.latest_session_before(partner.name, occ.date)
+        earlier_now = written_now.get(partner.key)
+        if earlier_now is not None and (
+            before is None or before.date < earlier_now.occurrence.date
+        ):
+            # A second session of this partner in the same week, after one whose
+            # note this run writes: that note comes first, and its follow-ups
+            # stay open in it until its session has been held.
+            previous, carry_from = earlier_now.path, None
+        else:
+            previous = before.path if before else None
+            carry_from = previous
+        p = Planned(partner, occ, path, existing, previous, None if existing else carry_from)
+        planned.append(p)
+        if not existing:
+            written_now[partner.key] = p
+    return planned
+
+
+def _existing(index: Index, partner: Partner, day: dt.date, path: str) -> str | None:
+    if path in index.entries:
+        return path
+    for s in index.sessions_of(partner.name):
+        if s.date == day:
+            return s.path
+    return None
+
+
+def unreadable_sessions(index: Index, planned: Planned) -> list[str]:
+    """Unreadable notes that look like this partner's sessions between the previous and this one.
+
+    Carrying past one of them would leave its open tasks behind, so the caller
+    refuses to carry for this session until it is fixed.
+    """
+    since = _note_date(planned.previous) if planned.previous else None
+    found = []
+    for problem in index.problems:
+        path = problem.where.split(":", 1)[0]
+        day = _note_date(path)
+        if day is None or not path.endswith(".md"):
+            continue
+        rest = _stem(path)[11:]
+        if name_key(rest) != planned.partner.key:
+            continue
+        if (since is None or day > since) and day < planned.occurrence.date:
+            found.append(path)
+    return sorted(set(found))
+
+
+def _note_date(path: str | None) -> dt.date | None:
+    stem = _stem(path or "")
+    try:
+        return dt.date.fromisoformat(stem[:10]) if stem[10:11] == " " else None
+    except ValueError:
+        return None
+
+
+def _stem(path: str) -> str:
+    name = path.rsplit("/", 1)[-1]
+    return name[:-3] if name.endswith(".md") else name
+
+
+# -- carrying forward ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Carry:
+    """The open tasks taken from an old note, and that note's bytes with them marked ``[>]``."""
+
+    path: str
+    old: bytes
+    new: bytes
+    tasks: tuple[Task, ...]
+    lines: tuple[str, ...]  # the lines the new note gets, in the old note's order
+
+
+def carry_forward(path: str, data: bytes) -> Carry:
+    """Mark the open tasks of a note's bytes as carried; return them and the new bytes.
+
+    Only the status character of each open task line changes; every other byte
+    (line endings, a byte-order mark, text around the tasks) stays as it was.
+    """
+    text = decode(path, data)
+    note = parse_note(path, text)
+    tasks = [t for t in parse_tasks(path, note.body, note.body_line) if t.is_open]
+    if not tasks:
+        return Carry(path, data, data, (), ())
+    # Offsets in the text as parse_tasks counts lines (str.splitlines), so odd
+    # line breaks cannot shift an edit onto the wrong line.
+    body_start = len(text) - len(note.body)
+    starts: list[int] = []
+    pos = body_start
+    pieces = note.body.splitlines(keepends=True)
+    for piece in pieces:
+        starts.append(pos)
+        pos += len(piece)
+    chars = list(text)
+    for t in tasks:
+        i = t.line - note.body_line
+        if not 0 <= i < len(pieces) or not pieces[i].startswith(t.text):
+            raise PpsjError("cannot find a task's line to mark it carried", f"{path}:{t.line}")
+        m = TASK_LINE.match(t.text)
+        assert m is not None  # parse_task matched this very line
+        chars[starts[i] + m.start("status")] = FORWARDED
+    bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
+    new = (bom + "".join(chars)).encode("utf-8")
+    return Carry(
+        path,
+        data,
+        new,
+        tuple(tasks),
+        tuple(_carried_lines(note.body, pieces, tasks, note.body_line)),
+    )
+
+
+def _width(indent: str) -> int:
+    return len(indent.expandtabs(4))
+
+
+def _carried_lines(body: str, pieces: list[str], tasks: list[Task], body_line: int) -> list[str]:
+    """The open task lines as written; a subtask whose parent item is not carried is un-indented.
+
+    A subtask copied with its indentation but without its parent would nest
+    under whatever precedes it in the new note, or (four spaces after a
+    heading) become a code block that no longer is a task. Its text is kept.
+    """
+    carried_at = {t.line - body_line: t for t in tasks}
+    # For each line, the list item it belongs under: the nearest earlier list
+    # item with less indentation, within the same list (a line with no
+    # indentation that is no list item ends the list).
+    new_indent: dict[int, str] = {}
+    stack: list[tuple[int, int]] = []  # (width, line index) of the open list items
+    out = []
+    for i, piece in enumerate(pieces):
+        line = piece.rstrip("\r\n")
+        t = carried_at.get(i)
+        if t is not None and ">" in t.indent:
+            out.append(t.text)  # in a quote or callout: kept exactly as written
+            continue
+        m = _LIST_ITEM.match(line)
+        if not m:
+            if line.strip() and not line[:1].isspace():
+                stack.clear()
+            continue
+        width = _width(m.group(1))
+        while stack and stack[-1][0] >= width:
+            stack.pop()
+        parent = stack[-1][1] if stack else None
+        stack.append((width, i))
+        if t is None:
+            continue
+        indent = t.indent
+        if parent is not None and parent in new_indent:
+            parent_indent = carried_at[parent].indent
+            rest = indent[len(parent_indent) :] if indent.startswith(parent_indent) else indent
+            new_indent[i] = new_indent[parent] + rest
+        else:
+            new_indent[i] = ""
+        out.append(new_indent[i] + t.text[len(indent) :])
+    return out
+
+
+# -- the new note ------------------------------------------------------------------
+
+
+def session_meta(p: Planned) -> dict[str, Any]:
+    """The new note's properties, in the contract's order (render_note quotes the text ones)."""
+    occ = p.occurrence
+    meta: dict[str, Any] = {
+        "type": "session",
+        "partner": f"[[{p.partner.name}]]",
+        "date": occ.date,
+        "time": f"{occ.time:%H:%M}",
+        "week": occ.week,
+        "weeks": occ.weeks,
+        "status": "planned",
+    }
+    if p.previous:
+        meta["previous"] = f"[[{_stem(p.previous)}]]"
+    return meta
+
+
+@dataclass(frozen=True)
+class Counts:
+    open: int
+    overdue: int
+
+
+def followup_counts(index: Index, partner: str, today: dt.date) -> Counts:
+    tasks = [t for t in index.tasks_of(partner) if t.is_open]
+    return Counts(len(tasks), sum(t.is_overdue(today) for t in tasks))
+
+
+def _marked(description: str) -> str:
+    """A description shown as context: tags as inline code, so Obsidian does not count them."""
+    return TAG_PATTERN.sub(lambda m: f"`{m.group(1)}`", description)
+
+
+def _task_data(t: Task, link: str, today: dt.date) -> dict[str, Any]:
+    return {
+        "line": t.text,
+        "description": t.description,
+        "text": _marked(t.description) or "(no description)",
+        "status": t.status_char,
+        "tags": list(t.tags),
+        "due": t.due,
+        "scheduled": t.scheduled,
+        "overdue": t.is_overdue(today),
+        "link": link,
+    }
+
+
+@dataclass
+class Links:
+    """Wiki-link targets for notes: the name, or the path where two notes share a name."""
+
+    index: Index
+    _targets: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        count: dict[str, int] = {}
+        for path in self.index.entries:
+            key = name_key(_stem(path))
+            count[key] = count.get(key, 0) + 1
+        self._targets = {
+            path: _stem(path) if count[name_key(_stem(path))] == 1 else path[:-3]
+            for path in self.index.entries
+        }
+
+    def __call__(self, path: str) -> str:
+        return f"[[{self._targets.get(path, _stem(path))}]]"
+
+
+def session_context(
+    p: Planned,
+    carry: Carry | None,
+    index: Index,
+    settings: Settings,
+    today: dt.date,
+    links: Links | None = None,
+) -> dict[str, Any]:
+    """What session.md.j2 receives: plain data only (dicts, lists, strings, numbers, dates)."""
+    links = links or Links(index)
+    partner, occ = p.partner, p.occurrence
+    partner_tasks = [t for t in index.tasks if t.path == partner.path and t.is_open]
+    leads = sorted(
+        (lead for lead in index.leads_of(partner.name) if lead.stage in OPEN_LEAD_STAGES),
+        key=lambda lead: (lead.created or dt.date.min, name_key(lead.name)),
+    )
+    counts = followup_counts(index, partner.name, today)
+    series = partner.series
+    carried = list(carry.tasks) if carry else []
+    return {
+        "session": {
+            "date": occ.date,
+            "weekday": _WEEKDAYS[occ.date.weekday()],
+            "time": f"{occ.time:%H:%M}",
+            "week": occ.week,
+            "weeks": occ.weeks,
+            "moved": occ.moved,
+            "original_date": occ.original,
+            "length": settings.sessions.length,
+            "note": p.note_name,
+            "path": p.path,
+            "previous": _stem(p.previous) if p.previous else None,
+            "previous_link": f"[[{_stem(p.previous)}]]" if p.previous else None,
+            "next_week": occ.date + dt.timedelta(days=7),
+        },
+        "partner": {
+            "name": partner.name,
+            "link": links(partner.path),
+            "path": partner.path,
+            "email": partner.email,
+            "phone": partner.phone,
+            "company": partner.company,
+            "status": partner.status,
+            "committed": partner.committed,
+            "referral_expected": partner.referral_expected,
+            "referral_passed": partner.referral_expected is not None
+            and partner.referral_expected < today,
+            "pps_time": f"{series.time:%H:%M}" if series else None,
+            "pps_start": series.start if series else None,
+            "pps_weeks": series.weeks if series else None,
+            "pps_end": series.end if series else None,
+            "open_followups": counts.open,
+            "overdue": counts.overdue,
+        },
+        "carried": [
+            {**_task_data(t, f"[[{_stem(carry.path)}]]", today), "line": line}
+            for t, line in zip(carried, carry.lines, strict=True)
+        ]
+        if carry
+        else [],
+        "carried_from": f"[[{_stem(carry.path)}]]" if carry and carry.tasks else None,
+        "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
+        "leads": [
+            {
+                "name": lead.name,
+                "link": links(lead.path),
+                "source": lead.source,
+                "stage": lead.stage,
+                "created": lead.created,
+                "showing": lead.showing,
+                "phone": lead.phone,
+                "email": lead.email,
+            }
+            for lead in leads
+        ],
+        "owner": {
+            "name": settings.owner.name,
+            "email": settings.owner.email,
+            "timezone": settings.owner.timezone,
+        },
+        "today": today,
+    }
