@@ -21,6 +21,9 @@ SESSION_STATUSES = ("planned", "held", "missed", "cancelled")
 LEAD_SOURCES = ("lost-lead", "showing", "referral")
 LEAD_STAGES = ("new", "contacted", "prequalified", "application", "closed", "lost")
 
+# A series grows by renewals; twenty years of weekly sessions is more than anyone books.
+MAX_SERIES_WEEKS = 1040
+
 # Keys written as quoted text always, so Obsidian keeps one property type per key.
 QUOTED_KEYS = frozenset({"pps_time", "phone", "partner", "previous", "time"})
 
@@ -113,12 +116,16 @@ class _Keys:
             return None
         return parse_date(value, self.where(key))
 
-    def integer(self, key: str, default: int | None = None, low: int = 0) -> int | None:
+    def integer(
+        self, key: str, default: int | None = None, low: int = 0, high: int | None = None
+    ) -> int | None:
         value = self.note.meta.get(key, default)
         if value is None:
             return None
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise PpsjError(f"must be a whole number >= {low}, got {value!r}", self.where(key))
+        if high is not None and value > high:
+            raise PpsjError(f"must be a whole number <= {high}, got {value!r}", self.where(key))
         return value
 
     def number(self, key: str) -> float | None:
@@ -166,7 +173,9 @@ def partner_from_note(note: Note) -> Partner:
         if pps_time is None or pps_start is None:
             raise PpsjError("a series needs both 'pps_time' and 'pps_start'", note.path)
         time = parse_hhmm(pps_time, k.where("pps_time"))
-        weeks = k.integer("pps_weeks", default=12, low=1) or 12
+        weeks = k.integer("pps_weeks", default=12, low=1, high=MAX_SERIES_WEEKS) or 12
+        if pps_start.year > 9000:  # far enough from 9999 that every date of the series exists
+            raise PpsjError(f"must be a date before 9000, got {pps_start}", k.where("pps_start"))
         series = Series(
             partner=note.name,
             start=pps_start,

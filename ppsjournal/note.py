@@ -23,9 +23,27 @@ MAX_FRONT_MATTER = 64 * 1024
 MAX_NOTE_BYTES = 4 * 1024 * 1024
 
 try:  # libyaml when present: several times faster on large vaults
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader, except that an impossible date stays text.
+
+    PyYAML raises a bare ValueError for ``2026-02-30``; kept as text, the
+    model then reports it as a bad date naming the note and the key.
+    """
+
+
+def _timestamp(loader: Any, node: Any) -> Any:
+    try:
+        return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
+    except (ValueError, OverflowError):
+        return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 Scalar = str | int | float | bool | dt.date | dt.datetime | None
 
@@ -120,6 +138,9 @@ def load_yaml(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:
         where = f"{path}:{mark.line + 1 + line_offset}" if mark else path
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise PpsjError(f"front-matter is not valid YAML: {problem}", where) from None
+    except (ValueError, OverflowError, RecursionError) as exc:
+        # A value PyYAML's constructors cannot build (a nesting too deep, say).
+        raise PpsjError(f"front-matter cannot be read: {exc}", path) from None
     if data is None:
         return {}
     if not isinstance(data, dict):

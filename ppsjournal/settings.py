@@ -93,6 +93,10 @@ def check_timezone(value: object, where: str) -> str:
 def parse_hhmm(value: object, where: str) -> dt.time:
     if isinstance(value, dt.time):
         return value.replace(second=0, microsecond=0, tzinfo=None)
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+        # YAML 1.1 reads an unquoted 14:40 as the base-60 number 880; Obsidian
+        # (YAML 1.2) shows the user the text 14:40, so that is what it means.
+        return dt.time(value // 60, value % 60)
     if isinstance(value, str):
         m = _HHMM.match(value.strip())
         if m:
@@ -215,8 +219,10 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
 
     t = _Table(data.get("money", {}), "money", file)
     cps = t.get("commission_per_side", Money.commission_per_side)
-    if isinstance(cps, bool) or not isinstance(cps, int | float) or cps < 0:
-        raise PpsjError(f"must be a number >= 0, got {cps!r}", t.where("commission_per_side"))
+    if isinstance(cps, bool) or not isinstance(cps, int | float) or not 0 <= cps < 1e12:
+        raise PpsjError(
+            f"must be a number of dollars >= 0, got {cps!r}", t.where("commission_per_side")
+        )
     money = Money(commission_per_side=cps)
     t.finish()
 

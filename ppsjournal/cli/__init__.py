@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ppsjournal import __version__
-from ppsjournal.errors import PpsjError
+from ppsjournal.errors import PpsjError, UsageError
 
 if TYPE_CHECKING:
     from ppsjournal.index import Index
@@ -58,6 +58,16 @@ class CliError(click.ClickException):
         click.echo(f"ppsj: {self.format_message()}", err=True)
 
 
+# Click >= 8.2 raises this (a UsageError) for a bare `ppsj`; older versions exit instead.
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+def _one_line(exc: click.UsageError) -> CliError:
+    """A usage error as one line, like every other error, instead of click's usage block."""
+    path = exc.ctx.command_path if exc.ctx else "ppsj"
+    return CliError(f"{exc.format_message().rstrip('.')} (see '{path} --help')", 2)
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return list(COMMANDS)
@@ -69,11 +79,22 @@ class LazyGroup(click.Group):
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except _NO_ARGS_IS_HELP:
+            raise  # bare `ppsj`: click shows the help, as it should
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except PpsjError as exc:
             raise CliError(str(exc), exc.exit_code) from None
+        except click.UsageError as exc:
+            # One line, like every other error, instead of click's usage block.
+            raise _one_line(exc) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except KeyboardInterrupt:
@@ -142,7 +163,7 @@ class Runtime:
             try:
                 return dt.date.fromisoformat(raw.strip())
             except ValueError:
-                raise PpsjError(f"--today must be a date as YYYY-MM-DD, got {raw!r}") from None
+                raise UsageError(f"--today must be a date as YYYY-MM-DD, got {raw!r}") from None
         # The one place that reads the clock: today in the owner's time zone.
         return dt.datetime.now(self.vault.settings.tz).date()
 
