@@ -19,7 +19,7 @@ from ppsjournal.model import LEAD_SOURCES, LEAD_STAGES, PARTNER_STATUSES, SESSIO
 from ppsjournal.names import link_target, name_key
 from ppsjournal.schedule import clashes, occurrences, parse_moves
 from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
-from ppsjournal.vault import LEADS, PARTNERS, SESSIONS
+from ppsjournal.vault import LEADS, PARTNERS, SESSIONS, TEMPLATES
 
 
 @dataclass(frozen=True, order=True)
@@ -289,6 +289,8 @@ def _overlap(x: dt.time, y: dt.time, settings: Settings) -> bool:
 
 def _task_dates(index: Index) -> Iterator[Finding]:
     for task in index.tasks:
+        if task.path.startswith(f"{TEMPLATES}/"):
+            continue  # Obsidian templates hold placeholders such as 📅 {{date}}, not dates
         for problem in task.problems:
             yield Finding(task.path, task.line, problem)
 

@@ -191,6 +191,12 @@ def test_each_finding(vault: Path, rel: str, text: str, finding: str) -> None:
     assert lines[-1].endswith("found in 6 notes")
 
 
+def test_obsidian_templates_are_not_checked_for_dates(vault: Path) -> None:
+    clean(vault)
+    note(vault, "Templates/Daily.md", "- [ ] Review {{title}} 📅 {{date:YYYY-MM-DD}}\n")
+    assert doctor(vault) == (0, ["vault is clean: 6 notes checked"])
+
+
 def test_double_booked_series(vault: Path) -> None:
     clean(vault)
     # 14:50 overlaps Debbie's 14:40 (20-minute sessions) from 2027-01-08 on.

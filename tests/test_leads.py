@@ -29,7 +29,7 @@ def test_lead_writes_the_note_of_product_md(debbie: Path) -> None:
         "lead",
         "Sam Lee",
         "--partner",
-        "debbie harper",  # any case: the partner's own spelling is written
+        "[[debbie harper]]",  # any case, even as a link: the partner's own spelling is written
         "--source",
         "showing",
         "--showing",
