@@ -123,6 +123,8 @@ def move(
     found = clashes([(to.date(), to.time())], [*others, own], settings.sessions)
     if found:
         raise PpsjError(f"cannot move there: {taken_message(found[0])}")
+    if to == dt.datetime.combine(occ.date, occ.time):
+        raise PpsjError(f"{partner.name}'s session is already at {to:%Y-%m-%d %H:%M}")
     moved = dict(series.moved)
     if to == dt.datetime.combine(occ.original, series.time):
         moved.pop(occ.original, None)  # moved back to where the rule puts it
@@ -145,6 +147,11 @@ def pause(partner: Partner) -> dict[str, Any]:
 def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -> dict[str, Any]:
     if partner.status == "active":
         raise PpsjError(f"{partner.name} is already active")
+    if partner.series is None:
+        raise PpsjError(
+            f"{partner.name} has no series to resume (book one with "
+            f"'ppsj add \"{partner.name}\" --at HH:MM')"
+        )
     if partner.series is not None:
         # Only the sessions still ahead can clash; those behind are history.
         ahead = [

@@ -7,7 +7,16 @@ import datetime as dt
 import click
 
 from ppsjournal.cli import common_options, parse_date_option, runtime
-from ppsjournal.errors import PpsjError
+from ppsjournal.errors import PpsjError, UsageError
+
+
+def _check_weekday(day: dt.date | None, settings) -> None:
+    """A series runs on the PPS weekday: a --start on another day is a typo."""
+    if day is not None and day.weekday() != settings.sessions.weekday:
+        raise UsageError(
+            f"--start {day} is a {day:%A}; sessions are on "
+            f"{settings.sessions.weekday_name.capitalize()}s (sessions.weekday in ppsj.toml)"
+        )
 
 
 def _time(value: str | None, option: str) -> dt.time | None:
@@ -55,7 +64,9 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
 
     rt = runtime()
     settings = rt.vault.settings
-    first = resolve_start(parse_date_option(start, "--start"), rt.today, settings)
+    first = parse_date_option(start, "--start")
+    _check_weekday(first, settings)
+    first = resolve_start(first, rt.today, settings)
     n = weeks or settings.sessions.weeks
     result = free_slots(first, n, rt.index().booked(), settings.sessions)
     if as_json:
@@ -140,13 +151,16 @@ def add(
     from ppsjournal.settings import check_email
     from ppsjournal.templates import render_note
 
-    name = check_name(name.strip(), "partner name")
-    if email is not None:
-        check_email(email, "--email")
-    if phone is not None and ("\r" in phone or "\n" in phone):
-        raise PpsjError("--phone must be one line")
-    if company is not None and ("\r" in company or "\n" in company):
-        raise PpsjError("--company must be one line")
+    try:
+        # Spaces around a typed name are dropped; everything else check_name refuses.
+        name = check_name(name.strip(), "partner name")
+        if email is not None:
+            check_email(email, "--email")
+    except PpsjError as exc:
+        raise UsageError(exc.message, exc.where) from None
+    for option, value in (("--phone", phone), ("--company", company)):
+        if value is not None and ("\r" in value or "\n" in value):
+            raise UsageError(f"{option} must be one line")
     time = _time(at, "--at")
     first = parse_date_option(start, "--start")
     expected = parse_date_option(expect_referral, "--expect-referral")
@@ -155,6 +169,7 @@ def add(
 
     rt = runtime()
     vault, settings, today = rt.vault, rt.vault.settings, rt.today
+    _check_weekday(first, settings)
     index = rt.index()
     n = weeks or settings.sessions.weeks
     existing = index.partners.get(name_key(name))
@@ -300,10 +315,23 @@ def partners(as_json: bool) -> None:
 def _apply(name: str, change) -> None:
     """Load the partner, compute the key updates, write them to the note."""
     from ppsjournal.model import QUOTED_KEYS
+    from ppsjournal.names import name_key
 
     rt = runtime()
     index = rt.index()
-    partner = index.partner(name)
+    try:
+        partner = index.partner(name)
+    except PpsjError:
+        # A partner whose note cannot be read is not "unknown": say what is wrong with it.
+        for problem in index.problems:
+            stem = problem.where.split(":", 1)[0].removeprefix("Partners/").removesuffix(".md")
+            if problem.where.startswith("Partners/") and name_key(stem) == name_key(name):
+                raise PpsjError(
+                    f"{problem.message} (fix the note first; ppsj never rewrites a note "
+                    "it cannot read)",
+                    problem.where,
+                ) from None
+        raise
     keys, message = change(rt, index, partner)
     rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
     click.echo(message)
