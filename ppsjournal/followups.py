@@ -310,7 +310,12 @@ class _Builder:
         showings = [
             self.item(
                 lead.path,
-                f"showing, stage `{lead.stage}`: pre-qualify before it",
+                (
+                    f"showing, stage `{lead.stage}`: pre-qualify before it"
+                    if lead.showing >= today  # type: ignore[operator]
+                    else f"the showing passed at stage `{lead.stage}`: pre-qualify, "
+                    "or move the stage on"
+                ),
                 date=lead.showing,
                 partner=lead.partner,
                 when=_relative(lead.showing, today),  # type: ignore[arg-type]

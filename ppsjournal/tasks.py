@@ -238,8 +238,10 @@ def _stray_emoji(text: str) -> Iterator[str]:
                 f"{emoji} {after} is followed by text that is not a field; "
                 "dates must stand at the end of the line; ignored"
             )
+        elif after:
+            yield f"{emoji} {after} is not a date YYYY-MM-DD; ignored"
         else:
-            yield f"{emoji} is not followed by a date YYYY-MM-DD; ignored"
+            yield f"{emoji} has no date after it (YYYY-MM-DD); ignored"
 
 
 def iter_task_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]:

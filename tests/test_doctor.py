@@ -171,7 +171,7 @@ def test_an_empty_new_vault_is_clean(vault: Path) -> None:
         (
             "Daily/2026-11-29.md",
             "- [ ] Call Sam 📅 2026-12-1\n",
-            "Daily/2026-11-29.md:1: 📅 is not followed by a date YYYY-MM-DD; ignored",
+            "Daily/2026-11-29.md:1: 📅 2026-12-1 is not a date YYYY-MM-DD; ignored",
         ),
         # a second note for one partner
         (

@@ -186,7 +186,7 @@ def test_every_section(friday: Path) -> None:
     ]
     assert s["Showings with no pre-qualification"] == [
         "- **Fri 2026-11-20** (7 days ago) [[Cy Past]] · [[Carl Ortiz]]: "
-        "showing, stage `new`: pre-qualify before it",
+        "the showing passed at stage `new`: pre-qualify, or move the stage on",
         "- **Thu 2026-12-03** (in 6 days) [[Ana Ruiz]] · [[Carl Ortiz]]: "
         "showing, stage `contacted`: pre-qualify before it",
     ]

@@ -202,9 +202,10 @@ def test_not_tasks(line: str) -> None:
     [
         ("- [ ] Bad day 📅 2026-02-30", "is not a real date"),
         ("- [ ] Bad month ⏳ 2026-13-01", "is not a real date"),
-        ("- [ ] Short 📅 2026-12-8", "not followed by a date"),
-        ("- [ ] US style 📅 12/08/2026", "not followed by a date"),
-        ("- [ ] Words 📅 tomorrow", "not followed by a date"),
+        ("- [ ] Short 📅 2026-12-8", "📅 2026-12-8 is not a date YYYY-MM-DD"),
+        ("- [ ] US style 📅 12/08/2026", "📅 12/08/2026 is not a date"),
+        ("- [ ] Words 📅 tomorrow", "📅 tomorrow is not a date"),
+        ("- [ ] Nothing after 📅", "📅 has no date after it"),
         ("- [ ] Selector 📅\ufe0f 2026-12-08", "variation selector"),
         ("- [ ] Before text 📅 2026-12-08 call Sam", "must stand at the end"),
         ("- [ ] DV bad [due:: next week]", "is not a date"),
