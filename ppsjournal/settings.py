@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -126,9 +127,16 @@ def _int(value: object, where: str, low: int, high: int) -> int:
 def _str(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise PpsjError(f"must be non-empty text, got {value!r}", where)
-    if "\r" in value or "\n" in value:
-        raise PpsjError("must be one line of text", where)
+    if any(unicodedata.category(c) == "Cc" for c in value):
+        raise PpsjError(
+            f"must be one line of text without control characters, got {value!r}", where
+        )
     return value
+
+
+def check_text(value: object, where: str) -> str:
+    """One line of non-empty text (a name that goes into headers and calendars)."""
+    return _str(value, where)
 
 
 class _Table:

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ppsjournal.errors import PpsjError
-from ppsjournal.settings import CONFIG_NAME, parse_settings, render_settings
+from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.settings import (
+    CONFIG_NAME,
+    check_email,
+    check_text,
+    check_timezone,
+    parse_settings,
+    render_settings,
+)
 from ppsjournal.vault import CALENDAR, LEADS, PARTNERS, SESSIONS, STATE, TEMPLATES, Vault
 
 GITIGNORE = f"""\
@@ -22,8 +29,14 @@ GITATTRIBUTES = "*.ics -text\n"
 
 def create_vault(directory: Path, *, name: str, email: str, timezone: str) -> list[str]:
     """Write a new vault's files; return what was created. Never clobbers."""
+    try:
+        check_text(name, "--name")
+        check_email(email, "--email")
+        check_timezone(timezone, "--timezone")
+    except PpsjError as exc:
+        raise UsageError(exc.message, exc.where) from None
     settings_text = render_settings(name, email, timezone)
-    settings = parse_settings(settings_text, "--name/--email/--timezone")  # validates the input
+    settings = parse_settings(settings_text, CONFIG_NAME)
     if (directory / CONFIG_NAME).exists():
         raise PpsjError(f"{directory / CONFIG_NAME} already exists; not overwritten")
     try:
