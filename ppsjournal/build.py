@@ -38,20 +38,30 @@ def render_outputs(index: Index, vault: Vault, today: dt.date) -> dict[str, byte
 
 
 def build(vault: Vault, today: dt.date, index: Index, check: bool = False) -> BuildResult:
+    """Render every output, then write those whose bytes changed.
+
+    Rendering happens outside the lock; the whole write phase holds the
+    vault's write lock, so a concurrent ``ppsj build``/``week``/``watch``
+    waits for it and never interleaves with it (and sees a complete set).
+    """
     result = BuildResult(problems=list(index.problems))
     outputs = render_outputs(index, vault, today)
-    for rel, data in sorted(outputs.items()):
-        if check:
+    if check:
+        for rel, data in sorted(outputs.items()):
             try:
                 current = vault.abs(rel).read_bytes()
             except FileNotFoundError:
                 current = None
             (result.unchanged if current == data else result.stale).append(rel)
-        elif vault.write(rel, data):
-            result.written.append(rel)
-        else:
-            result.unchanged.append(rel)
-    _remove_stale_calendars(vault, outputs, result, check)
+        _remove_stale_calendars(vault, outputs, result, check)
+        return result
+    with vault.lock():
+        for rel, data in sorted(outputs.items()):
+            if vault.write(rel, data):
+                result.written.append(rel)
+            else:
+                result.unchanged.append(rel)
+        _remove_stale_calendars(vault, outputs, result, check)
     return result
 
 

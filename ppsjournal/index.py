@@ -190,10 +190,24 @@ def _canonical(partners: dict[str, Partner], name: str) -> str:
     return p.name if p else name
 
 
-def load_index(vault: Vault) -> Index:
-    """Read every note of the vault into an index."""
-    walk_errors: list[tuple[str, str]] = []
-    entries = [read_entry(vault, rel) for rel in vault.walk_notes(walk_errors)]
-    index = assemble(entries)
-    index.problems.extend(Problem(w, m) for w, m in walk_errors)
+def load_index(vault: Vault, cache: bool = True) -> Index:
+    """Every note of the vault in an index, through the cache in .ppsj/ (see cache.py).
+
+    Only notes whose stat changed are parsed again; the cache is written back
+    when anything changed (and silently not, where .ppsj/ cannot be written).
+    ``cache=False`` reads every note and touches nothing.
+    """
+    if not cache:
+        walk_errors: list[tuple[str, str]] = []
+        entries = [read_entry(vault, rel) for rel in vault.walk_notes(walk_errors)]
+        index = assemble(entries)
+        index.problems.extend(Problem(w, m) for w, m in walk_errors)
+        return index
+    from ppsjournal.cache import load_cache, save_cache
+
+    notes = load_cache(vault)
+    changes = notes.refresh(vault)
+    save_cache(vault, notes)
+    index = assemble(notes.entries.values())
+    index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
     return index

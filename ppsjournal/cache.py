@@ -1,0 +1,401 @@
+"""The index cache: each note's parsed entry, kept in ``.ppsj/`` so a command
+re-parses only the notes that changed.
+
+A note is taken from the cache when its size, mtime_ns and inode are those
+recorded AND its mtime is older than the moment the scan that read it began,
+by the file system's own clock (git's "racy clean" rule: an edit within the
+same mtime tick as our read leaves the stat unchanged, so such a note is read
+again next time). Anything else (a missing, corrupt or truncated cache; one
+from another ppsj, another cache format or another shape of Entry) means
+starting from nothing: the cache is only ever a shortcut, never the truth.
+
+The file is JSON, never pickle: a vault may come from a stranger, and reading
+it must not run code. Values are converted explicitly both ways from the
+dataclasses' own field types, so fields added to Entry or Task later are
+carried (and change the schema fingerprint, which drops older caches).
+
+A folder that cannot be read, or a walk error, never makes the index forget
+the notes it did not reach: their cached entries are kept.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import gc
+import hashlib
+import json
+import os
+import types
+import typing
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ppsjournal import __version__
+from ppsjournal.index import Entry, read_entry
+from ppsjournal.vault import FileStat, Vault
+
+FORMAT = 1  # bump when the file's layout changes
+CACHE_NAME = "index-cache.json"
+# Fewer notes to parse than this: one process; more: the CPUs share them.
+PARALLEL_MIN = 2000
+
+# -- converting entries to JSON and back ----------------------------------------
+
+Codec = tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]  # None: as is
+
+
+def _encode_any(v: Any) -> Any:
+    """A property value (flat YAML: scalars, dates, date-times, lists of them)."""
+    t = type(v)
+    if t is str or t is int or t is float or t is bool or v is None:
+        return v
+    if t is dt.datetime:
+        return {"t": v.isoformat()}
+    if t is dt.date:
+        return {"d": v.isoformat()}
+    if t is dt.time:
+        return {"h": v.isoformat()}
+    if t is list or t is tuple:
+        return [_encode_any(x) for x in v]
+    raise TypeError(f"cannot cache a {t.__name__}")
+
+
+_TAGGED = {"t": dt.datetime.fromisoformat, "d": dt.date.fromisoformat, "h": dt.time.fromisoformat}
+
+
+def _decode_any(v: Any) -> Any:
+    t = type(v)
+    if t is dict:
+        ((tag, raw),) = v.items()
+        return _TAGGED[tag](raw)
+    if t is list:
+        return [_decode_any(x) for x in v]
+    return v
+
+
+def _decode_meta(m: dict[str, Any]) -> dict[str, Any]:
+    return {k: (_decode_any(v) if type(v) in (dict, list) else v) for k, v in m.items()}
+
+
+def _encode_meta(m: dict[str, Any]) -> dict[str, Any]:
+    return {k: _encode_any(v) for k, v in m.items()}
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _codec(tp: Any, schema: list[str]) -> Codec:
+    """(encode, decode) for values of type ``tp``; None where the value is JSON as it is."""
+    schema.append(repr(tp))
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp in _SCALARS:
+        return None, None
+    if tp is Any:
+        return _encode_any, _decode_any
+    if tp in (dt.date, dt.datetime, dt.time):
+        return (lambda v: v.isoformat()), tp.fromisoformat
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        if all(a in _SCALARS for a in inner):
+            return None, None
+        if len(inner) == 1:
+            enc, dec = _codec(inner[0], schema)
+            return (
+                (lambda v: None if v is None else enc(v)) if enc else None,
+                (lambda v: None if v is None else dec(v)) if dec else None,
+            )
+        raise TypeError(f"cannot cache a field of type {tp!r}")
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        enc, dec = _codec(args[0], schema)
+        if dec is None:
+            return (list if enc is None else lambda v: [enc(x) for x in v]), tuple
+        return (lambda v: [enc(x) for x in v]), (lambda v: tuple(dec(x) for x in v))
+    if origin is dict and args and args[0] is str:
+        if args[1] is Any:
+            return _encode_meta, _decode_meta
+        enc, dec = _codec(args[1], schema)
+        return (
+            (lambda v: {k: enc(x) for k, x in v.items()}) if enc else dict,
+            (lambda v: {k: dec(x) for k, x in v.items()}) if dec else dict,
+        )
+    if dataclasses.is_dataclass(tp):
+        return _dataclass_codec(tp, schema)
+    raise TypeError(f"cannot cache a field of type {tp!r}")
+
+
+def _dataclass_codec(cls: type, schema: list[str]) -> Codec:
+    """A dataclass as the list of its fields' values, in field order."""
+    hints = typing.get_type_hints(cls)
+    fields = dataclasses.fields(cls)
+    names = [f.name for f in fields]
+    schema.append(f"{cls.__module__}.{cls.__qualname__}({','.join(names)})")
+    codecs = [_codec(hints[f.name], schema) for f in fields]
+    encoders = [(i, enc) for i, (enc, _) in enumerate(codecs) if enc]
+    decoders = [(i, dec) for i, (_, dec) in enumerate(codecs) if dec]
+    # Building through __dict__ is several times faster than calling a frozen
+    # dataclass's __init__ (one object.__setattr__ per field), which matters
+    # for 100,000 notes; a class with __slots__ or __post_init__ is called.
+    plain = "__slots__" not in cls.__dict__ and not hasattr(cls, "__post_init__")
+    new = object.__new__
+
+    def encode(obj: Any) -> list[Any]:
+        row = [getattr(obj, n) for n in names]
+        for i, enc in encoders:
+            row[i] = enc(row[i])
+        return row
+
+    def decode(row: list[Any]) -> Any:
+        if len(row) != len(names):
+            raise ValueError("a cached row does not fit its class")
+        for i, dec in decoders:
+            row[i] = dec(row[i])
+        if plain:
+            obj = new(cls)
+            obj.__dict__.update(zip(names, row, strict=True))
+            return obj
+        return cls(*row)
+
+    return encode, decode
+
+
+def _entry_codec() -> tuple[Callable[[Entry], list], Callable[[list], Entry], str]:
+    schema: list[str] = []
+    enc, dec = _dataclass_codec(Entry, schema)
+    digest = hashlib.sha256("\n".join(schema).encode()).hexdigest()[:16]
+    return enc, dec, digest
+
+
+_CODEC: tuple[Callable[[Entry], list], Callable[[list], Entry], str] | None = None
+
+
+def entry_codec() -> tuple[Callable[[Entry], list], Callable[[list], Entry], str]:
+    """(encode, decode, schema fingerprint) for Entry, built once from its fields."""
+    global _CODEC
+    if _CODEC is None:
+        _CODEC = _entry_codec()
+    return _CODEC
+
+
+# -- the cache --------------------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    """What one refresh found: paths added, changed (parsed anew) and removed."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    reread: int = 0  # notes read (changed, added, or racy ones that turned out the same)
+    walk_errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.changed or self.removed)
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted({*self.added, *self.changed, *self.removed})
+
+
+@dataclass
+class NoteCache:
+    """Every note's stat and entry, and the file-system time before which stats are trusted."""
+
+    stats: dict[str, FileStat] = field(default_factory=dict)
+    entries: dict[str, Entry] = field(default_factory=dict)
+    trusted_before: int = 0  # mtime_ns: a note with an mtime not older was read racily
+    dirty: bool = False  # differs from the file on disk
+
+    def fresh(self, rel: str, st: FileStat) -> bool:
+        return self.stats.get(rel) == st and st.mtime_ns < self.trusted_before
+
+    def refresh(self, vault: Vault, only: Iterable[str] | None = None) -> Changes:
+        """Bring the cache up to date with the vault; parse only what changed.
+
+        ``only``: check just these paths (the watcher's events) instead of a
+        full scan; a path no longer there is removed.
+        """
+        with _quiet_gc():
+            return self._refresh(vault, only)
+
+    def _refresh(self, vault: Vault, only: Iterable[str] | None) -> Changes:
+        changes = Changes()
+        if only is None:
+            seen = vault.scan_notes(changes.walk_errors)
+            unreached = [
+                where
+                for where, message in changes.walk_errors
+                if message.startswith("cannot read") and where not in seen
+            ]
+            gone = [rel for rel in self.stats if rel not in seen and not _under(rel, unreached)]
+        else:
+            seen = {}
+            gone = []
+            for rel in only:
+                try:
+                    seen[rel] = vault.stat(rel)
+                except FileNotFoundError:
+                    if rel in self.stats:
+                        gone.append(rel)
+                except OSError as exc:
+                    # Kept as it was: an unreachable note is not a deleted one.
+                    changes.walk_errors.append((rel, f"cannot read: {exc.strerror}"))
+        stale = [rel for rel, st in seen.items() if not self.fresh(rel, st)]
+        for rel in gone:
+            del self.stats[rel]
+            self.entries.pop(rel, None)
+            changes.removed.append(rel)
+        if stale:
+            # Taken before reading: an edit after this moment, within the tick
+            # of the mtime we recorded, shows as mtime >= trusted_before.
+            stamp = vault.clock()
+            for rel, entry in zip(stale, read_entries(vault, stale), strict=True):
+                old = self.entries.get(rel)
+                if old is None:
+                    changes.added.append(rel)
+                elif old != entry or old.error != entry.error:
+                    changes.changed.append(rel)
+                self.stats[rel] = seen[rel]
+                self.entries[rel] = entry
+            self.trusted_before = stamp
+            changes.reread = len(stale)
+        if stale or gone:
+            self.dirty = True
+        return changes
+
+    # -- the file -------------------------------------------------------------
+
+    def dumps(self) -> bytes:
+        encode, _, schema = entry_codec()
+        notes = [
+            [rel, st.size, st.mtime_ns, st.inode, encode(self.entries[rel])]
+            for rel, st in self.stats.items()
+            if rel in self.entries
+        ]
+        doc = {
+            "format": FORMAT,
+            "ppsj": __version__,
+            "schema": schema,
+            "trusted_before": self.trusted_before,
+            "notes": notes,
+        }
+        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+    @classmethod
+    def loads(cls, data: bytes, written_ns: int) -> NoteCache:
+        """The cache from its file's bytes; ValueError when it is not one this ppsj wrote."""
+        _, decode, schema = entry_codec()
+        try:
+            doc = json.loads(data)
+            if (
+                not isinstance(doc, dict)
+                or doc.get("format") != FORMAT
+                or doc.get("ppsj") != __version__
+                or doc.get("schema") != schema
+            ):
+                raise ValueError("another version")
+            # The file's own mtime bounds it too (git's rule): a note written
+            # in the same tick as the cache is not trusted.
+            trusted = min(int(doc["trusted_before"]), written_ns)
+            stats: dict[str, FileStat] = {}
+            entries: dict[str, Entry] = {}
+            for rel, size, mtime, inode, row in doc["notes"]:
+                stats[rel] = FileStat(size, mtime, inode)
+                entries[rel] = decode(row)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            raise ValueError(f"not a usable cache: {exc}") from None
+        return cls(stats, entries, trusted)
+
+
+def _under(rel: str, folders: list[str]) -> bool:
+    return any(f in (".", "") or rel == f or rel.startswith(f + "/") for f in folders)
+
+
+def load_cache(vault: Vault) -> NoteCache:
+    """The vault's cache, or an empty one when it is missing, corrupt or another version's."""
+    found = vault.read_state(CACHE_NAME)
+    if found is None:
+        return NoteCache()
+    data, written_ns = found
+    try:
+        with _quiet_gc():
+            cache = NoteCache.loads(data, written_ns)
+    except ValueError:
+        return NoteCache(dirty=True)
+    # Entries live as long as the command: the cyclic collector need not walk
+    # them again and again (they hold no cycles; refcounting still frees them).
+    gc.freeze()
+    return cache
+
+
+@contextlib.contextmanager
+def _quiet_gc():
+    """No cyclic collection while many cycle-free objects are made (it made loading 3x slower)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def save_cache(vault: Vault, cache: NoteCache) -> bool:
+    """Write the cache if it changed; False (and nothing raised) if it cannot be written."""
+    from ppsjournal.errors import PpsjError
+
+    if not cache.dirty:
+        return True
+    try:
+        with _quiet_gc():
+            data = cache.dumps()
+        vault.write_state(CACHE_NAME, data)
+    except (OSError, PpsjError, TypeError, ValueError):
+        # A read-only vault, a full disk, a value the codec cannot carry: the
+        # command still works, it only parses again next time.
+        return False
+    cache.dirty = False
+    return True
+
+
+# -- reading notes, on every CPU when there are many ----------------------------------
+
+
+def read_entries(vault: Vault, paths: list[str]) -> list[Entry]:
+    """Each path's entry, in order. Many notes (a cold start) are parsed in parallel."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(paths) < PARALLEL_MIN or workers < 2 or not _can_fork():
+        return [read_entry(vault, rel) for rel in paths]
+    import multiprocessing
+
+    global _WORKER_VAULT
+    _WORKER_VAULT = vault  # inherited by the forked workers
+    try:
+        ctx = multiprocessing.get_context("fork")
+        chunk = max(200, len(paths) // (workers * 4))
+        with ctx.Pool(workers) as pool:
+            return pool.map(_read_in_worker, paths, chunksize=chunk)
+    except OSError:
+        return [read_entry(vault, rel) for rel in paths]
+    finally:
+        _WORKER_VAULT = None
+
+
+_WORKER_VAULT: Vault | None = None
+
+
+def _read_in_worker(rel: str) -> Entry:
+    assert _WORKER_VAULT is not None
+    return read_entry(_WORKER_VAULT, rel)
+
+
+def _can_fork() -> bool:
+    import multiprocessing
+    import threading
+
+    # Forking a process that runs other threads (the watcher's observer) can
+    # deadlock in the child on a lock held by another thread.
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
