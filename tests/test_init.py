@@ -1,0 +1,133 @@
+"""ppsj init: a new vault, and never clobbering an old one."""
+
+from __future__ import annotations
+
+import subprocess
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from ppsjournal.settings import parse_settings
+from tests.conftest import run_cli
+
+OWNER = ["--name", "Alex Rivera", "--email", "alex@lender.example", "--timezone", "America/Chicago"]
+
+
+def init(root: Path, *args: str, **kwargs):
+    return run_cli(None, "init", str(root), *args, today=None, **kwargs)
+
+
+def test_init_creates_settings_folders_and_git_files(tmp_path):
+    root = tmp_path / "pps"
+    result = init(root, *OWNER)
+    assert result.exit_code == 0, result.output
+    for folder in ("Partners", "Sessions", "Leads", "Templates", "Calendar"):
+        assert (root / folder).is_dir()
+        assert f"created {folder}/" in result.output
+    settings = parse_settings((root / "ppsj.toml").read_text())
+    assert settings.owner.name == "Alex Rivera"
+    assert settings.owner.email == "alex@lender.example"
+    assert str(settings.tz) == "America/Chicago"
+    # The defaults of product.md section 2, written out so the user sees them.
+    s = settings.sessions
+    assert (s.weekday_name, s.window, s.length, s.weeks, s.reminder) == (
+        "friday",
+        "13:00-16:00",
+        20,
+        12,
+        15,
+    )
+    assert settings.money.commission_per_side == 12000
+    gitignore = (root / ".gitignore").read_text().splitlines()
+    assert ".ppsj/" in gitignore
+    assert "*.ics -text" in (root / ".gitattributes").read_text().splitlines()
+
+
+def test_init_gitignore_keeps_the_cache_out_of_git(tmp_path):
+    root = tmp_path / "pps"
+    assert init(root, *OWNER).exit_code == 0
+    assert run_cli(root, "add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    assert (root / ".ppsj").is_dir()  # the lock lives there
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    ignored = subprocess.run(
+        ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "Partners/Debbie Harper.md" in ignored
+    assert ".ppsj" not in ignored
+
+
+def test_init_refuses_an_existing_vault_and_changes_nothing(tmp_path):
+    root = tmp_path / "pps"
+    assert init(root, *OWNER).exit_code == 0
+    toml = root / "ppsj.toml"
+    toml.write_text(toml.read_text().replace("weeks = 12", "weeks = 8"))
+    before = toml.read_bytes()
+    result = init(root, "--name", "Someone Else", "--email", "x@y.example", "--timezone", "UTC")
+    assert result.exit_code == 1
+    assert "ppsj.toml already exists; not overwritten" in result.output
+    assert toml.read_bytes() == before
+
+
+def test_init_leaves_existing_git_files_alone(tmp_path):
+    root = tmp_path / "notes"
+    root.mkdir()
+    (root / ".gitignore").write_text("my-own-rule\n")
+    (root / "Partners").mkdir()
+    (root / "Partners" / "Old.md").write_text("kept\n")
+    result = init(root, *OWNER)
+    assert result.exit_code == 0, result.output
+    assert (root / ".gitignore").read_text() == "my-own-rule\n"
+    assert "created .gitignore" not in result.output
+    assert "created Partners/" not in result.output
+    assert (root / "Partners" / "Old.md").read_text() == "kept\n"
+    assert (root / ".gitattributes").is_file()
+
+
+def test_init_in_the_current_folder_and_by_prompts(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(
+        None, "init", today=None, input="Alex Rivera\nalex@lender.example\nEurope/Paris\n"
+    )
+    assert result.exit_code == 0, result.output
+    settings = parse_settings((tmp_path / "ppsj.toml").read_text())
+    assert settings.owner.timezone == "Europe/Paris"
+
+
+def test_init_quotes_the_name_in_toml(tmp_path):
+    root = tmp_path / "pps"
+    name = 'Alex "AJ" Rivera \\ Team'
+    assert init(root, "--name", name, "--email", "a@b.example", "--timezone", "UTC").exit_code == 0
+    assert tomllib.loads((root / "ppsj.toml").read_text())["owner"]["name"] == name
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--email", "alex", "--email: not an e-mail address"),
+        ("--email", "alex@lender.example\r\nBcc: x@y.example", "--email: not an e-mail address"),
+        ("--timezone", "Mars/Olympus", "--timezone: unknown time zone 'Mars/Olympus'"),
+        ("--timezone", "../../etc/passwd", "--timezone: unknown time zone"),
+        ("--name", "Alex\nRivera", "--name: must be one line"),
+        ("--name", "  ", "--name: must be non-empty text"),
+    ],
+)
+def test_init_refuses_bad_owner_options(tmp_path, option, value, message):
+    root = tmp_path / "pps"
+    args = dict(zip(OWNER[::2], OWNER[1::2], strict=True))
+    args[option] = value
+    result = init(root, *[x for kv in args.items() for x in kv])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not root.exists()
+
+
+def test_init_into_a_file_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = init(tmp_path / "file", *OWNER)
+    assert result.exit_code == 2
+    assert "is a file" in result.output
