@@ -1,0 +1,137 @@
+"""Finding the vault (--vault, $PPSJ_VAULT, walking up) and today (--today, $PPSJ_TODAY)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+
+@pytest.fixture
+def two_vaults(tmp_path):
+    """Two vaults told apart by their one partner."""
+    roots = {}
+    for name in ("Ann", "Ben"):
+        root = tmp_path / f"vault-{name}"
+        result = run_cli(
+            None,
+            "init",
+            str(root),
+            "--name",
+            "Alex",
+            "--email",
+            "alex@lender.example",
+            "--timezone",
+            "America/Chicago",
+            today=None,
+        )
+        assert result.exit_code == 0
+        assert run_cli(root, "add", name).exit_code == 0
+        roots[name] = root
+    return roots
+
+
+def names(result) -> list[str]:
+    assert result.exit_code == 0, result.output
+    return [p["name"] for p in json.loads(result.output)["partners"]]
+
+
+def test_vault_option_wins_over_env_and_cwd(two_vaults, monkeypatch):
+    monkeypatch.chdir(two_vaults["Ann"])
+    monkeypatch.setenv("PPSJ_VAULT", str(two_vaults["Ann"]))
+    assert names(run_cli(two_vaults["Ben"], "partners", "--json")) == ["Ben"]
+
+
+def test_vault_option_after_the_command(two_vaults, monkeypatch):
+    monkeypatch.chdir(two_vaults["Ann"])
+    result = run_cli(None, "partners", "--json", "--vault", str(two_vaults["Ben"]))
+    assert names(result) == ["Ben"]
+
+
+def test_env_wins_over_cwd(two_vaults, monkeypatch):
+    monkeypatch.chdir(two_vaults["Ann"])
+    monkeypatch.setenv("PPSJ_VAULT", str(two_vaults["Ben"]))
+    assert names(run_cli(None, "partners", "--json")) == ["Ben"]
+
+
+def test_walks_up_from_a_subfolder(two_vaults, monkeypatch):
+    monkeypatch.delenv("PPSJ_VAULT", raising=False)
+    deep = two_vaults["Ann"] / "Sessions" / "2026" / "deeper"
+    deep.mkdir(parents=True)
+    monkeypatch.chdir(deep)
+    assert names(run_cli(None, "partners", "--json")) == ["Ann"]
+
+
+def test_the_nearest_vault_up_wins(two_vaults, monkeypatch):
+    """A vault inside another (a folder of the first with its own ppsj.toml) is its own."""
+    monkeypatch.delenv("PPSJ_VAULT", raising=False)
+    inner = two_vaults["Ann"] / "Archive"
+    inner.mkdir()
+    (inner / "ppsj.toml").write_text((two_vaults["Ann"] / "ppsj.toml").read_text())
+    monkeypatch.chdir(inner)
+    assert names(run_cli(None, "partners", "--json")) == []
+
+
+def test_no_vault_found(tmp_path, monkeypatch):
+    monkeypatch.delenv("PPSJ_VAULT", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = run_cli(None, "partners")
+    assert result.exit_code == 1
+    out = result.output.strip()
+    assert out.startswith("ppsj: no vault found")
+    assert "--vault" in out and "PPSJ_VAULT" in out and "ppsj init" in out
+    assert len(out.splitlines()) == 1
+
+
+@pytest.mark.parametrize("how", ["option", "env"])
+def test_a_given_path_without_ppsj_toml_is_an_error(tmp_path, monkeypatch, how):
+    monkeypatch.chdir(tmp_path)
+    empty = tmp_path / "not-a-vault"
+    empty.mkdir()
+    if how == "env":
+        monkeypatch.setenv("PPSJ_VAULT", str(empty))
+        result = run_cli(None, "partners")
+    else:
+        result = run_cli(empty, "partners")
+    assert result.exit_code == 1
+    assert f"no ppsj.toml in {empty}" in result.output
+
+
+def test_today_from_option_and_env(ppsj, monkeypatch):
+    assert ppsj("add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    # Thursday 2026-12-10: the next session is Friday the 11th, week 1 behind it.
+    row = json.loads(ppsj("partners", "--json", today="2026-12-10").output)["partners"][0]
+    assert (row["week"], row["next_session"]) == (1, "2026-12-11T14:40:00-06:00")
+    monkeypatch.setenv("PPSJ_TODAY", "2027-01-08")
+    row = json.loads(ppsj("partners", "--json", today=None).output)["partners"][0]
+    assert row["next_session"].startswith("2027-01-08")
+    # --today wins over $PPSJ_TODAY
+    row = json.loads(ppsj("partners", "--json", today="2026-12-10").output)["partners"][0]
+    assert row["next_session"].startswith("2026-12-11")
+
+
+@pytest.mark.parametrize("bad", ["2026-02-30", "tomorrow", "2026-1-1", "12/04/2026"])
+def test_bad_today_is_a_usage_error(ppsj, bad):
+    result = ppsj("partners", today=bad)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"ppsj: --today must be a date as YYYY-MM-DD, got {bad!r}"
+
+
+def test_bad_today_from_env_is_a_usage_error(ppsj, monkeypatch):
+    monkeypatch.setenv("PPSJ_TODAY", "someday")
+    result = ppsj("slots", today=None)
+    assert result.exit_code == 2
+    assert "got 'someday'" in result.output
+
+
+def test_dot_folders_are_never_read_as_notes(ppsj, vault):
+    assert ppsj("add", "Debbie Harper").exit_code == 0
+    for folder in (".git", ".obsidian", ".trash", ".ppsj", ".hidden"):
+        (vault / folder).mkdir(exist_ok=True)
+        (vault / folder / "Ghost.md").write_text("---\ntype: partner\nstatus: [broken\n---\n")
+    (vault / "Partners" / ".Ghost.md").write_text("---\ntype: partner\n---\n")
+    result = ppsj("partners", "--json")
+    assert names(result) == ["Debbie Harper"]
+    assert json.loads(result.output)["problems"] == []
