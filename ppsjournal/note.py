@@ -196,13 +196,35 @@ def render_front_matter(meta: dict[str, Any], quoted: frozenset[str] = frozenset
     return "\n".join(lines) + "\n"
 
 
+def _trailing_comment(line: str) -> str:
+    """The ``  # comment`` at the end of a one-line property, with its spaces, or "".
+
+    A '#' inside a quoted value is not a comment: the first `` #`` whose removal
+    leaves the same property is where the comment starts.
+    """
+    if "#" not in line:
+        return ""
+    try:
+        whole = yaml.load(line, Loader=_Loader)
+    except yaml.YAMLError:
+        return ""
+    for m in re.finditer(r"[ \t]+#", line):
+        try:
+            if yaml.load(line[: m.start()], Loader=_Loader) == whole:
+                return line[m.start() :]
+        except yaml.YAMLError:
+            continue
+    return ""
+
+
 def set_keys(
     text: str, updates: dict[str, Any], path: str, quoted: frozenset[str] = frozenset()
 ) -> str:
     """Return ``text`` with the given front-matter keys set (or deleted with DELETE).
 
-    Only the lines of those keys change; other keys, their order, comments and
-    the body are kept byte for byte. A new key goes at the end of the front-matter.
+    Only the lines of those keys change; other keys, their order, comments
+    (also one after a changed value) and the body are kept byte for byte, and so
+    are the line ends. A new key goes at the end of the front-matter.
     """
     parse_note(path, text)  # never edit a note that does not parse
     span = _split(text)
@@ -226,7 +248,10 @@ def set_keys(
             value = pending.pop(m.group(1))
             if value is not DELETE:
                 dumped = dump_value(value, quote=m.group(1) in quoted)
-                out.append(f"{m.group(1)}: {dumped}".rstrip() + newline)
+                body = lines[j - 1].rstrip("\r\n")
+                ending = lines[j - 1][len(body) :] or newline
+                comment = _trailing_comment(lines[i].rstrip("\r\n")) if j == i + 1 else ""
+                out.append(f"{m.group(1)}: {dumped}".rstrip() + comment + ending)
         else:
             out.extend(lines[i:j])
         i = j
