@@ -4,8 +4,9 @@ re-parses only the notes that changed.
 A note is taken from the cache when its size, mtime_ns and inode are those
 recorded AND its mtime is older than the moment the scan that read it began,
 by the file system's own clock (git's "racy clean" rule: an edit within the
-same mtime tick as our read leaves the stat unchanged, so such a note is read
-again next time). Anything else (a missing, corrupt or truncated cache; one
+same mtime tick as our read leaves the stat unchanged, so such a note is
+"racy" and read again next time; so is one whose mtime is not older than the
+cache file itself). Anything else (a missing, corrupt or truncated cache; one
 from another ppsj, another cache format or another shape of Entry) means
 starting from nothing: the cache is only ever a shortcut, never the truth.
 
@@ -202,15 +203,15 @@ class Changes:
 
 @dataclass
 class NoteCache:
-    """Every note's stat and entry, and the file-system time before which stats are trusted."""
+    """Every note's stat and entry, and which were read racily (to read again)."""
 
     stats: dict[str, FileStat] = field(default_factory=dict)
     entries: dict[str, Entry] = field(default_factory=dict)
-    trusted_before: int = 0  # mtime_ns: a note with an mtime not older was read racily
+    racy: set[str] = field(default_factory=set)  # mtime not older than the read: not trusted
     dirty: bool = False  # differs from the file on disk
 
     def fresh(self, rel: str, st: FileStat) -> bool:
-        return self.stats.get(rel) == st and st.mtime_ns < self.trusted_before
+        return rel not in self.racy and self.stats.get(rel) == st
 
     def refresh(self, vault: Vault, only: Iterable[str] | None = None) -> Changes:
         """Bring the cache up to date with the vault; parse only what changed.
@@ -247,10 +248,12 @@ class NoteCache:
         for rel in gone:
             del self.stats[rel]
             self.entries.pop(rel, None)
+            self.racy.discard(rel)
             changes.removed.append(rel)
         if stale:
-            # Taken before reading: an edit after this moment, within the tick
-            # of the mtime we recorded, shows as mtime >= trusted_before.
+            # Taken before reading: an edit after this moment within the tick
+            # of the mtime we record leaves the stat as it is, so a note whose
+            # mtime is not older than this is read again next time.
             stamp = vault.clock()
             for rel, entry in zip(stale, read_entries(vault, stale), strict=True):
                 old = self.entries.get(rel)
@@ -260,7 +263,10 @@ class NoteCache:
                     changes.changed.append(rel)
                 self.stats[rel] = seen[rel]
                 self.entries[rel] = entry
-            self.trusted_before = stamp
+                if seen[rel].mtime_ns >= stamp:
+                    self.racy.add(rel)
+                else:
+                    self.racy.discard(rel)
             changes.reread = len(stale)
         if stale or gone:
             self.dirty = True
@@ -279,7 +285,7 @@ class NoteCache:
             "format": FORMAT,
             "ppsj": __version__,
             "schema": schema,
-            "trusted_before": self.trusted_before,
+            "racy": sorted(self.racy),
             "notes": notes,
         }
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -297,17 +303,19 @@ class NoteCache:
                 or doc.get("schema") != schema
             ):
                 raise ValueError("another version")
-            # The file's own mtime bounds it too (git's rule): a note written
-            # in the same tick as the cache is not trusted.
-            trusted = min(int(doc["trusted_before"]), written_ns)
+            racy = {str(rel) for rel in doc["racy"]}
             stats: dict[str, FileStat] = {}
             entries: dict[str, Entry] = {}
             for rel, size, mtime, inode, row in doc["notes"]:
                 stats[rel] = FileStat(size, mtime, inode)
                 entries[rel] = decode(row)
+                # git's rule: a note not older than the cache file itself may
+                # have changed within the same tick, after it was read.
+                if mtime >= written_ns:
+                    racy.add(rel)
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise ValueError(f"not a usable cache: {exc}") from None
-        return cls(stats, entries, trusted)
+        return cls(stats, entries, racy)
 
 
 def _under(rel: str, folders: list[str]) -> bool:

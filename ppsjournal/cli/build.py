@@ -5,7 +5,6 @@ from __future__ import annotations
 import click
 
 from ppsjournal.cli import common_options, runtime, warn
-from ppsjournal.errors import PpsjError
 
 
 @click.command()
@@ -43,9 +42,59 @@ def build(check: bool) -> None:
         click.echo("up to date")
 
 
-@click.command(context_settings={"ignore_unknown_options": True})
-@click.argument("args", nargs=-1)
+@click.command()
+@click.option(
+    "--polling",
+    is_flag=True,
+    help="Poll the files instead of inotify/FSEvents (network drives, synced folders).",
+)
+@click.option(
+    "--debounce",
+    type=click.FloatRange(0.0, 60.0),
+    default=0.25,
+    show_default=True,
+    metavar="SECONDS",
+    help="Seconds of quiet after a change before rebuilding.",
+)
 @common_options
-def watch(args: tuple[str, ...]) -> None:
-    """(Not implemented yet.)"""
-    raise PpsjError("ppsj watch is not implemented yet")
+def watch(polling: bool, debounce: float) -> None:
+    """Build, then rebuild whenever a note changes, until Ctrl-C.
+
+    Only the notes that changed are read again. One line is logged per
+    rebuild (what changed, what was written, how long); a note that cannot be
+    read is named with its line and skipped until it is fixed. At midnight
+    (the owner's time zone) the outputs are rebuilt, since "overdue" moved;
+    with --today the day stays fixed. Ctrl-C or SIGTERM stops it (exit 0).
+    See docs/watch.md to keep it running as a service.
+
+    \b
+    Example:
+      ppsj watch
+      ppsj watch --polling      # a vault on a network drive or synced folder
+    """
+    import sys
+
+    from ppsjournal.watch import Watcher
+
+    rt = runtime()
+    fixed = bool(rt.options.get("today") or rt.environ.get("PPSJ_TODAY"))
+    rt.today  # noqa: B018 - a bad --today fails here, before watching starts
+
+    def log(line: str) -> None:
+        click.echo(line)
+        sys.stdout.flush()
+
+    def problem(line: str) -> None:
+        click.echo(line, err=True)
+        sys.stderr.flush()
+
+    watcher = Watcher(
+        rt.vault,
+        lambda: rt.today,
+        day_fixed=fixed,
+        debounce=debounce,
+        polling=polling,
+        log=log,
+        warn=problem,
+    )
+    watcher.run()

@@ -1,0 +1,297 @@
+"""``ppsj watch``: keep the outputs right while the notes are edited.
+
+The watcher only decides WHEN to build (as mkdocs serve does); what it builds
+is ``build.build``, exactly as ``ppsj build`` does. It keeps the index cache
+in memory and, on each batch of events, re-reads only the notes whose stat
+changed.
+
+Events are hints, not the truth. Editors save in several steps (truncate then
+write, or write a temp file and rename it over the note), so a batch is taken
+after ``debounce`` seconds of quiet and the notes it names are stat'ed again.
+A large batch (a ``git checkout``, a pull) or any folder event triggers a full
+stat scan instead, because inotify's queue may have overflowed and watchdog
+drops that overflow event silently. Hidden folders (.git/, .obsidian/, .ppsj/),
+hidden and temp files, and the outputs themselves are ignored, so the
+watcher's own writes never trigger it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ppsjournal.build import BuildResult, build
+from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Problem, assemble
+from ppsjournal.settings import CONFIG_NAME
+from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault
+
+DEBOUNCE = 0.25  # seconds of quiet before building, as mkdocs waits
+FULL_SCAN_AFTER = 200  # more paths than this in one batch: scan everything
+CACHE_SAVE_EVERY = 60.0  # seconds: the cache on disk is for the next process only
+TEMP_SUFFIXES = (".tmp", ".swp", ".swx", ".swo", "~", ".bak", ".part", ".crdownload")
+
+
+# -- which events matter (pure) ----------------------------------------------------
+
+
+@dataclass
+class Batch:
+    """What a burst of events asks for."""
+
+    notes: set[str] = field(default_factory=set)
+    full_scan: bool = False  # a folder changed, or too many events to trust
+    settings: bool = False  # ppsj.toml changed
+    templates: bool = False  # a template changed: outputs may differ with no note changed
+
+    def __bool__(self) -> bool:
+        return bool(self.notes or self.full_scan or self.settings or self.templates)
+
+
+def classify(rel: str) -> str | None:
+    """What a changed vault-relative path is: "note", "settings", "template", or None (ignore)."""
+    parts = rel.split("/")
+    if not rel or rel.startswith("..") or any(p.startswith((".", "#")) for p in parts):
+        return None  # .git/, .obsidian/, .ppsj/, .trash/, hidden and lock files (.#x)
+    name = parts[-1]
+    if name.endswith(TEMP_SUFFIXES) or name == "4913":  # vim's write test file
+        return None
+    if rel == CONFIG_NAME:
+        return "settings"
+    if rel == FOLLOWUPS or parts[0] == CALENDAR:
+        return None  # our own outputs: never a reason to build
+    if parts[0] == TEMPLATES and not name.endswith(".md"):
+        return "template"
+    if name.endswith(".md"):
+        return "note"
+    return None
+
+
+def add_event(batch: Batch, event_type: str, is_dir: bool, rels: list[str]) -> None:
+    """Fold one watchdog event (already made vault-relative) into the batch."""
+    if event_type in ("opened", "closed_no_write"):
+        return  # reads, ours included
+    for rel in rels:
+        if is_dir:
+            # A folder created, deleted or renamed moves notes without an event
+            # for each; "modified" on a folder only echoes a change inside it.
+            if event_type != "modified" and classify(rel + "/x.md") == "note":
+                batch.full_scan = True
+            continue
+        kind = classify(rel)
+        if kind == "note":
+            batch.notes.add(rel)
+        elif kind == "settings":
+            batch.settings = True
+        elif kind == "template":
+            batch.templates = True
+    if len(batch.notes) > FULL_SCAN_AFTER:
+        batch.full_scan = True
+
+
+def describe(changes: Changes, limit: int = 3) -> str:
+    parts = []
+    for word, paths in (
+        ("changed", changes.changed),
+        ("added", changes.added),
+        ("removed", changes.removed),
+    ):
+        if paths:
+            shown = ", ".join(paths[:limit]) + (
+                f" and {len(paths) - limit} more" if len(paths) > limit else ""
+            )
+            parts.append(f"{word} {shown}")
+    return "; ".join(parts)
+
+
+# -- the watcher (the imperative shell) ---------------------------------------------------
+
+
+class Watcher:
+    def __init__(
+        self,
+        vault: Vault,
+        today: Callable[[], dt.date],
+        *,
+        day_fixed: bool,
+        debounce: float = DEBOUNCE,
+        polling: bool = False,
+        log: Callable[[str], None] = print,
+        warn: Callable[[str], None] = print,
+    ) -> None:
+        self.vault = vault
+        self.today = today
+        self.day_fixed = day_fixed
+        self.debounce = debounce
+        self.polling = polling
+        self.log = log
+        self.warn = warn
+        self.cache: NoteCache = load_cache(vault)
+        self.batch = Batch()
+        self.mutex = threading.Lock()
+        self.wake = threading.Event()
+        self.stopping = threading.Event()
+        self.last_day: dt.date | None = None
+        self.known_problems: set[Problem] = set()
+        self.last_save = time.monotonic()
+
+    # called from watchdog's thread
+    def on_event(self, event: Any) -> None:
+        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
+        rels = [r for r in (self._rel(p) for p in paths if p) if r is not None]
+        with self.mutex:
+            add_event(self.batch, event.event_type, event.is_directory, rels)
+            wanted = bool(self.batch)
+        if wanted:
+            self.wake.set()
+
+    def _rel(self, path: str | bytes) -> str | None:
+        if isinstance(path, bytes):
+            path = os.fsdecode(path)
+        try:
+            return Path(path).relative_to(self.vault.root).as_posix()
+        except ValueError:
+            return None
+
+    def stop(self, *_: Any) -> None:
+        self.stopping.set()
+        self.wake.set()
+
+    # -- building ---------------------------------------------------------------
+
+    def rebuild(self, batch: Batch, reason: str) -> BuildResult | None:
+        started = time.perf_counter()
+        if batch.settings:
+            try:
+                self.vault = Vault.open(self.vault.root)
+            except PpsjError as exc:
+                self.warn(f"ppsj: {exc} (keeping the previous settings)")
+        if batch.full_scan:
+            changes = self.cache.refresh(self.vault)
+        else:
+            changes = self.cache.refresh(self.vault, only=sorted(batch.notes))
+        today = self.today()
+        self.last_day = today
+        if reason == "change" and not changes and not batch.settings and not batch.templates:
+            return None  # the events named notes whose content did not change
+        index = assemble(self.cache.entries.values())
+        index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
+        try:
+            result = build(self.vault, today, index)
+        except PpsjError as exc:
+            self.warn(f"ppsj: {exc}")
+            return None
+        problems = set(result.problems)
+        for problem in sorted(problems - self.known_problems, key=str):
+            self.warn(f"ppsj: {problem}")
+        self.known_problems = problems
+        what = describe(changes) or {
+            "start": f"{len(self.cache.entries)} notes",
+            "day": f"a new day, {today.isoformat()}",
+        }.get(reason, "settings or templates changed")
+        wrote = [*result.written, *(f"removed {r}" for r in result.removed)]
+        elapsed = time.perf_counter() - started
+        stamp = time.strftime("%H:%M:%S")
+        self.log(
+            f"{stamp} {'built' if reason == 'start' else 'rebuilt'}: {what}; "
+            f"{'wrote ' + ', '.join(wrote) if wrote else 'nothing to write'}"
+            + (f"; {len(problems)} problem(s)" if problems else "")
+            + f" ({elapsed:.2f} s)"
+        )
+        if time.monotonic() - self.last_save > CACHE_SAVE_EVERY:
+            save_cache(self.vault, self.cache)
+            self.last_save = time.monotonic()
+        return result
+
+    def _seconds_to_midnight(self) -> float:
+        now = dt.datetime.now(self.vault.settings.tz)
+        tomorrow = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(0), now.tzinfo)
+        # At most 5 minutes at a time: a suspended laptop or a clock change is caught.
+        return min(max((tomorrow - now).total_seconds() + 1, 1.0), 300.0)
+
+    # -- the loop -----------------------------------------------------------------
+
+    def run(self) -> None:
+        previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.rebuild(Batch(full_scan=True), "start")
+            observer = self._start_observer()
+            try:
+                self._loop()
+            finally:
+                observer.stop()
+                observer.join(timeout=5)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+            save_cache(self.vault, self.cache)
+        self.log(f"{time.strftime('%H:%M:%S')} stopped")
+
+    def _loop(self) -> None:
+        while not self.stopping.is_set():
+            timeout = None if self.day_fixed else self._seconds_to_midnight()
+            woke = self.wake.wait(timeout)
+            if self.stopping.is_set():
+                return
+            if woke:
+                # Debounce: wait until the events have been quiet for a while.
+                while True:
+                    self.wake.clear()
+                    if not self.wake.wait(self.debounce) or self.stopping.is_set():
+                        break
+                if self.stopping.is_set():
+                    return
+            with self.mutex:
+                batch, self.batch = self.batch, Batch()
+            if batch:
+                self.rebuild(batch, "change")
+            elif not self.day_fixed and self.today() != self.last_day:
+                self.rebuild(Batch(), "day")
+
+    def _start_observer(self) -> Any:
+        from watchdog.events import FileSystemEventHandler
+
+        if self.polling:
+            from watchdog.observers.polling import PollingObserver as ObserverClass
+        else:
+            from watchdog.observers import Observer as ObserverClass
+
+        watcher = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: Any) -> None:
+                watcher.on_event(event)
+
+        observer = ObserverClass()
+        observer.schedule(Handler(), str(self.vault.root), recursive=True)
+        start_observer(observer)
+        return observer
+
+
+def start_observer(observer: Any) -> None:
+    """Start watchdog's observer, turning inotify's limits into a clear message."""
+    try:
+        observer.start()
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise PpsjError(
+                "the inotify watch limit is reached (fs.inotify.max_user_watches); "
+                "run 'ppsj watch --polling', or raise the limit: "
+                "sudo sysctl fs.inotify.max_user_watches=524288"
+            ) from None
+        if exc.errno == errno.EMFILE:
+            raise PpsjError(
+                "too many inotify instances (fs.inotify.max_user_instances); "
+                "run 'ppsj watch --polling', or raise the limit: "
+                "sudo sysctl fs.inotify.max_user_instances=512"
+            ) from None
+        raise PpsjError(f"cannot watch the vault: {exc.strerror or exc}") from None
