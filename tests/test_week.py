@@ -366,3 +366,23 @@ def test_unreadable_previous_note_blocks_carrying(week2: Path, ppsj) -> None:
 def test_week_help_has_an_example(ppsj) -> None:
     result = ok(ppsj("week", "--help"))
     assert "Example:" in result.stdout and "ppsj week --date" in result.stdout
+
+
+def test_old_note_changed_in_the_last_instant_takes_back_the_new_note(
+    week2: Path, ppsj, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = Vault.create
+    old = week2 / WEEK1_PATH
+
+    def create_then_edit(self, rel, data):
+        real(self, rel, data)
+        if rel == WEEK2_PATH:  # after the checks, before the old lines are marked
+            with old.open("a", encoding="utf-8") as fh:
+                fh.write("- [ ] typed just now\n")
+
+    monkeypatch.setattr(Vault, "create", create_then_edit)
+    result = ppsj("week", "--date", "2026-12-11", today="2026-12-11")
+    assert result.exit_code == 1
+    assert "the note changed on disk" in result.stderr
+    assert not (week2 / WEEK2_PATH).exists()  # no follow-up open in two notes
+    assert old.read_text(encoding="utf-8") == WEEK1 + "- [ ] typed just now\n"

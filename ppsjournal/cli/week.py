@@ -138,7 +138,14 @@ def _write(vault: Vault, items: list[Item]) -> None:
             # open in both notes (nothing lost), never in neither.
             vault.create(item.planned.path, item.note)
             if item.carry and item.carry.tasks:
-                vault.replace(item.carry.path, item.carry.old, item.carry.new)
+                try:
+                    vault.replace(item.carry.path, item.carry.old, item.carry.new)
+                except PpsjError:
+                    # Changed in the instant since the check: take back the new
+                    # note (still ours, unread) so no follow-up is open twice.
+                    if vault.read_bytes(item.planned.path) == item.note:
+                        vault.remove(item.planned.path)
+                    raise
 
 
 def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool) -> str:
