@@ -1,0 +1,303 @@
+"""Reading notes safely (a vault may come from a stranger) and editing only owned lines."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+
+import pytest
+
+from ppsjournal.errors import PpsjError
+from ppsjournal.note import DELETE, MAX_FRONT_MATTER, decode, parse_note, set_keys
+
+# -- parsing -----------------------------------------------------------------
+
+ALIAS_BOMB = (
+    "---\n"
+    "type: partner\n"
+    'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    "b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+    "c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+    "d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+    "e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+    "f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+    "g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+    "---\n"
+)
+
+
+def parse(text: str):
+    return parse_note("Partners/X.md", text)
+
+
+def test_flat_properties_with_obsidian_types():
+    note = parse(
+        '---\ntype: partner\npps_time: "14:40"\npps_start: 2026-12-04\ncount: 3\n'
+        "done: true\ntags: [partner, vip]\nat: 2026-12-04 14:40:00\n---\n# Body\n"
+    )
+    assert note.meta["pps_time"] == "14:40"
+    assert note.meta["pps_start"] == dt.date(2026, 12, 4)
+    assert note.meta["tags"] == ["partner", "vip"]
+    assert note.meta["at"] == dt.datetime(2026, 12, 4, 14, 40)
+    assert note.body == "# Body\n"
+    assert note.body_line == 10
+    assert note.name == "X"
+
+
+def test_crlf_and_bom_notes_parse():
+    data = "\ufeff---\r\ntype: partner\r\nstatus: active\r\n---\r\nBody\r\n".encode()
+    note = parse(decode("Partners/X.md", data))
+    assert note.meta == {"type": "partner", "status": "active"}
+    assert note.body == "Body\r\n"
+
+
+def test_no_front_matter_is_a_plain_note():
+    note = parse("# Just text\n---\nnot: front-matter\n")
+    assert note.meta == {}
+    assert not note.has_front_matter
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "message"),
+    [
+        (ALIAS_BOMB, "Partners/X.md:3", "anchors and aliases are not allowed"),
+        ("---\nbase: &b x\ncopy: *b\n---\n", "Partners/X.md:2", "anchors and aliases"),
+        ("---\ntype: partner\nstatus: [active\n---\n", "Partners/X.md:4", "not valid YAML"),
+        ("---\ntype: partner\n", "Partners/X.md:1", "not closed by a '---' line"),
+        ("---\n- a\n- b\n---\n", "Partners/X.md:1", "must be a list of key: value"),
+        ("---\nx:\n  y: 1\n---\n", "Partners/X.md", "nested map; properties are flat"),
+        ("---\nx: [[1, 2]]\n---\n", "Partners/X.md", "nested list"),
+        ("---\n1: one\n---\n", "Partners/X.md:1", "property name 1 is not text"),
+        (
+            "---\nx: !!python/object/apply:os.system [echo hacked]\n---\n",
+            "Partners/X.md:2",
+            "not valid YAML",
+        ),
+        ("---\nx: " + "[" * 10_000 + "\n---\n", "Partners/X.md:2", "front-matter"),
+    ],
+)
+def test_unsafe_or_broken_front_matter_is_refused_naming_the_line(text, where, message):
+    with pytest.raises(PpsjError) as exc:
+        parse(text)
+    assert exc.value.where == where
+    assert message in exc.value.message
+
+
+def test_front_matter_over_64_kib_is_refused_before_parsing():
+    text = "---\ntype: partner\nx: " + "a" * MAX_FRONT_MATTER + "\n---\n"
+    with pytest.raises(PpsjError, match="larger than 64 KiB"):
+        parse(text)
+    # just under the limit is fine
+    ok = "---\nx: " + "a" * (MAX_FRONT_MATTER - 100) + "\n---\n"
+    assert len(parse(ok).meta["x"]) == MAX_FRONT_MATTER - 100
+
+
+def test_an_impossible_date_stays_text_so_the_model_can_name_the_key():
+    note = parse("---\ntype: partner\npps_start: 2026-02-30\n---\n")
+    assert note.meta["pps_start"] == "2026-02-30"
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "message"),
+    [
+        (b"---\ntype: partner\n---\ncaf\xe9\n", "P.md:4", "not valid UTF-8"),
+        (b"---\ntype: partner\n---\n\x00\n", "P.md", "NUL byte"),
+        (b"x" * (4 * 1024 * 1024 + 1), "P.md", "larger than 4 MiB"),
+    ],
+)
+def test_decode_refuses_what_is_not_a_note(data, where, message):
+    with pytest.raises(PpsjError) as exc:
+        decode("P.md", data)
+    assert exc.value.where == where
+    assert message in exc.value.message
+
+
+# -- editing -----------------------------------------------------------------
+
+NOTE = (
+    "---\n"
+    "type: partner\n"
+    "# my own comment, kept\n"
+    "email: debbie@sunrise.example\n"
+    "favourite_coffee: flat white   # custom key\n"
+    'pps_time: "14:40"\n'
+    "pps_skip:\n"
+    "  - 2026-12-25\n"
+    "pps_sequence: 2                # bumped whenever the series changes\n"
+    "tags: [partner]\n"
+    "---\n"
+    "# Debbie\n"
+    "\n"
+    "pps_sequence: 99 (body text, not a property)\n"
+)
+
+
+def test_set_keys_changes_only_those_lines():
+    new = set_keys(NOTE, {"pps_sequence": 3, "pps_skip": [dt.date(2026, 12, 25)]}, "P.md")
+    # The block list became one flow line; the comment after the sequence stayed;
+    # every other byte (comment line, custom key and its comment, body) is as it was.
+    expected = NOTE.replace("pps_skip:\n  - 2026-12-25\n", "pps_skip: [2026-12-25]\n").replace(
+        "pps_sequence: 2 ", "pps_sequence: 3 "
+    )
+    assert new == expected
+    assert "pps_sequence: 3                # bumped whenever the series changes\n" in new
+    assert parse(new).meta["pps_sequence"] == 3
+    assert "pps_sequence: 99 (body text" in new
+
+
+def test_set_keys_with_nothing_to_change_returns_the_same_text():
+    assert set_keys(NOTE, {"pps_sequence": 2}, "P.md") == NOTE
+
+
+def test_set_keys_adds_new_keys_at_the_end_and_deletes():
+    new = set_keys(NOTE, {"status": "paused", "email": DELETE}, "P.md")
+    assert "email:" not in new
+    assert new.endswith(
+        "tags: [partner]\nstatus: paused\n---\n# Debbie\n\n" + NOTE.split("\n\n")[1]
+    )
+
+
+def test_set_keys_keeps_crlf():
+    crlf = NOTE.replace("\n", "\r\n")
+    new = set_keys(crlf, {"pps_sequence": 3, "status": "active"}, "P.md")
+    assert "\n" not in new.replace("\r\n", "")
+    assert new == crlf.replace("pps_sequence: 2 ", "pps_sequence: 3 ").replace(
+        "tags: [partner]\r\n", "tags: [partner]\r\nstatus: active\r\n"
+    )
+
+
+def test_set_keys_quotes_time_keys_and_writes_dates_as_dates():
+    new = set_keys(
+        "---\ntype: partner\n---\n",
+        {"pps_time": "9:00", "pps_start": dt.date(2027, 1, 1)},
+        "P.md",
+        frozenset({"pps_time"}),
+    )
+    assert new == '---\ntype: partner\npps_time: "9:00"\npps_start: 2027-01-01\n---\n'
+
+
+def test_set_keys_never_edits_a_note_that_does_not_parse():
+    with pytest.raises(PpsjError):
+        set_keys("---\nstatus: [broken\n---\n", {"status": "paused"}, "P.md")
+
+
+def test_set_keys_on_a_note_without_front_matter_prepends_it():
+    assert (
+        set_keys("# Notes\n", {"type": "partner"}, "P.md") == "---\ntype: partner\n---\n# Notes\n"
+    )
+
+
+# -- through the CLI: a broken note is named, the others still listed --------
+
+BROKEN = {
+    "Broken YAML.md": (
+        b"---\ntype: partner\nstatus: [active\n---\n",
+        ":4: front-matter is not valid YAML",
+    ),
+    "Alias Bomb.md": (ALIAS_BOMB.encode(), ":3: YAML anchors and aliases are not allowed"),
+    "Big Front.md": (
+        b"---\ntype: partner\nx: " + b"a" * 70_000 + b"\n---\n",
+        ":1: front-matter is larger than 64 KiB",
+    ),
+    "Latin One.md": (b"---\ntype: partner\n---\ncaf\xe9\n", ":4: note is not valid UTF-8; skipped"),
+    "Nul Byte.md": (b"---\ntype: partner\n---\n\x00", ": note contains a NUL byte"),
+    "Huge.md": (
+        b"---\ntype: partner\n---\n" + b"x" * (4 * 1024 * 1024 + 10),
+        ": note is larger than 4 MiB",
+    ),
+    "Bad Status.md": (
+        b"---\ntype: partner\nstatus: gone\n---\n",
+        ": property 'status' must be one of",
+    ),
+    "Bad Date.md": (
+        b'---\ntype: partner\npps_time: "14:00"\npps_start: 2026-02-30\n---\n',
+        ": pps_start: must be a date",
+    ),
+    "Bad Email.md": (
+        b'---\ntype: partner\nemail: "a@b.example\\r\\nBcc: x@y"\n---\n',
+        ": email: not an e-mail address",
+    ),
+    "Bad Move.md": (
+        b'---\ntype: partner\npps_time: "13:00"\npps_start: 2026-12-04\npps_moved: [soon]\n---\n',
+        ": pps_moved: must be",
+    ),
+    "Half Series.md": (b'---\ntype: partner\npps_time: "13:00"\n---\n', ": a series needs both"),
+    "Many Weeks.md": (
+        b'---\ntype: partner\npps_time: "13:00"\npps_start: 2026-12-04\npps_weeks: 99999999\n---\n',
+        ": pps_weeks: must be a whole number <= 1040",
+    ),
+}
+
+
+def test_broken_partner_notes_are_named_and_the_others_listed(ppsj, vault):
+    assert ppsj("add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    assert ppsj("add", "Tom Okafor").exit_code == 0
+    for name, (data, _) in BROKEN.items():
+        (vault / "Partners" / name).write_bytes(data)
+    before = {name: (vault / "Partners" / name).read_bytes() for name in BROKEN}
+
+    result = ppsj("partners")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    lines = result.output.splitlines()
+    for name, (_, message) in BROKEN.items():
+        assert any(line.startswith(f"ppsj: Partners/{name}{message}") for line in lines), name
+    rows = [line.split() for line in lines if not line.startswith("ppsj: ")]
+    assert rows[0][:2] == ["PARTNER", "STATUS"]
+    assert [row[:4] for row in rows[1:]] == [
+        ["Debbie", "Harper", "active", "14:40"],
+        ["Tom", "Okafor", "prospect", "-"],
+    ]
+
+    doc = json.loads(ppsj("partners", "--json").stdout)
+    assert [p["name"] for p in doc["partners"]] == ["Debbie Harper", "Tom Okafor"]
+    assert len(doc["problems"]) == len(BROKEN)
+
+    # Booking still works around them, and no command rewrote any of them.
+    assert ppsj("add", "Ann Lee", "--at", "13:00").exit_code == 0
+    assert ppsj("skip", "Debbie Harper", "2026-12-11").exit_code == 0
+    for name in BROKEN:
+        assert (vault / "Partners" / name).read_bytes() == before[name]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["skip", "Broken YAML", "2026-12-04"],
+        ["pause", "broken yaml"],
+        ["renew", "Broken YAML"],
+        ["add", "Broken YAML", "--at", "13:00"],
+    ],
+)
+def test_a_note_that_does_not_parse_is_never_rewritten(ppsj, vault, command):
+    path = vault / "Partners" / "Broken YAML.md"
+    data = b'---\ntype: partner\nstatus: [active\npps_time: "13:00"\n---\nmy text\n'
+    path.write_bytes(data)
+    result = ppsj(*command)
+    assert result.exit_code == 1
+    assert "Partners/Broken YAML.md" in result.output
+    assert path.read_bytes() == data
+
+
+@pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symlinks")
+def test_links_leading_outside_the_vault_are_not_followed(ppsj, vault, tmp_path):
+    secret = tmp_path / "outside"
+    secret.mkdir()
+    (secret / "Secret.md").write_text("---\ntype: partner\nemail: secret@outside.example\n---\n")
+    os.symlink(secret / "Secret.md", vault / "Partners" / "Secret.md")
+    os.symlink(secret, vault / "Partners" / "Elsewhere")
+    # A link inside the vault is fine: it is read where it really is.
+    (vault / "Archive").mkdir()
+    (vault / "Archive" / "Old.md").write_text("---\ntype: partner\nstatus: ended\n---\n")
+    os.symlink(vault / "Archive", vault / "Partners" / "Archive link")
+
+    result = ppsj("partners", "--json")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert [p["name"] for p in doc["partners"]] == ["Old"]
+    assert sorted(doc["problems"]) == [
+        "Partners/Elsewhere: links outside the vault; not followed",
+        "Partners/Secret.md: links outside the vault; not followed",
+    ]
+    assert "secret@outside.example" not in result.output
