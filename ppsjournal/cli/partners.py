@@ -178,15 +178,19 @@ def add(
         if time is None or (existing.series is not None and existing.status == "active"):
             raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
         day = resolve_start(first, today, settings)
-        keys = book(index, settings, existing.name, time, day, n, existing.sequence + 1)
+        series_keys = book(index, settings, existing.name, time, day, n, existing.sequence + 1)
+        # Keys the note lacks go at the end of its front-matter, in the contract's order.
+        keys: dict = {
+            key: value
+            for key, value in (("email", email), ("phone", phone), ("company", company))
+            if value is not None
+        }
         keys["status"] = "active"
         if existing.committed is None:
             keys["committed"] = today
         if expected is not None:
             keys["referral_expected"] = expected
-        for key, value in (("email", email), ("phone", phone), ("company", company)):
-            if value is not None:
-                keys[key] = value
+        keys.update(series_keys)
         vault.update_keys(existing.path, keys, QUOTED_KEYS)
         click.echo(_booked_line(existing.name, keys, settings))
         return

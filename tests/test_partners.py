@@ -1,0 +1,631 @@
+"""Partners and their series: slots, add, partners, skip, move, pause, resume, renew.
+
+Today is 2026-11-27 (a Friday) unless a test says otherwise; a series booked on
+it starts a week later, 2026-12-04, and its 12th session is 2027-02-19.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from ppsjournal.note import parse_note
+
+ALL_SLOTS = ["13:00", "13:20", "13:40", "14:00", "14:20", "14:40", "15:00", "15:20", "15:40"]
+
+
+def slots(ppsj, *args, today="2026-11-27") -> dict:
+    result = ppsj("slots", "--json", *args, today=today)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def free(ppsj, *args, **kw) -> list[str]:
+    return [s["time"] for s in slots(ppsj, *args, **kw)["slots"] if s["free"]]
+
+
+def meta(vault, name: str) -> dict:
+    path = f"Partners/{name}.md"
+    return parse_note(path, (vault / path).read_text(encoding="utf-8")).meta
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def set_holidays(vault, days: str) -> None:
+    toml = vault / "ppsj.toml"
+    text = re.sub(r"(?m)^holidays = \[.*?\]", f"holidays = [{days}]", toml.read_text())
+    toml.write_text(text)
+
+
+# -- slots -------------------------------------------------------------------
+
+
+def test_slots_are_the_window_start_then_every_length_that_fits(ppsj, vault):
+    doc = slots(ppsj)
+    assert (doc["start"], doc["weeks"], doc["weekday"]) == ("2026-12-04", 12, "friday")
+    assert [s["time"] for s in doc["slots"]] == ALL_SLOTS  # 13:00..15:40; 16:00 would end late
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text().replace("length = 20", "length = 25"))
+    # 13:00 + 25 min steps: 15:30 ends 15:55 (fits), 15:55 would end 16:20
+    assert free(ppsj) == ["13:00", "13:25", "13:50", "14:15", "14:40", "15:05", "15:30"]
+
+
+def test_slots_text_output(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    out = ok(ppsj("slots")).output.splitlines()
+    assert out[0] == "Fridays 13:00-16:00, 12 weeks from 2026-12-04: 8 of 9 slots free"
+    assert "  14:40  free" not in out
+    out = ok(ppsj("slots", "--all")).output.splitlines()
+    assert "  14:40  taken by Debbie Harper" in out
+
+
+def test_a_booking_takes_its_slot_in_every_week(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    doc = slots(ppsj)
+    taken = {s["time"]: s["taken_by"] for s in doc["slots"] if not s["free"]}
+    assert taken == {"14:40": ["Debbie Harper"]}
+    # A series starting after Debbie's last session (2027-02-19) has the slot free.
+    assert "14:40" in free(ppsj, "--start", "2027-02-26")
+    assert "14:40" not in free(ppsj, "--start", "2027-02-19")
+
+
+def test_an_off_grid_session_blocks_both_slots_it_overlaps(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "13:10"))  # 13:10-13:30
+    assert free(ppsj) == [t for t in ALL_SLOTS if t not in ("13:00", "13:20")]
+
+
+def test_skips_moves_and_holidays_count(ppsj, vault):
+    # Debbie's two sessions, 11-27 and 12-04, meet the new series (from 12-04) only on 12-04.
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", "--start", "2026-11-27", "--weeks", "2"))
+    assert "14:40" not in free(ppsj)
+    ok(ppsj("skip", "Debbie Harper", "2026-12-04"))
+    assert "14:40" in free(ppsj)
+    # Her first session moved into the new series' weeks takes that slot there.
+    ok(ppsj("move", "Debbie Harper", "2026-11-27", "--to", "2027-01-08 13:00"))
+    assert "13:00" not in free(ppsj)
+    assert "13:00" in free(ppsj, "--start", "2027-01-15")
+    # A holiday: the new series does not meet that day, so nothing clashes there.
+    set_holidays(vault, "2027-01-08")
+    assert "13:00" in free(ppsj)
+    ok(ppsj("add", "Tom Okafor", "--at", "15:00", "--start", "2026-11-27", "--weeks", "2"))
+    assert "15:00" not in free(ppsj)
+    set_holidays(vault, "2026-12-04")
+    assert "15:00" in free(ppsj)
+
+
+def test_paused_and_prospect_partners_hold_no_slot(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Tom Okafor"))
+    ok(ppsj("pause", "Debbie Harper"))
+    assert free(ppsj) == ALL_SLOTS
+
+
+def test_slots_start_must_be_the_pps_weekday(ppsj):
+    result = ppsj("slots", "--start", "2026-12-05")
+    assert result.exit_code == 2
+    assert "--start 2026-12-05 is a Saturday; sessions are on Fridays" in result.output
+
+
+# -- add ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("today", "start"),
+    [
+        # today (weekday)         first Friday at least 7 days later
+        ("2026-11-23", "2026-12-04"),  # Monday: +7 is Mon 11-30, then Friday
+        ("2026-11-24", "2026-12-04"),  # Tuesday
+        ("2026-11-25", "2026-12-04"),  # Wednesday
+        ("2026-11-26", "2026-12-04"),  # Thursday: +7 is Thu 12-03
+        ("2026-11-27", "2026-12-04"),  # Friday: exactly a week
+        ("2026-11-28", "2026-12-11"),  # Saturday: Fri 12-04 is only 6 days out
+        ("2026-11-29", "2026-12-11"),  # Sunday
+        ("2026-12-28", "2027-01-08"),  # Monday, across the new year
+    ],
+)
+def test_add_starts_the_series_on_the_first_pps_day_a_week_out(ppsj, vault, today, start):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", today=today))
+    m = meta(vault, "Debbie Harper")
+    assert m["pps_start"] == dt.date.fromisoformat(start)
+    assert m["committed"] == dt.date.fromisoformat(today)
+    assert slots(ppsj, today=today)["start"] == start  # slots offers the same weeks
+
+
+def test_add_start_on_another_pps_weekday(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text().replace('weekday = "friday"', 'weekday = "monday"'))
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", today="2026-11-30"))  # a Monday
+    assert meta(vault, "Debbie Harper")["pps_start"] == dt.date(2026, 12, 7)
+
+
+def test_add_writes_the_partner_note_of_the_contract(ppsj, vault):
+    result = ok(
+        ppsj(
+            "add",
+            "Debbie Harper",
+            "--email",
+            "debbie@sunrise.example",
+            "--phone",
+            "+1 555 0100",
+            "--company",
+            "Sunrise Realty",
+            "--at",
+            "14:40",
+            "--expect-referral",
+            "2026-12-11",
+        )
+    )
+    assert "booked Debbie Harper: Fridays at 14:40, 12 weeks, 2026-12-04 to 2027-02-19" in (
+        result.output
+    )
+    text = (vault / "Partners" / "Debbie Harper.md").read_text()
+    front = text.split("---\n")[1]
+    assert front == (
+        "type: partner\n"
+        "email: debbie@sunrise.example\n"
+        'phone: "+1 555 0100"\n'
+        "company: Sunrise Realty\n"
+        "status: active\n"
+        "committed: 2026-11-27\n"
+        "referral_expected: 2026-12-11\n"
+        'pps_time: "14:40"\n'
+        "pps_start: 2026-12-04\n"
+        "pps_weeks: 12\n"
+        "pps_skip: []\n"
+        "pps_moved: []\n"
+        "pps_sequence: 0\n"
+        "tags: [partner]\n"
+    )
+    assert "# Debbie Harper" in text
+
+
+def test_add_with_start_and_weeks(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "13:00", "--start", "2027-01-08", "--weeks", "6"))
+    m = meta(vault, "Debbie Harper")
+    assert (m["pps_start"], m["pps_weeks"]) == (dt.date(2027, 1, 8), 6)
+
+
+def test_add_refuses_a_taken_slot_naming_who_holds_it(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    for at in ("14:40", "14:30", "14:50"):  # the same slot, or overlapping it
+        result = ppsj("add", "Tom Okafor", "--at", at)
+        assert result.exit_code == 1
+        assert "is taken by Debbie Harper" in result.output
+        assert "2026-12-04" in result.output
+    assert not (vault / "Partners" / "Tom Okafor.md").exists()
+    ok(ppsj("add", "Tom Okafor", "--at", "15:00"))  # 14:40-15:00 ends as 15:00 begins
+
+
+def test_add_refuses_a_slot_taken_only_in_a_later_week(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", "--start", "2027-02-12", "--weeks", "2"))
+    result = ppsj("add", "Tom Okafor", "--at", "14:40")  # 2026-12-04 .. 2027-02-19
+    assert result.exit_code == 1
+    assert "14:40 on 2027-02-12 is taken by Debbie Harper (and 1 more)" in result.output
+
+
+def test_add_refuses_times_outside_the_window(ppsj):
+    for at in ("12:40", "15:50", "16:00"):
+        result = ppsj("add", "Tom Okafor", "--at", at)
+        assert result.exit_code == 1
+        assert "outside the PPS window 13:00-16:00" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--at", "25:00"], "Invalid value for --at"),
+        (["--at", "2pm"], "Invalid value for --at"),
+        (["--at", "13:00", "--start", "2026-12-32"], "Invalid value for --start"),
+        (["--at", "13:00", "--start", "2026-12-05"], "is a Saturday"),
+        (["--at", "13:00", "--weeks", "0"], "Invalid value for '--weeks'"),
+        (["--expect-referral", "soon"], "Invalid value for --expect-referral"),
+        (["--start", "2026-12-04"], "--start and --weeks go with --at"),
+    ],
+)
+def test_add_usage_errors(ppsj, vault, args, message):
+    result = ppsj("add", "Tom Okafor", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert not (vault / "Partners" / "Tom Okafor.md").exists()
+
+
+def test_a_prospect_then_booked_with_at(ppsj, vault):
+    result = ok(ppsj("add", "Tom Okafor", "--email", "tom@harbor.example"))
+    assert "a prospect" in result.output
+    m = meta(vault, "Tom Okafor")
+    assert m["status"] == "prospect"
+    assert "pps_time" not in m and "committed" not in m
+    assert free(ppsj) == ALL_SLOTS
+
+    ok(
+        ppsj(
+            "add",
+            "tom okafor",
+            "--at",
+            "13:40",
+            "--expect-referral",
+            "2026-12-18",
+            today="2026-12-01",
+        )
+    )
+    m = meta(vault, "Tom Okafor")
+    assert m["status"] == "active"
+    assert m["committed"] == dt.date(2026, 12, 1)
+    assert m["pps_start"] == dt.date(2026, 12, 11)
+    assert m["pps_time"] == "13:40"
+    assert m["referral_expected"] == dt.date(2026, 12, 18)
+    assert m["email"] == "tom@harbor.example"
+    assert m["pps_sequence"] == 1
+    assert "13:40" not in free(ppsj, today="2026-12-01")
+
+    result = ppsj("add", "Tom Okafor", "--at", "15:00")
+    assert result.exit_code == 1
+    assert "Tom Okafor is already a partner (Partners/Tom Okafor.md)" in result.output
+
+
+def test_a_prospect_cannot_take_a_taken_slot(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Tom Okafor"))
+    before = (vault / "Partners" / "Tom Okafor.md").read_bytes()
+    result = ppsj("add", "Tom Okafor", "--at", "14:40")
+    assert result.exit_code == 1
+    assert "taken by Debbie Harper" in result.output
+    assert (vault / "Partners" / "Tom Okafor.md").read_bytes() == before
+
+
+# -- partners ----------------------------------------------------------------
+
+
+def test_partners_lists_status_slot_week_next_and_followups(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", "--company", "Sunrise Realty"))
+    ok(ppsj("add", "Tom Okafor"))
+    with open(vault / "Partners" / "Debbie Harper.md", "a") as fh:
+        fh.write("- [ ] Send the buyer guide #commitment 📅 2026-12-08\n")
+        fh.write("- [ ] Call back 📅 2026-12-14\n")
+        fh.write("- [x] Done already 📅 2026-12-01 ✅ 2026-12-01\n")
+    doc = json.loads(ok(ppsj("partners", "--json", today="2026-12-11")).output)
+    assert doc["today"] == "2026-12-11"
+    assert doc["problems"] == []
+    debbie, tom = doc["partners"]
+    assert debbie == {
+        "name": "Debbie Harper",
+        "status": "active",
+        "company": "Sunrise Realty",
+        "slot": "14:40",
+        "week": 2,  # 12-04 and 12-11 (today) are behind or now
+        "weeks": 12,
+        "next_session": "2026-12-11T14:40:00-06:00",
+        "series_end": "2027-02-19",
+        "open_followups": 2,
+        "overdue": 1,
+        "referral_expected": None,
+        "note": "Partners/Debbie Harper.md",
+    }
+    assert (tom["status"], tom["slot"], tom["next_session"]) == ("prospect", None, None)
+    text = ok(ppsj("partners", today="2026-12-11")).output.splitlines()
+    assert text[0].split() == [
+        "PARTNER",
+        "STATUS",
+        "SLOT",
+        "WEEK",
+        "NEXT",
+        "OPEN",
+        "OVERDUE",
+        "REFERRAL",
+        "BY",
+    ]
+    assert text[1].split() == [
+        "Debbie",
+        "Harper",
+        "active",
+        "14:40",
+        "2/12",
+        "2026-12-11",
+        "14:40",
+        "2",
+        "1",
+        "-",
+    ]
+
+
+def test_partners_next_session_follows_skips_and_moves(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-04"))
+    ok(ppsj("move", "Debbie Harper", "2026-12-11", "--to", "2026-12-10 09:30"))
+    row = json.loads(ok(ppsj("partners", "--json", today="2026-12-01")).output)["partners"][0]
+    assert row["next_session"] == "2026-12-10T09:30:00-06:00"
+
+
+def test_partners_on_an_empty_vault(ppsj):
+    assert ok(ppsj("partners")).output == "no partners yet: ppsj add NAME\n"
+
+
+# -- skip, move --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("day", "message"),
+    [
+        ("2026-12-05", "Debbie Harper has no session on 2026-12-05"),  # a Saturday
+        ("2026-11-27", "has no session on 2026-11-27"),  # before the series
+        ("2027-02-26", "has no session on 2027-02-26"),  # after its 12th week
+        ("2026-12-25", "2026-12-25 is a holiday in ppsj.toml"),
+    ],
+)
+def test_skip_and_move_refuse_a_date_that_is_not_a_session(ppsj, vault, day, message):
+    set_holidays(vault, "2026-12-25")
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    before = (vault / "Partners" / "Debbie Harper.md").read_bytes()
+    for command in (
+        ["skip", "Debbie Harper", day],
+        ["move", "Debbie Harper", day, "--to", "2027-03-01 10:00"],
+    ):
+        result = ppsj(*command)
+        assert result.exit_code == 1
+        assert message in result.output
+    assert (vault / "Partners" / "Debbie Harper.md").read_bytes() == before
+
+
+def test_skip_twice_and_skip_a_moved_session(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-11"))
+    result = ppsj("skip", "Debbie Harper", "2026-12-11")
+    assert result.exit_code == 1
+    assert "already skipped" in result.output
+    ok(ppsj("move", "Debbie Harper", "2027-01-01", "--to", "2026-12-31 14:40"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-31"))  # named by where it was moved to
+    m = meta(vault, "Debbie Harper")
+    assert m["pps_skip"] == [dt.date(2026, 12, 11), dt.date(2027, 1, 1)]
+    assert m["pps_moved"] == []
+    assert m["pps_sequence"] == 3
+
+
+def test_move_writes_the_contract_form_and_back_again(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    result = ok(ppsj("move", "Debbie Harper", "2027-01-01", "--to", "2026-12-31 14:40"))
+    assert "moved Debbie Harper's session of 2027-01-01 to 2026-12-31 14:40" in result.output
+    assert (
+        'pps_moved: ["2027-01-01 -> 2026-12-31 14:40"]'
+        in (vault / "Partners" / "Debbie Harper.md").read_text()
+    )
+    # A time alone keeps the day: --to with the date only keeps the slot's time.
+    ok(ppsj("move", "Debbie Harper", "2026-12-31", "--to", "2026-12-30"))
+    assert meta(vault, "Debbie Harper")["pps_moved"] == ["2027-01-01 -> 2026-12-30 14:40"]
+    ok(ppsj("move", "Debbie Harper", "2026-12-30", "--to", "2027-01-01 14:40"))
+    assert meta(vault, "Debbie Harper")["pps_moved"] == []
+    result = ppsj("move", "Debbie Harper", "2027-01-01", "--to", "2027-01-01 14:40")
+    assert result.exit_code == 1
+    assert "already at 2027-01-01 14:40" in result.output
+
+
+def test_move_refuses_a_taken_time_naming_who_holds_it(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Tom Okafor", "--at", "13:00"))
+    result = ppsj("move", "Debbie Harper", "2026-12-11", "--to", "2026-12-11 13:10")
+    assert result.exit_code == 1
+    assert "13:00 on 2026-12-11 is taken by Tom Okafor" in result.output
+    # Nor onto another of her own sessions.
+    result = ppsj("move", "Debbie Harper", "2026-12-11", "--to", "2026-12-18 14:40")
+    assert result.exit_code == 1
+    assert "taken by Debbie Harper" in result.output
+
+
+@pytest.mark.parametrize("to", ["x", "2026-12-11 25:00", "2026-12-11 14:40 extra", ""])
+def test_move_bad_to_is_a_usage_error(ppsj, to):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    result = ppsj("move", "Debbie Harper", "2026-12-11", "--to", to)
+    assert result.exit_code == 2
+    assert "--to" in result.output
+
+
+def test_unknown_partner(ppsj):
+    for command in (["skip", "Nobody", "2026-12-04"], ["pause", "Nobody"], ["renew", "Nobody"]):
+        result = ppsj(*command)
+        assert result.exit_code == 1
+        assert "no partner named 'Nobody'" in result.output
+
+
+def test_skip_a_prospect_has_no_series(ppsj):
+    ok(ppsj("add", "Tom Okafor"))
+    result = ppsj("skip", "Tom Okafor", "2026-12-04")
+    assert result.exit_code == 1
+    assert "Tom Okafor has no booked series" in result.output
+
+
+# -- pause, resume, renew ----------------------------------------------------
+
+
+def test_pause_frees_the_slot_and_resume_takes_it_back(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("pause", "Debbie Harper"))
+    assert meta(vault, "Debbie Harper")["status"] == "paused"
+    assert "already paused" in ppsj("pause", "Debbie Harper").output
+    ok(ppsj("resume", "Debbie Harper"))
+    assert meta(vault, "Debbie Harper")["status"] == "active"
+    assert "already active" in ppsj("resume", "Debbie Harper").output
+    assert meta(vault, "Debbie Harper")["pps_sequence"] == 2
+
+
+def test_resume_refused_when_the_slot_was_taken_meanwhile(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("pause", "Debbie Harper"))
+    ok(ppsj("add", "Tom Okafor", "--at", "14:40", today="2027-01-01"))  # from 2027-01-08
+    result = ppsj("resume", "Debbie Harper", today="2027-01-01")
+    assert result.exit_code == 1
+    assert "cannot resume: 14:40 on 2027-01-08 is taken by Tom Okafor" in result.output
+    assert meta(vault, "Debbie Harper")["status"] == "paused"
+
+
+def test_resume_ignores_clashes_already_behind(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("pause", "Debbie Harper"))
+    # Tom takes 14:40 for two weeks while Debbie is paused: 12-04 and 12-11.
+    ok(ppsj("add", "Tom Okafor", "--at", "14:40", "--start", "2026-12-04", "--weeks", "2"))
+    assert ppsj("resume", "Debbie Harper", today="2026-12-11").exit_code == 1
+    ok(ppsj("resume", "Debbie Harper", today="2026-12-12"))
+
+
+def test_resume_a_prospect_is_refused(ppsj):
+    ok(ppsj("add", "Tom Okafor"))
+    result = ppsj("resume", "Tom Okafor")
+    assert result.exit_code == 1
+    assert "has no series to resume" in result.output
+    result = ppsj("pause", "Tom Okafor")
+    assert result.exit_code == 1
+    assert "Tom Okafor is prospect; only an active partner can be paused" in result.output
+
+
+def test_renew_extends_a_running_series(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    result = ok(ppsj("renew", "Debbie Harper", today="2027-02-05"))
+    assert "extended to 24 weeks, last session 2027-05-14" in result.output
+    m = meta(vault, "Debbie Harper")
+    assert (m["pps_start"], m["pps_weeks"], m["pps_sequence"]) == (dt.date(2026, 12, 4), 24, 1)
+    ok(ppsj("renew", "Debbie Harper", "--weeks", "4", today="2027-02-05"))
+    assert meta(vault, "Debbie Harper")["pps_weeks"] == 28
+
+
+def test_renew_an_ended_series_starts_a_new_one(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-11"))
+    result = ok(ppsj("renew", "Debbie Harper", "--weeks", "6", today="2027-03-03"))
+    assert "a new series of 6 weeks from 2027-03-12" in result.output
+    m = meta(vault, "Debbie Harper")
+    assert (m["pps_start"], m["pps_weeks"], m["pps_skip"]) == (dt.date(2027, 3, 12), 6, [])
+
+
+def test_renew_refused_when_the_weeks_after_are_taken(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Tom Okafor", "--at", "14:40", "--start", "2027-02-26", "--weeks", "4"))
+    result = ppsj("renew", "Debbie Harper", today="2027-02-05")
+    assert result.exit_code == 1
+    assert "14:40 on 2027-02-26 is taken by Tom Okafor" in result.output
+
+
+# -- every editing command keeps the user's text byte for byte ----------------
+
+USER_NOTE = (
+    "---\n"
+    "type: partner\n"
+    "# Met at the Sunrise open house; prefers texts.\n"
+    "email: debbie@sunrise.example\n"
+    'phone: "+1 555 0100"\n'
+    "company: Sunrise Realty   # since 2019\n"
+    "status: active\n"
+    "committed: 2026-11-20\n"
+    'pps_time: "14:40"              # the slot\n'
+    "pps_start: 2026-12-04\n"
+    "pps_weeks: 12\n"
+    "pps_skip: []\n"
+    "pps_moved: []\n"
+    "pps_sequence: 0                # bumped whenever the series changes\n"
+    "favourite_coffee: flat white\n"
+    "aliases: [Deb, D. Harper]\n"
+    "tags: [partner, luxury]\n"
+    "---\n"
+    "# Debbie Harper\n"
+    "\n"
+    "Her team: Ana (TC), Marco (buyer's agent).\n"
+    "pps_sequence: 7   <- body text that looks like a property\n"
+    "\n"
+    "- [ ] Send the buyer guide to the Lees #commitment 📅 2026-12-08\n"
+    "---\n"
+    "A horizontal rule above, and trailing spaces here:   \n"
+)
+
+EDITS = [
+    (["skip", "Debbie Harper", "2026-12-25"], {"pps_skip", "pps_sequence"}),
+    (
+        ["move", "Debbie Harper", "2027-01-01", "--to", "2026-12-31 14:40"],
+        {"pps_moved", "pps_sequence"},
+    ),
+    (["pause", "Debbie Harper"], {"status", "pps_sequence"}),
+    (["renew", "Debbie Harper", "--weeks", "4"], {"pps_weeks", "pps_sequence"}),
+]
+
+
+def _without(text: str, keys: set[str]) -> list[str]:
+    """The note's lines minus the front-matter lines of ``keys``."""
+    head, body = text.split("---", 2)[1:], None
+    front, body = head
+    kept = [line for line in front.splitlines(keepends=True) if line.split(":")[0] not in keys]
+    return ["---", *kept, "---", body]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize(("command", "owned"), EDITS, ids=[c[0] for c, _ in EDITS])
+def test_editing_commands_keep_everything_else_byte_for_byte(ppsj, vault, command, owned, newline):
+    path = vault / "Partners" / "Debbie Harper.md"
+    original = USER_NOTE.replace("\n", newline)
+    path.write_bytes(original.encode("utf-8"))
+    ok(ppsj(*command))
+    new = path.read_bytes().decode("utf-8")
+    assert _without(new, owned) == _without(original, owned)
+    if newline == "\r\n":
+        assert "\n" not in new.replace("\r\n", "")
+    m = parse_note("p", new).meta
+    assert m["pps_sequence"] == 1
+    # The comment after the sequence survives its change.
+    assert f"pps_sequence: 1                # bumped whenever the series changes{newline}" in new
+    # Owned keys keep their place in the order.
+    keys = [k for k in m]
+    assert keys == [k for k in parse_note("p", original).meta]
+
+
+def test_resume_and_booking_a_prospect_keep_the_text(ppsj, vault):
+    path = vault / "Partners" / "Debbie Harper.md"
+    paused = USER_NOTE.replace("status: active", "status: paused")
+    path.write_text(paused)
+    ok(ppsj("resume", "Debbie Harper"))
+    assert _without(path.read_text(), {"status", "pps_sequence"}) == _without(
+        paused, {"status", "pps_sequence"}
+    )
+
+    prospect = "\n".join(
+        line for line in USER_NOTE.split("\n") if not line.startswith(("pps_", "committed"))
+    ).replace("status: active", "status: prospect")
+    path.write_text(prospect)
+    ok(ppsj("add", "Debbie Harper", "--at", "13:00"))
+    new = path.read_text()
+    booked = {"status", "committed", "pps_time", "pps_start", "pps_weeks", "pps_skip"}
+    booked |= {"pps_moved", "pps_sequence"}
+    assert _without(new, booked) == _without(prospect, booked)
+    m = parse_note("p", new).meta
+    assert (m["status"], m["pps_time"], m["pps_sequence"]) == ("active", "13:00", 1)
+    # New keys go at the end of the front-matter, after the user's own, in the contract's order.
+    assert list(m)[list(m).index("tags") + 1 :] == [
+        "committed",
+        "pps_time",
+        "pps_start",
+        "pps_weeks",
+        "pps_skip",
+        "pps_moved",
+        "pps_sequence",
+    ]
+
+
+def test_a_note_changed_meanwhile_is_not_overwritten(ppsj, vault, monkeypatch):
+    """The edit is refused when the file changed between reading and writing."""
+    from ppsjournal import vault as vault_module
+
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    path = vault / "Partners" / "Debbie Harper.md"
+    real_replace = vault_module.Vault.replace
+
+    def racing_replace(self, rel, old, new):
+        path.write_bytes(old + b"typed in Obsidian meanwhile\n")
+        return real_replace(self, rel, old, new)
+
+    monkeypatch.setattr(vault_module.Vault, "replace", racing_replace)
+    result = ppsj("skip", "Debbie Harper", "2026-12-11")
+    assert result.exit_code == 1
+    assert "changed on disk while ppsj was working; nothing written" in result.output
+    assert path.read_bytes().endswith(b"typed in Obsidian meanwhile\n")
+    assert "pps_skip: []" in path.read_text()
