@@ -194,10 +194,12 @@ class Watcher:
         for problem in sorted(problems - self.known_problems, key=str):
             self.warn(f"ppsj: {problem}")
         self.known_problems = problems
-        what = describe(changes) or {
-            "start": f"{len(self.cache.entries)} notes",
-            "day": f"a new day, {today.isoformat()}",
-        }.get(reason, "settings or templates changed")
+        if reason == "start":
+            what = f"{len(self.cache.entries)} notes"
+        elif reason == "day":
+            what = f"a new day, {today.isoformat()}"
+        else:
+            what = describe(changes) or "settings or templates changed"
         wrote = [*result.written, *(f"removed {r}" for r in result.removed)]
         elapsed = time.perf_counter() - started
         stamp = time.strftime("%H:%M:%S")
@@ -223,9 +225,11 @@ class Watcher:
     def run(self) -> None:
         previous = {sig: signal.signal(sig, self.stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
-            self.rebuild(Batch(full_scan=True), "start")
+            # Watch first, then build: a note saved during the first build is
+            # an event, not lost; and the "built" line means "watching".
             observer = self._start_observer()
             try:
+                self.rebuild(Batch(full_scan=True), "start")
                 self._loop()
             finally:
                 observer.stop()
