@@ -1,0 +1,182 @@
+"""Time ppsj on one synthetic vault in one run, against a naive baseline.
+
+    python benchmarks/bench.py 20000            # makes /tmp/ppsj-bench-20000 if missing
+    python benchmarks/bench.py 100000 --vault /tmp/v100k
+
+Every figure is a separate process, timed from launch to exit (interpreter
+start-up included, for the baseline as for ppsj), with its peak memory
+(maxrss from wait4):
+
+  (a) baseline: python-frontmatter loads every note, a regex finds the tasks
+  (b) read: every note's bytes, nothing parsed
+  (c) cold: `ppsj build` with no cache and no outputs
+  (d) warm: `ppsj build` again, nothing changed
+  (e) one change: `ppsj build` after one session note changed
+  (f) watch: `ppsj watch`, a note saved -> its rebuild logged (outputs
+      written), less the debounce; the median of several saves
+  and `ppsj --help`. Ratios are to (a). Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import queue
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TODAY = "2026-11-27"
+
+BASELINE = r"""
+import os, re, sys
+import frontmatter
+TASK = re.compile(r"^\s*[-*+] \[(.)\] (.*)$", re.M)
+notes = tasks = 0
+for folder, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for f in files:
+        if f.endswith(".md"):
+            post = frontmatter.load(os.path.join(folder, f))
+            tasks += len(TASK.findall(post.content))
+            notes += 1
+print(notes, "notes", tasks, "tasks")
+"""
+
+READ = r"""
+import os, sys
+size = 0
+for folder, dirs, files in os.walk(sys.argv[1]):
+    dirs[:] = [d for d in dirs if not d.startswith(".")]
+    for f in files:
+        if f.endswith(".md"):
+            with open(os.path.join(folder, f), "rb") as fh:
+                size += len(fh.read())
+print(size, "bytes")
+"""
+
+
+def run(argv: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak MB, output) of one process."""
+    with tempfile.TemporaryFile() as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:4])}... failed:\n{text[-2000:]}")
+    return elapsed, usage.ru_maxrss / 1024, text
+
+
+def ppsj(vault: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "ppsjournal", "--vault", str(vault), "--today", TODAY, *args]
+
+
+def change_one(vault: Path, n: int) -> Path:
+    """Edit one session note's follow-up (as a user checks off a task)."""
+    notes = sorted((vault / "Sessions").rglob("*.md"))
+    note = notes[n % len(notes)]
+    text = note.read_text(encoding="utf-8")
+    note.write_text(text + f"- [ ] Benchmark edit {n} #need 📅 2026-11-2{n % 10}\n", "utf-8")
+    return note
+
+
+def watch_latency(vault: Path, debounce: float, saves: int) -> tuple[list[float], float]:
+    """Seconds from a save to its rebuild logged, less the debounce; and the watcher's maxrss."""
+    proc = subprocess.Popen(
+        [*ppsj(vault, "watch"), "--debounce", str(debounce)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[tuple[float, str]] = queue.Queue()
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put((time.perf_counter(), line))
+
+    threading.Thread(target=reader, daemon=True).start()
+
+    def expect(pattern: str) -> float:
+        while True:
+            at, line = lines.get(timeout=600)
+            if re.search(pattern, line):
+                return at
+
+    expect(r" built: ")
+    latencies = []
+    for i in range(saves):
+        time.sleep(1.0)  # let the previous rebuild settle; not part of the figure
+        saved = time.perf_counter()
+        change_one(vault, 1000 + i)
+        logged = expect(r" rebuilt: ")
+        latencies.append(logged - saved - debounce)
+    proc.terminate()
+    _, _, usage = os.wait4(proc.pid, 0)
+    return latencies, usage.ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="ppsj benchmark (see the module docstring)")
+    ap.add_argument("n", type=int, help="notes in the synthetic vault")
+    ap.add_argument("--vault", type=Path, help="where the vault is (made if missing)")
+    ap.add_argument("--debounce", type=float, default=0.25)
+    ap.add_argument("--saves", type=int, default=5, help="saves timed for the watcher")
+    args = ap.parse_args()
+    vault = args.vault or Path(tempfile.gettempdir()) / f"ppsj-bench-{args.n}"
+    if not (vault / "ppsj.toml").exists():
+        sys.path.insert(0, str(HERE))
+        from make_vault import make_vault
+
+        print(f"making {args.n} notes in {vault} ...", flush=True)
+        make_vault(vault, args.n)
+    shutil.rmtree(vault / ".ppsj", ignore_errors=True)
+    shutil.rmtree(vault / "Calendar", ignore_errors=True)
+    (vault / "Calendar").mkdir()
+    (vault / "Follow-ups.md").unlink(missing_ok=True)
+    # Warm the OS file cache once, so that every figure reads from memory alike.
+    run([sys.executable, "-c", READ, str(vault)])
+
+    rows: list[tuple[str, float, float]] = []
+    t, mb, out = run([sys.executable, "-c", BASELINE, str(vault)])
+    rows.append(("(a) baseline: frontmatter + regex", t, mb))
+    print(f"baseline found {out.strip()}", flush=True)
+    t, mb, _ = run([sys.executable, "-c", READ, str(vault)])
+    rows.append(("(b) read every note's bytes", t, mb))
+    t, mb, _ = run(ppsj(vault, "build"))
+    rows.append(("(c) ppsj build, cold (no cache)", t, mb))
+    t, mb, _ = run(ppsj(vault, "build"))
+    rows.append(("(d) ppsj build, warm (no change)", t, mb))
+    change_one(vault, 1)
+    t, mb, _ = run(ppsj(vault, "build"))
+    rows.append(("(e) ppsj build, one note changed", t, mb))
+    latencies, watch_mb = watch_latency(vault, args.debounce, args.saves)
+    t_help, _, _ = run([sys.executable, "-m", "ppsjournal", "--help"])
+
+    base = rows[0][1]
+    python = sys.version.split()[0]
+    print(f"\nppsj benchmark: {args.n} notes, {os.cpu_count()} CPUs, Python {python}")
+    print(f"{'':38} {'seconds':>8} {'x base':>7} {'peak MB':>8}")
+    for name, t, mb in rows:
+        print(f"{name:38} {t:8.2f} {t / base:7.2f} {mb:8.0f}")
+    med = statistics.median(latencies)
+    print(
+        f"{'(f) watch: save -> rebuilt, - debounce':38} {med:8.3f} {'':7} {watch_mb:8.0f}"
+        f"   (median of {len(latencies)}: {', '.join(f'{x * 1000:.0f}' for x in latencies)} ms)"
+    )
+    print(f"{'ppsj --help':38} {t_help:8.2f}")
+
+
+if __name__ == "__main__":
+    main()
