@@ -113,7 +113,7 @@ def _codec(tp: Any, schema: list[str]) -> Codec:
         enc, dec = _codec(args[0], schema)
         if dec is None:
             return (list if enc is None else lambda v: [enc(x) for x in v]), tuple
-        return (lambda v: [enc(x) for x in v]), (lambda v: tuple(dec(x) for x in v))
+        return (lambda v: [enc(x) for x in v]), (lambda v: tuple(map(dec, v)))
     if origin is dict and args and args[0] is str:
         if args[1] is Any:
             return _encode_meta, _decode_meta
@@ -333,9 +333,6 @@ def load_cache(vault: Vault) -> NoteCache:
             cache = NoteCache.loads(data, written_ns)
     except ValueError:
         return NoteCache(dirty=True)
-    # Entries live as long as the command: the cyclic collector need not walk
-    # them again and again (they hold no cycles; refcounting still frees them).
-    gc.freeze()
     return cache
 
 
@@ -347,6 +344,9 @@ def _quiet_gc():
     try:
         yield
     finally:
+        # What was made lives as long as the index: the collector need not
+        # walk it again and again (no cycles; refcounting still frees it).
+        gc.freeze()
         if enabled:
             gc.enable()
 
