@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Index, Problem
+from ppsjournal.index import Index, Problem, assemble
 from ppsjournal.vault import CALENDAR, FOLLOWUPS, Vault
 
 
@@ -63,6 +63,93 @@ def build(vault: Vault, today: dt.date, index: Index, check: bool = False) -> Bu
                 result.unchanged.append(rel)
         _remove_stale_calendars(vault, outputs, result, check)
     return result
+
+
+def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResult:
+    """``ppsj build``: the index through the cache, then ``build``.
+
+    When no note, setting, template or output changed since the last build
+    for the same day (the "build stamp" kept in the cache), the outputs are
+    known to be current and nothing is decoded, assembled or rendered; any
+    doubt (a racy note, an output touched, a Calendar file added) builds.
+    """
+    from ppsjournal.cache import load_cache, save_cache
+
+    notes = load_cache(vault, lazy=True)
+    changes = notes.refresh(vault)
+    key = _stamp_key(vault, today)
+    known = _known_result(vault, notes.build_stamp, key) if not (changes or notes.racy) else None
+    if known is not None:
+        save_cache(vault, notes)
+        return known
+    notes.load_entries()
+    index = assemble(notes.entries.values())
+    index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
+    result = build(vault, today, index, check)
+    if not check and not changes.walk_errors:
+        notes.build_stamp = _stamp(vault, key, result)
+        notes.dirty = True
+    save_cache(vault, notes)
+    return result
+
+
+def _stamp_key(vault: Vault, today: dt.date) -> str:
+    """What the outputs depend on besides the notes: the day, settings, templates, ppsj itself."""
+    import hashlib
+    from pathlib import Path
+
+    from ppsjournal import __version__
+    from ppsjournal.settings import CONFIG_NAME
+    from ppsjournal.templates import packaged_dir
+    from ppsjournal.vault import TEMPLATES
+
+    parts = [today.isoformat(), __version__]
+    for rel in [CONFIG_NAME, *vault.list_files(TEMPLATES, "")]:
+        try:
+            parts.append(f"{rel} {vault.stat(rel)}")
+        except OSError:
+            parts.append(f"{rel} missing")
+    # ppsj's own code and packaged templates: an upgrade or an edit in a
+    # source checkout must not leave outputs made by older code "up to date".
+    here = Path(__file__).resolve().parent
+    try:
+        own = [*here.glob("*.py"), *here.glob("cli/*.py"), *packaged_dir().glob("*")]
+        parts.extend(f"{p.name} {p.stat().st_mtime_ns} {p.stat().st_size}" for p in sorted(own))
+    except (OSError, PpsjError):
+        parts.append("unknown")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _stamp(vault: Vault, key: str, result: BuildResult) -> dict | None:
+    outputs = {}
+    for rel in [*result.written, *result.unchanged]:
+        try:
+            st = vault.stat(rel)
+        except OSError:
+            return None
+        outputs[rel] = [st.size, st.mtime_ns, st.inode]
+    problems = [[p.where, p.message] for p in result.problems]
+    return {"key": key, "outputs": outputs, "problems": problems}
+
+
+def _known_result(vault: Vault, stamp: dict | None, key: str) -> BuildResult | None:
+    """The last build's result if every output is still exactly as it wrote it."""
+    from ppsjournal.vault import FileStat
+
+    if not stamp or stamp.get("key") != key:
+        return None
+    try:
+        outputs = stamp["outputs"]
+        for rel, st in outputs.items():
+            if vault.stat(rel) != FileStat(*st):
+                return None
+        calendars = {rel for rel in outputs if rel.startswith(CALENDAR + "/")}
+        if set(vault.list_files(CALENDAR, ".ics")) != calendars:
+            return None  # one to remove, or one the user dropped there
+        problems = [Problem(str(w), str(m)) for w, m in stamp["problems"]]
+    except (OSError, PpsjError, KeyError, TypeError, ValueError):
+        return None
+    return BuildResult(unchanged=sorted(outputs), problems=problems)
 
 
 def _remove_stale_calendars(

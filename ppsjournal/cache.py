@@ -36,9 +36,9 @@ from typing import Any
 
 from ppsjournal import __version__
 from ppsjournal.index import Entry, read_entry
-from ppsjournal.vault import FileStat, Vault
+from ppsjournal.vault import FOLLOWUPS, FileStat, Vault
 
-FORMAT = 1  # bump when the file's layout changes
+FORMAT = 2  # bump when the file's layout changes
 CACHE_NAME = "index-cache.json"
 # Fewer notes to parse than this: one process; more: the CPUs share them.
 PARALLEL_MIN = 2000
@@ -209,6 +209,28 @@ class NoteCache:
     entries: dict[str, Entry] = field(default_factory=dict)
     racy: set[str] = field(default_factory=set)  # mtime not older than the read: not trusted
     dirty: bool = False  # differs from the file on disk
+    # What the last build wrote, valid while no note changes (see build.build_vault).
+    build_stamp: dict[str, Any] | None = None
+    _rows: bytes | None = None  # entries not decoded yet (the file's second line)
+
+    def load_entries(self) -> None:
+        """Decode the entries, if the cache was read lazily (``load_cache(lazy=True)``)."""
+        if self._rows is None:
+            return
+        rows, self._rows = self._rows, None
+        _, decode, _ = entry_codec()
+        with _quiet_gc():
+            try:
+                decoded = json.loads(rows)
+                if len(decoded) != len(self.stats):
+                    raise ValueError("entries and stats differ")
+                self.entries = {
+                    rel: decode(row) for rel, row in zip(self.stats, decoded, strict=True)
+                }
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                # A torn second line: start from nothing, as for any bad cache.
+                self.stats, self.entries, self.racy = {}, {}, set()
+                self.build_stamp, self.dirty = None, True
 
     def fresh(self, rel: str, st: FileStat) -> bool:
         return rel not in self.racy and self.stats.get(rel) == st
@@ -226,6 +248,9 @@ class NoteCache:
         changes = Changes()
         if only is None:
             seen = vault.scan_notes(changes.walk_errors)
+            # ppsj's own output is no note: reading it back would make every
+            # build see a change (it just wrote it) and it holds no notes' data.
+            seen.pop(FOLLOWUPS, None)
             unreached = [
                 where
                 for where, message in changes.walk_errors
@@ -236,6 +261,8 @@ class NoteCache:
             seen = {}
             gone = []
             for rel in only:
+                if rel == FOLLOWUPS:
+                    continue
                 try:
                     seen[rel] = vault.stat(rel)
                 except FileNotFoundError:
@@ -245,6 +272,11 @@ class NoteCache:
                     # Kept as it was: an unreachable note is not a deleted one.
                     changes.walk_errors.append((rel, f"cannot read: {exc.strerror}"))
         stale = [rel for rel, st in seen.items() if not self.fresh(rel, st)]
+        if stale or gone:
+            self.load_entries()
+            if not self.stats:  # the entries were unusable: everything is to read
+                stale, gone = list(seen), []
+            self.build_stamp = None  # the notes moved on from the last build
         for rel in gone:
             del self.stats[rel]
             self.entries.pop(rel, None)
@@ -275,29 +307,37 @@ class NoteCache:
     # -- the file -------------------------------------------------------------
 
     def dumps(self) -> bytes:
+        """Two lines of JSON: a header with every note's stat, then the entries.
+
+        A command that finds nothing changed reads the first line only.
+        """
+        self.load_entries()
         encode, _, schema = entry_codec()
-        notes = [
-            [rel, st.size, st.mtime_ns, st.inode, encode(self.entries[rel])]
-            for rel, st in self.stats.items()
-            if rel in self.entries
-        ]
-        doc = {
+        paths = [rel for rel in self.stats if rel in self.entries]
+        header = {
             "format": FORMAT,
             "ppsj": __version__,
             "schema": schema,
             "racy": sorted(self.racy),
-            "notes": notes,
+            "build": self.build_stamp,
+            "stats": [[rel, *dataclasses.astuple(self.stats[rel])] for rel in paths],
         }
-        return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        rows = [encode(self.entries[rel]) for rel in paths]
+        return b"%s\n%s\n" % (
+            json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+        )
 
     @classmethod
-    def loads(cls, data: bytes, written_ns: int) -> NoteCache:
+    def loads(cls, data: bytes, written_ns: int, lazy: bool = False) -> NoteCache:
         """The cache from its file's bytes; ValueError when it is not one this ppsj wrote."""
-        _, decode, schema = entry_codec()
+        _, _, schema = entry_codec()
+        head, newline, rows = data.partition(b"\n")
         try:
-            doc = json.loads(data)
+            doc = json.loads(head)
             if (
-                not isinstance(doc, dict)
+                not newline
+                or not isinstance(doc, dict)
                 or doc.get("format") != FORMAT
                 or doc.get("ppsj") != __version__
                 or doc.get("schema") != schema
@@ -305,32 +345,41 @@ class NoteCache:
                 raise ValueError("another version")
             racy = {str(rel) for rel in doc["racy"]}
             stats: dict[str, FileStat] = {}
-            entries: dict[str, Entry] = {}
-            for rel, size, mtime, inode, row in doc["notes"]:
-                stats[rel] = FileStat(size, mtime, inode)
-                entries[rel] = decode(row)
+            for rel, size, mtime, inode in doc["stats"]:
+                stats[str(rel)] = FileStat(int(size), int(mtime), int(inode))
                 # git's rule: a note not older than the cache file itself may
                 # have changed within the same tick, after it was read.
                 if mtime >= written_ns:
                     racy.add(rel)
+            stamp = doc.get("build")
+            if stamp is not None and not isinstance(stamp, dict):
+                raise ValueError("bad build stamp")
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise ValueError(f"not a usable cache: {exc}") from None
-        return cls(stats, entries, racy)
+        cache = cls(stats, {}, racy, build_stamp=stamp, _rows=rows)
+        if not lazy:
+            cache.load_entries()
+            if not cache.stats and stats:
+                raise ValueError("not a usable cache: torn entries")
+        return cache
 
 
 def _under(rel: str, folders: list[str]) -> bool:
     return any(f in (".", "") or rel == f or rel.startswith(f + "/") for f in folders)
 
 
-def load_cache(vault: Vault) -> NoteCache:
-    """The vault's cache, or an empty one when it is missing, corrupt or another version's."""
+def load_cache(vault: Vault, lazy: bool = False) -> NoteCache:
+    """The vault's cache, or an empty one when it is missing, corrupt or another version's.
+
+    ``lazy``: decode the entries only when first needed (``load_entries``).
+    """
     found = vault.read_state(CACHE_NAME)
     if found is None:
         return NoteCache()
     data, written_ns = found
     try:
         with _quiet_gc():
-            cache = NoteCache.loads(data, written_ns)
+            cache = NoteCache.loads(data, written_ns, lazy)
     except ValueError:
         return NoteCache(dirty=True)
     return cache

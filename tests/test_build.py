@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+
+from ppsjournal import build as build_mod
 
 PAST_NS = 1_700_000_000 * 10**9
 
@@ -81,3 +84,52 @@ def test_build_reads_through_the_cache(vault: Path, partner: Path, ppsj):
     partner.write_text(PARTNER.replace("2026-11-20", "2026-11-21"), encoding="utf-8")
     assert ppsj("build").exit_code == 0
     assert "2026-11-21" in (vault / "Follow-ups.md").read_text(encoding="utf-8")
+
+
+def test_nothing_changed_still_notices_outputs_settings_templates_and_the_day(
+    vault: Path, partner: Path, ppsj
+):
+    """The "up to date" shortcut never hides a change to what the outputs depend on."""
+    os.utime(partner, ns=(PAST_NS, PAST_NS))
+    assert ppsj("build").exit_code == 0
+    assert ppsj("build").output.strip() == "up to date"
+    followups = vault / "Follow-ups.md"
+
+    followups.write_text("edited by hand\n", encoding="utf-8")
+    assert "wrote Follow-ups.md" in ppsj("build").output
+    assert "Send the buyer guide" in followups.read_text(encoding="utf-8")
+
+    (vault / "Calendar" / "Debbie Harper.ics").unlink()
+    assert "wrote Calendar/Debbie Harper.ics" in ppsj("build").output
+
+    # a later day: the task is no longer due in 7 days but overdue by more
+    later = ppsj("build", today="2026-12-20")
+    assert "wrote Follow-ups.md" in later.output
+
+    (vault / "Templates" / "follow-ups.md.j2").write_text(
+        "# Custom {{ today }}\n", encoding="utf-8"
+    )
+    assert "wrote Follow-ups.md" in ppsj("build", today="2026-12-20").output
+    assert followups.read_text(encoding="utf-8") == "# Custom 2026-12-20\n"
+    assert ppsj("build", today="2026-12-20").output.strip() == "up to date"
+
+
+def test_a_broken_note_is_reported_on_every_build(
+    vault: Path, partner: Path, ppsj, monkeypatch: pytest.MonkeyPatch
+):
+    bad = vault / "Leads" / "Sam Lee.md"
+    bad.write_text("---\ntype: [\n---\n", encoding="utf-8")
+    for path in (bad, partner):  # older than the cache: not "racy"
+        os.utime(path, ns=(PAST_NS, PAST_NS))
+    first = ppsj("build")
+    assert first.exit_code == 0
+    assert re.search(r"Leads/Sam Lee\.md:\d+: front-matter is not valid YAML", first.output)
+
+    def no_render(*args):
+        raise AssertionError("nothing changed: nothing should be rendered")
+
+    monkeypatch.setattr(build_mod, "render_outputs", no_render)
+    second = ppsj("build")
+    assert second.exit_code == 0, second.output
+    assert "up to date" in second.output
+    assert re.search(r"Leads/Sam Lee\.md:\d+: front-matter is not valid YAML", second.output)

@@ -116,16 +116,27 @@ def test_a_corrupt_cache_is_rebuilt(vault: Path, reads):
         reads.clear()
         assert descriptions(vault) == {"Partners/A.md": "abc #need"}
         assert reads == ["Partners/A.md"]
-        assert json.loads(cache_file.read_bytes())["notes"][0][0] == "Partners/A.md"
+        assert header(cache_file)["stats"][0][0] == "Partners/A.md"
+    # a torn file: the header intact, the entries cut short
+    data = cache_file.read_bytes()
+    cache_file.write_bytes(data[: data.index(b"\n") + 10])
+    reads.clear()
+    assert descriptions(vault) == {"Partners/A.md": "abc #need"}
+    assert reads == ["Partners/A.md"]
+
+
+def header(cache_file: Path) -> dict:
+    """The cache file's first line: format, versions and every note's stat."""
+    return json.loads(cache_file.read_bytes().partition(b"\n")[0])
 
 
 def _poison(cache_file: Path, **header) -> None:
     """Rewrite the cached task description, and optionally header fields."""
-    doc = json.loads(cache_file.read_bytes())
-    text = json.dumps(doc).replace("abc #need", "POISONED")
-    doc = json.loads(text)
+    head, _, rows = cache_file.read_bytes().partition(b"\n")
+    doc = json.loads(head)
     doc.update(header)
-    cache_file.write_text(json.dumps(doc))
+    rows = rows.replace(b"abc #need", b"POISONED")
+    cache_file.write_bytes(json.dumps(doc).encode() + b"\n" + rows)
     os.utime(cache_file)  # the cache is newer than the note
 
 
@@ -217,7 +228,8 @@ def test_scan_notes_lists_what_walk_notes_lists(vault: Path, tmp_path: Path):
 def test_cache_file_is_json_not_pickle(vault: Path):
     note(vault, "Partners/A.md", partner())
     descriptions(vault)
-    doc = json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes())
-    assert {"format", "ppsj", "schema", "racy", "notes"} <= set(doc)
+    head, rows = (vault / ".ppsj" / CACHE_NAME).read_bytes().splitlines()
+    assert {"format", "ppsj", "schema", "racy", "stats", "build"} <= set(json.loads(head))
+    assert json.loads(rows)[0][0] == "Partners/A.md"  # Entry.path first
     loaded = NoteCache.loads((vault / ".ppsj" / CACHE_NAME).read_bytes(), 2**62)
     assert list(loaded.entries) == ["Partners/A.md"]

@@ -21,10 +21,10 @@ def build(check: bool) -> None:
       ppsj build
       ppsj build --check || echo "outputs are stale"
     """
-    from ppsjournal.build import build as run_build
+    from ppsjournal.build import build_vault
 
     rt = runtime()
-    result = run_build(rt.vault, rt.today, rt.index(), check=check)
+    result = build_vault(rt.vault, rt.today, check=check)
     for problem in result.problems:
         warn(str(problem))
     if check:
