@@ -211,7 +211,10 @@ class NoteCache:
     dirty: bool = False  # differs from the file on disk
     # What the last build wrote, valid while no note changes (see build.build_vault).
     build_stamp: dict[str, Any] | None = None
-    _rows: bytes | None = None  # entries not decoded yet (the file's second line)
+    _rows: bytes | None = None  # entry lines not decoded yet (after the header line)
+    # Each unchanged entry's JSON line as read: written back as it is, so that
+    # saving after one change encodes one entry, not 100,000.
+    _lines: dict[str, bytes] = field(default_factory=dict)
 
     def load_entries(self) -> None:
         """Decode the entries, if the cache was read lazily (``load_cache(lazy=True)``)."""
@@ -221,15 +224,19 @@ class NoteCache:
         _, decode, _ = entry_codec()
         with _quiet_gc():
             try:
-                decoded = json.loads(rows)
-                if len(decoded) != len(self.stats):
+                lines = rows.split(b"\n")
+                if lines and not lines[-1]:
+                    lines.pop()
+                if len(lines) != len(self.stats):
                     raise ValueError("entries and stats differ")
+                decoded = json.loads(b"[" + b",".join(lines) + b"]") if lines else []
                 self.entries = {
                     rel: decode(row) for rel, row in zip(self.stats, decoded, strict=True)
                 }
+                self._lines = dict(zip(self.stats, lines, strict=True))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-                # A torn second line: start from nothing, as for any bad cache.
-                self.stats, self.entries, self.racy = {}, {}, set()
+                # A torn file: start from nothing, as for any bad cache.
+                self.stats, self.entries, self.racy, self._lines = {}, {}, set(), {}
                 self.build_stamp, self.dirty = None, True
 
     def fresh(self, rel: str, st: FileStat) -> bool:
@@ -280,6 +287,7 @@ class NoteCache:
         for rel in gone:
             del self.stats[rel]
             self.entries.pop(rel, None)
+            self._lines.pop(rel, None)
             self.racy.discard(rel)
             changes.removed.append(rel)
         if stale:
@@ -295,6 +303,7 @@ class NoteCache:
                     changes.changed.append(rel)
                 self.stats[rel] = seen[rel]
                 self.entries[rel] = entry
+                self._lines.pop(rel, None)
                 if seen[rel].mtime_ns >= stamp:
                     self.racy.add(rel)
                 else:
@@ -307,9 +316,9 @@ class NoteCache:
     # -- the file -------------------------------------------------------------
 
     def dumps(self) -> bytes:
-        """Two lines of JSON: a header with every note's stat, then the entries.
+        """JSON lines: a header with every note's stat, then one line per entry.
 
-        A command that finds nothing changed reads the first line only.
+        A command that finds nothing changed decodes the first line only.
         """
         self.load_entries()
         encode, _, schema = entry_codec()
@@ -322,11 +331,15 @@ class NoteCache:
             "build": self.build_stamp,
             "stats": [[rel, *dataclasses.astuple(self.stats[rel])] for rel in paths],
         }
-        rows = [encode(self.entries[rel]) for rel in paths]
-        return b"%s\n%s\n" % (
-            json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-            json.dumps(rows, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
-        )
+        out = [json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")]
+        for rel in paths:
+            line = self._lines.get(rel)
+            if line is None:
+                row = encode(self.entries[rel])
+                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            out.append(line)
+        out.append(b"")
+        return b"\n".join(out)
 
     @classmethod
     def loads(cls, data: bytes, written_ns: int, lazy: bool = False) -> NoteCache:

@@ -228,8 +228,8 @@ def test_scan_notes_lists_what_walk_notes_lists(vault: Path, tmp_path: Path):
 def test_cache_file_is_json_not_pickle(vault: Path):
     note(vault, "Partners/A.md", partner())
     descriptions(vault)
-    head, rows = (vault / ".ppsj" / CACHE_NAME).read_bytes().splitlines()
+    head, row = (vault / ".ppsj" / CACHE_NAME).read_bytes().splitlines()
     assert {"format", "ppsj", "schema", "racy", "stats", "build"} <= set(json.loads(head))
-    assert json.loads(rows)[0][0] == "Partners/A.md"  # Entry.path first
+    assert json.loads(row)[0] == "Partners/A.md"  # one line per entry, Entry.path first
     loaded = NoteCache.loads((vault / ".ppsj" / CACHE_NAME).read_bytes(), 2**62)
     assert list(loaded.entries) == ["Partners/A.md"]
