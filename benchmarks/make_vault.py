@@ -2,9 +2,9 @@
 
 About 2% partners (a tenth of them with an active series), 10% leads and the
 rest weekly session notes of 1.5-2.5 KB, each with the five questions answered
-briefly and 3-6 follow-ups (old ones done or carried forward, recent ones
-open), so that sizes and task counts look like a real LO's vault. The same N
-and seed give the same vault.
+briefly and 3-6 follow-ups (old ones done, cancelled or carried forward; two
+of this week's still open), so that sizes and task counts look like a real
+LO's vault; 4% of leads still new. The same N and seed give the same vault.
 
     python benchmarks/make_vault.py 20000 /tmp/vault20k
 """
@@ -81,7 +81,7 @@ def make_vault(root: Path, n: int, seed: int = 1) -> dict[str, int]:
         day = start + dt.timedelta(days=7 * (j // n_partners) + 4)
         folder = root / "Sessions" / str(day.year)
         folder.mkdir(exist_ok=True)
-        recent = (today - day).days < 14
+        recent = (today - day).days < 7  # this week's notes: follow-ups still open
         meta = {
             "type": "session",
             "partner": f'"[[{partner}]]"',
@@ -97,7 +97,7 @@ def make_vault(root: Path, n: int, seed: int = 1) -> dict[str, int]:
         parts.append("\n\n## Follow-ups\n")
         for k in range(rnd.randint(3, 6)):
             due = day + dt.timedelta(days=rnd.randint(1, 14))
-            status = " " if recent else rnd.choice("xx>-")
+            status = " " if recent and k < 2 else rnd.choice("xxx>-")
             done = f" ✅ {due}" if status == "x" else ""
             tag = TAGS[k % 4]
             parts.append(f"- [{status}] Call back about the listing {k} {tag} 📅 {due}{done}\n")
@@ -108,7 +108,7 @@ def make_vault(root: Path, n: int, seed: int = 1) -> dict[str, int]:
             "type": "lead",
             "partner": f'"[[{partners[k % n_partners]}]]"',
             "source": rnd.choice(["lost-lead", "showing", "referral"]),
-            "stage": rnd.choice(["new", "contacted", "prequalified", "closed", "lost"]),
+            "stage": "new" if k % 25 == 0 else rnd.choice(["contacted", "closed", "lost"]),
             "created": (today - dt.timedelta(days=rnd.randint(0, 700))).isoformat(),
             "phone": f'"+1 555 {k % 10000:04d}"',
             "value": str(rnd.randint(200, 900) * 1000),
