@@ -229,9 +229,11 @@ class NoteCache:
                     lines.pop()
                 if len(lines) != len(self.stats):
                     raise ValueError("entries and stats differ")
-                decoded = json.loads(b"[" + b",".join(lines) + b"]") if lines else []
+                # Line by line: one giant json.loads would hold every row's
+                # lists alongside the entries (a third more peak memory).
+                loads = json.loads
                 self.entries = {
-                    rel: decode(row) for rel, row in zip(self.stats, decoded, strict=True)
+                    rel: decode(loads(line)) for rel, line in zip(self.stats, lines, strict=True)
                 }
                 self._lines = dict(zip(self.stats, lines, strict=True))
             except (ValueError, TypeError, KeyError, IndexError, AttributeError):
@@ -295,7 +297,8 @@ class NoteCache:
             # of the mtime we record leaves the stat as it is, so a note whose
             # mtime is not older than this is read again next time.
             stamp = vault.clock()
-            for rel, entry in zip(stale, read_entries(vault, stale), strict=True):
+            entries, lines = read_entries(vault, stale)
+            for rel, entry in zip(stale, entries, strict=True):
                 old = self.entries.get(rel)
                 if old is None:
                     changes.added.append(rel)
@@ -303,7 +306,10 @@ class NoteCache:
                     changes.changed.append(rel)
                 self.stats[rel] = seen[rel]
                 self.entries[rel] = entry
-                self._lines.pop(rel, None)
+                if lines is None:
+                    self._lines.pop(rel, None)
+                else:
+                    self._lines[rel] = lines[rel]
                 if seen[rel].mtime_ns >= stamp:
                     self.racy.add(rel)
                 else:
@@ -434,11 +440,16 @@ def save_cache(vault: Vault, cache: NoteCache) -> bool:
 # -- reading notes, on every CPU when there are many ----------------------------------
 
 
-def read_entries(vault: Vault, paths: list[str]) -> list[Entry]:
-    """Each path's entry, in order. Many notes (a cold start) are parsed in parallel."""
+def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str, bytes] | None]:
+    """Each path's entry, in order, and (when parsed in parallel) its cache line.
+
+    Many notes (a cold start) are parsed by forked workers, which send back
+    each entry as its JSON cache line: decoding those is cheaper than
+    unpickling the objects, and the lines are saved as they are.
+    """
     workers = min(os.cpu_count() or 1, 8)
     if len(paths) < PARALLEL_MIN or workers < 2 or not _can_fork():
-        return [read_entry(vault, rel) for rel in paths]
+        return [read_entry(vault, rel) for rel in paths], None
     import multiprocessing
 
     global _WORKER_VAULT
@@ -447,19 +458,25 @@ def read_entries(vault: Vault, paths: list[str]) -> list[Entry]:
         ctx = multiprocessing.get_context("fork")
         chunk = max(200, len(paths) // (workers * 4))
         with ctx.Pool(workers) as pool:
-            return pool.map(_read_in_worker, paths, chunksize=chunk)
+            lines = pool.map(_read_in_worker, paths, chunksize=chunk)
     except OSError:
-        return [read_entry(vault, rel) for rel in paths]
+        return [read_entry(vault, rel) for rel in paths], None
     finally:
         _WORKER_VAULT = None
+    _, decode, _ = entry_codec()
+    with _quiet_gc():
+        entries = [decode(json.loads(line)) for line in lines]
+    return entries, dict(zip(paths, lines, strict=True))
 
 
 _WORKER_VAULT: Vault | None = None
 
 
-def _read_in_worker(rel: str) -> Entry:
+def _read_in_worker(rel: str) -> bytes:
     assert _WORKER_VAULT is not None
-    return read_entry(_WORKER_VAULT, rel)
+    encode, _, _ = entry_codec()
+    row = encode(read_entry(_WORKER_VAULT, rel))
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _can_fork() -> bool:
