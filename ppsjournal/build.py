@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index, Problem, assemble
 from ppsjournal.vault import CALENDAR, FOLLOWUPS, Vault
+
+if TYPE_CHECKING:
+    from ppsjournal.cache import NoteCache
 
 
 @dataclass
@@ -86,11 +90,21 @@ def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResul
     index = assemble(notes.entries.values())
     index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
     result = build(vault, today, index, check)
-    if not check and not changes.walk_errors:
-        notes.build_stamp = _stamp(vault, key, result)
-        notes.dirty = True
+    if not check:
+        record_build(notes, vault, today, result, bool(changes.walk_errors))
     save_cache(vault, notes)
     return result
+
+
+def record_build(
+    notes: NoteCache, vault: Vault, today: dt.date, result: BuildResult, walk_errors: bool
+) -> None:
+    """Remember what this build wrote, so a later one that finds nothing changed can stop.
+
+    Not after a walk error: a folder that comes back must be built.
+    """
+    notes.build_stamp = None if walk_errors else _stamp(vault, _stamp_key(vault, today), result)
+    notes.dirty = True
 
 
 def _stamp_key(vault: Vault, today: dt.date) -> str:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ppsjournal.build import BuildResult, build
+from ppsjournal.build import BuildResult, build, record_build
 from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Problem, assemble
@@ -190,6 +190,8 @@ class Watcher:
         except PpsjError as exc:
             self.warn(f"ppsj: {exc}")
             return None
+        # So that a `ppsj build` after the watcher stops knows all is current.
+        record_build(self.cache, self.vault, today, result, bool(changes.walk_errors))
         problems = set(result.problems)
         for problem in sorted(problems - self.known_problems, key=str):
             self.warn(f"ppsj: {problem}")
