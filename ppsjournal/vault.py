@@ -295,8 +295,10 @@ class Vault:
 
         data = self.read_bytes(rel)
         text = decode(rel, data)
-        new = set_keys(text, updates, rel, quoted)
-        return self.replace(rel, data, new.encode("utf-8"))
+        new = set_keys(text, updates, rel, quoted).encode("utf-8")
+        if data.startswith(b"\xef\xbb\xbf"):  # decode dropped the byte-order mark: keep it
+            new = b"\xef\xbb\xbf" + new
+        return self.replace(rel, data, new)
 
     def exists(self, rel: str) -> bool:
         return self.abs(rel).exists()

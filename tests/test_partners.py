@@ -579,6 +579,15 @@ def test_editing_commands_keep_everything_else_byte_for_byte(ppsj, vault, comman
     assert keys == [k for k in parse_note("p", original).meta]
 
 
+def test_a_byte_order_mark_is_kept(ppsj, vault):
+    path = vault / "Partners" / "Debbie Harper.md"
+    path.write_bytes(b"\xef\xbb\xbf" + USER_NOTE.encode("utf-8"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-25"))
+    new = path.read_bytes()
+    assert new.startswith(b"\xef\xbb\xbf---\ntype: partner\n")
+    assert b"pps_skip: [2026-12-25]\n" in new
+
+
 def test_resume_and_booking_a_prospect_keep_the_text(ppsj, vault):
     path = vault / "Partners" / "Debbie Harper.md"
     paused = USER_NOTE.replace("status: active", "status: paused")
