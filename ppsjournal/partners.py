@@ -38,7 +38,8 @@ def check_free(
     days = new_series_days(start, weeks, settings.sessions)
     found = clashes([(d, time) for d in days], index.booked(exclude=ignore), settings.sessions)
     if found:
-        more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+        n = len(found) - 1
+        more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
         raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
 
 
@@ -89,7 +90,8 @@ def find_session(partner: Partner, day: dt.date, settings: Settings) -> Occurren
         raise PpsjError(f"{day} is a holiday in ppsj.toml: no session that day")
     raise PpsjError(
         f"{partner.name} has no session on {day} "
-        f"(the series runs {series.start} to {series.end}, {settings.sessions.weekday_name}s)"
+        f"(the series runs {series.start} to {series.end}, "
+        f"{settings.sessions.weekday_name.capitalize()}s)"
     )
 
 

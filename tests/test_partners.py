@@ -206,7 +206,7 @@ def test_add_refuses_a_slot_taken_only_in_a_later_week(ppsj):
     ok(ppsj("add", "Debbie Harper", "--at", "14:40", "--start", "2027-02-12", "--weeks", "2"))
     result = ppsj("add", "Tom Okafor", "--at", "14:40")  # 2026-12-04 .. 2027-02-19
     assert result.exit_code == 1
-    assert "14:40 on 2027-02-12 is taken by Debbie Harper (and 1 more)" in result.output
+    assert "14:40 on 2027-02-12 is taken by Debbie Harper (and 1 more session)" in result.output
 
 
 def test_add_refuses_times_outside_the_window(ppsj):
