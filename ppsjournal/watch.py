@@ -197,7 +197,8 @@ class Watcher:
             self.warn(f"ppsj: {problem}")
         self.known_problems = problems
         if reason == "start":
-            what = f"{len(self.cache.entries)} notes"
+            n = len(self.cache.entries)
+            what = f"{n} note" if n == 1 else f"{n} notes"
         elif reason == "day":
             what = f"a new day, {today.isoformat()}"
         else:
