@@ -89,7 +89,7 @@ def watch(vault: Path):
 
 
 def test_edits_saves_deletes_and_a_broken_note(watch: Watch, vault: Path):
-    watch.expect(r"built: \d+ notes; wrote .*Follow-ups\.md")
+    watch.expect(r"built: 1 note; wrote .*Follow-ups\.md")
     assert "Send the buyer guide" in watch.followups()
     note = vault / "Partners" / "Debbie Harper.md"
 
