@@ -174,8 +174,6 @@ def partner_from_note(note: Note) -> Partner:
             raise PpsjError("a series needs both 'pps_time' and 'pps_start'", note.path)
         time = parse_hhmm(pps_time, k.where("pps_time"))
         weeks = k.integer("pps_weeks", default=12, low=1, high=MAX_SERIES_WEEKS) or 12
-        if pps_start.year > 9000:  # far enough from 9999 that every date of the series exists
-            raise PpsjError(f"must be a date before 9000, got {pps_start}", k.where("pps_start"))
         series = Series(
             partner=note.name,
             start=pps_start,

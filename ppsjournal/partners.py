@@ -24,7 +24,7 @@ from ppsjournal.schedule import (
     new_series_days,
     occurrences,
 )
-from ppsjournal.settings import Settings
+from ppsjournal.settings import Settings, check_date_range
 
 
 def taken_message(clash: Clash) -> str:
@@ -64,6 +64,7 @@ def book(
     sequence: int = 0,
 ) -> dict[str, Any]:
     check_in_window(time, settings.sessions)
+    check_date_range(start, "the series' first session")
     check_free(index, settings, start, time, weeks, ignore=name)
     return series_keys(start, time, weeks, sequence)
 

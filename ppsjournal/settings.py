@@ -105,16 +105,30 @@ def parse_hhmm(value: object, where: str) -> dt.time:
     raise PpsjError(f"must be a time as HH:MM, got {value!r}", where)
 
 
+# Dates a vault may hold: far enough from year 1 and 9999 that every date ppsj
+# derives from one (a series' weeks, a report's period) exists.
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(8999, 12, 31)
+
+
+def check_date_range(day: dt.date, where: str) -> dt.date:
+    if not MIN_DATE <= day <= MAX_DATE:
+        raise PpsjError(f"{day} is out of range ({MIN_DATE.year} to {MAX_DATE.year})", where)
+    return day
+
+
 def parse_date(value: object, where: str) -> dt.date:
     if isinstance(value, dt.datetime):
-        return value.date()
+        return check_date_range(value.date(), where)
     if isinstance(value, dt.date):
-        return value
+        return check_date_range(value, where)
     if isinstance(value, str):
         try:
-            return dt.date.fromisoformat(value.strip())
+            day = dt.date.fromisoformat(value.strip())
         except ValueError:
             pass
+        else:
+            return check_date_range(day, where)
     raise PpsjError(f"must be a date as YYYY-MM-DD, got {value!r}", where)
 
 

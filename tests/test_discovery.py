@@ -119,6 +119,13 @@ def test_bad_today_is_a_usage_error(ppsj, bad):
     assert result.output.strip() == f"ppsj: --today must be a date as YYYY-MM-DD, got {bad!r}"
 
 
+@pytest.mark.parametrize("far", ["0001-01-01", "1899-12-31", "9000-01-01", "9999-12-31"])
+def test_today_far_from_now_is_refused_not_an_overflow(ppsj, far):
+    result = ppsj("slots", today=far)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"ppsj: --today {far} is out of range (1900 to 8999)"
+
+
 def test_bad_today_from_env_is_a_usage_error(ppsj, monkeypatch):
     monkeypatch.setenv("PPSJ_TODAY", "someday")
     result = ppsj("slots", today=None)

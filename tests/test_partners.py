@@ -236,6 +236,25 @@ def test_add_usage_errors(ppsj, vault, args, message):
     assert not (vault / "Partners" / "Tom Okafor.md").exists()
 
 
+def test_dates_at_the_end_of_the_calendar_are_refused(ppsj, vault):
+    """Year 9999 dates would overflow the series' arithmetic: refused, never a traceback."""
+    result = ppsj("slots", "--start", "9999-12-31")
+    assert (result.exit_code, "out of range" in result.output) == (2, True)
+    result = ppsj("add", "Tom Okafor", "--at", "13:00", today="8999-12-31")  # starts in 9000
+    assert result.exit_code == 1
+    assert "9000-01-10 is out of range" in result.output
+    assert not (vault / "Partners" / "Tom Okafor.md").exists()
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    result = ppsj("move", "Debbie Harper", "2026-12-11", "--to", "9999-12-31 13:00")
+    assert result.exit_code == 2
+    (vault / "Partners" / "Far.md").write_text(
+        '---\ntype: partner\npps_time: "13:00"\npps_start: 9999-12-31\n---\n'
+    )
+    result = ppsj("partners")
+    assert result.exit_code == 1
+    assert "ppsj: Partners/Far.md: pps_start: 9999-12-31 is out of range" in result.output
+
+
 def test_a_prospect_then_booked_with_at(ppsj, vault):
     result = ok(ppsj("add", "Tom Okafor", "--email", "tom@harbor.example"))
     assert "a prospect" in result.output

@@ -160,10 +160,12 @@ class Runtime:
     def today(self) -> dt.date:
         raw = self.options.get("today") or self.environ.get("PPSJ_TODAY")
         if raw:
+            from ppsjournal.settings import parse_date
+
             try:
-                return dt.date.fromisoformat(raw.strip())
-            except ValueError:
-                raise UsageError(f"--today must be a date as YYYY-MM-DD, got {raw!r}") from None
+                return parse_date(raw, "--today")
+            except PpsjError as exc:
+                raise UsageError(f"--today {exc.message}") from None
         # The one place that reads the clock: today in the owner's time zone.
         return dt.datetime.now(self.vault.settings.tz).date()
 
@@ -185,12 +187,12 @@ def warn(message: str) -> None:
 def parse_date_option(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
+    from ppsjournal.settings import parse_date
+
     try:
-        return dt.date.fromisoformat(value.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"must be a date as YYYY-MM-DD, got {value!r}", param_hint=option
-        ) from None
+        return parse_date(value, option)
+    except PpsjError as exc:
+        raise click.BadParameter(exc.message, param_hint=option) from None
 
 
 @click.group(
