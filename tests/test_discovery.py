@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from ppsjournal.cli import COMMANDS
 from tests.conftest import run_cli
 
 
@@ -142,3 +143,35 @@ def test_dot_folders_are_never_read_as_notes(ppsj, vault):
     result = ppsj("partners", "--json")
     assert names(result) == ["Debbie Harper"]
     assert json.loads(result.output)["problems"] == []
+
+
+# -- the command line's surface ------------------------------------------------
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_every_help_has_an_example(command):
+    result = run_cli(None, *([command] if command else []), "--help", today=None)
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    example = result.output.split("Example:", 1)[1].strip().splitlines()[0]
+    assert example.startswith("ppsj ") or example.startswith("PPSJ_")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bogus"],
+        ["--bogus"],
+        ["add"],
+        ["move", "Debbie Harper", "2026-12-04"],
+        ["slots", "--weeks", "many"],
+        ["skip", "Debbie Harper", "someday"],
+    ],
+)
+def test_usage_errors_are_one_line_with_exit_2(ppsj, args):
+    result = ppsj(*args)
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1
+    assert lines[0].startswith("ppsj: ")
+    assert "--help" in lines[0]
