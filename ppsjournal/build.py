@@ -4,11 +4,22 @@
 ``build``; the watcher only decides when. Outputs are a pure function of the
 index, the settings and today, and a file whose bytes would not change is not
 rewritten.
+
+Incremental by construction: the outputs read few notes' entries beyond
+their paths (partners, leads, planned sessions, notes with open dated or
+broken tasks or other problems: ``output_sources``), so a build assembles
+its index from those alone and the cache remembers the others as ``idle``;
+after one change only the changed note is parsed and only the entries the
+outputs read are decoded. The calendars depend on the partners and the
+settings only, so when neither changed the files already written are kept
+without rendering them. Both shortcuts give the bytes a full build gives
+(tests/test_incremental.py checks it over a series of changes).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -29,35 +40,99 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
 
 
-def render_outputs(index: Index, vault: Vault, today: dt.date) -> dict[str, bytes]:
-    """Every generated file's vault-relative path and bytes (pure given the index)."""
-    from ppsjournal.calendar import calendar_files
+def render_outputs(
+    index: Index, vault: Vault, today: dt.date, calendars: bool = True
+) -> dict[str, bytes]:
+    """Every generated file's vault-relative path and bytes (pure given the index).
+
+    ``calendars=False``: Follow-ups.md only (the calendars are known current).
+    """
     from ppsjournal.followups import render_followups
 
     outputs = {
         FOLLOWUPS: render_followups(index, vault.root, vault.settings, today).encode("utf-8")
     }
-    outputs.update(calendar_files(index, vault.settings, today))
+    if calendars:
+        from ppsjournal.calendar import calendar_files
+
+        outputs.update(calendar_files(index, vault.settings, today))
     return outputs
 
 
-def build(vault: Vault, today: dt.date, index: Index, check: bool = False) -> BuildResult:
+def output_sources(index: Index) -> set[str]:
+    """The notes whose entries the outputs read beyond their path (pure; not day-dependent).
+
+    Follow-ups.md reads open tasks with a due date (overdue or due soon, on
+    some day), tasks with problems, partners, leads, planned sessions and
+    every note's problems; the calendars read partners. A note outside this
+    set adds only its path (its link name) to the outputs, on any day: its
+    entry may be left out of the index a build renders from. Keep this in
+    step with followups.py and calendar.py (tests/test_incremental.py).
+    """
+    found = {s.path for s in index.sessions if s.status == "planned"}
+    found.update(t.path for t in index.tasks if t.problems or (t.is_open and t.due is not None))
+    sessions = {s.path for s in index.sessions}
+    for entry in index.entries.values():
+        kind = entry.meta.get("type")
+        if (
+            entry.error is not None  # broken: its problem is listed
+            or kind in ("partner", "lead")  # all of them, valid or not (a second note...)
+            or (kind == "session" and entry.path not in sessions)  # did not classify
+        ):
+            found.add(entry.path)
+    return found
+
+
+def output_index(notes: NoteCache) -> Index | None:
+    """The index the outputs are rendered from: every path, and the entries they read.
+
+    Entries the last build found idle are not decoded; those read since are
+    looked at and marked again. None when the cache turned out torn (it is
+    then empty: refresh it).
+    """
+    paths = sorted(notes.stats)
+    idle = notes.idle
+    wanted = [rel for rel in paths if rel not in idle]
+    entries = notes.entries_of(wanted)
+    if entries is None:
+        return None
+    index = assemble(entries, paths)
+    sources = output_sources(index)
+    now_idle = {rel for rel in wanted if rel not in sources}
+    if now_idle:
+        idle |= now_idle
+        notes.dirty = True
+    return index
+
+
+def build(
+    vault: Vault,
+    today: dt.date,
+    index: Index,
+    check: bool = False,
+    current: list[str] | None = None,
+) -> BuildResult:
     """Render every output, then write those whose bytes changed.
+
+    ``current``: calendar files known to be as this build would write them
+    (see ``_current_calendars``): not rendered, reported unchanged.
 
     Rendering happens outside the lock; the whole write phase holds the
     vault's write lock, so a concurrent ``ppsj build``/``week``/``watch``
     waits for it and never interleaves with it (and sees a complete set).
     """
     result = BuildResult(problems=list(index.problems))
-    outputs = render_outputs(index, vault, today)
+    outputs = render_outputs(index, vault, today, calendars=current is None)
+    kept = set(current or ())
     if check:
         for rel, data in sorted(outputs.items()):
             try:
-                current = vault.abs(rel).read_bytes()
+                current_bytes = vault.abs(rel).read_bytes()
             except FileNotFoundError:
-                current = None
-            (result.unchanged if current == data else result.stale).append(rel)
-        _remove_stale_calendars(vault, outputs, result, check)
+                current_bytes = None
+            (result.unchanged if current_bytes == data else result.stale).append(rel)
+        result.unchanged = sorted([*result.unchanged, *kept])
+        _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
         return result
     with vault.lock():
         for rel, data in sorted(outputs.items()):
@@ -65,7 +140,36 @@ def build(vault: Vault, today: dt.date, index: Index, check: bool = False) -> Bu
                 result.written.append(rel)
             else:
                 result.unchanged.append(rel)
-        _remove_stale_calendars(vault, outputs, result, check)
+        result.unchanged = sorted([*result.unchanged, *kept])
+        _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
+    return result
+
+
+def build_from_cache(
+    vault: Vault,
+    today: dt.date,
+    notes: NoteCache,
+    walk_errors: list[tuple[str, str]],
+    last_stamp: dict | None,
+    check: bool = False,
+) -> BuildResult:
+    """Build from a refreshed cache (``ppsj build`` and the watcher).
+
+    ``last_stamp``: the cache's build stamp before the refresh, whose
+    calendar part still holds when the partners and settings did not change.
+    """
+    index = output_index(notes)
+    if index is None:  # a torn cache line: read every note again
+        walk_errors = notes.refresh(vault).walk_errors
+        index = output_index(notes)
+        assert index is not None, "a fresh cache cannot be torn"
+    index.problems.extend(Problem(w, m) for w, m in walk_errors)
+    key = _stamp_key(vault, today)
+    calendars = _calendars_key(notes, index, key)
+    current = None if check else _current_calendars(vault, last_stamp, calendars)
+    result = build(vault, today, index, check, current)
+    if not check:
+        record_build(notes, vault, today, result, bool(walk_errors), calendars)
     return result
 
 
@@ -80,31 +184,72 @@ def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResul
     from ppsjournal.cache import load_cache, save_cache
 
     notes = load_cache(vault, lazy=True)
+    last_stamp = notes.build_stamp
     changes = notes.refresh(vault)
     key = _stamp_key(vault, today)
     known = _known_result(vault, notes.build_stamp, key) if not (changes or notes.racy) else None
     if known is not None:
         save_cache(vault, notes)
         return known
-    notes.load_entries()
-    index = assemble(notes.entries.values())
-    index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
-    result = build(vault, today, index, check)
-    if not check:
-        record_build(notes, vault, today, result, bool(changes.walk_errors))
+    result = build_from_cache(vault, today, notes, changes.walk_errors, last_stamp, check)
     save_cache(vault, notes)
     return result
 
 
 def record_build(
-    notes: NoteCache, vault: Vault, today: dt.date, result: BuildResult, walk_errors: bool
+    notes: NoteCache,
+    vault: Vault,
+    today: dt.date,
+    result: BuildResult,
+    walk_errors: bool,
+    calendars: str | None = None,
 ) -> None:
     """Remember what this build wrote, so a later one that finds nothing changed can stop.
 
     Not after a walk error: a folder that comes back must be built.
+    ``calendars``: the key of what the calendars were rendered from.
     """
-    notes.build_stamp = None if walk_errors else _stamp(vault, _stamp_key(vault, today), result)
+    stamp = None if walk_errors else _stamp(vault, _stamp_key(vault, today), result)
+    if stamp is not None and calendars is not None:
+        stamp["calendars"] = calendars
+    notes.build_stamp = stamp
     notes.dirty = True
+
+
+def _calendars_key(notes: NoteCache, index: Index, key: str) -> str:
+    """What the calendars are rendered from: the stamp key (day, settings, code) and partners."""
+    import hashlib
+
+    h = hashlib.sha256(key.encode())
+    for p in sorted(index.partners.values(), key=lambda p: p.path):
+        h.update(b"\n" + p.path.encode("utf-8", "surrogatepass") + b"\n" + notes.line(p.path))
+    return h.hexdigest()
+
+
+def _current_calendars(vault: Vault, stamp: dict | None, calendars: str) -> list[str] | None:
+    """The calendar files of the last build, if they are what this one would write.
+
+    So they are when they were rendered from the same key and partners, and
+    every file is still exactly as written (and none added or to remove).
+    """
+    from ppsjournal.vault import FileStat
+
+    if not stamp or stamp.get("calendars") != calendars:
+        return None
+    try:
+        written = {
+            rel: FileStat(*st)
+            for rel, st in stamp["outputs"].items()
+            if rel.startswith(CALENDAR + "/")
+        }
+        if set(vault.list_files(CALENDAR, ".ics")) != set(written):
+            return None
+        for rel, st in written.items():
+            if vault.stat(rel) != st:
+                return None
+    except (OSError, PpsjError, KeyError, TypeError, ValueError):
+        return None
+    return sorted(written) or None
 
 
 def _stamp_key(vault: Vault, today: dt.date) -> str:
@@ -167,7 +312,7 @@ def _known_result(vault: Vault, stamp: dict | None, key: str) -> BuildResult | N
 
 
 def _remove_stale_calendars(
-    vault: Vault, outputs: dict[str, bytes], result: BuildResult, check: bool
+    vault: Vault, outputs: Collection[str], result: BuildResult, check: bool
 ) -> None:
     """Remove Calendar/*.ics that ppsj wrote but no longer produces.
 

@@ -13,7 +13,14 @@ starting from nothing: the cache is only ever a shortcut, never the truth.
 The file is JSON, never pickle: a vault may come from a stranger, and reading
 it must not run code. Values are converted explicitly both ways from the
 dataclasses' own field types, so fields added to Entry or Task later are
-carried (and change the schema fingerprint, which drops older caches).
+carried (and change the schema fingerprint, which drops older caches). A
+change to the parsing code itself (a fix to the task grammar, say) changes
+the ``parser`` fingerprint, a hash of those modules' source, which drops
+older caches too: an entry is only as good as the code that parsed it.
+
+Entries are decoded one by one, when asked for: a build after one change
+decodes the entries its outputs read (``idle`` marks those they do not,
+as the last build found), not all 100,000.
 
 A folder that cannot be read, or a walk error, never makes the index forget
 the notes it did not reach: their cached entries are kept.
@@ -32,16 +39,50 @@ import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ppsjournal import __version__
 from ppsjournal.index import Entry, read_entry
 from ppsjournal.vault import FOLLOWUPS, FileStat, Vault
 
-FORMAT = 2  # bump when the file's layout changes
+FORMAT = 3  # bump when the file's layout changes
 CACHE_NAME = "index-cache.json"
 # Fewer notes to parse than this: one process; more: the CPUs share them.
 PARALLEL_MIN = 2000
+
+# Modules whose code decides what an entry holds: their source is in the
+# cache's "parser" fingerprint, so a change to any of them drops old caches.
+PARSER_MODULES = ("note", "tasks", "names", "model", "index")
+# Modules whose code decides which entries the outputs read (the ``idle``
+# flags): a change to them forgets the flags only, not the entries.
+OUTPUT_MODULES = ("model", "index", "build", "followups", "calendar", "schedule")
+
+
+def source_fingerprint(folder: Path, modules: Iterable[str]) -> str:
+    """A hash of these modules' source files (``folder/NAME.py``); cheap: a few small reads."""
+    h = hashlib.sha256()
+    for name in modules:
+        try:
+            data = (folder / f"{name}.py").read_bytes()
+        except OSError:
+            data = b"?"  # not a plain file (a zip): __version__ still guards
+        h.update(f"{name} {len(data)}\n".encode())
+        h.update(data)
+    return h.hexdigest()[:16]
+
+
+_FINGERPRINTS: dict[str, str] = {}
+
+
+def fingerprint(kind: str) -> str:
+    """The "parser" or "outputs" fingerprint of the installed ppsj, computed once."""
+    if kind not in _FINGERPRINTS:
+        here = Path(__file__).resolve().parent
+        modules = PARSER_MODULES if kind == "parser" else OUTPUT_MODULES
+        _FINGERPRINTS[kind] = source_fingerprint(here, modules)
+    return _FINGERPRINTS[kind]
+
 
 # -- converting entries to JSON and back ----------------------------------------
 
@@ -203,7 +244,11 @@ class Changes:
 
 @dataclass
 class NoteCache:
-    """Every note's stat and entry, and which were read racily (to read again)."""
+    """Every note's stat and entry, and which were read racily (to read again).
+
+    ``entries`` holds the entries decoded so far: all of them after
+    ``load_entries()``, only those asked for after ``entries_of``.
+    """
 
     stats: dict[str, FileStat] = field(default_factory=dict)
     entries: dict[str, Entry] = field(default_factory=dict)
@@ -211,35 +256,81 @@ class NoteCache:
     dirty: bool = False  # differs from the file on disk
     # What the last build wrote, valid while no note changes (see build.build_vault).
     build_stamp: dict[str, Any] | None = None
-    _rows: bytes | None = None  # the whole file, while its entry lines are not decoded
-    # Each unchanged entry's JSON line as read: written back as it is, so that
-    # saving after one change encodes one entry, not 100,000.
+    # Notes whose entries no output reads beyond their path, as the last build
+    # found (see build.output_sources); a note read again is not idle until
+    # a build has looked at it.
+    idle: set[str] = field(default_factory=set)
+    _rows: bytes | None = None  # the whole file, while its entry lines are not split
+    # Each entry's JSON line as read (or encoded): decoded only when asked
+    # for, and written back as it is, so that saving after one change encodes
+    # one entry, not 100,000.
     _lines: dict[str, bytes] = field(default_factory=dict)
 
-    def load_entries(self) -> None:
-        """Decode the entries, if the cache was read lazily (``load_cache(lazy=True)``)."""
+    def _split(self) -> bool:
+        """Cut the file's entry lines apart (once); False, and an empty cache, if torn."""
         if self._rows is None:
-            return
+            return True
         rows, self._rows = self._rows, None
+        lines = rows.split(b"\n")[1:]  # after the header line
+        if lines and not lines[-1]:
+            lines.pop()
+        if len(lines) != len(self.stats):
+            self._forget()
+            return False
+        self._lines = dict(zip(self.stats, lines, strict=True))
+        return True
+
+    def _forget(self) -> None:
+        """Start from nothing, as for any bad cache."""
+        self.stats, self.entries, self.racy, self._lines = {}, {}, set(), {}
+        self.idle, self._rows = set(), None
+        self.build_stamp, self.dirty = None, True
+
+    def _decode(self, paths: Iterable[str]) -> bool:
+        """Decode these paths' entries if not yet done; False (and an empty cache) if any is bad."""
+        if not self._split():
+            return False
         _, decode, _ = entry_codec()
+        loads = json.loads
+        entries, lines = self.entries, self._lines
         with _quiet_gc():
             try:
-                lines = rows.split(b"\n")[1:]  # after the header line
-                if lines and not lines[-1]:
-                    lines.pop()
-                if len(lines) != len(self.stats):
-                    raise ValueError("entries and stats differ")
-                # Line by line: one giant json.loads would hold every row's
-                # lists alongside the entries (a third more peak memory).
-                loads = json.loads
-                self.entries = {
-                    rel: decode(loads(line)) for rel, line in zip(self.stats, lines, strict=True)
-                }
-                self._lines = dict(zip(self.stats, lines, strict=True))
+                for rel in paths:
+                    if rel not in entries:
+                        entry = decode(loads(lines[rel]))
+                        if entry.path != rel:
+                            raise ValueError("an entry under another path")
+                        entries[rel] = entry
             except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-                # A torn file: start from nothing, as for any bad cache.
-                self.stats, self.entries, self.racy, self._lines = {}, {}, set(), {}
-                self.build_stamp, self.dirty = None, True
+                # A torn or tampered line: start from nothing, as for any bad cache.
+                self._forget()
+                return False
+        return True
+
+    def load_entries(self) -> None:
+        """Decode every entry (they are decoded lazily: ``load_cache(lazy=True)``)."""
+        if len(self.entries) != len(self.stats) or self._rows is not None:
+            self._decode(list(self.stats))
+
+    def entries_of(self, paths: Iterable[str]) -> list[Entry] | None:
+        """These notes' entries, decoding only those; None when the cache turned out torn.
+
+        After None the cache is empty: ``refresh`` it to read every note again.
+        """
+        paths = list(paths)
+        if not self._decode(paths):
+            return None
+        return [self.entries[rel] for rel in paths]
+
+    def line(self, rel: str) -> bytes:
+        """One entry's cache line (JSON), encoded if it was parsed in this process."""
+        found = self._lines.get(rel)
+        if found is None:
+            encode, _, _ = entry_codec()
+            row = encode(self.entries[rel])
+            found = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            self._lines[rel] = found
+        return found
 
     def fresh(self, rel: str, st: FileStat) -> bool:
         return rel not in self.racy and self.stats.get(rel) == st
@@ -282,8 +373,7 @@ class NoteCache:
                     changes.walk_errors.append((rel, f"cannot read: {exc.strerror}"))
         stale = [rel for rel, st in seen.items() if not self.fresh(rel, st)]
         if stale or gone:
-            self.load_entries()
-            if not self.stats:  # the entries were unusable: everything is to read
+            if not self._split():  # torn: everything is to read
                 stale, gone = list(seen), []
             self.build_stamp = None  # the notes moved on from the last build
         for rel in gone:
@@ -291,6 +381,7 @@ class NoteCache:
             self.entries.pop(rel, None)
             self._lines.pop(rel, None)
             self.racy.discard(rel)
+            self.idle.discard(rel)
             changes.removed.append(rel)
         if stale:
             # Taken before reading: an edit after this moment within the tick
@@ -299,13 +390,15 @@ class NoteCache:
             stamp = vault.clock()
             entries, lines = read_entries(vault, stale)
             for rel, entry in zip(stale, entries, strict=True):
-                old = self.entries.get(rel)
-                if old is None:
+                if rel not in self.stats:
                     changes.added.append(rel)
-                elif old != entry or old.error != entry.error:
-                    changes.changed.append(rel)
+                else:
+                    old = self._old(rel)
+                    if old is None or old != entry or old.error != entry.error:
+                        changes.changed.append(rel)
                 self.stats[rel] = seen[rel]
                 self.entries[rel] = entry
+                self.idle.discard(rel)
                 if lines is None:
                     self._lines.pop(rel, None)
                 else:
@@ -319,6 +412,16 @@ class NoteCache:
             self.dirty = True
         return changes
 
+    def _old(self, rel: str) -> Entry | None:
+        """A note's entry before it was read again; None if its line was unusable."""
+        if rel in self.entries:
+            return self.entries[rel]
+        _, decode, _ = entry_codec()
+        try:
+            return decode(json.loads(self._lines[rel]))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+
     # -- the file -------------------------------------------------------------
 
     def dumps(self) -> bytes:
@@ -326,24 +429,23 @@ class NoteCache:
 
         A command that finds nothing changed decodes the first line only.
         """
-        self.load_entries()
-        encode, _, schema = entry_codec()
-        paths = [rel for rel in self.stats if rel in self.entries]
+        self._split()
+        _, _, schema = entry_codec()
+        paths = [rel for rel in self.stats if rel in self._lines or rel in self.entries]
+        idle = self.idle
         header = {
             "format": FORMAT,
             "ppsj": __version__,
             "schema": schema,
+            "parser": fingerprint("parser"),
+            "outputs": fingerprint("outputs"),
             "racy": sorted(self.racy),
             "build": self.build_stamp,
-            "stats": [[rel, *dataclasses.astuple(self.stats[rel])] for rel in paths],
+            # path, size, mtime_ns, inode, 1 if idle
+            "stats": [[rel, *_stat_tuple(self.stats[rel]), int(rel in idle)] for rel in paths],
         }
         out = [json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")]
-        for rel in paths:
-            line = self._lines.get(rel)
-            if line is None:
-                row = encode(self.entries[rel])
-                line = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            out.append(line)
+        out.extend(self.line(rel) for rel in paths)
         out.append(b"")
         return b"\n".join(out)
 
@@ -362,27 +464,38 @@ class NoteCache:
                 or doc.get("format") != FORMAT
                 or doc.get("ppsj") != __version__
                 or doc.get("schema") != schema
+                or doc.get("parser") != fingerprint("parser")
             ):
                 raise ValueError("another version")
             racy = {str(rel) for rel in doc["racy"]}
             stats: dict[str, FileStat] = {}
-            for rel, size, mtime, inode in doc["stats"]:
-                stats[str(rel)] = FileStat(int(size), int(mtime), int(inode))
+            idle: set[str] = set()
+            for rel, size, mtime, inode, is_idle in doc["stats"]:
+                rel = str(rel)
+                stats[rel] = FileStat(int(size), int(mtime), int(inode))
+                if is_idle:
+                    idle.add(rel)
                 # git's rule: a note not older than the cache file itself may
                 # have changed within the same tick, after it was read.
                 if mtime >= written_ns:
                     racy.add(rel)
+            if doc.get("outputs") != fingerprint("outputs"):
+                idle = set()  # the outputs read other things now: the next build finds out
             stamp = doc.get("build")
             if stamp is not None and not isinstance(stamp, dict):
                 raise ValueError("bad build stamp")
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise ValueError(f"not a usable cache: {exc}") from None
-        cache = cls(stats, {}, racy, build_stamp=stamp, _rows=data)
+        cache = cls(stats, {}, racy, build_stamp=stamp, idle=idle, _rows=data)
         if not lazy:
             cache.load_entries()
             if not cache.stats and stats:
                 raise ValueError("not a usable cache: torn entries")
         return cache
+
+
+def _stat_tuple(st: FileStat) -> tuple[int, int, int]:
+    return (st.size, st.mtime_ns, st.inode)
 
 
 def _under(rel: str, folders: list[str]) -> bool:

@@ -152,13 +152,14 @@ def link_targets(index: Index) -> dict[str, str]:
     (``Partners/Sam Lee.md`` and ``Leads/Sam Lee.md``) the path, without
     ``.md``, so that the link cannot land on the wrong one.
     """
+    # Every note counts, also those whose entries the build left out.
+    keys = [name_key(note_name(path)) for path in index.paths]
     count: dict[str, int] = {}
-    for path in index.entries:
-        key = name_key(note_name(path))
+    for key in keys:
         count[key] = count.get(key, 0) + 1
     return {
-        path: note_name(path) if count[name_key(note_name(path))] == 1 else path[:-3]
-        for path in index.entries
+        path: note_name(path) if count[key] == 1 else path[:-3]
+        for path, key in zip(index.paths, keys, strict=True)
     }
 
 
@@ -378,7 +379,7 @@ class _Builder:
         found: list[tuple[str, int, str, str]] = []
         for problem in self.index.problems:
             path, _, rest = problem.where.partition(":")
-            if path in self.index.entries:
+            if path in self.targets:  # a note's problem, not a folder's
                 line = int(rest) if rest.isdigit() else 0
                 found.append((path, line, self.link(path), problem.message))
         for t in self.index.tasks:

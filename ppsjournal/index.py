@@ -27,6 +27,7 @@ from ppsjournal.tasks import Task, parse_tasks
 from ppsjournal.vault import FOLLOWUPS, Vault
 
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+KINDS = ("partner", "session", "lead")  # the ``type`` values the index classifies
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,8 @@ class Index:
     tasks: list[Task]
     problems: list[Problem]  # notes that could not be read, in path order
     owner_of: dict[str, str]  # note path -> the partner name its tasks belong to
+    # Every note's path, sorted; ``entries`` may hold fewer (see ``assemble``).
+    paths: list[str] = field(default_factory=list)
 
     def partner(self, name: str) -> Partner:
         try:
@@ -137,8 +140,12 @@ class Index:
         return earlier[-1] if earlier else None
 
 
-def assemble(entries: Iterable[Entry]) -> Index:
-    """Classify entries by their ``type`` property into the index (pure)."""
+def assemble(entries: Iterable[Entry], paths: Iterable[str] | None = None) -> Index:
+    """Classify entries by their ``type`` property into the index (pure).
+
+    ``paths``: every note of the vault, when ``entries`` are only some of
+    them (the build's: see ``build.output_sources``).
+    """
     by_path: dict[str, Entry] = {}
     partners: dict[str, Partner] = {}
     sessions: list[SessionNote] = []
@@ -150,7 +157,7 @@ def assemble(entries: Iterable[Entry]) -> Index:
             problems.append(entry.error)
             continue
         kind = entry.meta.get("type")
-        if kind not in ("partner", "session", "lead"):
+        if kind not in KINDS:
             continue
         note = Note(entry.path, entry.meta, "", 1, True)
         try:
@@ -181,8 +188,9 @@ def assemble(entries: Iterable[Entry]) -> Index:
         owner_of[s.path] = _canonical(partners, s.partner)
     for lead in leads.values():
         owner_of[lead.path] = _canonical(partners, lead.partner)
-    tasks = [t for path in sorted(by_path) for t in by_path[path].tasks]
-    return Index(by_path, partners, sessions, leads, tasks, problems, owner_of)
+    tasks = [t for path in by_path for t in by_path[path].tasks]  # by_path is in path order
+    all_paths = list(by_path) if paths is None else sorted(paths)
+    return Index(by_path, partners, sessions, leads, tasks, problems, owner_of, all_paths)
 
 
 def _canonical(partners: dict[str, Partner], name: str) -> str:

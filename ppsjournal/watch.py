@@ -3,7 +3,8 @@
 The watcher only decides WHEN to build (as mkdocs serve does); what it builds
 is ``build.build``, exactly as ``ppsj build`` does. It keeps the index cache
 in memory and, on each batch of events, re-reads only the notes whose stat
-changed.
+changed; the entries the outputs read stay decoded between rebuilds, the
+others stay undecoded cache lines (see ``build.output_sources``).
 
 Events are hints, not the truth. Editors save in several steps (truncate then
 write, or write a temp file and rename it over the note), so a batch is taken
@@ -28,10 +29,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ppsjournal.build import BuildResult, build, record_build
+from ppsjournal.build import BuildResult, build_from_cache
 from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Problem, assemble
+from ppsjournal.index import Problem
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault
 
@@ -135,7 +136,7 @@ class Watcher:
         self.polling = polling
         self.log = log
         self.warn = warn
-        self.cache: NoteCache = load_cache(vault)
+        self.cache: NoteCache = load_cache(vault, lazy=True)
         self.batch = Batch()
         self.mutex = threading.Lock()
         self.wake = threading.Event()
@@ -175,6 +176,7 @@ class Watcher:
                 self.vault = Vault.open(self.vault.root)
             except PpsjError as exc:
                 self.warn(f"ppsj: {exc} (keeping the previous settings)")
+        last_stamp = self.cache.build_stamp
         if batch.full_scan:
             changes = self.cache.refresh(self.vault)
         else:
@@ -183,21 +185,21 @@ class Watcher:
         self.last_day = today
         if reason == "change" and not changes and not batch.settings and not batch.templates:
             return None  # the events named notes whose content did not change
-        index = assemble(self.cache.entries.values())
-        index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
         try:
-            result = build(self.vault, today, index)
+            # Records the build's stamp too, so that a `ppsj build` after the
+            # watcher stops knows all is current.
+            result = build_from_cache(
+                self.vault, today, self.cache, changes.walk_errors, last_stamp
+            )
         except PpsjError as exc:
             self.warn(f"ppsj: {exc}")
             return None
-        # So that a `ppsj build` after the watcher stops knows all is current.
-        record_build(self.cache, self.vault, today, result, bool(changes.walk_errors))
         problems = set(result.problems)
         for problem in sorted(problems - self.known_problems, key=str):
             self.warn(f"ppsj: {problem}")
         self.known_problems = problems
         if reason == "start":
-            n = len(self.cache.entries)
+            n = len(self.cache.stats)
             what = f"{n} note" if n == 1 else f"{n} notes"
         elif reason == "day":
             what = f"a new day, {today.isoformat()}"

@@ -1,0 +1,356 @@
+"""Incremental builds give the bytes a full build gives, after every kind of change.
+
+`ppsj build` decodes only the cache entries its outputs read (the others are
+"idle") and keeps the calendars it wrote when the partners and settings did
+not change; the watcher keeps entries in memory between rebuilds. After each
+step of a sequence of edits (session, partner and lead notes edited, added,
+deleted and renamed; a broken note and its fix; a settings change; a new
+day), the outputs on disk must equal what a build from nothing renders.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from ppsjournal import cache as cache_mod
+from ppsjournal.build import render_outputs
+from ppsjournal.cache import CACHE_NAME, source_fingerprint
+from ppsjournal.calendar import is_generated
+from ppsjournal.index import load_index
+from ppsjournal.vault import Vault
+from ppsjournal.watch import Batch, Watcher
+from tests.conftest import run_cli
+
+BASE_NS = 1_700_000_000 * 10**9  # 2023: older than any cache written here
+
+
+class Notes:
+    """Writes notes with distinct old mtimes, so that the cache (not the racy rule) is used."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tick = 0
+
+    def age(self, path: Path) -> None:
+        self.tick += 1
+        ns = BASE_NS + self.tick * 10**9
+        os.utime(path, ns=(ns, ns))
+
+    def write(self, rel: str, text: str) -> None:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        self.age(path)
+
+    def edit(self, rel: str, old: str, new: str) -> None:
+        path = self.root / rel
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (rel, old)
+        self.write(rel, text.replace(old, new, 1))
+
+    def delete(self, rel: str) -> None:
+        (self.root / rel).unlink()
+
+    def rename(self, rel: str, to: str) -> None:
+        (self.root / to).parent.mkdir(parents=True, exist_ok=True)
+        os.rename(self.root / rel, self.root / to)
+
+    def partner(self, name: str, **keys: str) -> None:
+        lines = "".join(f"{k}: {v}\n" for k, v in keys.items())
+        self.write(f"Partners/{name}.md", f"---\ntype: partner\n{lines}---\n# {name}\n")
+
+    def lead(self, name: str, partner: str, **keys: str) -> None:
+        lines = "".join(f"{k}: {v}\n" for k, v in keys.items())
+        self.write(f"Leads/{name}.md", f'---\ntype: lead\npartner: "[[{partner}]]"\n{lines}---\n')
+
+    def session(self, day: str, name: str, status: str, body: str = "") -> str:
+        rel = f"Sessions/{day[:4]}/{day} {name}.md"
+        self.write(
+            rel,
+            f'---\ntype: session\npartner: "[[{name}]]"\ndate: {day}\ntime: "14:40"\n'
+            f"status: {status}\n---\n## Follow-ups\n{body}",
+        )
+        return rel
+
+
+def seed(n: Notes) -> None:
+    n.partner("Debbie Harper", status="active", committed="2026-11-06",
+              referral_expected="2026-11-20", pps_time='"14:40"', pps_start="2026-09-18",
+              email="debbie@realty.example")  # fmt: skip
+    n.partner("Carl Ortiz", status="active", pps_time='"13:00"', pps_start="2026-11-06",
+              pps_skip="[2026-12-18]")  # fmt: skip
+    n.partner("Fay Future", status="prospect", committed="2026-11-20",
+              referral_expected="2026-11-25")  # fmt: skip
+    for week in range(6):
+        day = f"2026-10-{2 + week * 7:02d}" if week < 5 else "2026-11-06"
+        n.session(day, "Debbie Harper", "held",
+                  f"- [x] Done task {week} 📅 2026-10-20 ✅ 2026-10-21\n"
+                  f"- [-] Cancelled {week} 📅 2026-10-20\n"
+                  "Answers to the five questions, nothing to follow up.\n")  # fmt: skip
+    n.session("2026-11-13", "Debbie Harper", "held",
+              "- [ ] Send the buyer guide #commitment 📅 2026-11-18 ^guide\n"
+              "- [ ] Flyer for the open house #need 📅 2026-11-30\n")  # fmt: skip
+    n.session("2026-11-20", "Debbie Harper", "planned")
+    n.session("2026-11-20", "Carl Ortiz", "held", "- [x] Postcard 📅 2026-11-21 ✅ 2026-11-21\n")
+    n.lead("Sam Lee", "Debbie Harper", source="lost-lead", stage="new", created="2026-11-20")
+    n.lead("Ana Ruiz", "Carl Ortiz", source="showing", stage="contacted",
+           created="2026-11-01", showing="2026-12-03")  # fmt: skip
+    n.write("Inbox/Ideas.md", "Plain note.\n- [ ] Untyped open task 📅 2026-11-26\n")
+
+
+def outputs_on_disk(root: Path) -> dict[str, bytes]:
+    found = {"Follow-ups.md": (root / "Follow-ups.md").read_bytes()}
+    for path in sorted((root / "Calendar").glob("*.ics")):
+        data = path.read_bytes()
+        if is_generated(data):
+            found[f"Calendar/{path.name}"] = data
+    return found
+
+
+def full_build(root: Path, today) -> dict[str, bytes]:
+    """What a build from nothing renders: every note parsed, no cache at all."""
+    vault = Vault.open(root)
+    return render_outputs(load_index(vault, cache=False), vault, today)
+
+
+def _session_day(day: str) -> str:
+    return f"Sessions/2026/2026-{day} Debbie Harper.md"
+
+
+# Each step changes the vault; the day it builds for is the second item.
+# fmt: off
+STEPS: list[tuple[str, str, Callable[[Notes], None]]] = [
+    ("nothing", "2026-11-27", lambda n: None),
+    ("check off an open task", "2026-11-27",
+     lambda n: n.edit(_session_day("11-13"), "- [ ] Send", "- [x] Send")),
+    ("edit an idle session's text", "2026-11-27",
+     lambda n: n.edit(_session_day("10-02"), "nothing to", "nothing more to")),
+    ("an idle session gets an open task", "2026-11-27",
+     lambda n: n.edit(_session_day("10-09"), "Answers", "- [ ] Call back 📅 2026-11-01\nAnswers")),
+    ("add a session with an overdue task", "2026-11-27",
+     lambda n: n.session("2026-11-27", "Carl Ortiz", "planned",
+                         "- [ ] Late task #need 📅 2026-11-02\n")),
+    ("write up a planned session", "2026-11-27",
+     lambda n: n.edit(_session_day("11-20"), "status: planned", "status: held")),
+    ("delete a session with an open task", "2026-11-27",
+     lambda n: n.delete(_session_day("11-13"))),
+    ("rename an idle session to a partner's name (links by path)", "2026-11-27",
+     lambda n: n.rename(_session_day("10-16"), "Sessions/2026/Carl Ortiz.md")),
+    ("rename it back", "2026-11-27",
+     lambda n: n.rename("Sessions/2026/Carl Ortiz.md", _session_day("10-16"))),
+    ("a broken task date in an idle session", "2026-11-27",
+     lambda n: n.edit(_session_day("10-23"), "Answers", "- [ ] Bad 📅 2026-02-30\nAnswers")),
+    ("a broken note", "2026-11-27",
+     lambda n: n.edit(_session_day("10-30"), "type: session", "type: [session")),
+    ("another change while it is broken", "2026-11-27",
+     lambda n: n.edit(_session_day("10-02"), "nothing more to", "nothing to")),
+    ("the broken note fixed", "2026-11-27",
+     lambda n: n.edit(_session_day("10-30"), "type: [session", "type: session")),
+    ("a second note for a partner", "2026-11-27",
+     lambda n: n.write("Other/Debbie Harper.md", "---\ntype: partner\nstatus: prospect\n---\n")),
+    ("another change while there are two", "2026-11-27",
+     lambda n: n.edit(_session_day("10-02"), "nothing to", "nothing more to")),
+    ("partner: skip a session", "2026-11-27",
+     lambda n: n.edit("Partners/Debbie Harper.md", "pps_time", "pps_skip: [2026-11-27]\npps_time")),
+    ("partner paused (its calendar removed)", "2026-11-27",
+     lambda n: n.edit("Partners/Carl Ortiz.md", "status: active", "status: paused")),
+    ("partner renamed", "2026-11-27",
+     lambda n: n.rename("Partners/Debbie Harper.md", "Partners/Debbie Stone.md")),
+    ("a referral lead from the partner", "2026-11-27",
+     lambda n: n.lead("Rita Ref", "Fay Future", source="referral", stage="new",
+                      created="2026-11-21")),
+    ("lead stage moves on", "2026-11-27",
+     lambda n: n.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")),
+    ("lead deleted", "2026-11-27", lambda n: n.delete("Leads/Ana Ruiz.md")),
+    ("the partner back under its name", "2026-11-27",
+     lambda n: n.rename("Partners/Debbie Stone.md", "Partners/Debbie Harper.md")),
+    ("settings: a new owner name", "2026-11-27",
+     lambda n: n.edit("ppsj.toml", 'name = "Alex Rivera"', 'name = "Alex Q. Rivera"')),
+    ("settings: holidays", "2026-11-27",
+     lambda n: n.edit("ppsj.toml", "holidays = []", "holidays = [2026-12-25]")),
+    ("a new day", "2026-12-02", lambda n: None),
+    ("a paused partner active again, another day", "2026-12-05",
+     lambda n: n.edit("Partners/Carl Ortiz.md", "status: paused", "status: active")),
+    ("an untyped note's task done", "2026-12-05",
+     lambda n: n.edit("Inbox/Ideas.md", "- [ ] Untyped", "- [x] Untyped")),
+]
+# fmt: on
+
+
+def _dates(today: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(today)
+
+
+def test_ppsj_build_after_each_change_equals_a_full_build(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    for what, today, change in STEPS:
+        change(notes)
+        result = run_cli(vault, "build", today=today)
+        assert result.exit_code == 0, (what, result.output)
+        assert outputs_on_disk(vault) == full_build(vault, _dates(today)), what
+        again = run_cli(vault, "build", "--check", today=today)
+        assert again.exit_code == 0 and "up to date" in again.output, what
+
+
+def test_the_cache_marks_idle_notes_and_decodes_only_the_others(vault: Path, monkeypatch):
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    head = json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes().partition(b"\n")[0])
+    idle = {row[0] for row in head["stats"] if row[4]}
+    # Held sessions with no open dated task are idle; partners, leads, the
+    # planned session and the notes with open dated tasks are not.
+    assert _session_day("10-02") in idle and _session_day("11-06") in idle
+    assert not idle & {
+        "Partners/Debbie Harper.md",
+        "Leads/Sam Lee.md",
+        _session_day("11-13"),
+        _session_day("11-20"),
+        "Inbox/Ideas.md",
+    }
+    decoded: list[str] = []
+    real = cache_mod.NoteCache._decode
+
+    def spy(self, paths):
+        paths = list(paths)
+        decoded.extend(p for p in paths if p not in self.entries)
+        return real(self, paths)
+
+    monkeypatch.setattr(cache_mod.NoteCache, "_decode", spy)
+    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")
+    assert run_cli(vault, "build").exit_code == 0
+    assert decoded and not set(decoded) & idle
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+
+
+def test_calendars_are_rendered_only_when_partners_settings_or_the_day_change(
+    vault: Path, monkeypatch
+) -> None:
+    from ppsjournal import calendar as calendar_mod
+
+    notes = Notes(vault)
+    seed(notes)
+    rendered: list[int] = []
+    real = calendar_mod.calendar_files
+
+    def counting(*args):
+        rendered.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(calendar_mod, "calendar_files", counting)
+
+    def build(today: str = "2026-11-27") -> list[int]:
+        rendered.clear()
+        result = run_cli(vault, "build", today=today)
+        assert result.exit_code == 0, result.output
+        seen = list(rendered)
+        assert outputs_on_disk(vault) == full_build(vault, _dates(today))
+        return seen
+
+    assert build() == [1]
+    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")
+    assert build() == []  # Follow-ups.md changed, the calendars are kept
+    notes.edit("Partners/Carl Ortiz.md", "status: active", "status: paused")
+    assert build() == [1]
+    notes.edit("ppsj.toml", "reminder = 15", "reminder = 10")
+    assert build() == [1]
+    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")
+    assert build("2026-11-28") == [1]  # another day
+    # A calendar file touched by hand is rewritten, not trusted.
+    (vault / "Calendar" / "PPS.ics").write_bytes(b"edited by hand")
+    notes.edit(_session_day("10-02"), "nothing more to", "nothing to")
+    assert build("2026-11-28") == [1]
+
+
+def test_the_watcher_after_each_change_equals_a_full_build(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    day = {"today": _dates(STEPS[0][1])}
+    lines: list[str] = []
+    watcher = Watcher(
+        Vault.open(vault), lambda: day["today"], day_fixed=True, log=lines.append,
+        warn=lines.append,
+    )  # fmt: skip
+    watcher.rebuild(Batch(full_scan=True), "start")
+    for what, today, change in STEPS:
+        before = set(watcher.cache.stats)
+        change(notes)
+        day["today"] = _dates(today)
+        after = {p.relative_to(vault).as_posix() for p in vault.rglob("*.md")}
+        after -= {"Follow-ups.md"}
+        after = {p for p in after if not p.startswith((".", "Templates/"))}
+        # The events a watcher would get: the paths that changed, and ppsj.toml.
+        batch = Batch(notes=before ^ after | _touched(vault, watcher), settings=True)
+        watcher.rebuild(batch, "change" if today == STEPS[0][1] else "day")
+        assert outputs_on_disk(vault) == full_build(vault, _dates(today)), what
+
+
+def _touched(vault: Path, watcher: Watcher) -> set[str]:
+    """Notes whose stat differs from the watcher's cache (what inotify would report)."""
+    v = Vault.open(vault)
+    return {rel for rel, st in v.scan_notes().items() if watcher.cache.stats.get(rel) != st}
+
+
+def test_a_torn_cache_line_is_read_again(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    cache_file = vault / ".ppsj" / CACHE_NAME
+    head, _, rows = cache_file.read_bytes().partition(b"\n")
+    lines = rows.split(b"\n")
+    paths = [row[0] for row in json.loads(head)["stats"]]
+    lines[paths.index("Leads/Sam Lee.md")] = b'["Leads/Sam Lee.md", {"not": "a row"'
+    cache_file.write_bytes(head + b"\n" + b"\n".join(lines))
+    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")  # a change: not up to date
+    result = run_cli(vault, "build")
+    assert result.exit_code == 0, result.output
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+
+
+def test_the_parser_fingerprint_follows_the_parsing_code(tmp_path: Path) -> None:
+    src = Path(cache_mod.__file__).parent
+    copy = tmp_path / "pkg"
+    copy.mkdir()
+    for name in cache_mod.PARSER_MODULES:
+        shutil.copy(src / f"{name}.py", copy / f"{name}.py")
+    before = source_fingerprint(copy, cache_mod.PARSER_MODULES)
+    assert before == cache_mod.fingerprint("parser")  # the installed code's
+    assert source_fingerprint(copy, cache_mod.PARSER_MODULES) == before  # stable
+    with open(copy / "tasks.py", "a", encoding="utf-8") as fh:
+        fh.write("\n# a fix to the task grammar\n")
+    assert source_fingerprint(copy, cache_mod.PARSER_MODULES) != before
+
+
+@pytest.mark.parametrize("kind", ["parser", "outputs"])
+def test_a_cache_from_other_parsing_or_output_code(vault: Path, kind: str) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    cache_file = vault / ".ppsj" / CACHE_NAME
+    head, _, rows = cache_file.read_bytes().partition(b"\n")
+    doc = json.loads(head)
+    assert doc[kind] == cache_mod.fingerprint(kind)
+    doc[kind] = "older-code"
+    # Poison a cached task: used only if the cache is trusted.
+    rows = rows.replace(b"Flyer for the open house", b"POISONED")
+    cache_file.write_bytes(json.dumps(doc).encode() + b"\n" + rows)
+    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")  # something to build
+    assert run_cli(vault, "build").exit_code == 0
+    text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
+    if kind == "parser":  # every note parsed again
+        assert "POISONED" not in text and "Flyer for the open house" in text
+    else:  # entries kept, idle flags forgotten: every entry looked at again
+        assert "POISONED" in text
+        head = json.loads(cache_file.read_bytes().partition(b"\n")[0])
+        assert head["outputs"] == cache_mod.fingerprint("outputs")
+        assert any(row[4] for row in head["stats"])
