@@ -261,7 +261,13 @@ class Vault:
             if not self._opened_inside(fd, path):
                 raise PpsjError("links outside the vault; not read", rel)
             try:
-                data = fh.read(MAX_NOTE_BYTES + 1)
+                # Sized by fstat: read(MAX + 1) would allocate 4 MiB for every
+                # note (most of the time a cold build spent reading). A note
+                # that grew since the fstat is read on, up to the limit.
+                want = min(os.fstat(fd).st_size, MAX_NOTE_BYTES) + 1
+                data = fh.read(want)
+                if data is not None and len(data) == want <= MAX_NOTE_BYTES:
+                    data += fh.read(MAX_NOTE_BYTES + 1 - want)
             except OSError as exc:
                 raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
         return data
