@@ -63,21 +63,33 @@ def output_sources(index: Index) -> set[str]:
     """The notes whose entries the outputs read beyond their path (pure; not day-dependent).
 
     Follow-ups.md reads open tasks with a due date (overdue or due soon, on
-    some day), tasks with problems, partners, leads, planned sessions and
-    every note's problems; the calendars read partners. A note outside this
-    set adds only its path (its link name) to the outputs, on any day: its
-    entry may be left out of the index a build renders from. Keep this in
-    step with followups.py and calendar.py (tests/test_incremental.py).
+    some day), tasks with problems, partners, planned sessions, leads still
+    to qualify or from a referral, and every note's problems; the calendars
+    read partners. A note outside this set adds only its path (its link
+    name) to the outputs, on any day: its entry may be left out of the index
+    a build renders from. One more thing crosses notes: two leads of one
+    name (a problem), which ``output_index`` catches from the paths. Keep
+    this in step with followups.py and calendar.py (tests/test_incremental.py).
     """
+    from ppsjournal.followups import UNQUALIFIED
+
     found = {s.path for s in index.sessions if s.status == "planned"}
     found.update(t.path for t in index.tasks if t.problems or (t.is_open and t.due is not None))
-    sessions = {s.path for s in index.sessions}
+    found.update(
+        lead.path
+        for lead in index.leads.values()
+        if lead.stage == "new"  # a new lead waiting
+        or lead.source == "referral"  # keeps (or not) a partner's commitment
+        or (lead.showing is not None and lead.stage in UNQUALIFIED)  # a showing
+    )
+    classified = {s.path for s in index.sessions}
+    classified.update(lead.path for lead in index.leads.values())
     for entry in index.entries.values():
         kind = entry.meta.get("type")
         if (
             entry.error is not None  # broken: its problem is listed
-            or kind in ("partner", "lead")  # all of them, valid or not (a second note...)
-            or (kind == "session" and entry.path not in sessions)  # did not classify
+            or kind == "partner"  # all of them, valid or not (a second note...)
+            or (kind in ("session", "lead") and entry.path not in classified)  # did not classify
         ):
             found.add(entry.path)
     return found
@@ -90,9 +102,14 @@ def output_index(notes: NoteCache) -> Index | None:
     looked at and marked again. None when the cache turned out torn (it is
     then empty: refresh it).
     """
+    from ppsjournal.followups import shared_names
+
     paths = sorted(notes.stats)
     idle = notes.idle
-    wanted = [rel for rel in paths if rel not in idle]
+    # A note sharing its name with another may be a second lead of that name:
+    # never left out, whatever the last build found.
+    shared = shared_names(paths)
+    wanted = [rel for rel in paths if rel not in idle or rel in shared]
     entries = notes.entries_of(wanted)
     if entries is None:
         return None

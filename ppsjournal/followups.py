@@ -23,6 +23,7 @@ The rules (docs/followups.md says the same for users):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -153,14 +154,28 @@ def link_targets(index: Index) -> dict[str, str]:
     ``.md``, so that the link cannot land on the wrong one.
     """
     # Every note counts, also those whose entries the build left out.
-    keys = [name_key(note_name(path)) for path in index.paths]
+    return dict(_link_targets(tuple(index.paths)))
+
+
+def shared_names(paths: list[str]) -> set[str]:
+    """The paths whose note name (as ``name_key`` compares it) another note has too."""
+    return {path for path, target in _link_targets(tuple(paths)) if target != note_name(path)}
+
+
+@functools.lru_cache(maxsize=2)
+def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    # Memoised: the watcher's rebuilds and the build's two uses ask for the
+    # same 100,000 paths again (a tuple compares fast when its strings are the same).
+    stems = [path.rsplit("/", 1)[-1] for path in paths]
+    names = [stem[:-3] if stem.endswith(".md") else stem for stem in stems]
+    keys = [name_key(name) for name in names]
     count: dict[str, int] = {}
     for key in keys:
         count[key] = count.get(key, 0) + 1
-    return {
-        path: note_name(path) if count[key] == 1 else path[:-3]
-        for path, key in zip(index.paths, keys, strict=True)
-    }
+    return tuple(
+        (path, name if count[key] == 1 else path[:-3])
+        for path, name, key in zip(paths, names, keys, strict=True)
+    )
 
 
 def wikilink(target: str, block: str | None = None) -> str:

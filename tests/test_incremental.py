@@ -169,6 +169,16 @@ STEPS: list[tuple[str, str, Callable[[Notes], None]]] = [
     ("lead stage moves on", "2026-11-27",
      lambda n: n.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")),
     ("lead deleted", "2026-11-27", lambda n: n.delete("Leads/Ana Ruiz.md")),
+    ("a settled lead", "2026-11-27",
+     lambda n: n.lead("Old Lead", "Carl Ortiz", source="lost-lead", stage="closed")),
+    ("another change (the settled lead is idle now)", "2026-11-27",
+     lambda n: n.edit(_session_day("10-02"), "nothing more to", "nothing to")),
+    ("a second lead of that name, in another folder", "2026-11-27",
+     lambda n: n.write("Leads/2025/Old Lead.md",
+                       '---\ntype: lead\npartner: "[[Carl Ortiz]]"\n'
+                       "source: showing\nstage: lost\n---\n")),
+    ("another change while there are two leads", "2026-11-27",
+     lambda n: n.edit(_session_day("10-02"), "nothing to", "nothing more to")),
     ("the partner back under its name", "2026-11-27",
      lambda n: n.rename("Partners/Debbie Stone.md", "Partners/Debbie Harper.md")),
     ("settings: a new owner name", "2026-11-27",
@@ -198,6 +208,8 @@ def test_ppsj_build_after_each_change_equals_a_full_build(vault: Path) -> None:
         result = run_cli(vault, "build", today=today)
         assert result.exit_code == 0, (what, result.output)
         assert outputs_on_disk(vault) == full_build(vault, _dates(today)), what
+        if "two leads" in what:  # the step is what it says
+            assert "a second note for lead 'Old Lead'" in result.output
         again = run_cli(vault, "build", "--check", today=today)
         assert again.exit_code == 0 and "up to date" in again.output, what
 
