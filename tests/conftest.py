@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
@@ -21,6 +22,13 @@ def run_cli(vault: Path | None, *args: str, today: str | None = TODAY, **kwargs)
     if today is not None:
         argv += ["--today", today]
     return CliRunner().invoke(cli, [*argv, *args], catch_exceptions=False, **kwargs)
+
+
+def write_note(vault: Path, rel: str, text: str) -> None:
+    """Write a note as a user's editor would, from an indented triple-quoted text."""
+    path = vault / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
 
 
 @pytest.fixture

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import textwrap
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_note
 
 TITLES = [
     "Overdue follow-ups",
@@ -22,10 +21,7 @@ TITLES = [
 ]
 
 
-def note(vault: Path, rel: str, text: str) -> None:
-    path = vault / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+note = write_note
 
 
 def partner(vault: Path, name: str, **keys: str) -> None:

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, write_note
 
-
-def note(vault: Path, rel: str, text: str) -> None:
-    path = vault / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+note = write_note
 
 
 def fill(vault: Path) -> None:
