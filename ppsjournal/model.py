@@ -28,7 +28,7 @@ MAX_SERIES_WEEKS = 1040
 QUOTED_KEYS = frozenset({"pps_time", "phone", "partner", "previous", "time"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Partner:
     name: str
     path: str
@@ -52,7 +52,7 @@ class Partner:
         return self.status == "active" and self.series is not None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionNote:
     path: str
     partner: str
@@ -64,7 +64,7 @@ class SessionNote:
     previous: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lead:
     name: str
     path: str

@@ -122,6 +122,14 @@ def parse_note(path: str, text: str) -> Note:
 
 def load_yaml(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:
     """Flat YAML (Obsidian properties) without anchors, aliases or custom tags."""
+    fast = fast_properties(raw)
+    if fast is not None:
+        return fast
+    return safe_load_properties(raw, path, line_offset)
+
+
+def safe_load_properties(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:
+    """The full path: the safe loader and every check (and the fast path's reference)."""
     try:
         if "&" in raw or "*" in raw:
             # Only then is an anchor possible; the event scan is cheap and exact.
@@ -153,6 +161,137 @@ def load_yaml(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:
         if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
             raise PpsjError(f"property {key!r} is a nested list; properties are flat", path)
     return data
+
+
+# -- the fast path: plain properties -----------------------------------------
+#
+# PyYAML's constructor is Python code even over libyaml, and most of a note's
+# parsing time. Nearly every front-matter line a vault holds is one of a few
+# shapes (``key: plain text``, ``key: "quoted"``, ``key: 12``, ``key: 2026-12-04``,
+# ``key: [a, b]``), which a line-by-line reader gets right much faster. It
+# accepts only what it can read with exactly the safe loader's result (the
+# same implicit resolvers decide a plain value's type) and returns None for
+# anything else, which then takes the full path with all its checks.
+
+# Anything outside these characters (tabs, control characters, YAML's other
+# line breaks U+0085/U+2028/U+2029, a byte-order mark, no-break space) sends the
+# whole front-matter to the full path.
+_FAST_UNSAFE = re.compile(
+    "[^\n\r\x20-\x7e\u00a1-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+)
+_FAST_KEY_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*))?")
+# Plain text: no character that means something to YAML inside a line ('#' a
+# comment, ':' a mapping, quotes, brackets, braces, '*', '|', '>', '`', a tab),
+# and not starting with an indicator ('-', '?', '!', '&', '%', '@', quotes ...).
+# Which type the text then is (a number, a date, yes/no, null) is the loader's
+# own resolvers' call, below.
+_NOT_ASCII = "\u00a1-\U0010ffff"
+_FAST_PLAIN = re.compile(rf"[A-Za-z0-9_.~+{_NOT_ASCII}][A-Za-z0-9 _.,;/+()'&!?%$=~@{_NOT_ASCII}-]*")
+_FAST_FLOW_PLAIN = re.compile(
+    rf"[A-Za-z0-9_.~+{_NOT_ASCII}][A-Za-z0-9 _.;/+()'&!?%$=~@{_NOT_ASCII}-]*"
+)
+_FAST_DOUBLE = re.compile(r'"([^"\\]*)"')
+_FAST_SINGLE = re.compile(r"'((?:[^']|'')*)'")
+_FAST_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FAST_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
+_NOT_FAST = object()
+_FAST_LINES: dict[str, tuple[str, Any]] = {}  # a line -> (key, value); lists as tuples
+_FAST_LINES_MAX = 50_000
+
+
+def _fast_scalar(text: str, flow: bool) -> Any:
+    """A value as the safe loader reads it, or _NOT_FAST."""
+    first = text[:1]
+    if first == '"':
+        m = _FAST_DOUBLE.fullmatch(text)
+        return m.group(1) if m and not (flow and "," in text) else _NOT_FAST
+    if first == "'":
+        m = _FAST_SINGLE.fullmatch(text)
+        return m.group(1).replace("''", "'") if m and not (flow and "," in text) else _NOT_FAST
+    if _FAST_INT.fullmatch(text):
+        return int(text)
+    if not (_FAST_FLOW_PLAIN if flow else _FAST_PLAIN).fullmatch(text) or text.endswith(" "):
+        return _NOT_FAST
+    # The loader's own implicit resolvers decide what the plain text is.
+    tag = "tag:yaml.org,2002:str"
+    for candidate, regexp in _Loader.yaml_implicit_resolvers.get(text[0], ()):
+        if regexp.match(text):
+            tag = candidate
+            break
+    if tag == "tag:yaml.org,2002:str":
+        return text
+    if tag == "tag:yaml.org,2002:null":
+        return None
+    if tag == "tag:yaml.org,2002:bool":
+        return text.lower() in ("yes", "true", "on")
+    if tag == "tag:yaml.org,2002:timestamp":
+        m = _FAST_DATE.fullmatch(text)
+        if m:
+            try:
+                return dt.date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            except ValueError:
+                return text  # as _timestamp: an impossible date stays text
+    return _NOT_FAST  # a float, an octal or base-60 number, a date-time, '=', '<<' ...
+
+
+def _fast_value(text: str) -> Any:
+    if text[:1] != "[":
+        return _fast_scalar(text, flow=False)
+    if not text.endswith("]"):
+        return _NOT_FAST
+    inner = text[1:-1].strip(" ")
+    if not inner:
+        return ()
+    items = []
+    for part in inner.split(","):
+        item = _fast_scalar(part.strip(" "), flow=True)
+        if item is _NOT_FAST or item == "":
+            return _NOT_FAST
+        items.append(item)
+    return tuple(items)
+
+
+def _fast_line(line: str) -> tuple[str, Any] | None:
+    m = _FAST_KEY_LINE.fullmatch(line)
+    if not m:
+        return None
+    key, value = m.groups()
+    # A key the resolvers read as something else (yes:, null:, ~ ...) is no text.
+    for _, regexp in _Loader.yaml_implicit_resolvers.get(key[0], ()):
+        if regexp.match(key):
+            return None
+    value = (value or "").rstrip(" ")
+    parsed = _fast_value(value) if value else None
+    return None if parsed is _NOT_FAST else (key, parsed)
+
+
+def fast_properties(raw: str) -> dict[str, Any] | None:
+    """The properties of front-matter made only of plain one-line properties, or None.
+
+    None means "not sure": the caller reads it with the full safe loader.
+    """
+    if _FAST_UNSAFE.search(raw) or raw.count("\r") != raw.count("\r\n"):
+        return None
+    meta: dict[str, Any] = {}
+    for line in raw.split("\n"):
+        if line.endswith("\r"):
+            line = line[:-1]
+        got = _FAST_LINES.get(line)
+        if got is None:
+            stripped = line.lstrip(" ")
+            if not stripped or stripped[0] == "#":
+                continue  # a blank line or a comment
+            got = _fast_line(line)
+            if got is None:
+                return None
+            if len(_FAST_LINES) >= _FAST_LINES_MAX:
+                _FAST_LINES.clear()
+            _FAST_LINES[line] = got
+        key, value = got
+        if key in meta:
+            return None  # a key twice: left to the loader
+        meta[key] = list(value) if type(value) is tuple else value
+    return meta
 
 
 # -- editing ---------------------------------------------------------------
