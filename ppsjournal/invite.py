@@ -71,7 +71,22 @@ def check_address(value: str | None, what: str, where: str | None) -> str:
         raise PpsjError(f"{what} has no e-mail address", where)
     if "\r" in value or "\n" in value:
         raise PpsjError(f"{what}'s e-mail address contains a line break", where)
-    return check_email(value, where or what)
+    check_email(value, where or what)
+    local, _, domain = value.rpartition("@")
+    if not local.isascii():
+        # Would need SMTPUTF8 end to end, which many servers still refuse.
+        raise PpsjError(
+            f"{what}'s e-mail address {value!r} has non-ASCII letters before the @, "
+            "which an invite cannot carry",
+            where,
+        )
+    if not domain.isascii():
+        # An international domain goes in a header as its ASCII (IDNA) form.
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise PpsjError(f"{what}'s e-mail address {value!r} has a bad domain", where) from None
+    return f"{local}@{domain}"
 
 
 def day_text(day: dt.date) -> str:

@@ -71,7 +71,8 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
 
     if plan is not None:
         to = msg["To"].addresses[0].addr_spec  # checked by build_invite
-        mail.send(msg, plan, settings.owner.email, [to])
+        sender = msg["From"].addresses[0].addr_spec  # the owner's, checked likewise
+        mail.send(msg, plan, sender, [to])
         click.echo(f"sent the {what} to {to} via {plan.server} ({plan.security})")
     if out is not None:
         try:
