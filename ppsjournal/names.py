@@ -14,9 +14,9 @@ from ppsjournal.errors import PpsjError
 # Characters Obsidian refuses in note names, plus the ones Windows refuses.
 FORBIDDEN_CHARS = frozenset('*"\\/<>:|?#^[]')
 WINDOWS_RESERVED = frozenset(
-    ["CON", "PRN", "AUX", "NUL"]
-    + [f"COM{i}" for i in range(1, 10)]
-    + [f"LPT{i}" for i in range(1, 10)]
+    ["CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"]
+    # Windows reserves the superscript digits too: COM¹ is a device, like COM1.
+    + [f"{dev}{i}" for dev in ("COM", "LPT") for i in [*"123456789", "¹", "²", "³"]]
 )
 MAX_NAME_BYTES = 200
 

@@ -17,6 +17,7 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 SECURITY = ("starttls", "ssl", "none")
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\Z")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+_YMD = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,17 @@ def check_email(value: object, where: str) -> str:
     """An e-mail address safe to put in a header: one @, no spaces, no CR/LF."""
     if not isinstance(value, str) or not _EMAIL.match(value):
         raise PpsjError(f"not an e-mail address: {value!r}", where)
+    if value.isascii():
+        # The e-mail parser is the judge of what fits a header: a backslash,
+        # brackets or a comment pass the quick check but not an invite's To:.
+        from email.headerregistry import Address
+
+        try:
+            ok = Address(addr_spec=value).addr_spec == value
+        except (ValueError, IndexError):
+            ok = False
+        if not ok:
+            raise PpsjError(f"not an e-mail address: {value!r}", where)
     return value
 
 
@@ -122,7 +134,9 @@ def parse_date(value: object, where: str) -> dt.date:
         return check_date_range(value.date(), where)
     if isinstance(value, dt.date):
         return check_date_range(value, where)
-    if isinstance(value, str):
+    # Only YYYY-MM-DD: Python also reads 20261204 and 2026-W49-5, which
+    # Obsidian shows as text and which a user would not mean as a date.
+    if isinstance(value, str) and _YMD.match(value.strip()):
         try:
             day = dt.date.fromisoformat(value.strip())
         except ValueError:
