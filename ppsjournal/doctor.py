@@ -15,7 +15,13 @@ from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Index
-from ppsjournal.model import LEAD_SOURCES, LEAD_STAGES, PARTNER_STATUSES, SESSION_STATUSES
+from ppsjournal.model import (
+    LEAD_SOURCES,
+    LEAD_STAGES,
+    MAX_SERIES_WEEKS,
+    PARTNER_STATUSES,
+    SESSION_STATUSES,
+)
 from ppsjournal.names import link_target, name_key
 from ppsjournal.schedule import clashes, occurrences, parse_moves
 from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
@@ -71,10 +77,12 @@ def _time(v: Any) -> str | None:
     return None
 
 
-def _whole(low: int) -> Check:
+def _whole(low: int, high: int | None = None) -> Check:
     def check(v: Any) -> str | None:
         if isinstance(v, bool) or not isinstance(v, int) or v < low:
             return f"must be a whole number >= {low}, got {v!r}"
+        if high is not None and v > high:
+            return f"must be a whole number <= {high}, got {v!r}"
         return None
 
     return check
@@ -135,10 +143,11 @@ SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
         "referral_expected": (False, _date),
         "pps_time": (False, _time),
         "pps_start": (False, _date),
-        "pps_weeks": (False, _whole(1)),
+        "pps_weeks": (False, _whole(1, MAX_SERIES_WEEKS)),
         "pps_skip": (False, _dates),
         "pps_moved": (False, _moves),
-        "pps_sequence": (False, _whole(0)),
+        # A calendar's SEQUENCE is a 32-bit integer (RFC 5545).
+        "pps_sequence": (False, _whole(0, 2**31 - 1)),
         "tags": (False, _texts),
     },
     "session": {
@@ -167,7 +176,9 @@ FOLDER_TYPES = {PARTNERS: "partner", SESSIONS: "session", LEADS: "lead"}
 
 def property_findings(entry: Entry) -> list[Finding]:
     """Every missing or mistyped property of a partner, session or lead note."""
-    schema = SCHEMA.get(entry.meta.get("type"))  # type: ignore[arg-type]
+    kind = entry.meta.get("type")
+    # A type that is no text (a list, say) is no type ppsj knows: _folder_types says so.
+    schema = SCHEMA.get(kind) if isinstance(kind, str) else None
     if schema is None:
         return []
     found = []
@@ -258,6 +269,19 @@ def _links(index: Index) -> Iterator[Finding]:
             yield Finding(entry.path, 0, f"'previous' links [[{previous}]], which is no note")
 
 
+def _shared_names(index: Index) -> Iterator[Finding]:
+    """A lead named as a partner is: every [[Name]] link to one may open the other."""
+    for key, lead in sorted(index.leads.items()):
+        partner = index.partners.get(key)
+        if partner is not None:
+            yield Finding(
+                lead.path,
+                0,
+                f"has the name of the partner note {partner.path}, so a link [[{lead.name}]] "
+                "is ambiguous; rename the lead note (e.g. add a middle initial)",
+            )
+
+
 def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
     """Two active series whose sessions overlap in some week (skips, moves, holidays counted)."""
     booked = sorted(
@@ -302,6 +326,7 @@ def findings(index: Index, settings: Settings) -> list[Finding]:
         *_conflicts(index),
         *_folder_types(index),
         *_links(index),
+        *_shared_names(index),
         *_double_booked(index, settings),
         *_task_dates(index),
     ]

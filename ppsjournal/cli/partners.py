@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import click
 
@@ -159,8 +160,12 @@ def add(
     except PpsjError as exc:
         raise UsageError(exc.message, exc.where) from None
     for option, value in (("--phone", phone), ("--company", company)):
-        if value is not None and ("\r" in value or "\n" in value):
-            raise UsageError(f"{option} must be one line")
+        # Line breaks, escapes and invisible characters would reach the note,
+        # the calendar and the terminal of whoever lists the partners.
+        if value is not None and any(
+            unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value
+        ):
+            raise UsageError(f"{option} must be one line of text, got {value!r}")
     time = _time(at, "--at")
     first = parse_date_option(start, "--start")
     expected = parse_date_option(expect_referral, "--expect-referral")
@@ -195,6 +200,13 @@ def add(
         click.echo(_booked_line(existing.name, keys, settings))
         return
 
+    namesake = index.leads.get(name_key(name))
+    if namesake is not None:
+        # One name, two notes: [[Name]] links in the vault would be ambiguous.
+        raise PpsjError(
+            f"{namesake.name} is a lead ({namesake.path}); give the partner another name "
+            "(e.g. with a middle initial) so links to each stay clear"
+        )
     series = None
     if time is not None:
         day = resolve_start(first, today, settings)
