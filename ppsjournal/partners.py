@@ -12,7 +12,7 @@ from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
-from ppsjournal.model import Partner
+from ppsjournal.model import MAX_SERIES_WEEKS, Partner
 from ppsjournal.schedule import (
     Clash,
     Occurrence,
@@ -100,12 +100,15 @@ def skip(partner: Partner, day: dt.date, settings: Settings) -> dict[str, Any]:
     occ = find_session(partner, day, settings)
     series = _series(partner)
     skips = sorted(series.skip | {occ.original})
-    moves = [format_move(o, n) for o, n in sorted(series.moved.items()) if o != occ.original]
-    return {
-        "pps_skip": skips,
-        "pps_moved": moves,
-        "pps_sequence": partner.sequence + 1,
-    }
+    keys: dict[str, Any] = {"pps_skip": skips}
+    if occ.original in series.moved:
+        # A moved session that is skipped is no longer moved; other moves are
+        # left as the user wrote them (block list, comments and all).
+        keys["pps_moved"] = [
+            format_move(o, n) for o, n in sorted(series.moved.items()) if o != occ.original
+        ]
+    keys["pps_sequence"] = partner.sequence + 1
+    return keys
 
 
 def move(
@@ -182,6 +185,12 @@ def renew(
             index, settings, series.end + dt.timedelta(weeks=1), series.time, weeks, partner.name
         )
         new_weeks = series.weeks + weeks
+        if new_weeks > MAX_SERIES_WEEKS:
+            # The note would hold a pps_weeks that no command could read back.
+            raise PpsjError(
+                f"{partner.name}'s series would have {new_weeks} weeks, more than "
+                f"the {MAX_SERIES_WEEKS} a series can hold; renew with fewer --weeks"
+            )
         end = series.start + dt.timedelta(weeks=new_weeks - 1)
         return (
             {"pps_weeks": new_weeks, "pps_sequence": partner.sequence + 1},

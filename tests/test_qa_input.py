@@ -1,0 +1,218 @@
+"""Bad input found in a QA pass: each is one clear line, a non-zero exit, no traceback,
+and the note it is about is left as it was.
+
+Today is 2026-11-27 (a Friday); a series booked on it starts 2026-12-04.
+"""
+
+from __future__ import annotations
+
+import email
+import json
+from email import policy
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+
+def ok(result):
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def one_line_error(result, code: int = 1) -> str:
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    return lines[0]
+
+
+def partner_note(vault: Path, name: str) -> Path:
+    return vault / "Partners" / f"{name}.md"
+
+
+def set_key(path: Path, key: str, value: str) -> str:
+    lines = path.read_text(encoding="utf-8").split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            lines[i] = f"{key}: {value}"
+            break
+    else:
+        lines.insert(1, f"{key}: {value}")
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
+    return text
+
+
+# -- e-mail addresses that the quick check passed but no header can hold ----------
+
+
+@pytest.mark.parametrize("address", [r"debbie@sunrise\example", "deb(bie)@sunrise.example"])
+def test_an_address_no_header_can_hold_is_named_not_an_internal_error(ppsj, vault, address):
+    ok(ppsj("add", "Debbie Harper", "--email", "debbie@sunrise.example", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = set_key(note, "email", address)
+    line = one_line_error(ppsj("invite", "Debbie Harper", "--out", str(vault / "x.eml")))
+    assert "Partners/Debbie Harper.md" in line and "not an e-mail address" in line
+    assert note.read_text(encoding="utf-8") == text
+    assert not (vault / "x.eml").exists()
+    doctor = ppsj("doctor")
+    assert doctor.exit_code == 1
+    assert "Partners/Debbie Harper.md: property 'email' not an e-mail address" in doctor.output
+
+
+def test_add_refuses_an_address_with_a_backslash(ppsj, vault):
+    line = one_line_error(ppsj("add", "Zed", "--email", r"zed@x\y.example"), code=2)
+    assert "--email" in line
+    assert not partner_note(vault, "Zed").exists()
+
+
+def test_an_international_domain_goes_in_the_invite_as_idna(ppsj, vault, tmp_path):
+    ok(ppsj("add", "Debbie Harper", "--email", "debbie@exämple.com", "--at", "14:40"))
+    out = tmp_path / "invite.eml"
+    ok(ppsj("invite", "Debbie Harper", "--out", str(out)))
+    msg = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "debbie@xn--exmple-cua.com"
+    assert "=?" not in out.read_bytes().decode("ascii").split("\r\n\r\n", 1)[0]
+
+
+def test_a_non_ascii_local_part_is_a_clear_error_for_invite(ppsj, vault, tmp_path):
+    ok(ppsj("add", "Debbie Harper", "--email", "zoë@example.com", "--at", "14:40"))
+    out = tmp_path / "invite.eml"
+    line = one_line_error(ppsj("invite", "Debbie Harper", "--out", str(out)))
+    assert "Partners/Debbie Harper.md" in line and "non-ASCII" in line
+    assert not out.exists()
+
+
+# -- doctor on properties of the wrong shape ------------------------------------------
+
+
+@pytest.mark.parametrize("folder,name", [("Partners", "Debbie Harper"), ("Leads", "Sam Lee")])
+def test_doctor_names_a_type_that_is_a_list(ppsj, vault, folder, name):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    note = vault / folder / f"{name}.md"
+    set_key(note, "type", f"[{folder[:-1].lower()}]")
+    result = ppsj("doctor")
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert f"{folder}/{name}.md: in {folder}/ but its type is" in result.output
+
+
+def test_doctor_flags_a_sequence_no_calendar_can_hold(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    set_key(partner_note(vault, "Debbie Harper"), "pps_sequence", str(2**31))
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert (
+        "Partners/Debbie Harper.md: property 'pps_sequence' must be a whole number "
+        f"<= {2**31 - 1}, got {2**31}"
+    ) in result.output
+
+
+# -- one name, two notes ------------------------------------------------------------------
+
+
+def test_lead_refuses_the_name_of_a_partner(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Tom Okafor"))
+    line = one_line_error(
+        ppsj("lead", "debbie harper", "--partner", "Tom Okafor", "--source", "referral")
+    )
+    assert "Debbie Harper is a partner (Partners/Debbie Harper.md)" in line
+    assert not (vault / "Leads").exists() or not list((vault / "Leads").iterdir())
+
+
+def test_add_refuses_the_name_of_a_lead(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    line = one_line_error(ppsj("add", "SAM LEE"))
+    assert "Sam Lee is a lead (Leads/Sam Lee.md)" in line
+    assert not partner_note(vault, "SAM LEE").exists()
+
+
+def test_doctor_reports_a_lead_named_as_a_partner(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Marcus Bell"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    (vault / "Leads" / "Sam Lee.md").rename(vault / "Leads" / "Marcus Bell.md")
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "Leads/Marcus Bell.md: has the name of the partner note Partners/Marcus Bell.md" in (
+        result.output
+    )
+
+
+# -- series edits -----------------------------------------------------------------------------
+
+
+def test_renew_refuses_a_series_longer_than_a_note_may_hold(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = set_key(note, "pps_weeks", "1000")
+    line = one_line_error(ppsj("renew", "Debbie Harper", "--weeks", "104"))
+    assert "1104 weeks, more than the 1040" in line
+    assert note.read_text(encoding="utf-8") == text
+    ok(ppsj("renew", "Debbie Harper", "--weeks", "40"))
+    ok(ppsj("partners"))  # the note still reads
+
+
+def test_skip_leaves_the_other_moves_as_written(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    moved = 'pps_moved:\n  - "2026-12-18 -> 2026-12-17 14:40"   # her closing\n'
+    text = note.read_text(encoding="utf-8").replace("pps_moved: []\n", moved)
+    note.write_text(text, encoding="utf-8")
+    ok(ppsj("skip", "Debbie Harper", "2026-12-11"))
+    after = note.read_text(encoding="utf-8")
+    assert moved in after
+    assert "pps_skip: [2026-12-11]\n" in after
+    # Skipping the moved session itself drops its move.
+    ok(ppsj("skip", "Debbie Harper", "2026-12-17"))
+    assert "pps_moved: []" in note.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("value", ["a\x1b[31mb", "1\u20282", "a\u200bb", "a\tb"])
+@pytest.mark.parametrize("option", ["--phone", "--company"])
+def test_add_refuses_control_and_invisible_characters(ppsj, vault, option, value):
+    line = one_line_error(ppsj("add", "Zed", option, value), code=2)
+    assert f"{option} must be one line of text" in line
+    assert not partner_note(vault, "Zed").exists()
+
+
+# -- dates and names ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("day", ["20261127", "2026-W48-5", "2026-331"])
+def test_today_must_be_written_yyyy_mm_dd(vault, day):
+    line = one_line_error(run_cli(vault, "partners", today=day), code=2)
+    assert f"--today must be a date as YYYY-MM-DD, got '{day}'" in line
+
+
+def test_a_note_date_in_another_iso_form_is_reported(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    set_key(partner_note(vault, "Debbie Harper"), "committed", '"20261127"')
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "property 'committed' must be a date as YYYY-MM-DD, got '20261127'" in result.output
+
+
+@pytest.mark.parametrize("name", ["COM¹", "lpt²", "CONIN$", "conout$.md"])
+def test_more_windows_device_names_are_refused(ppsj, vault, name):
+    line = one_line_error(ppsj("add", name), code=2)
+    assert "reserved file name on Windows" in line
+    assert not any((vault / "Partners").glob("*.md"))
+
+
+def test_json_of_every_command_is_strict_json(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+
+    def refuse(constant):
+        raise ValueError(constant)
+
+    for args in (["slots"], ["partners"], ["week", "--dry-run"], ["overdue"], ["report"]):
+        first = ok(ppsj(*args, "--json", today="2026-12-04")).output
+        json.loads(first, parse_constant=refuse)
+        assert ppsj(*args, "--json", today="2026-12-04").output == first
