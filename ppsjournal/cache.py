@@ -35,19 +35,36 @@ import gc
 import hashlib
 import json
 import os
+import secrets
 import types
 import typing
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ppsjournal import __version__
-from ppsjournal.index import Entry, read_entry
+from ppsjournal.errors import PpsjError
 from ppsjournal.vault import FOLLOWUPS, FileStat, Vault
 
-FORMAT = 3  # bump when the file's layout changes
-CACHE_NAME = "index-cache.json"
+if TYPE_CHECKING:
+    from ppsjournal.index import Entry
+
+
+def read_entry(vault: Vault, rel: str) -> Entry:
+    """``index.read_entry``, imported when first needed: a build that finds
+    nothing changed imports no parsing code at all."""
+    from ppsjournal.index import read_entry as read
+
+    return read(vault, rel)
+
+
+FORMAT = 4  # bump when the files' layout changes
+CACHE_NAME = "index-cache.json"  # the header: versions, every note's stat, the build stamp
+ENTRIES_PREFIX = "index-entries-"  # + a random token: the entry lines, appended to
+# The entries file is rewritten when it holds this much more than twice the
+# lines still needed (lines of notes changed since are garbage).
+COMPACT_SLACK = 1 << 20
 # Fewer notes to parse than this: one process; more: the CPUs share them.
 PARALLEL_MIN = 2000
 
@@ -204,6 +221,8 @@ def _dataclass_codec(cls: type, schema: list[str]) -> Codec:
 
 
 def _entry_codec() -> tuple[Callable[[Entry], list], Callable[[list], Entry], str]:
+    from ppsjournal.index import Entry
+
     schema: list[str] = []
     enc, dec = _dataclass_codec(Entry, schema)
     digest = hashlib.sha256("\n".join(schema).encode()).hexdigest()[:16]
@@ -247,7 +266,8 @@ class NoteCache:
     """Every note's stat and entry, and which were read racily (to read again).
 
     ``entries`` holds the entries decoded so far: all of them after
-    ``load_entries()``, only those asked for after ``entries_of``.
+    ``load_entries()``, only those asked for after ``entries_of``. The
+    others stay in the entries file, found by their offset.
     """
 
     stats: dict[str, FileStat] = field(default_factory=dict)
@@ -260,56 +280,75 @@ class NoteCache:
     # found (see build.output_sources); a note read again is not idle until
     # a build has looked at it.
     idle: set[str] = field(default_factory=set)
-    _rows: bytes | None = None  # the whole file, while its entry lines are not split
-    # Each entry's JSON line as read (or encoded): decoded only when asked
-    # for, and written back as it is, so that saving after one change encodes
-    # one entry, not 100,000.
+    # The entries file: its name, its size as the header knows it, and an open
+    # handle (held from loading on: another process may replace the file, but
+    # these offsets are into this one).
+    _file: str | None = None
+    _size: int = 0
+    _fh: BinaryIO | None = None
+    _schema: str | None = None  # the Entry shape the file was written with (checked on use)
+    _broken: bool = False  # the entries file is missing or shorter than the header says
+    _offsets: dict[str, tuple[int, int]] = field(default_factory=dict)  # rel -> (offset, length)
+    # Lines not in the entries file yet (parsed by the workers, or encoded):
+    # appended on saving, so that saving after one change writes one line.
     _lines: dict[str, bytes] = field(default_factory=dict)
 
-    def _split(self) -> bool:
-        """Cut the file's entry lines apart (once); False, and an empty cache, if torn."""
-        if self._rows is None:
-            return True
-        rows, self._rows = self._rows, None
-        lines = rows.split(b"\n")[1:]  # after the header line
-        if lines and not lines[-1]:
-            lines.pop()
-        if len(lines) != len(self.stats):
+    def _ready(self) -> bool:
+        """Whether the cached entries can be read; if not, start from nothing (False)."""
+        if self._broken or (self._schema is not None and self._schema != entry_codec()[2]):
             self._forget()
             return False
-        self._lines = dict(zip(self.stats, lines, strict=True))
         return True
 
     def _forget(self) -> None:
         """Start from nothing, as for any bad cache."""
-        self.stats, self.entries, self.racy, self._lines = {}, {}, set(), {}
-        self.idle, self._rows = set(), None
+        self.stats, self.entries, self.racy, self.idle = {}, {}, set(), set()
+        self._offsets, self._lines = {}, {}
+        self._schema, self._broken = None, False
         self.build_stamp, self.dirty = None, True
+
+    def _read_line(self, rel: str, whole: bytes | None = None) -> bytes:
+        line = self._lines.get(rel)
+        if line is not None:
+            return line
+        offset, length = self._offsets[rel]
+        if whole is not None:
+            line = whole[offset : offset + length]
+        else:
+            assert self._fh is not None
+            line = os.pread(self._fh.fileno(), length, offset)
+        if len(line) != length:
+            raise ValueError("an entry line cut short")
+        return line
 
     def _decode(self, paths: Iterable[str]) -> bool:
         """Decode these paths' entries if not yet done; False (and an empty cache) if any is bad."""
-        if not self._split():
+        if not self._ready():
             return False
         _, decode, _ = entry_codec()
         loads = json.loads
-        entries, lines = self.entries, self._lines
+        entries = self.entries
+        todo = [rel for rel in paths if rel not in entries]
         with _quiet_gc():
             try:
-                for rel in paths:
-                    if rel not in entries:
-                        entry = decode(loads(lines[rel]))
-                        if entry.path != rel:
-                            raise ValueError("an entry under another path")
-                        entries[rel] = entry
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                whole = None
+                if len(todo) > 1000 and self._fh is not None:
+                    # Many: one read of the file beats a read per line.
+                    whole = os.pread(self._fh.fileno(), self._size, 0)
+                for rel in todo:
+                    entry = decode(loads(self._read_line(rel, whole)))
+                    if entry.path != rel:
+                        raise ValueError("an entry under another path")
+                    entries[rel] = entry
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError):
                 # A torn or tampered line: start from nothing, as for any bad cache.
                 self._forget()
                 return False
         return True
 
     def load_entries(self) -> None:
-        """Decode every entry (they are decoded lazily: ``load_cache(lazy=True)``)."""
-        if len(self.entries) != len(self.stats) or self._rows is not None:
+        """Decode every entry (``load_cache(lazy=True)`` decodes them as asked for)."""
+        if len(self.entries) != len(self.stats):
             self._decode(list(self.stats))
 
     def entries_of(self, paths: Iterable[str]) -> list[Entry] | None:
@@ -323,13 +362,13 @@ class NoteCache:
         return [self.entries[rel] for rel in paths]
 
     def line(self, rel: str) -> bytes:
-        """One entry's cache line (JSON), encoded if it was parsed in this process."""
-        found = self._lines.get(rel)
-        if found is None:
-            encode, _, _ = entry_codec()
-            row = encode(self.entries[rel])
-            found = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-            self._lines[rel] = found
+        """One entry's cache line (JSON): as read or parsed, else encoded."""
+        if rel in self._lines or rel in self._offsets:
+            return self._read_line(rel)
+        encode, _, _ = entry_codec()
+        row = encode(self.entries[rel])
+        found = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        self._lines[rel] = found
         return found
 
     def fresh(self, rel: str, st: FileStat) -> bool:
@@ -373,12 +412,13 @@ class NoteCache:
                     changes.walk_errors.append((rel, f"cannot read: {exc.strerror}"))
         stale = [rel for rel, st in seen.items() if not self.fresh(rel, st)]
         if stale or gone:
-            if not self._split():  # torn: everything is to read
+            if not self._ready():  # unusable: everything is to read
                 stale, gone = list(seen), []
             self.build_stamp = None  # the notes moved on from the last build
         for rel in gone:
             del self.stats[rel]
             self.entries.pop(rel, None)
+            self._offsets.pop(rel, None)
             self._lines.pop(rel, None)
             self.racy.discard(rel)
             self.idle.discard(rel)
@@ -399,6 +439,7 @@ class NoteCache:
                 self.stats[rel] = seen[rel]
                 self.entries[rel] = entry
                 self.idle.discard(rel)
+                self._offsets.pop(rel, None)
                 if lines is None:
                     self._lines.pop(rel, None)
                 else:
@@ -418,61 +459,116 @@ class NoteCache:
             return self.entries[rel]
         _, decode, _ = entry_codec()
         try:
-            return decode(json.loads(self._lines[rel]))
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return decode(json.loads(self._read_line(rel)))
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError):
             return None
 
-    # -- the file -------------------------------------------------------------
+    # -- the files --------------------------------------------------------------
 
-    def dumps(self) -> bytes:
-        """JSON lines: a header with every note's stat, then one line per entry.
+    def save(self, vault: Vault) -> None:
+        """Write the entry lines not in the entries file yet, then the header (under the lock).
 
-        A command that finds nothing changed decodes the first line only.
+        The entries file only grows (lines appended), so a header written by
+        another process still points at valid lines; it is rewritten whole
+        (under a new name) when most of it is lines no header needs any more,
+        or when another process has replaced it.
         """
-        self._split()
-        _, _, schema = entry_codec()
-        paths = [rel for rel in self.stats if rel in self._lines or rel in self.entries]
-        idle = self.idle
+        self._ready()  # a broken cache is forgotten: an empty one is written
+        paths = [rel for rel in self.stats if rel in self.entries or rel in self._offsets]
+        offsets = dict(self._offsets)
+        new = [rel for rel in paths if rel not in offsets]
+        live = sum(offsets[rel][1] for rel in paths if rel in offsets)
+        new_lines = [self.line(rel) for rel in new]
+        live += sum(len(line) + 1 for line in new_lines)
+        name, size = self._file, self._size
+        appendable = name is not None and self._fh is not None and not self._broken
+        if appendable:
+            assert self._fh is not None
+            st = os.fstat(self._fh.fileno())
+            # Unlinked: another process wrote a new file. Mostly garbage: rewrite.
+            appendable = st.st_nlink > 0 and st.st_size <= 2 * live + COMPACT_SLACK
+        compacted = not appendable
+        if appendable and not new:
+            pass  # the header alone changed (a build stamp, idle notes)
+        elif appendable:
+            assert name is not None
+            with vault.open_state(name, append=True) as fh:
+                # At the end, wherever another process left it (we hold the lock).
+                pos = fh.seek(0, os.SEEK_END)
+                for rel, line in zip(new, new_lines, strict=True):
+                    fh.write(line + b"\n")
+                    offsets[rel] = (pos, len(line))
+                    pos += len(line) + 1
+                size = pos
+        else:
+            name = f"{ENTRIES_PREFIX}{secrets.token_hex(8)}.jsonl"
+            whole = None
+            if self._fh is not None and not self._broken and len(paths) > 1000:
+                whole = os.pread(self._fh.fileno(), self._size, 0)
+            out: list[bytes] = []
+            offsets, pos = {}, 0
+            for rel in paths:
+                line = self._read_line(rel, whole) if rel in self._offsets else self.line(rel)
+                out.append(line)
+                offsets[rel] = (pos, len(line))
+                pos += len(line) + 1
+            out.append(b"")
+            vault.write_state(name, b"\n".join(out))
+            size = pos
         header = {
             "format": FORMAT,
             "ppsj": __version__,
-            "schema": schema,
+            "schema": entry_codec()[2],
             "parser": fingerprint("parser"),
             "outputs": fingerprint("outputs"),
+            "entries": [name, size],
             "racy": sorted(self.racy),
             "build": self.build_stamp,
-            # path, size, mtime_ns, inode, 1 if idle
-            "stats": [[rel, *_stat_tuple(self.stats[rel]), int(rel in idle)] for rel in paths],
+            # path, size, mtime_ns, inode, 1 if idle, offset and length of its entry line
+            "stats": [
+                [rel, *_stat_tuple(self.stats[rel]), int(rel in self.idle), *offsets[rel]]
+                for rel in paths
+            ],
         }
-        out = [json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode("utf-8")]
-        out.extend(self.line(rel) for rel in paths)
-        out.append(b"")
-        return b"\n".join(out)
+        vault.write_state(
+            CACHE_NAME, json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode()
+        )
+        if compacted:
+            fh = vault.open_state(name)
+            if self._fh is not None:
+                self._fh.close()
+            self._fh = fh
+            for other in vault.state_files(ENTRIES_PREFIX):
+                if other != name:
+                    with contextlib.suppress(OSError, PpsjError):
+                        vault.remove_state(other)
+        self._file, self._size, self._offsets, self._lines = name, size, offsets, {}
+        self._schema, self._broken = entry_codec()[2], False
 
     @classmethod
-    def loads(cls, data: bytes, written_ns: int, lazy: bool = False) -> NoteCache:
-        """The cache from its file's bytes; ValueError when it is not one this ppsj wrote."""
-        _, _, schema = entry_codec()
-        # Not partition(): that would copy the entries' bytes (100 MB at 100,000 notes).
-        end = data.find(b"\n")
-        head, newline = (data, b"") if end < 0 else (data[:end], b"\n")
+    def loads(cls, data: bytes, written_ns: int) -> NoteCache:
+        """The cache from its header file's bytes; ValueError when it is not one this ppsj wrote.
+
+        The entries stay where they are until asked for (``attach``, then
+        ``entries_of`` or ``load_entries``).
+        """
         try:
-            doc = json.loads(head)
+            doc = json.loads(data)
             if (
-                not newline
-                or not isinstance(doc, dict)
+                not isinstance(doc, dict)
                 or doc.get("format") != FORMAT
                 or doc.get("ppsj") != __version__
-                or doc.get("schema") != schema
                 or doc.get("parser") != fingerprint("parser")
             ):
                 raise ValueError("another version")
             racy = {str(rel) for rel in doc["racy"]}
             stats: dict[str, FileStat] = {}
+            offsets: dict[str, tuple[int, int]] = {}
             idle: set[str] = set()
-            for rel, size, mtime, inode, is_idle in doc["stats"]:
+            for rel, size, mtime, inode, is_idle, offset, length in doc["stats"]:
                 rel = str(rel)
                 stats[rel] = FileStat(int(size), int(mtime), int(inode))
+                offsets[rel] = (int(offset), int(length))
                 if is_idle:
                     idle.add(rel)
                 # git's rule: a note not older than the cache file itself may
@@ -484,14 +580,45 @@ class NoteCache:
             stamp = doc.get("build")
             if stamp is not None and not isinstance(stamp, dict):
                 raise ValueError("bad build stamp")
+            name, size = doc["entries"]
+            if not isinstance(name, str) or not name.startswith(ENTRIES_PREFIX) or "/" in name:
+                raise ValueError("bad entries file name")
+            schema = str(doc["schema"])
         except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
             raise ValueError(f"not a usable cache: {exc}") from None
-        cache = cls(stats, {}, racy, build_stamp=stamp, idle=idle, _rows=data)
-        if not lazy:
-            cache.load_entries()
-            if not cache.stats and stats:
-                raise ValueError("not a usable cache: torn entries")
-        return cache
+        return cls(
+            stats,
+            {},
+            racy,
+            build_stamp=stamp,
+            idle=idle,
+            _file=name,
+            _size=int(size),
+            _schema=schema,
+            _offsets=offsets,
+        )
+
+    def close(self) -> None:
+        """Let go of the entries file: the end of this cache's use."""
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+            self._broken = True
+
+    def attach(self, vault: Vault) -> None:
+        """Open the entries file the header names (a missing or short one: ``_broken``)."""
+        if self._file is None:
+            return
+        try:
+            fh = vault.open_state(self._file)
+        except OSError:
+            self._broken = True
+            return
+        if os.fstat(fh.fileno()).st_size < self._size:
+            fh.close()
+            self._broken = True
+            return
+        self._fh = fh
 
 
 def _stat_tuple(st: FileStat) -> tuple[int, int, int]:
@@ -505,7 +632,7 @@ def _under(rel: str, folders: list[str]) -> bool:
 def load_cache(vault: Vault, lazy: bool = False) -> NoteCache:
     """The vault's cache, or an empty one when it is missing, corrupt or another version's.
 
-    ``lazy``: decode the entries only when first needed (``load_entries``).
+    ``lazy``: decode the entries only when asked for (``entries_of``, ``load_entries``).
     """
     found = vault.read_state(CACHE_NAME)
     if found is None:
@@ -513,9 +640,12 @@ def load_cache(vault: Vault, lazy: bool = False) -> NoteCache:
     data, written_ns = found
     try:
         with _quiet_gc():
-            cache = NoteCache.loads(data, written_ns, lazy)
+            cache = NoteCache.loads(data, written_ns)
     except ValueError:
         return NoteCache(dirty=True)
+    cache.attach(vault)
+    if not lazy:
+        cache.load_entries()
     return cache
 
 
@@ -536,14 +666,11 @@ def _quiet_gc():
 
 def save_cache(vault: Vault, cache: NoteCache) -> bool:
     """Write the cache if it changed; False (and nothing raised) if it cannot be written."""
-    from ppsjournal.errors import PpsjError
-
     if not cache.dirty:
         return True
     try:
-        with _quiet_gc():
-            data = cache.dumps()
-        vault.write_state(CACHE_NAME, data)
+        with vault.lock(), _quiet_gc():
+            cache.save(vault)
     except (OSError, PpsjError, TypeError, ValueError):
         # A read-only vault, a full disk, a value the codec cannot carry: the
         # command still works, it only parses again next time.
@@ -558,40 +685,76 @@ def save_cache(vault: Vault, cache: NoteCache) -> bool:
 def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str, bytes] | None]:
     """Each path's entry, in order, and (when parsed in parallel) its cache line.
 
-    Many notes (a cold start) are parsed by forked workers, which send back
-    each entry as its JSON cache line: decoding those is cheaper than
-    unpickling the objects, and the lines are saved as they are.
+    Many notes (a cold start) are shared by this process and forked workers
+    (one per other CPU), in chunks each takes as it gets to them, so a CPU
+    slowed by other work simply takes fewer. A worker sends back each entry as
+    its JSON cache line: decoding those is cheaper than unpickling the objects,
+    and the lines are saved as they are; the chunks read here are encoded here.
     """
-    workers = min(os.cpu_count() or 1, 8)
-    if len(paths) < PARALLEL_MIN or workers < 2 or not _can_fork():
+    workers = min(os.cpu_count() or 1, 8) - 1  # and this process
+    if len(paths) < PARALLEL_MIN or workers < 1 or not _can_fork():
         return [read_entry(vault, rel) for rel in paths], None
     import multiprocessing
 
-    global _WORKER_VAULT
-    _WORKER_VAULT = vault  # inherited by the forked workers
+    global _WORKER_JOB
+    ctx = multiprocessing.get_context("fork")
+    chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
+    taken = ctx.Value("i", 0)  # the next chunk to take, shared with the workers
+    _WORKER_JOB = (vault, chunks, taken)  # inherited by the forked workers
+    mine: dict[int, list[Entry]] = {}
     try:
-        ctx = multiprocessing.get_context("fork")
-        chunk = max(200, len(paths) // (workers * 4))
         with ctx.Pool(workers) as pool:
-            lines = pool.map(_read_in_worker, paths, chunksize=chunk)
+            pending = [pool.apply_async(_read_in_worker) for _ in range(workers)]
+            for i in _take_chunks(taken, len(chunks)):
+                mine[i] = [read_entry(vault, rel) for rel in chunks[i]]
+            theirs = dict(item for job in pending for item in job.get())
     except OSError:
         return [read_entry(vault, rel) for rel in paths], None
     finally:
-        _WORKER_VAULT = None
-    _, decode, _ = entry_codec()
+        _WORKER_JOB = None
+    encode, decode, _ = entry_codec()
+    dumps, loads = json.dumps, json.loads
+    entries: list[Entry] = []
+    lines: list[bytes] = []
     with _quiet_gc():
-        entries = [decode(json.loads(line)) for line in lines]
+        for i in range(len(chunks)):
+            if i in mine:
+                for entry in mine[i]:
+                    entries.append(entry)
+                    lines.append(dumps(encode(entry), **_COMPACT).encode())
+            else:
+                for line in theirs[i]:
+                    entries.append(decode(loads(line)))
+                    lines.append(line)
     return entries, dict(zip(paths, lines, strict=True))
 
 
-_WORKER_VAULT: Vault | None = None
+_CHUNK = 200  # notes a process takes at a time
+_COMPACT: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
+_WORKER_JOB: tuple[Vault, list[list[str]], Any] | None = None
 
 
-def _read_in_worker(rel: str) -> bytes:
-    assert _WORKER_VAULT is not None
+def _take_chunks(taken: Any, count: int) -> Iterable[int]:
+    """Chunk numbers not yet taken by any process, until none is left."""
+    while True:
+        with taken.get_lock():
+            i = taken.value
+            taken.value = i + 1
+        if i >= count:
+            return
+        yield i
+
+
+def _read_in_worker() -> list[tuple[int, list[bytes]]]:
+    """In a forked worker: take chunks and parse them into cache lines."""
+    assert _WORKER_JOB is not None
+    vault, chunks, taken = _WORKER_JOB
     encode, _, _ = entry_codec()
-    row = encode(read_entry(_WORKER_VAULT, rel))
-    return json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    dumps = json.dumps
+    return [
+        (i, [dumps(encode(read_entry(vault, rel)), **_COMPACT).encode() for rel in chunks[i]])
+        for i in _take_chunks(taken, len(chunks))
+    ]
 
 
 def _can_fork() -> bool:

@@ -13,6 +13,7 @@ import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.names import check_name
@@ -213,6 +214,26 @@ class Vault:
         """
         with self.lock():
             _atomic_write(self.root / STATE / name, data, f"{STATE}/{name}", durable=False)
+
+    def open_state(self, name: str, append: bool = False) -> BinaryIO:
+        """A state file, to read (or to append to, under the write lock); OSError if it cannot be.
+
+        For the index cache's entry lines, read by offset and appended to:
+        not fsync'd, as any state.
+        """
+        return open(self.root / STATE / name, "ab" if append else "rb")
+
+    def state_files(self, prefix: str) -> list[str]:
+        """The names of the state files starting with ``prefix``."""
+        try:
+            return sorted(n for n in os.listdir(self.root / STATE) if n.startswith(prefix))
+        except OSError:
+            return []
+
+    def remove_state(self, name: str) -> None:
+        """Remove a state file if it is there (under the write lock)."""
+        with self.lock(), contextlib.suppress(FileNotFoundError):
+            os.unlink(self.root / STATE / name)
 
     def clock(self) -> int:
         """Now, by the vault's file-system clock (ns): the mtime of a file touched in .ppsj/.

@@ -117,39 +117,49 @@ def test_a_corrupt_cache_is_rebuilt(vault: Path, reads):
         assert descriptions(vault) == {"Partners/A.md": "abc #need"}
         assert reads == ["Partners/A.md"]
         assert header(cache_file)["stats"][0][0] == "Partners/A.md"
-    # a torn file: the header intact, the entries cut short
-    data = cache_file.read_bytes()
-    cache_file.write_bytes(data[: data.index(b"\n") + 10])
+    # a torn cache: the header intact, the entries cut short
+    entries = entries_file(cache_file)
+    entries.write_bytes(entries.read_bytes()[:10])
     reads.clear()
     assert descriptions(vault) == {"Partners/A.md": "abc #need"}
     assert reads == ["Partners/A.md"]
 
 
 def header(cache_file: Path) -> dict:
-    """The cache file's first line: format, versions and every note's stat."""
-    return json.loads(cache_file.read_bytes().partition(b"\n")[0])
+    """The cache's header file: format, versions, every note's stat and entry offset."""
+    return json.loads(cache_file.read_bytes())
 
 
-def _poison(cache_file: Path, **header) -> None:
-    """Rewrite the cached task description, and optionally header fields."""
-    head, _, rows = cache_file.read_bytes().partition(b"\n")
-    doc = json.loads(head)
-    doc.update(header)
-    rows = rows.replace(b"abc #need", b"POISONED")
-    cache_file.write_bytes(json.dumps(doc).encode() + b"\n" + rows)
+def entries_file(cache_file: Path) -> Path:
+    """The file of entry lines the header names."""
+    return cache_file.parent / header(cache_file)["entries"][0]
+
+
+def _poison(cache_file: Path, **fields) -> None:
+    """Rewrite the cached task description (same length), and optionally header fields."""
+    doc = header(cache_file)
+    doc.update(fields)
+    entries = entries_file(cache_file)
+    entries.write_bytes(entries.read_bytes().replace(b"abc #need", b"POISONED!"))
+    cache_file.write_bytes(json.dumps(doc).encode())
     os.utime(cache_file)  # the cache is newer than the note
 
 
 @pytest.mark.parametrize(
     "header",
-    [{"ppsj": "0.0.1"}, {"format": 999}, {"schema": "another-entry-shape"}],
+    [
+        {"ppsj": "0.0.1"},
+        {"format": 999},
+        {"schema": "another-entry-shape"},
+        {"parser": "older-parsing-code"},
+    ],
 )
 def test_a_cache_from_another_version_is_ignored(vault: Path, header):
     note(vault, "Partners/A.md", partner("abc"))
     descriptions(vault)
     cache_file = vault / ".ppsj" / CACHE_NAME
     _poison(cache_file)  # same version: the poisoned entry is used (the control)
-    assert descriptions(vault)["Partners/A.md"] == "POISONED"
+    assert descriptions(vault)["Partners/A.md"] == "POISONED!"
     _poison(cache_file, **header)
     assert descriptions(vault)["Partners/A.md"] == "abc #need"
 
@@ -228,8 +238,13 @@ def test_scan_notes_lists_what_walk_notes_lists(vault: Path, tmp_path: Path):
 def test_cache_file_is_json_not_pickle(vault: Path):
     note(vault, "Partners/A.md", partner())
     descriptions(vault)
-    head, row = (vault / ".ppsj" / CACHE_NAME).read_bytes().splitlines()
-    assert {"format", "ppsj", "schema", "racy", "stats", "build"} <= set(json.loads(head))
+    cache_file = vault / ".ppsj" / CACHE_NAME
+    head = header(cache_file)
+    assert {"format", "ppsj", "schema", "parser", "racy", "stats", "build"} <= set(head)
+    (row,) = entries_file(cache_file).read_bytes().splitlines()
     assert json.loads(row)[0] == "Partners/A.md"  # one line per entry, Entry.path first
-    loaded = NoteCache.loads((vault / ".ppsj" / CACHE_NAME).read_bytes(), 2**62)
+    loaded = NoteCache.loads(cache_file.read_bytes(), 2**62)
+    loaded.attach(Vault.open(vault))
+    loaded.load_entries()
     assert list(loaded.entries) == ["Partners/A.md"]
+    loaded.close()

@@ -214,11 +214,19 @@ def test_ppsj_build_after_each_change_equals_a_full_build(vault: Path) -> None:
         assert again.exit_code == 0 and "up to date" in again.output, what
 
 
+def header(vault: Path) -> dict:
+    return json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes())
+
+
+def entries_file(vault: Path) -> Path:
+    return vault / ".ppsj" / header(vault)["entries"][0]
+
+
 def test_the_cache_marks_idle_notes_and_decodes_only_the_others(vault: Path, monkeypatch):
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
-    head = json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes().partition(b"\n")[0])
+    head = header(vault)
     idle = {row[0] for row in head["stats"] if row[4]}
     # Held sessions with no open dated task are idle; partners, leads, the
     # planned session and the notes with open dated tasks are not.
@@ -317,12 +325,10 @@ def test_a_torn_cache_line_is_read_again(vault: Path) -> None:
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
-    cache_file = vault / ".ppsj" / CACHE_NAME
-    head, _, rows = cache_file.read_bytes().partition(b"\n")
-    lines = rows.split(b"\n")
-    paths = [row[0] for row in json.loads(head)["stats"]]
-    lines[paths.index("Leads/Sam Lee.md")] = b'["Leads/Sam Lee.md", {"not": "a row"'
-    cache_file.write_bytes(head + b"\n" + b"\n".join(lines))
+    (offset, length) = next(r[5:] for r in header(vault)["stats"] if r[0] == "Leads/Sam Lee.md")
+    with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
+        fh.seek(offset)
+        fh.write(b"\0" * length)
     notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")  # a change: not up to date
     result = run_cli(vault, "build")
     assert result.exit_code == 0, result.output
@@ -349,20 +355,90 @@ def test_a_cache_from_other_parsing_or_output_code(vault: Path, kind: str) -> No
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
     cache_file = vault / ".ppsj" / CACHE_NAME
-    head, _, rows = cache_file.read_bytes().partition(b"\n")
-    doc = json.loads(head)
+    doc = header(vault)
     assert doc[kind] == cache_mod.fingerprint(kind)
     doc[kind] = "older-code"
-    # Poison a cached task: used only if the cache is trusted.
-    rows = rows.replace(b"Flyer for the open house", b"POISONED")
-    cache_file.write_bytes(json.dumps(doc).encode() + b"\n" + rows)
+    # Poison a cached task (same length: the offsets hold): used only if the cache is trusted.
+    rows = entries_file(vault).read_bytes()
+    entries_file(vault).write_bytes(rows.replace(b"Flyer for the open house", b"POISONED" * 3))
+    cache_file.write_bytes(json.dumps(doc).encode())
     notes.edit(_session_day("10-02"), "nothing to", "nothing more to")  # something to build
     assert run_cli(vault, "build").exit_code == 0
     text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
     if kind == "parser":  # every note parsed again
         assert "POISONED" not in text and "Flyer for the open house" in text
     else:  # entries kept, idle flags forgotten: every entry looked at again
-        assert "POISONED" in text
-        head = json.loads(cache_file.read_bytes().partition(b"\n")[0])
+        assert "POISONED" * 3 in text
+        head = header(vault)
         assert head["outputs"] == cache_mod.fingerprint("outputs")
         assert any(row[4] for row in head["stats"])
+
+
+def _cache(vault: Path) -> cache_mod.NoteCache:
+    return cache_mod.load_cache(Vault.open(vault), lazy=True)
+
+
+def test_saving_after_a_change_appends_one_line(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    first = entries_file(vault)
+    before = first.read_bytes()
+    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")
+    assert run_cli(vault, "build").exit_code == 0
+    after = entries_file(vault)
+    assert after == first  # the same file, grown by the changed note's line
+    data = after.read_bytes()
+    assert data.startswith(before)
+    (line,) = data[len(before) :].splitlines()
+    assert json.loads(line)[0] == _session_day("10-02")
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+
+
+def test_the_entries_file_is_rewritten_when_mostly_garbage(vault: Path, monkeypatch) -> None:
+    monkeypatch.setattr(cache_mod, "COMPACT_SLACK", 0)
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    names = set()
+    for i in range(20):  # 40 lines appended: more than twice the ~15 lines needed
+        notes.edit(_session_day("10-02"), "Answers", f"Answers {i}")
+        notes.edit(_session_day("10-09"), "Answers", f"Answers {i}")
+        assert run_cli(vault, "build").exit_code == 0
+        names.add(entries_file(vault).name)
+    assert len(names) > 1  # rewritten under a new name...
+    assert [p.name for p in (vault / ".ppsj").glob("index-entries-*")] == [
+        entries_file(vault).name
+    ]  # ...and the old one removed
+    cache = _cache(vault)
+    cache.load_entries()
+    assert set(cache.entries) == set(cache.stats)
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+    cache.close()
+
+
+def test_two_processes_saving_one_cache(vault: Path, monkeypatch) -> None:
+    """Each writes a valid cache whatever the other did: appended lines or a new file."""
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    v = Vault.open(vault)
+    a, b = _cache(vault), _cache(vault)
+    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")
+    notes.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")
+    a.refresh(v)
+    b.refresh(v)
+    # a rewrites the entries file (and removes the old one) while b holds offsets into it
+    monkeypatch.setattr(cache_mod, "COMPACT_SLACK", -(1 << 30))
+    assert cache_mod.save_cache(v, a)
+    monkeypatch.setattr(cache_mod, "COMPACT_SLACK", 1 << 20)
+    assert cache_mod.save_cache(v, b)
+    for cache in (a, b):
+        cache.close()
+    fresh = _cache(vault)
+    fresh.load_entries()
+    assert set(fresh.entries) == set(fresh.stats) == set(b.stats)
+    assert fresh.entries["Leads/Sam Lee.md"].meta["stage"] == "contacted"
+    index = load_index(v)
+    assert index.leads["sam lee"].stage == "contacted"
+    fresh.close()
