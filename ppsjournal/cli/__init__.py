@@ -184,6 +184,22 @@ def warn(message: str) -> None:
     click.echo(f"ppsj: {message}", err=True)
 
 
+# What a report or an invite written with --html/--out must never replace: a
+# note, the settings, or a file in git's own folder (a slip of tab completion).
+_NOT_OUTPUTS = (".md", ".markdown", ".toml")
+
+
+def output_path(value: str, option: str) -> Path:
+    """The file an --out/--html option names, refused if it would clobber the user's own."""
+    path = Path(value)
+    if path.suffix.lower() in _NOT_OUTPUTS or ".git" in path.parts:
+        raise UsageError(
+            f"{option} {value!r} looks like a note or settings file; "
+            "refusing to overwrite it (name the output .html or .eml)"
+        )
+    return path
+
+
 def parse_date_option(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None

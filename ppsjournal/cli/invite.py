@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from pathlib import Path
 
 import click
 
-from ppsjournal.cli import common_options, runtime
+from ppsjournal.cli import common_options, output_path, runtime
 from ppsjournal.errors import PpsjError
 
 
@@ -48,6 +47,7 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
     from ppsjournal.invite import build_invite, invite_path, message_bytes
     from ppsjournal.vault import PARTNERS
 
+    out_path = output_path(out, "--out") if out is not None else None
     rt = runtime()
     vault = rt.vault
     settings = vault.settings
@@ -74,9 +74,9 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
         sender = msg["From"].addresses[0].addr_spec  # the owner's, checked likewise
         mail.send(msg, plan, sender, [to])
         click.echo(f"sent the {what} to {to} via {plan.server} ({plan.security})")
-    if out is not None:
+    if out_path is not None:
         try:
-            Path(out).write_bytes(data)
+            out_path.write_bytes(data)
         except OSError as exc:
             raise PpsjError(f"cannot write: {exc.strerror}", out) from None
         click.echo(f"wrote {out}")

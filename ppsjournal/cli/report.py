@@ -6,12 +6,11 @@ import io
 import os
 import shutil
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ppsjournal.cli import common_options, parse_date_option, runtime
+from ppsjournal.cli import common_options, output_path, parse_date_option, runtime
 from ppsjournal.errors import UsageError
 
 if TYPE_CHECKING:
@@ -66,6 +65,7 @@ def report(
     from ppsjournal.report import resolve_period, scorecard
 
     first, last = _date(since, "--since"), _date(until, "--until")
+    html_path = output_path(html_file, "--html") if html_file is not None else None
     rt = runtime()
     period = resolve_period(rt.today, first, last)
     index = rt.index()
@@ -76,7 +76,8 @@ def report(
     if html_file is not None:
         from ppsjournal.report_html import render_html
 
-        Path(html_file).write_bytes(render_html(result).encode("utf-8"))
+        assert html_path is not None
+        html_path.write_bytes(render_html(result).encode("utf-8"))
     if as_json:
         data = result.as_json()
         data["problems"] = [str(p) for p in index.problems]
