@@ -22,7 +22,7 @@ from ppsjournal.model import (
     PARTNER_STATUSES,
     SESSION_STATUSES,
 )
-from ppsjournal.names import link_target, name_key
+from ppsjournal.names import check_name, link_target, name_key
 from ppsjournal.schedule import clashes, occurrences, parse_moves
 from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
 from ppsjournal.vault import LEADS, PARTNERS, SESSIONS, TEMPLATES
@@ -269,6 +269,17 @@ def _links(index: Index) -> Iterator[Finding]:
             yield Finding(entry.path, 0, f"'previous' links [[{previous}]], which is no note")
 
 
+def _bad_names(index: Index) -> Iterator[Finding]:
+    """Partner and lead notes whose names ppsj would refuse to create (from git, say)."""
+    for entry in index.entries.values():
+        if entry.error or entry.meta.get("type") not in ("partner", "lead"):
+            continue
+        try:
+            check_name(entry.name, f"{entry.meta['type']} name")
+        except PpsjError as exc:
+            yield Finding(entry.path, 0, f"{exc.message}; rename the note")
+
+
 def _shared_names(index: Index) -> Iterator[Finding]:
     """A lead named as a partner is: every [[Name]] link to one may open the other."""
     for key, lead in sorted(index.leads.items()):
@@ -327,6 +338,7 @@ def findings(index: Index, settings: Settings) -> list[Finding]:
         *_folder_types(index),
         *_links(index),
         *_shared_names(index),
+        *_bad_names(index),
         *_double_booked(index, settings),
         *_task_dates(index),
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +25,18 @@ def _default(value: Any) -> Any:
 def to_json(data: Any) -> str:
     """One JSON document, stable key order as given, dates as ISO text."""
     return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+
+
+# C0 and C1 control characters but tab and newline: from a vault that came
+# through git, text with an escape sequence could rewrite the user's terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """Text safe to print on a terminal: each control character shown as an escape."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -46,4 +59,4 @@ def _cell(value: Any) -> str:
         return value.strftime("%H:%M")
     if isinstance(value, dt.date):
         return value.isoformat()
-    return str(value)
+    return printable(str(value))

@@ -216,3 +216,35 @@ def test_json_of_every_command_is_strict_json(ppsj, vault):
         first = ok(ppsj(*args, "--json", today="2026-12-04")).output
         json.loads(first, parse_constant=refuse)
         assert ppsj(*args, "--json", today="2026-12-04").output == first
+
+
+# -- text from a vault that came through git ------------------------------------------------
+
+
+def test_escape_sequences_in_notes_do_not_reach_the_terminal(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    with note.open("a", encoding="utf-8") as fh:
+        fh.write("- [ ] \x1b[2Jcall \x1b]0;pwned\x07back #need 📅 2026-11-01\n")
+        fh.write("- [ ] bad date \x1b[31m 📅 2026-02-30\n")
+    result = ppsj("overdue")
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output and "\x07" not in result.output
+    assert "\\x1b[2Jcall \\x1b]0;pwned\\x07back #need" in result.output
+    assert "\x1b" not in ppsj("doctor").output
+    assert "\x1b" not in ppsj("partners").output
+
+
+def test_doctor_names_notes_ppsj_would_not_have_named_so(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    partners, leads = vault / "Partners", vault / "Leads"
+    (partners / "Debbie Harper.md").rename(partners / "CON.md")
+    (leads / "Sam Lee.md").rename(leads / "Sam\x1b[31mLee.md")
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "Partners/CON.md: partner name 'CON' is a reserved file name on Windows" in (
+        result.output
+    )
+    assert "Leads/Sam\\x1b[31mLee.md: lead name" in result.output
+    assert "\x1b" not in result.output

@@ -55,7 +55,9 @@ class CliError(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"ppsj: {self.format_message()}", err=True)
+        from ppsjournal.output import printable
+
+        click.echo(f"ppsj: {printable(self.format_message())}", err=True)
 
 
 # Click >= 8.2 raises this (a UsageError) for a bare `ppsj`; older versions exit instead.
@@ -181,7 +183,9 @@ def runtime() -> Runtime:
 
 
 def warn(message: str) -> None:
-    click.echo(f"ppsj: {message}", err=True)
+    from ppsjournal.output import printable
+
+    click.echo(f"ppsj: {printable(message)}", err=True)
 
 
 # What a report or an invite written with --html/--out must never replace: a

@@ -137,7 +137,7 @@ def overdue(as_json: bool) -> None:
       ppsj overdue --json | jq -r '.overdue[] | "\\(.due) \\(.partner) \\(.description)"'
     """
     from ppsjournal.followups import link_targets, note_name, overdue_tasks
-    from ppsjournal.output import to_json
+    from ppsjournal.output import printable, to_json
 
     rt = runtime()
     index, today = rt.index(), rt.today
@@ -169,9 +169,10 @@ def overdue(as_json: bool) -> None:
         return
     for r in rows:
         late = "1 day" if r["days_overdue"] == 1 else f"{r['days_overdue']} days"
-        click.echo(f"{r['due'].isoformat()}  {late} late  {r['partner'] or '(no partner)'}")
-        click.echo(f"  {r['description']}")
-        click.echo(f"  [[{r['note']}]]  {r['path']}:{r['line']}")
+        partner = printable(r["partner"] or "(no partner)")
+        click.echo(f"{r['due'].isoformat()}  {late} late  {partner}")
+        click.echo(f"  {printable(r['description'])}")
+        click.echo(printable(f"  [[{r['note']}]]  {r['path']}:{r['line']}"))
     n = len(rows)
     click.echo(f"{n} overdue follow-up{'s' if n != 1 else ''} as of {today.isoformat()}")
 
@@ -192,12 +193,13 @@ def doctor() -> None:
       ppsj doctor && git commit -am "weekly notes"
     """
     from ppsjournal.doctor import findings
+    from ppsjournal.output import printable
 
     rt = runtime()
     index = rt.index()
     found = findings(index, rt.vault.settings)
     for f in found:
-        click.echo(str(f))
+        click.echo(printable(str(f)))
     if found:
         n = len(found)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found in {len(index.entries)} notes")
