@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Index, Problem, assemble
 from ppsjournal.vault import CALENDAR, FOLLOWUPS, Vault
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
+    from ppsjournal.index import Index, Problem
 
 
 @dataclass
@@ -103,6 +103,7 @@ def output_index(notes: NoteCache) -> Index | None:
     then empty: refresh it).
     """
     from ppsjournal.followups import shared_names
+    from ppsjournal.index import assemble
 
     paths = sorted(notes.stats)
     idle = notes.idle
@@ -175,6 +176,8 @@ def build_from_cache(
     ``last_stamp``: the cache's build stamp before the refresh, whose
     calendar part still holds when the partners and settings did not change.
     """
+    from ppsjournal.index import Problem
+
     index = output_index(notes)
     if index is None:  # a torn cache line: read every note again
         walk_errors = notes.refresh(vault).walk_errors
@@ -322,7 +325,11 @@ def _known_result(vault: Vault, stamp: dict | None, key: str) -> BuildResult | N
         calendars = {rel for rel in outputs if rel.startswith(CALENDAR + "/")}
         if set(vault.list_files(CALENDAR, ".ics")) != calendars:
             return None  # one to remove, or one the user dropped there
-        problems = [Problem(str(w), str(m)) for w, m in stamp["problems"]]
+        problems = []
+        if stamp["problems"]:
+            from ppsjournal.index import Problem
+
+            problems = [Problem(str(w), str(m)) for w, m in stamp["problems"]]
     except (OSError, PpsjError, KeyError, TypeError, ValueError):
         return None
     return BuildResult(unchanged=sorted(outputs), problems=problems)
