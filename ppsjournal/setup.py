@@ -27,8 +27,10 @@ GITIGNORE = f"""\
 GITATTRIBUTES = "*.ics -text\n"
 
 
-def create_vault(directory: Path, *, name: str, email: str, timezone: str) -> list[str]:
-    """Write a new vault's files; return what was created. Never clobbers."""
+def create_vault(
+    directory: Path, *, name: str, email: str, timezone: str
+) -> tuple[list[str], list[str]]:
+    """Write a new vault's files; return what was created, and advice. Never clobbers."""
     try:
         check_text(name, "--name")
         check_email(email, "--email")
@@ -56,4 +58,23 @@ def create_vault(directory: Path, *, name: str, email: str, timezone: str) -> li
         if not (directory / rel).exists():
             vault.create(rel, text.encode("utf-8"))
             created.append(rel)
-    return created
+    return created, advice(vault, created)
+
+
+def advice(vault: Vault, created: list[str]) -> list[str]:
+    """What an existing .gitignore / .gitattributes (left as it was) still lacks."""
+    tips = []
+    wanted = (
+        (".gitignore", f"{STATE}/", "so ppsj's cache and lock stay out of git"),
+        (".gitattributes", "*.ics -text", "so git keeps the calendars' CRLF line ends"),
+    )
+    for rel, line, why in wanted:
+        if rel in created:
+            continue
+        try:
+            text = vault.read_bytes(rel).decode("utf-8", "replace")
+        except PpsjError:
+            continue
+        if line not in (raw.strip() for raw in text.splitlines()):
+            tips.append(f"{rel} was left as it was: add the line '{line}' {why}")
+    return tips

@@ -248,3 +248,23 @@ def test_doctor_names_notes_ppsj_would_not_have_named_so(ppsj, vault):
     )
     assert "Leads/Sam\\x1b[31mLee.md: lead name" in result.output
     assert "\x1b" not in result.output
+
+
+def test_init_in_a_folder_with_its_own_gitignore_says_what_it_lacks(tmp_path):
+    root = tmp_path / "pps"
+    root.mkdir()
+    (root / ".gitignore").write_text("node_modules/\n")
+    args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
+    result = ok(run_cli(None, *args, today=None))
+    assert (root / ".gitignore").read_text() == "node_modules/\n"  # never clobbered
+    assert "add the line '.ppsj/'" in result.output
+    assert "created .gitattributes" in result.output
+    assert ".gitattributes was left" not in result.output
+
+
+def test_init_gives_no_advice_when_the_gitignore_has_it(tmp_path):
+    root = tmp_path / "pps"
+    root.mkdir()
+    (root / ".gitignore").write_text("# mine\n.ppsj/\n")
+    args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
+    assert "note:" not in ok(run_cli(None, *args, today=None)).output

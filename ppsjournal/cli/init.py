@@ -31,7 +31,9 @@ def init(directory: Path, name: str, email: str, timezone: str) -> None:
     """
     from ppsjournal.setup import create_vault
 
-    created = create_vault(directory, name=name, email=email, timezone=timezone)
+    created, tips = create_vault(directory, name=name, email=email, timezone=timezone)
     for rel in created:
         click.echo(f"created {rel}")
+    for tip in tips:
+        click.echo(f"note: {tip}")
     click.echo(f"vault ready in {directory}; next: ppsj slots, then ppsj add NAME --at HH:MM")
