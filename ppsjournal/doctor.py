@@ -317,6 +317,24 @@ def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
                 )
 
 
+def _same_day(index: Index, settings: Settings) -> Iterator[Finding]:
+    """Two sessions of one series on one day: they would need one note between them."""
+    for p in sorted(index.partners.values(), key=lambda p: p.key):
+        if p.series is None:
+            continue
+        days: dict[dt.date, int] = {}
+        for o in occurrences(p.series, settings.sessions.holidays):
+            days[o.date] = days.get(o.date, 0) + 1
+        twice = sorted(d for d, n in days.items() if n > 1)
+        if twice:
+            yield Finding(
+                p.path,
+                0,
+                f"two sessions of {p.name} on {twice[0].isoformat()} (pps_moved); a session "
+                "note is named by its day, so move one (ppsj move)",
+            )
+
+
 def _overlap(x: dt.time, y: dt.time, settings: Settings) -> bool:
     a, b = x.hour * 60 + x.minute, y.hour * 60 + y.minute
     return a < b + settings.sessions.length and b < a + settings.sessions.length
@@ -340,6 +358,7 @@ def findings(index: Index, settings: Settings) -> list[Finding]:
         *_shared_names(index),
         *_bad_names(index),
         *_double_booked(index, settings),
+        *_same_day(index, settings),
         *_task_dates(index),
     ]
     return sorted(set(every))

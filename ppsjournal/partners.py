@@ -129,6 +129,13 @@ def move(
     found = clashes([(to.date(), to.time())], [*others, own], settings.sessions)
     if found:
         raise PpsjError(f"cannot move there: {taken_message(found[0])}")
+    same_day = [o for o in occurrences(own, settings.sessions.holidays) if o.date == to.date()]
+    if same_day:
+        # A session note is named by the day and the partner: one session a day each.
+        raise PpsjError(
+            f"cannot move there: {partner.name} already has a session on "
+            f"{to.date()} (at {same_day[0].time:%H:%M}); one session a day per partner"
+        )
     if to == dt.datetime.combine(occ.date, occ.time):
         raise PpsjError(f"{partner.name}'s session is already at {to:%Y-%m-%d %H:%M}")
     moved = dict(series.moved)

@@ -268,3 +268,39 @@ def test_init_gives_no_advice_when_the_gitignore_has_it(tmp_path):
     (root / ".gitignore").write_text("# mine\n.ppsj/\n")
     args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
     assert "note:" not in ok(run_cli(None, *args, today=None)).output
+
+
+# -- one session a day per partner (a session note is named by its day) ---------------------
+
+
+def test_move_refuses_a_day_the_partner_already_has_a_session(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    before = note.read_bytes()
+    line = one_line_error(ppsj("move", "Debbie Harper", "2026-12-11", "--to", "2026-12-18 15:40"))
+    assert "Debbie Harper already has a session on 2026-12-18 (at 14:40)" in line
+    assert note.read_bytes() == before
+
+
+def test_week_and_doctor_with_two_sessions_of_one_partner_on_one_day(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Marcus Bell", "--at", "13:00"))
+    # As a hand edit (or a merge) could leave it: the 12-11 session moved onto 12-18.
+    set_key(partner_note(vault, "Debbie Harper"), "pps_moved", '["2026-12-11 -> 2026-12-18 15:40"]')
+    doctor = ppsj("doctor")
+    assert doctor.exit_code == 1
+    assert "Partners/Debbie Harper.md: two sessions of Debbie Harper on 2026-12-18" in (
+        doctor.output
+    )
+    result = ppsj("week", "--date", "2026-12-18", "--json")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.output)
+    actions = [(s["partner"], s["time"], s["action"]) for s in doc["sessions"]]
+    assert actions == [
+        ("Marcus Bell", "13:00", "written"),
+        ("Debbie Harper", "14:40", "written"),
+        ("Debbie Harper", "15:40", "blocked"),
+    ]
+    assert "two sessions on 2026-12-18" in doc["sessions"][2]["reason"]
+    assert (vault / "Sessions/2026/2026-12-18 Debbie Harper.md").is_file()
+    assert (vault / "Sessions/2026/2026-12-18 Marcus Bell.md").is_file()

@@ -77,10 +77,20 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
     # Everything is read and rendered first; only then is anything written, so
     # a bad template or an unreadable note leaves the vault as it was.
     items: list[Item] = []
+    writing: set[str] = set()
     for p in plan_week(index, settings, day):
         counts = followup_counts(index, p.partner.name, today)
         if p.existing:
             items.append(Item(p, counts, "exists"))
+            continue
+        if p.path in writing:
+            # Two sessions of one partner on one day (a hand-edited pps_moved):
+            # the note is named by the day, so the second has none of its own.
+            reason = (
+                f"{p.partner.name} has two sessions on {p.occurrence.date}, and a "
+                "session note is named by its day; move one (ppsj move)"
+            )
+            items.append(Item(p, counts, "blocked", reason=reason))
             continue
         blockers = unreadable_sessions(index, p)
         if blockers:
@@ -91,6 +101,7 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
         context = session_context(p, carry, index, settings, today, links)
         text = render_note(vault.root, "session.md.j2", session_meta(p), context)
         items.append(Item(p, counts, "write", text.encode("utf-8"), carry))
+        writing.add(p.path)
 
     if not dry_run:
         _write(vault, [i for i in items if i.action == "write"])
