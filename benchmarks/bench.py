@@ -82,13 +82,17 @@ def ppsj(vault: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "ppsjournal", "--vault", str(vault), "--today", TODAY, *args]
 
 
-def change_one(vault: Path, n: int) -> Path:
-    """Edit one session note's follow-up (as a user checks off a task)."""
-    notes = sorted((vault / "Sessions").rglob("*.md"))
+def session_notes(vault: Path) -> list[Path]:
+    return sorted((vault / "Sessions").rglob("*.md"))
+
+
+def change_one(notes: list[Path], n: int) -> float:
+    """Edit one session note's follow-up (as a user adds one); the moment it was saved."""
     note = notes[n % len(notes)]
     text = note.read_text(encoding="utf-8")
+    saved = time.perf_counter()
     note.write_text(text + f"- [ ] Benchmark edit {n} #need 📅 2026-11-2{n % 10}\n", "utf-8")
-    return note
+    return saved
 
 
 def watch_latency(vault: Path, debounce: float, saves: int) -> tuple[list[float], float]:
@@ -115,11 +119,11 @@ def watch_latency(vault: Path, debounce: float, saves: int) -> tuple[list[float]
                 return at
 
     expect(r" built: ")
+    notes = session_notes(vault)  # listed before: the 20,000-file listing is not the watcher's
     latencies = []
     for i in range(saves):
         time.sleep(1.0)  # let the previous rebuild settle; not part of the figure
-        saved = time.perf_counter()
-        change_one(vault, 1000 + i)
+        saved = change_one(notes, 1000 + i)
         logged = expect(r" rebuilt: ")
         latencies.append(logged - saved - debounce)
     proc.terminate()
@@ -158,7 +162,7 @@ def main() -> None:
     rows.append(("(c) ppsj build, cold (no cache)", t, mb))
     t, mb, _ = run(ppsj(vault, "build"))
     rows.append(("(d) ppsj build, warm (no change)", t, mb))
-    change_one(vault, 1)
+    change_one(session_notes(vault), 1)
     t, mb, _ = run(ppsj(vault, "build"))
     rows.append(("(e) ppsj build, one note changed", t, mb))
     latencies, watch_mb = watch_latency(vault, args.debounce, args.saves)

@@ -166,9 +166,9 @@ def shared_names(paths: list[str]) -> set[str]:
 def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     # Memoised: the watcher's rebuilds and the build's two uses ask for the
     # same 100,000 paths again (a tuple compares fast when its strings are the same).
-    stems = [path.rsplit("/", 1)[-1] for path in paths]
-    names = [stem[:-3] if stem.endswith(".md") else stem for stem in stems]
-    keys = [name_key(name) for name in names]
+    names = [note_name(path) for path in paths]
+    # name_key, with a shortcut: an ASCII name is already NFC, and casefolds as it lowers.
+    keys = [name.lower() if name.isascii() else name_key(name) for name in names]
     count: dict[str, int] = {}
     for key in keys:
         count[key] = count.get(key, 0) + 1
