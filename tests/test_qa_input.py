@@ -304,3 +304,13 @@ def test_week_and_doctor_with_two_sessions_of_one_partner_on_one_day(ppsj, vault
     assert "two sessions on 2026-12-18" in doc["sessions"][2]["reason"]
     assert (vault / "Sessions/2026/2026-12-18 Debbie Harper.md").is_file()
     assert (vault / "Sessions/2026/2026-12-18 Marcus Bell.md").is_file()
+
+
+def test_a_bad_ppsj_today_is_named_as_the_variable(vault, monkeypatch):
+    monkeypatch.setenv("PPSJ_TODAY", "tomorrow")
+    line = one_line_error(run_cli(vault, "partners", today=None), code=2)
+    assert "$PPSJ_TODAY must be a date as YYYY-MM-DD, got 'tomorrow'" in line
+    # --today wins over the variable, and an empty --today is an error, not "the clock".
+    ok(run_cli(vault, "partners", today="2026-11-27"))
+    line = one_line_error(run_cli(vault, "partners", today=""), code=2)
+    assert "--today must be a date as YYYY-MM-DD, got ''" in line

@@ -160,14 +160,17 @@ class Runtime:
 
     @property
     def today(self) -> dt.date:
-        raw = self.options.get("today") or self.environ.get("PPSJ_TODAY")
-        if raw:
+        raw = self.options.get("today")
+        source = "--today"
+        if raw is None and self.environ.get("PPSJ_TODAY"):
+            raw, source = self.environ["PPSJ_TODAY"], "$PPSJ_TODAY"
+        if raw is not None:
             from ppsjournal.settings import parse_date
 
             try:
-                return parse_date(raw, "--today")
+                return parse_date(raw, source)
             except PpsjError as exc:
-                raise UsageError(f"--today {exc.message}") from None
+                raise UsageError(f"{source} {exc.message}") from None
         # The one place that reads the clock: today in the owner's time zone.
         return dt.datetime.now(self.vault.settings.tz).date()
 
