@@ -154,16 +154,16 @@ def link_targets(index: Index) -> dict[str, str]:
     ``.md``, so that the link cannot land on the wrong one.
     """
     # Every note counts, also those whose entries the build left out.
-    return dict(_link_targets(tuple(index.paths)))
+    return dict(_link_targets(tuple(index.paths))[0])
 
 
-def shared_names(paths: list[str]) -> set[str]:
+def shared_names(paths: list[str]) -> frozenset[str]:
     """The paths whose note name (as ``name_key`` compares it) another note has too."""
-    return {path for path, target in _link_targets(tuple(paths)) if target != note_name(path)}
+    return _link_targets(tuple(paths))[1]
 
 
 @functools.lru_cache(maxsize=2)
-def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
     # Memoised: the watcher's rebuilds and the build's two uses ask for the
     # same 100,000 paths again (a tuple compares fast when its strings are the same).
     names = [note_name(path) for path in paths]
@@ -172,10 +172,12 @@ def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
     count: dict[str, int] = {}
     for key in keys:
         count[key] = count.get(key, 0) + 1
-    return tuple(
-        (path, name if count[key] == 1 else path[:-3])
-        for path, name, key in zip(paths, names, keys, strict=True)
+    shared = frozenset(path for path, key in zip(paths, keys, strict=True) if count[key] > 1)
+    targets = tuple(
+        (path, path[:-3] if path in shared else name)
+        for path, name in zip(paths, names, strict=True)
     )
+    return targets, shared
 
 
 def wikilink(target: str, block: str | None = None) -> str:
