@@ -314,3 +314,26 @@ def test_a_bad_ppsj_today_is_named_as_the_variable(vault, monkeypatch):
     ok(run_cli(vault, "partners", today="2026-11-27"))
     line = one_line_error(run_cli(vault, "partners", today=""), code=2)
     assert "--today must be a date as YYYY-MM-DD, got ''" in line
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lead", "Sam Lee", "--partner", "debbie harper", "--source", "referral"],
+        ["report", "--partner", "[[Debbie Harper]]"],
+        ["invite", "Debbie Harper", "--out", "x.eml"],
+    ],
+)
+def test_a_partner_whose_note_does_not_read_is_named_not_unknown(ppsj, vault, args):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = note.read_text(encoding="utf-8").replace("status: active", "status: [active")
+    note.write_text(text, encoding="utf-8")
+    result = ppsj(*args)
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("ppsj: Partners/Debbie Harper.md:")
+    assert "fix the note first; see 'ppsj doctor'" in last
+    assert "no partner named" not in result.output
+    assert note.read_text(encoding="utf-8") == text
+    assert not (vault / "Leads" / "Sam Lee.md").exists()

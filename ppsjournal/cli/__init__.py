@@ -185,6 +185,31 @@ def runtime() -> Runtime:
     return Runtime(ctx.ensure_object(dict))
 
 
+def find_partner(index: Index, name: str, writing: bool = False) -> Any:
+    """The partner called ``name``; if their note exists but cannot be read, say why.
+
+    "No partner named X" would send the user looking for a note that is right there.
+    """
+    from ppsjournal.names import link_target, name_key
+
+    # "[[Debbie Harper]]", as copied from a note, names Debbie Harper too.
+    name = link_target(name) or name
+    try:
+        return index.partner(name)
+    except PpsjError:
+        for problem in index.problems:
+            path = problem.where.split(":", 1)[0]
+            folder, _, file = path.partition("/")
+            if folder == "Partners" and name_key(file.removesuffix(".md")) == name_key(name):
+                fix = (
+                    "fix the note first; ppsj never rewrites a note it cannot read"
+                    if writing
+                    else "fix the note first; see 'ppsj doctor'"
+                )
+                raise PpsjError(f"{problem.message} ({fix})", problem.where) from None
+        raise
+
+
 def warn(message: str) -> None:
     from ppsjournal.output import printable
 

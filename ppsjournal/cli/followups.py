@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ppsjournal.cli import common_options, parse_date_option, runtime, warn
+from ppsjournal.cli import common_options, find_partner, parse_date_option, runtime, warn
 from ppsjournal.errors import PpsjError
 
 
@@ -49,15 +49,14 @@ def lead(
       ppsj lead "Ana Ruiz" --partner "Debbie Harper" --source referral --phone "+1 555 0101"
     """
     from ppsjournal.leads import lead_context, lead_front_matter, new_lead
-    from ppsjournal.names import link_target, name_key
+    from ppsjournal.names import name_key
     from ppsjournal.templates import render_note
 
     day = parse_date_option(showing, "--showing")
     rt = runtime()
     vault, today = rt.vault, rt.today
     index = rt.index()
-    # "[[Debbie Harper]]", as copied from a note, names Debbie Harper too.
-    partner = index.partner(link_target(partner_name) or partner_name)
+    partner = find_partner(index, partner_name)
     new = new_lead(name, partner, source, today, phone=phone, email=email, showing=day, value=value)
     existing = index.leads.get(name_key(new.name))
     if existing is not None:

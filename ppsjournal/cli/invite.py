@@ -7,7 +7,7 @@ import os
 
 import click
 
-from ppsjournal.cli import common_options, output_path, runtime
+from ppsjournal.cli import common_options, find_partner, output_path, runtime
 from ppsjournal.errors import PpsjError
 
 
@@ -45,22 +45,13 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
     """
     from ppsjournal import mail
     from ppsjournal.invite import build_invite, invite_path, message_bytes
-    from ppsjournal.vault import PARTNERS
 
     out_path = output_path(out, "--out") if out is not None else None
     rt = runtime()
     vault = rt.vault
     settings = vault.settings
     index = rt.index()
-    try:
-        partner = index.partner(name)
-    except PpsjError:
-        # A partner note that does not read (a bad e-mail, say) is named, not "no partner".
-        rel = f"{PARTNERS}/{name}.md"
-        for problem in index.problems:
-            if problem.where == rel or problem.where.startswith(f"{rel}:"):
-                raise PpsjError(problem.message, problem.where) from None
-        raise
+    partner = find_partner(index, name)
     # Check the SMTP settings before anything is written, so a gap costs nothing.
     plan = mail.plan(settings.smtp, os.environ.get(mail.PASSWORD_ENV)) if send else None
     # The one clock read: SMTP needs a Date, and DTSTAMP orders updates within a SEQUENCE.

@@ -7,7 +7,7 @@ import unicodedata
 
 import click
 
-from ppsjournal.cli import common_options, parse_date_option, runtime
+from ppsjournal.cli import common_options, find_partner, parse_date_option, runtime
 from ppsjournal.errors import PpsjError, UsageError
 
 
@@ -331,23 +331,10 @@ def partners(as_json: bool) -> None:
 def _apply(name: str, change) -> None:
     """Load the partner, compute the key updates, write them to the note."""
     from ppsjournal.model import QUOTED_KEYS
-    from ppsjournal.names import name_key
 
     rt = runtime()
     index = rt.index()
-    try:
-        partner = index.partner(name)
-    except PpsjError:
-        # A partner whose note cannot be read is not "unknown": say what is wrong with it.
-        for problem in index.problems:
-            stem = problem.where.split(":", 1)[0].removeprefix("Partners/").removesuffix(".md")
-            if problem.where.startswith("Partners/") and name_key(stem) == name_key(name):
-                raise PpsjError(
-                    f"{problem.message} (fix the note first; ppsj never rewrites a note "
-                    "it cannot read)",
-                    problem.where,
-                ) from None
-        raise
+    partner = find_partner(index, name, writing=True)
     keys, message = change(rt, index, partner)
     rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
     click.echo(message)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ppsjournal.cli import common_options, output_path, parse_date_option, runtime
+from ppsjournal.cli import common_options, find_partner, output_path, parse_date_option, runtime
 from ppsjournal.errors import UsageError
 
 if TYPE_CHECKING:
@@ -69,6 +69,8 @@ def report(
     rt = runtime()
     period = resolve_period(rt.today, first, last)
     index = rt.index()
+    if partner is not None:
+        partner = find_partner(index, partner).name
     result = scorecard(index, rt.vault.settings, rt.today, period, partner)
     for problem in index.problems:
         warn(str(problem))
