@@ -189,7 +189,10 @@ class _Table:
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.seen)
         if unknown:
-            raise PpsjError(f"unknown key {self.name}.{unknown[0]}", self.file)
+            hint = ""
+            if self.name == "smtp" and unknown[0] in ("password", "pass", "passwd"):
+                hint = " (the password comes from $PPSJ_SMTP_PASSWORD, never from a file)"
+            raise PpsjError(f"unknown key {self.name}.{unknown[0]}{hint}", self.file)
 
 
 def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:

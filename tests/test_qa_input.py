@@ -337,3 +337,11 @@ def test_a_partner_whose_note_does_not_read_is_named_not_unknown(ppsj, vault, ar
     assert "no partner named" not in result.output
     assert note.read_text(encoding="utf-8") == text
     assert not (vault / "Leads" / "Sam Lee.md").exists()
+
+
+def test_a_password_in_the_settings_is_refused_with_the_way_to_give_it(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text() + '\n[smtp]\nhost = "smtp.x.example"\npassword = "hunter2"\n')
+    line = one_line_error(ppsj("partners"))
+    assert "ppsj.toml: unknown key smtp.password" in line
+    assert "$PPSJ_SMTP_PASSWORD" in line and "hunter2" not in line
