@@ -28,7 +28,7 @@ from ppsjournal.vault import CALENDAR, FOLLOWUPS, Vault
 
 if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
-    from ppsjournal.index import Index, Problem
+    from ppsjournal.index import Classified, Index, Problem
 
 
 @dataclass
@@ -95,12 +95,12 @@ def output_sources(index: Index) -> set[str]:
     return found
 
 
-def output_index(notes: NoteCache) -> Index | None:
+def output_index(notes: NoteCache, memo: Classified | None = None) -> Index | None:
     """The index the outputs are rendered from: every path, and the entries they read.
 
     Entries the last build found idle are not decoded; those read since are
     looked at and marked again. None when the cache turned out torn (it is
-    then empty: refresh it).
+    then empty: refresh it). ``memo``: see ``index.assemble`` (the watcher's).
     """
     from ppsjournal.followups import shared_names
     from ppsjournal.index import assemble
@@ -114,7 +114,7 @@ def output_index(notes: NoteCache) -> Index | None:
     entries = notes.entries_of(wanted)
     if entries is None:
         return None
-    index = assemble(entries, paths)
+    index = assemble(entries, paths, memo)
     sources = output_sources(index)
     now_idle = {rel for rel in wanted if rel not in sources}
     if now_idle:
@@ -170,6 +170,7 @@ def build_from_cache(
     walk_errors: list[tuple[str, str]],
     last_stamp: dict | None,
     check: bool = False,
+    memo: Classified | None = None,
 ) -> BuildResult:
     """Build from a refreshed cache (``ppsj build`` and the watcher).
 
@@ -178,10 +179,10 @@ def build_from_cache(
     """
     from ppsjournal.index import Problem
 
-    index = output_index(notes)
+    index = output_index(notes, memo)
     if index is None:  # a torn cache line: read every note again
         walk_errors = notes.refresh(vault).walk_errors
-        index = output_index(notes)
+        index = output_index(notes, memo)
         assert index is not None, "a fresh cache cannot be torn"
     index.problems.extend(Problem(w, m) for w, m in walk_errors)
     key = _stamp_key(vault, today)

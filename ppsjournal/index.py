@@ -140,11 +140,38 @@ class Index:
         return earlier[-1] if earlier else None
 
 
-def assemble(entries: Iterable[Entry], paths: Iterable[str] | None = None) -> Index:
+def classify(entry: Entry) -> Partner | SessionNote | Lead | Problem | None:
+    """What one entry is by itself, by its ``type`` property (pure): a partner, a
+    session or a lead, the problem that keeps it out, or None (another kind of note)."""
+    if entry.error:
+        return entry.error
+    kind = entry.meta.get("type")
+    if kind not in KINDS:
+        return None
+    note = Note(entry.path, entry.meta, "", 1, True)
+    try:
+        if kind == "partner":
+            return partner_from_note(note)
+        if kind == "session":
+            return session_from_note(note)
+        return lead_from_note(note)
+    except PpsjError as exc:
+        return Problem.of(exc)
+
+
+# path -> (the entry, what ``classify`` made of it): kept by the watcher, so a
+# rebuild classifies only the entries that changed (the model objects are frozen).
+Classified = dict[str, tuple[Entry, "Partner | SessionNote | Lead | Problem | None"]]
+
+
+def assemble(
+    entries: Iterable[Entry], paths: Iterable[str] | None = None, memo: Classified | None = None
+) -> Index:
     """Classify entries by their ``type`` property into the index (pure).
 
     ``paths``: every note of the vault, when ``entries`` are only some of
-    them (the build's: see ``build.output_sources``).
+    them (the build's: see ``build.output_sources``). ``memo``: what earlier
+    calls made of these very entry objects, reused (and brought up to date).
     """
     by_path: dict[str, Entry] = {}
     partners: dict[str, Partner] = {}
@@ -153,32 +180,41 @@ def assemble(entries: Iterable[Entry], paths: Iterable[str] | None = None) -> In
     problems: list[Problem] = []
     for entry in sorted(entries, key=lambda e: e.path):
         by_path[entry.path] = entry
-        if entry.error:
-            problems.append(entry.error)
-            continue
-        kind = entry.meta.get("type")
-        if kind not in KINDS:
-            continue
-        note = Note(entry.path, entry.meta, "", 1, True)
-        try:
-            if kind == "partner":
-                p = partner_from_note(note)
-                if p.key in partners:
-                    raise PpsjError(
-                        f"a second note for partner {p.name!r} "
-                        f"(the first is {partners[p.key].path})",
-                        entry.path,
-                    )
-                partners[p.key] = p
-            elif kind == "session":
-                sessions.append(session_from_note(note))
+        if memo is None:
+            found = classify(entry)
+        else:
+            known = memo.get(entry.path)
+            if known is not None and known[0] is entry:
+                found = known[1]
             else:
-                lead = lead_from_note(note)
-                if name_key(lead.name) in leads:
-                    raise PpsjError(f"a second note for lead {lead.name!r}", entry.path)
-                leads[name_key(lead.name)] = lead
-        except PpsjError as exc:
-            problems.append(Problem.of(exc))
+                found = classify(entry)
+                memo[entry.path] = (entry, found)
+        if found is None:
+            continue
+        if isinstance(found, Problem):
+            problems.append(found)
+        elif isinstance(found, Partner):
+            if found.key in partners:
+                problems.append(
+                    Problem(
+                        entry.path,
+                        f"a second note for partner {found.name!r} "
+                        f"(the first is {partners[found.key].path})",
+                    )
+                )
+            else:
+                partners[found.key] = found
+        elif isinstance(found, SessionNote):
+            sessions.append(found)
+        else:
+            key = name_key(found.name)
+            if key in leads:
+                problems.append(Problem(entry.path, f"a second note for lead {found.name!r}"))
+            else:
+                leads[key] = found
+    if memo is not None and len(memo) > len(by_path):
+        for path in [p for p in memo if p not in by_path]:
+            del memo[path]
     sessions.sort(key=lambda s: (s.date, s.time or dt.time(0), name_key(s.partner)))
 
     owner_of: dict[str, str] = {}

@@ -32,7 +32,7 @@ from typing import Any
 from ppsjournal.build import BuildResult, build_from_cache
 from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Problem
+from ppsjournal.index import Classified, Problem
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault
 
@@ -137,6 +137,7 @@ class Watcher:
         self.log = log
         self.warn = warn
         self.cache: NoteCache = load_cache(vault, lazy=True)
+        self.classified: Classified = {}  # what each entry is (index.assemble's memo)
         self.batch = Batch()
         self.mutex = threading.Lock()
         self.wake = threading.Event()
@@ -189,7 +190,7 @@ class Watcher:
             # Records the build's stamp too, so that a `ppsj build` after the
             # watcher stops knows all is current.
             result = build_from_cache(
-                self.vault, today, self.cache, changes.walk_errors, last_stamp
+                self.vault, today, self.cache, changes.walk_errors, last_stamp, memo=self.classified
             )
         except PpsjError as exc:
             self.warn(f"ppsj: {exc}")
