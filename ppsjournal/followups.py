@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,7 +148,7 @@ def note_name(path: str) -> str:
     return stem[:-3] if stem.endswith(".md") else stem
 
 
-def link_targets(index: Index) -> dict[str, str]:
+def link_targets(index: Index) -> Mapping[str, str]:
     """Each note's path -> the target a wiki-link uses for it.
 
     The file name, as Obsidian links it; where two notes share a name
@@ -154,7 +156,7 @@ def link_targets(index: Index) -> dict[str, str]:
     ``.md``, so that the link cannot land on the wrong one.
     """
     # Every note counts, also those whose entries the build left out.
-    return dict(_link_targets(tuple(index.paths))[0])
+    return _link_targets(tuple(index.paths))[0]
 
 
 def shared_names(paths: list[str]) -> frozenset[str]:
@@ -163,7 +165,7 @@ def shared_names(paths: list[str]) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=2)
-def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], frozenset[str]]:
+def _link_targets(paths: tuple[str, ...]) -> tuple[Mapping[str, str], frozenset[str]]:
     # Memoised: the watcher's rebuilds and the build's two uses ask for the
     # same 100,000 paths again (a tuple compares fast when its strings are the same).
     names = [note_name(path) for path in paths]
@@ -173,11 +175,10 @@ def _link_targets(paths: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], 
     for key in keys:
         count[key] = count.get(key, 0) + 1
     shared = frozenset(path for path, key in zip(paths, keys, strict=True) if count[key] > 1)
-    targets = tuple(
-        (path, path[:-3] if path in shared else name)
-        for path, name in zip(paths, names, strict=True)
-    )
-    return targets, shared
+    targets = {
+        path: path[:-3] if path in shared else name for path, name in zip(paths, names, strict=True)
+    }
+    return types.MappingProxyType(targets), shared  # read-only: it is shared by the callers
 
 
 def wikilink(target: str, block: str | None = None) -> str:
