@@ -190,7 +190,7 @@ def build_from_cache(
     current = None if check else _current_calendars(vault, last_stamp, calendars)
     result = build(vault, today, index, check, current)
     if not check:
-        record_build(notes, vault, today, result, bool(walk_errors), calendars)
+        record_build(notes, vault, key, result, bool(walk_errors), calendars)
     return result
 
 
@@ -220,7 +220,7 @@ def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResul
 def record_build(
     notes: NoteCache,
     vault: Vault,
-    today: dt.date,
+    key: str,
     result: BuildResult,
     walk_errors: bool,
     calendars: str | None = None,
@@ -228,9 +228,11 @@ def record_build(
     """Remember what this build wrote, so a later one that finds nothing changed can stop.
 
     Not after a walk error: a folder that comes back must be built.
-    ``calendars``: the key of what the calendars were rendered from.
+    ``key``: ``_stamp_key`` as it was before rendering (a setting changed
+    since makes the next build build); ``calendars``: the key of what the
+    calendars were rendered from.
     """
-    stamp = None if walk_errors else _stamp(vault, _stamp_key(vault, today), result)
+    stamp = None if walk_errors else _stamp(vault, key, result)
     if stamp is not None and calendars is not None:
         stamp["calendars"] = calendars
     notes.build_stamp = stamp
