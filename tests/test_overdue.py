@@ -136,10 +136,16 @@ def test_bad_dates_are_named_on_stderr_and_the_rest_still_works(vault: Path) -> 
     note(vault, "Partners/Broken.md", "---\ntype: partner\n---\n- [ ] Oops 📅 2026-11-31\n")
     note(vault, "Partners/Unreadable.md", "---\ntype: [partner\n---\n")
     result = run_cli(vault, "overdue", "--json")
-    assert result.exit_code == 0
-    assert json.loads(result.stdout)["count"] == 5
+    # The list is complete but for the note that cannot be read: exit 1 says so.
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["count"] == 5
+    assert [p.split(":")[0] for p in doc["problems"]] == ["Partners/Unreadable.md"]
     assert "Partners/Broken.md:4: 📅 2026-11-31 is not a real date; ignored" in result.stderr
     assert "Partners/Unreadable.md" in result.stderr
+    # A bad task date alone is reported and ignored: exit 0.
+    (vault / "Partners/Unreadable.md").unlink()
+    assert run_cli(vault, "overdue").exit_code == 0
 
 
 def test_overdue_help_has_an_example(vault: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from ppsjournal.cli import common_options, find_partner, parse_date_option, runtime, warn
@@ -136,7 +138,7 @@ def overdue(as_json: bool) -> None:
       ppsj overdue --json | jq -r '.overdue[] | "\\(.due) \\(.partner) \\(.description)"'
     """
     from ppsjournal.followups import link_targets, note_name, overdue_tasks
-    from ppsjournal.output import printable, to_json
+    from ppsjournal.output import to_json
 
     rt = runtime()
     index, today = rt.index(), rt.today
@@ -160,12 +162,24 @@ def overdue(as_json: bool) -> None:
         }
         for t in overdue_tasks(index, today)
     ]
+    # A note that cannot be read may hold overdue tasks: the list is then
+    # incomplete, which the exit status says (as partners and report do).
+    incomplete = bool(index.problems)
     if as_json:
-        click.echo(to_json({"today": today, "count": len(rows), "overdue": rows}))
-        return
-    if not rows:
+        problems = [str(p) for p in index.problems]
+        doc = {"today": today, "count": len(rows), "overdue": rows, "problems": problems}
+        click.echo(to_json(doc))
+    elif not rows:
         click.echo(f"nothing overdue (as of {today.isoformat()})")
-        return
+    else:
+        _print_overdue(rows, today)
+    if incomplete:
+        click.get_current_context().exit(1)
+
+
+def _print_overdue(rows: list[dict], today: dt.date) -> None:
+    from ppsjournal.output import printable
+
     for r in rows:
         late = "1 day" if r["days_overdue"] == 1 else f"{r['days_overdue']} days"
         partner = printable(r["partner"] or "(no partner)")

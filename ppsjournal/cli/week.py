@@ -113,7 +113,8 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
         click.echo(to_json(_as_json(items, first, last, today, dry_run, index.problems)))
     else:
         click.echo(_agenda(items, first, last, dry_run))
-    if any(i.action == "blocked" for i in items):
+    # A blocked session, or a note that could not be read (named above): exit 1.
+    if index.problems or any(i.action == "blocked" for i in items):
         click.get_current_context().exit(1)
 
 
