@@ -7,6 +7,7 @@ along; both are thin shells over the functions here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import unicodedata
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,9 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.model import LEAD_SOURCES, LEAD_STAGES, Lead, Partner
 from ppsjournal.names import check_name
 from ppsjournal.settings import Settings, check_email
+
+# A loan amount: beyond this it is a typo, and beyond floats it is no number.
+MAX_VALUE = 1e12
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,11 @@ def new_lead(
     source = check_choice(source, LEAD_SOURCES, "source")
     if email is not None:
         email = check_email(email.strip(), "--email")
-    if value is not None and value < 0:
-        raise PpsjError(f"--value must be 0 or more, got {value}")
+    if value is not None and not (math.isfinite(value) and 0 <= value < MAX_VALUE):
+        # nan, inf or a 300-digit number would make a note ppsj cannot read back.
+        raise PpsjError(
+            f"--value must be a number of dollars from 0 to {MAX_VALUE:,.0f}, got {value}"
+        )
     return NewLead(
         name=name,
         partner=partner.name,

@@ -355,3 +355,14 @@ def test_week_names_an_unreadable_note_and_exits_1_after_writing(ppsj, vault):
     assert result.exit_code == 1, result.output
     assert "ppsj: Leads/Broken.md:" in result.output
     assert (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").is_file()
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308"])
+def test_lead_refuses_a_value_it_could_not_read_back(ppsj, vault, value):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    args = ["lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "referral"]
+    line = one_line_error(ppsj(*args, "--value", value))
+    assert "--value must be a number of dollars from 0 to 1,000,000,000,000" in line
+    assert not (vault / "Leads" / "Sam Lee.md").exists()
+    ok(ppsj(*args, "--value", "385000"))
+    ok(ppsj("doctor"))
