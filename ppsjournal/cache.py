@@ -316,7 +316,7 @@ class NoteCache:
             line = whole[offset : offset + length]
         else:
             assert self._fh is not None
-            line = os.pread(self._fh.fileno(), length, offset)
+            line = _pread(self._fh, length, offset)
         if len(line) != length:
             raise ValueError("an entry line cut short")
         return line
@@ -334,7 +334,7 @@ class NoteCache:
                 whole = None
                 if len(todo) > 1000 and self._fh is not None:
                     # Many: one read of the file beats a read per line.
-                    whole = os.pread(self._fh.fileno(), self._size, 0)
+                    whole = _pread(self._fh, self._size, 0)
                 for rel in todo:
                     entry = decode(loads(self._read_line(rel, whole)))
                     if entry.path != rel:
@@ -504,7 +504,7 @@ class NoteCache:
             name = f"{ENTRIES_PREFIX}{secrets.token_hex(8)}.jsonl"
             whole = None
             if self._fh is not None and not self._broken and len(paths) > 1000:
-                whole = os.pread(self._fh.fileno(), self._size, 0)
+                whole = _pread(self._fh, self._size, 0)
             out: list[bytes] = []
             offsets, pos = {}, 0
             for rel in paths:
@@ -619,6 +619,14 @@ class NoteCache:
             self._broken = True
             return
         self._fh = fh
+
+
+def _pread(fh: BinaryIO, length: int, offset: int) -> bytes:
+    """``length`` bytes at ``offset`` (one system call where there is ``pread``)."""
+    if hasattr(os, "pread"):
+        return os.pread(fh.fileno(), length, offset)
+    fh.seek(offset)  # Windows
+    return fh.read(length)
 
 
 def _stat_tuple(st: FileStat) -> tuple[int, int, int]:
