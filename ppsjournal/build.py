@@ -117,8 +117,9 @@ def output_index(notes: NoteCache, memo: Classified | None = None) -> Index | No
     index = assemble(entries, paths, memo)
     sources = output_sources(index)
     now_idle = {rel for rel in wanted if rel not in sources}
-    if now_idle:
+    if now_idle - idle or idle & sources:
         idle |= now_idle
+        idle -= sources
         notes.dirty = True
     return index
 
