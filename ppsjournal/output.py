@@ -22,9 +22,13 @@ def _default(value: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
-def to_json(data: Any) -> str:
-    """One JSON document, stable key order as given, dates as ISO text."""
-    return json.dumps(data, default=_default, ensure_ascii=False, indent=2)
+def to_json(data: Any, ascii_only: bool = False) -> str:
+    """One JSON document, stable key order as given, dates as ISO text.
+
+    ``ascii_only`` escapes every non-ASCII character (valid JSON all the same),
+    for an output that cannot carry UTF-8.
+    """
+    return json.dumps(data, default=_default, ensure_ascii=ascii_only, indent=2)
 
 
 # C0 and C1 control characters but tab and newline: from a vault that came

@@ -7,6 +7,7 @@ terminal; a PpsjError becomes one line on stderr and exit 1 (2 for usage).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import os
@@ -210,6 +211,14 @@ def find_partner(index: Index, name: str, writing: bool = False) -> Any:
         raise
 
 
+def echo_json(data: Any) -> None:
+    """One JSON document on stdout; all-ASCII escapes where stdout is not UTF-8."""
+    from ppsjournal.output import to_json
+
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower().replace("_", "-")
+    click.echo(to_json(data, ascii_only=encoding not in ("utf-8", "utf8")))
+
+
 def warn(message: str) -> None:
     from ppsjournal.output import printable
 
@@ -262,6 +271,11 @@ def cli() -> None:
 
 
 def main() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        # A terminal or file that is not UTF-8 (a Windows code page, LANG=C):
+        # what it cannot show is written as an escape instead of failing mid-way.
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
     cli.main(prog_name="ppsj")
 
 

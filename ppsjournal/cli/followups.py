@@ -6,7 +6,14 @@ import datetime as dt
 
 import click
 
-from ppsjournal.cli import common_options, find_partner, parse_date_option, runtime, warn
+from ppsjournal.cli import (
+    common_options,
+    echo_json,
+    find_partner,
+    parse_date_option,
+    runtime,
+    warn,
+)
 from ppsjournal.errors import PpsjError
 
 
@@ -138,7 +145,6 @@ def overdue(as_json: bool) -> None:
       ppsj overdue --json | jq -r '.overdue[] | "\\(.due) \\(.partner) \\(.description)"'
     """
     from ppsjournal.followups import link_targets, note_name, overdue_tasks
-    from ppsjournal.output import to_json
 
     rt = runtime()
     index, today = rt.index(), rt.today
@@ -168,7 +174,7 @@ def overdue(as_json: bool) -> None:
     if as_json:
         problems = [str(p) for p in index.problems]
         doc = {"today": today, "count": len(rows), "overdue": rows, "problems": problems}
-        click.echo(to_json(doc))
+        echo_json(doc)
     elif not rows:
         click.echo(f"nothing overdue (as of {today.isoformat()})")
     else:

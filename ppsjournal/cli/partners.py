@@ -7,7 +7,7 @@ import unicodedata
 
 import click
 
-from ppsjournal.cli import common_options, find_partner, parse_date_option, runtime
+from ppsjournal.cli import common_options, echo_json, find_partner, parse_date_option, runtime
 from ppsjournal.errors import PpsjError, UsageError
 
 
@@ -59,7 +59,6 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
       ppsj slots                      # "I've got 13:00, 13:40 and 15:20 - which works best?"
       ppsj slots --start 2027-01-08 --json
     """
-    from ppsjournal.output import to_json
     from ppsjournal.partners import resolve_start
     from ppsjournal.schedule import free_slots
 
@@ -71,22 +70,20 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
     n = weeks or settings.sessions.weeks
     result = free_slots(first, n, rt.index().booked(), settings.sessions)
     if as_json:
-        click.echo(
-            to_json(
-                {
-                    "start": first,
-                    "weeks": n,
-                    "weekday": settings.sessions.weekday_name,
-                    "slots": [
-                        {
-                            "time": slot,
-                            "free": not taken,
-                            "taken_by": sorted({c.holder for c in taken}),
-                        }
-                        for slot, taken in result
-                    ],
-                }
-            )
+        echo_json(
+            {
+                "start": first,
+                "weeks": n,
+                "weekday": settings.sessions.weekday_name,
+                "slots": [
+                    {
+                        "time": slot,
+                        "free": not taken,
+                        "taken_by": sorted({c.holder for c in taken}),
+                    }
+                    for slot, taken in result
+                ],
+            }
         )
         return
     free = [f"{slot:%H:%M}" for slot, taken in result if not taken]
@@ -285,7 +282,7 @@ def partners(as_json: bool) -> None:
       ppsj partners --json | jq '.partners[] | select(.overdue > 0) | .name'
     """
     from ppsjournal.cli import warn
-    from ppsjournal.output import table, to_json
+    from ppsjournal.output import table
     from ppsjournal.partners import partner_rows
 
     rt = runtime()
@@ -294,14 +291,12 @@ def partners(as_json: bool) -> None:
     for problem in index.problems:
         warn(str(problem))
     if as_json:
-        click.echo(
-            to_json(
-                {
-                    "today": rt.today,
-                    "partners": [r.as_json() for r in rows],
-                    "problems": [str(p) for p in index.problems],
-                }
-            )
+        echo_json(
+            {
+                "today": rt.today,
+                "partners": [r.as_json() for r in rows],
+                "problems": [str(p) for p in index.problems],
+            }
         )
     elif not rows:
         click.echo("no partners yet: ppsj add NAME")

@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ppsjournal.cli import common_options, find_partner, output_path, parse_date_option, runtime
+from ppsjournal.cli import (
+    common_options,
+    echo_json,
+    find_partner,
+    output_path,
+    parse_date_option,
+    runtime,
+)
 from ppsjournal.errors import UsageError
 
 if TYPE_CHECKING:
@@ -61,7 +68,6 @@ def report(
       ppsj report --html scorecard.html
     """
     from ppsjournal.cli import warn
-    from ppsjournal.output import to_json
     from ppsjournal.report import resolve_period, scorecard
 
     first, last = _date(since, "--since"), _date(until, "--until")
@@ -83,7 +89,7 @@ def report(
     if as_json:
         data = result.as_json()
         data["problems"] = [str(p) for p in index.problems]
-        click.echo(to_json(data))
+        echo_json(data)
     elif html_file is not None:
         click.echo(
             f"wrote {html_file}: {len(result.partners)} partner(s), "

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ppsjournal.cli import common_options, parse_date_option, runtime, warn
+from ppsjournal.cli import common_options, echo_json, parse_date_option, runtime, warn
 from ppsjournal.errors import PpsjError
 
 if TYPE_CHECKING:
@@ -55,7 +55,6 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
       ppsj week --date 2026-12-04 --dry-run
       ppsj week --json | jq '.sessions[] | {partner, time, overdue}'
     """
-    from ppsjournal.output import to_json
     from ppsjournal.templates import render_note
     from ppsjournal.week import (
         Links,
@@ -110,7 +109,7 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
         warn(str(problem))
     first, last = week_range(day)
     if as_json:
-        click.echo(to_json(_as_json(items, first, last, today, dry_run, index.problems)))
+        echo_json(_as_json(items, first, last, today, dry_run, index.problems))
     else:
         click.echo(_agenda(items, first, last, dry_run))
     # A blocked session, or a note that could not be read (named above): exit 1.
