@@ -505,15 +505,18 @@ class NoteCache:
             whole = None
             if self._fh is not None and not self._broken and len(paths) > 1000:
                 whole = _pread(self._fh, self._size, 0)
-            out: list[bytes] = []
             offsets, pos = {}, 0
-            for rel in paths:
-                line = self._read_line(rel, whole) if rel in self._offsets else self.line(rel)
-                out.append(line)
-                offsets[rel] = (pos, len(line))
-                pos += len(line) + 1
-            out.append(b"")
-            vault.write_state(name, b"\n".join(out))
+            # Written line by line (no copy of them all joined: 130 MB at
+            # 100,000 notes). Not atomic, and need not be: no header names
+            # this new file until it is complete; a crash leaves an orphan
+            # that the next rewrite removes.
+            with vault.open_state(name, append=True) as fh:
+                for rel in paths:
+                    line = self._read_line(rel, whole) if rel in self._offsets else self.line(rel)
+                    fh.write(line)
+                    fh.write(b"\n")
+                    offsets[rel] = (pos, len(line))
+                    pos += len(line) + 1
             size = pos
         header = {
             "format": FORMAT,
