@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -447,7 +448,13 @@ def _atomic_write(
                 if durable:
                     os.fsync(fh.fileno())
             with contextlib.suppress(OSError):
-                os.chmod(tmp, 0o644)
+                # A file replaced keeps its mode (a note kept private, 0600, stays
+                # private); a new one gets the usual 0644.
+                try:
+                    mode = stat.S_IMODE(os.stat(path).st_mode)
+                except FileNotFoundError:
+                    mode = 0o644
+                os.chmod(tmp, mode)
             if exclusive:
                 # link() fails if the name exists: no window where a note is clobbered.
                 try:

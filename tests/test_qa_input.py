@@ -415,3 +415,15 @@ def test_text_output_on_a_code_page_shows_escapes_instead_of_failing(vault):
         check=True,
     ).stdout.decode("cp1252")
     assert "Flyer \\u2192 Zoë \\U0001f3e0 #need" in text
+
+
+def test_an_edited_note_keeps_its_file_mode(ppsj, vault):
+    import stat
+
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    note.chmod(0o600)  # kept private: client names are in it
+    ok(ppsj("skip", "Debbie Harper", "2026-12-11"))
+    assert stat.S_IMODE(note.stat().st_mode) == 0o600
+    ok(ppsj("add", "Marcus Bell"))
+    assert stat.S_IMODE(partner_note(vault, "Marcus Bell").stat().st_mode) == 0o644
