@@ -365,9 +365,7 @@ class NoteCache:
         """One entry's cache line (JSON): as read or parsed, else encoded."""
         if rel in self._lines or rel in self._offsets:
             return self._read_line(rel)
-        encode, _, _ = entry_codec()
-        row = encode(self.entries[rel])
-        found = json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        found = _encode_line(self.entries[rel])
         self._lines[rel] = found
         return found
 
@@ -411,10 +409,8 @@ class NoteCache:
                     # Kept as it was: an unreachable note is not a deleted one.
                     changes.walk_errors.append((rel, f"cannot read: {exc.strerror}"))
         stale = [rel for rel, st in seen.items() if not self.fresh(rel, st)]
-        if stale or gone:
-            if not self._ready():  # unusable: everything is to read
-                stale, gone = list(seen), []
-            self.build_stamp = None  # the notes moved on from the last build
+        if (stale or gone) and not self._ready():  # unusable: everything is to read
+            stale, gone = list(seen), []
         for rel in gone:
             del self.stats[rel]
             self.entries.pop(rel, None)
@@ -430,38 +426,41 @@ class NoteCache:
             stamp = vault.clock()
             entries, lines = read_entries(vault, stale)
             for rel, entry in zip(stale, entries, strict=True):
+                line = lines[rel] if lines is not None else _encode_line(entry)
+                new = True
                 if rel not in self.stats:
                     changes.added.append(rel)
+                elif self._same(rel, line):
+                    new = False  # touched, or only its text changed: its entry and flags stand
                 else:
-                    old = self._old(rel)
-                    if old is None or old != entry or old.error != entry.error:
-                        changes.changed.append(rel)
+                    changes.changed.append(rel)
+                    self.idle.discard(rel)
+                if new:
+                    self.entries[rel] = entry
+                    self._offsets.pop(rel, None)
+                    self._lines[rel] = line
                 self.stats[rel] = seen[rel]
-                self.entries[rel] = entry
-                self.idle.discard(rel)
-                self._offsets.pop(rel, None)
-                if lines is None:
-                    self._lines.pop(rel, None)
-                else:
-                    self._lines[rel] = lines[rel]
                 if seen[rel].mtime_ns >= stamp:
                     self.racy.add(rel)
                 else:
                     self.racy.discard(rel)
             changes.reread = len(stale)
+        if changes:
+            self.build_stamp = None  # the notes moved on from the last build
         if stale or gone:
             self.dirty = True
         return changes
 
-    def _old(self, rel: str) -> Entry | None:
-        """A note's entry before it was read again; None if its line was unusable."""
-        if rel in self.entries:
-            return self.entries[rel]
-        _, decode, _ = entry_codec()
+    def _same(self, rel: str, line: bytes) -> bool:
+        """Whether a note read again gives the entry cached, compared as cache lines.
+
+        Lines, not objects: ``1 == True`` and a task's problems are left out of
+        ``==``, but either changes what the outputs say.
+        """
         try:
-            return decode(json.loads(self._read_line(rel)))
-        except (ValueError, TypeError, KeyError, IndexError, AttributeError, OSError):
-            return None
+            return self.line(rel) == line
+        except (KeyError, ValueError, OSError):
+            return False
 
     # -- the files --------------------------------------------------------------
 
@@ -622,6 +621,11 @@ class NoteCache:
             self._broken = True
             return
         self._fh = fh
+
+
+def _encode_line(entry: Entry) -> bytes:
+    encode, _, _ = entry_codec()
+    return json.dumps(encode(entry), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _pread(fh: BinaryIO, length: int, offset: int) -> bytes:

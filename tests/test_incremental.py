@@ -131,7 +131,7 @@ STEPS: list[tuple[str, str, Callable[[Notes], None]]] = [
     ("check off an open task", "2026-11-27",
      lambda n: n.edit(_session_day("11-13"), "- [ ] Send", "- [x] Send")),
     ("edit an idle session's text", "2026-11-27",
-     lambda n: n.edit(_session_day("10-02"), "nothing to", "nothing more to")),
+     lambda n: n.edit(_session_day("10-02"), "Done task 0", "Done task zero")),
     ("an idle session gets an open task", "2026-11-27",
      lambda n: n.edit(_session_day("10-09"), "Answers", "- [ ] Call back 📅 2026-11-01\nAnswers")),
     ("add a session with an overdue task", "2026-11-27",
@@ -147,16 +147,18 @@ STEPS: list[tuple[str, str, Callable[[Notes], None]]] = [
      lambda n: n.rename("Sessions/2026/Carl Ortiz.md", _session_day("10-16"))),
     ("a broken task date in an idle session", "2026-11-27",
      lambda n: n.edit(_session_day("10-23"), "Answers", "- [ ] Bad 📅 2026-02-30\nAnswers")),
+    ("another broken date: only the task's problem differs", "2026-11-27",
+     lambda n: n.edit(_session_day("10-23"), "2026-02-30", "2026-02-31")),
     ("a broken note", "2026-11-27",
      lambda n: n.edit(_session_day("10-30"), "type: session", "type: [session")),
     ("another change while it is broken", "2026-11-27",
-     lambda n: n.edit(_session_day("10-02"), "nothing more to", "nothing to")),
+     lambda n: n.edit(_session_day("10-02"), "Done task zero", "Done task 0")),
     ("the broken note fixed", "2026-11-27",
      lambda n: n.edit(_session_day("10-30"), "type: [session", "type: session")),
     ("a second note for a partner", "2026-11-27",
      lambda n: n.write("Other/Debbie Harper.md", "---\ntype: partner\nstatus: prospect\n---\n")),
     ("another change while there are two", "2026-11-27",
-     lambda n: n.edit(_session_day("10-02"), "nothing to", "nothing more to")),
+     lambda n: n.edit(_session_day("10-02"), "Done task 0", "Done task zero")),
     ("partner: skip a session", "2026-11-27",
      lambda n: n.edit("Partners/Debbie Harper.md", "pps_time", "pps_skip: [2026-11-27]\npps_time")),
     ("partner paused (its calendar removed)", "2026-11-27",
@@ -166,19 +168,23 @@ STEPS: list[tuple[str, str, Callable[[Notes], None]]] = [
     ("a referral lead from the partner", "2026-11-27",
      lambda n: n.lead("Rita Ref", "Fay Future", source="referral", stage="new",
                       created="2026-11-21")),
+    ("a lead's value", "2026-11-27",
+     lambda n: n.edit("Leads/Sam Lee.md", "stage: new", "stage: new\nvalue: 1")),
+    ("the value as true: equal in Python (1 == True), not to ppsj", "2026-11-27",
+     lambda n: n.edit("Leads/Sam Lee.md", "value: 1", "value: true")),
     ("lead stage moves on", "2026-11-27",
      lambda n: n.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")),
     ("lead deleted", "2026-11-27", lambda n: n.delete("Leads/Ana Ruiz.md")),
     ("a settled lead", "2026-11-27",
      lambda n: n.lead("Old Lead", "Carl Ortiz", source="lost-lead", stage="closed")),
     ("another change (the settled lead is idle now)", "2026-11-27",
-     lambda n: n.edit(_session_day("10-02"), "nothing more to", "nothing to")),
+     lambda n: n.edit(_session_day("10-02"), "Done task zero", "Done task 0")),
     ("a second lead of that name, in another folder", "2026-11-27",
      lambda n: n.write("Leads/2025/Old Lead.md",
                        '---\ntype: lead\npartner: "[[Carl Ortiz]]"\n'
                        "source: showing\nstage: lost\n---\n")),
     ("another change while there are two leads", "2026-11-27",
-     lambda n: n.edit(_session_day("10-02"), "nothing to", "nothing more to")),
+     lambda n: n.edit(_session_day("10-02"), "Done task 0", "Done task zero")),
     ("the partner back under its name", "2026-11-27",
      lambda n: n.rename("Partners/Debbie Stone.md", "Partners/Debbie Harper.md")),
     ("settings: a new owner name", "2026-11-27",
@@ -289,11 +295,11 @@ def test_calendars_are_rendered_only_when_partners_settings_or_the_day_change(
     assert build() == [1]
     notes.edit("ppsj.toml", "reminder = 15", "reminder = 10")
     assert build() == [1]
-    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")
+    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
     assert build("2026-11-28") == [1]  # another day
     # A calendar file touched by hand is rewritten, not trusted.
     (vault / "Calendar" / "PPS.ics").write_bytes(b"edited by hand")
-    notes.edit(_session_day("10-02"), "nothing more to", "nothing to")
+    notes.edit(_session_day("10-02"), "Done task zero", "Done task 0")
     assert build("2026-11-28") == [1]
 
 
@@ -367,7 +373,7 @@ def test_a_cache_from_other_parsing_or_output_code(vault: Path, kind: str) -> No
     rows = entries_file(vault).read_bytes()
     entries_file(vault).write_bytes(rows.replace(b"Flyer for the open house", b"POISONED" * 3))
     cache_file.write_bytes(json.dumps(doc).encode())
-    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")  # something to build
+    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")  # something to build
     assert run_cli(vault, "build").exit_code == 0
     text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
     if kind == "parser":  # every note parsed again
@@ -389,7 +395,7 @@ def test_saving_after_a_change_appends_one_line(vault: Path) -> None:
     assert run_cli(vault, "build").exit_code == 0
     first = entries_file(vault)
     before = first.read_bytes()
-    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")
+    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
     assert run_cli(vault, "build").exit_code == 0
     after = entries_file(vault)
     assert after == first  # the same file, grown by the changed note's line
@@ -407,8 +413,8 @@ def test_the_entries_file_is_rewritten_when_mostly_garbage(vault: Path, monkeypa
     assert run_cli(vault, "build").exit_code == 0
     names = set()
     for i in range(20):  # 40 lines appended: more than twice the ~15 lines needed
-        notes.edit(_session_day("10-02"), "Answers", f"Answers {i}")
-        notes.edit(_session_day("10-09"), "Answers", f"Answers {i}")
+        notes.edit(_session_day("10-02"), f"Cancelled 0{'!' * i}", f"Cancelled 0{'!' * (i + 1)}")
+        notes.edit(_session_day("10-09"), f"Cancelled 1{'!' * i}", f"Cancelled 1{'!' * (i + 1)}")
         assert run_cli(vault, "build").exit_code == 0
         names.add(entries_file(vault).name)
     assert len(names) > 1  # rewritten under a new name...
@@ -429,7 +435,7 @@ def test_two_processes_saving_one_cache(vault: Path, monkeypatch) -> None:
     assert run_cli(vault, "build").exit_code == 0
     v = Vault.open(vault)
     a, b = _cache(vault), _cache(vault)
-    notes.edit(_session_day("10-02"), "nothing to", "nothing more to")
+    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
     notes.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")
     a.refresh(v)
     b.refresh(v)
@@ -447,3 +453,34 @@ def test_two_processes_saving_one_cache(vault: Path, monkeypatch) -> None:
     index = load_index(v)
     assert index.leads["sam lee"].stage == "contacted"
     fresh.close()
+
+
+def test_a_note_whose_text_alone_changed_leaves_the_outputs_up_to_date(vault: Path, monkeypatch):
+    """Text that changes no property or task (the lines stay put) changes no entry."""
+    from ppsjournal import build as build_mod
+
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    rendered: list[int] = []
+    real = build_mod.render_outputs
+
+    def counting(*args, **kwargs):
+        rendered.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(build_mod, "render_outputs", counting)
+    notes.edit(_session_day("11-13"), "## Follow-ups", "## Follow-ups we agreed on")
+    result = run_cli(vault, "build")
+    assert result.exit_code == 0 and "up to date" in result.output
+    assert rendered == []
+    # The new stat is kept: the next build reads nothing again.
+    cache = _cache(vault)
+    assert cache.stats[_session_day("11-13")] == Vault.open(vault).stat(_session_day("11-13"))
+    cache.close()
+    # A change of the same size that changes a value is a change.
+    notes.edit(_session_day("11-13"), "2026-11-30", "2026-11-29")
+    result = run_cli(vault, "build")
+    assert result.exit_code == 0 and "wrote Follow-ups.md" in result.output
+    assert rendered == [1]
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
