@@ -114,11 +114,6 @@ def test_doctor_names_every_broken_note(hostile: Path) -> None:
     assert "Partners/Secret.md: links outside the vault" in result.output
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="model.py reads pps_sequence with no upper bound and calendar.py then fails "
-    "(owned by the performance work; reported in the QA report)",
-)
 def test_a_sequence_beyond_a_calendars_range_is_a_clear_error(vault: Path) -> None:
     assert run_cli(vault, "add", "Debbie Harper", "--at", "14:40").exit_code == 0
     note = vault / "Partners" / "Debbie Harper.md"
