@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -330,7 +331,10 @@ class Vault:
 
         data = self.read_bytes(rel)
         text = decode(rel, data)
-        new = set_keys(text, updates, rel, quoted).encode("utf-8")
+        _check_keys_plain(rel, text, updates)
+        edited = set_keys(text, updates, rel, quoted)
+        _check_took(rel, edited, updates)
+        new = edited.encode("utf-8")
         if data.startswith(b"\xef\xbb\xbf"):  # decode dropped the byte-order mark: keep it
             new = b"\xef\xbb\xbf" + new
         return self.replace(rel, data, new)
@@ -433,6 +437,56 @@ class Vault:
         parent = path.parent
         if path.is_symlink() or not self.inside(parent if parent.exists() else self.root):
             raise PpsjError("refusing to write through a link", rel)
+
+
+def _check_keys_plain(rel: str, text: str, updates: dict) -> None:
+    """Refuse to edit a key the note has twice, or in quotes: the edit would add a
+    second line, which Obsidian reports as invalid properties."""
+    lines = text.lstrip("\ufeff").splitlines()
+    if not lines or lines[0].rstrip() != "---":
+        return
+    count: dict[str, int] = {}
+    for line in lines[1:]:
+        if line.rstrip() in ("---", "..."):
+            break
+        m = _ANY_KEY.match(line)
+        if m:
+            key = m.group(2)
+            count[key] = count.get(key, 0) + (2 if m.group(1) else 1)  # quoted: always refused
+    for key in updates:
+        if count.get(key, 0) > 1:
+            raise PpsjError(
+                f"property {key!r} is written twice or in quotes in the note's properties; "
+                "nothing written: keep one plain line for it first",
+                rel,
+            )
+
+
+# A front-matter key line, plain or quoted: `status:`, `"status":`, `'status':`.
+_ANY_KEY = re.compile(r"""^(["']?)([A-Za-z_][\w-]*)\1[ \t]*:""")
+
+
+def _check_took(rel: str, text: str, updates: dict) -> None:
+    """Refuse an edit that would not read back as asked.
+
+    A key written twice (YAML takes the last; a merge can leave both) or in
+    quotes is not the line an edit changes: "paused" would be printed while the
+    note still says active. Nothing is written then, and the user is told why.
+    """
+    from ppsjournal.note import DELETE, parse_note
+
+    meta = parse_note(rel, text).meta
+    for key, value in updates.items():
+        got = meta.get(key, DELETE)
+        if got is DELETE and value is DELETE:
+            continue
+        if got != value or type(got) is not type(value):
+            raise PpsjError(
+                f"property {key!r} would not read back as {value!r} after the edit "
+                "(is it in the properties twice, or written in quotes?); nothing written: "
+                "fix the note first",
+                rel,
+            )
 
 
 def _atomic_write(

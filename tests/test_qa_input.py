@@ -427,3 +427,30 @@ def test_an_edited_note_keeps_its_file_mode(ppsj, vault):
     assert stat.S_IMODE(note.stat().st_mode) == 0o600
     ok(ppsj("add", "Marcus Bell"))
     assert stat.S_IMODE(partner_note(vault, "Marcus Bell").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("status: active\n", "status: active\nstatus: active\n"),
+        lambda t: t.replace("status: active\n", '"status": active\n'),
+    ],
+    ids=["twice", "quoted-key"],
+)
+def test_an_edit_that_would_not_take_is_refused(ppsj, vault, edit):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = edit(note.read_text(encoding="utf-8"))
+    note.write_text(text, encoding="utf-8")
+    line = one_line_error(ppsj("pause", "Debbie Harper"))
+    assert "Partners/Debbie Harper.md: property 'status' is written twice or in quotes" in line
+    assert note.read_text(encoding="utf-8") == text
+    assert "active" in ppsj("partners").output.splitlines()[1]
+
+
+@pytest.mark.parametrize("value", ["123", "yes", "null", "2026-01-01", "a: b", "#x", "1e3", "~"])
+def test_text_that_looks_like_another_type_still_books_a_prospect(ppsj, vault, value):
+    ok(ppsj("add", "Lena Ortiz"))
+    ok(ppsj("add", "Lena Ortiz", "--at", "13:20", "--company", value, "--phone", value))
+    doc = json.loads(ok(ppsj("partners", "--json")).output)
+    assert doc["partners"][0]["company"] == value
