@@ -15,7 +15,8 @@ from ppsjournal.errors import PpsjError
 CONFIG_NAME = "ppsj.toml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SECURITY = ("starttls", "ssl", "none")
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\Z")
+# An apostrophe is allowed before the @ (o'brien@...: RFC 5322 atext), not after it.
+_EMAIL = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\"',;]+\Z")
 _HHMM = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _YMD = re.compile(r"\d{4}-\d{2}-\d{2}\Z", re.ASCII)
 

@@ -454,3 +454,13 @@ def test_text_that_looks_like_another_type_still_books_a_prospect(ppsj, vault, v
     ok(ppsj("add", "Lena Ortiz", "--at", "13:20", "--company", value, "--phone", value))
     doc = json.loads(ok(ppsj("partners", "--json")).output)
     assert doc["partners"][0]["company"] == value
+
+
+def test_an_apostrophe_before_the_at_is_a_real_address(ppsj, vault, tmp_path):
+    ok(ppsj("add", "Sean O'Brien", "--email", "o'brien@x.example", "--at", "15:40"))
+    out = tmp_path / "invite.eml"
+    ok(ppsj("invite", "Sean O'Brien", "--out", str(out)))
+    msg = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "o'brien@x.example"
+    ok(ppsj("doctor"))
+    one_line_error(ppsj("add", "Zed", "--email", "zed@o'x.example"), code=2)
