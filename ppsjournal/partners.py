@@ -116,6 +116,10 @@ def move(
 ) -> dict[str, Any]:
     occ = find_session(partner, day, settings)
     series = _series(partner)
+    if to.date() in settings.sessions.holidays:
+        raise PpsjError(
+            f"cannot move there: {to.date()} is a holiday in ppsj.toml (no session for anyone)"
+        )
     others = [s for s in index.booked(exclude=partner.name)]
     # The partner's own other sessions count too: two calls with one agent at once is a clash.
     own = Series(

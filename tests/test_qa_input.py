@@ -464,3 +464,15 @@ def test_an_apostrophe_before_the_at_is_a_real_address(ppsj, vault, tmp_path):
     assert msg["To"].addresses[0].addr_spec == "o'brien@x.example"
     ok(ppsj("doctor"))
     one_line_error(ppsj("add", "Zed", "--email", "zed@o'x.example"), code=2)
+
+
+def test_move_refuses_a_holiday(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text().replace("holidays = []", "holidays = [2026-12-25]"))
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    before = note.read_bytes()
+    line = one_line_error(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-25 13:00"))
+    assert "2026-12-25 is a holiday in ppsj.toml" in line
+    assert note.read_bytes() == before
+    ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-24 13:00"))
