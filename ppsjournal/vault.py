@@ -79,7 +79,9 @@ class Vault:
         if len(data) > MAX_SETTINGS_BYTES:
             raise PpsjError("settings file is too large", CONFIG_NAME)
         try:
-            text = data.decode("utf-8")
+            # utf-8-sig: Windows Notepad may save the settings with a byte-order
+            # mark, which TOML would report as an "invalid statement" at 1:1.
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise PpsjError("not valid UTF-8", CONFIG_NAME) from None
         return cls(root, parse_settings(text, CONFIG_NAME))

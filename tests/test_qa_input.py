@@ -476,3 +476,11 @@ def test_move_refuses_a_holiday(ppsj, vault):
     assert "2026-12-25 is a holiday in ppsj.toml" in line
     assert note.read_bytes() == before
     ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-24 13:00"))
+
+
+def test_settings_saved_with_a_byte_order_mark_and_crlf_are_read(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    text = toml.read_text(encoding="utf-8").replace("\n", "\r\n")
+    toml.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # as Windows Notepad saves it
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    assert "Debbie Harper" in ok(ppsj("partners")).output
