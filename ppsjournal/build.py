@@ -41,17 +41,18 @@ class BuildResult:
 
 
 def render_outputs(
-    index: Index, vault: Vault, today: dt.date, calendars: bool = True
+    index: Index, vault: Vault, today: dt.date, calendars: bool = True, followups: bool = True
 ) -> dict[str, bytes]:
     """Every generated file's vault-relative path and bytes (pure given the index).
 
-    ``calendars=False``: Follow-ups.md only (the calendars are known current).
+    ``calendars=False``, ``followups=False``: leave those out (known current).
     """
-    from ppsjournal.followups import render_followups
+    outputs = {}
+    if followups:
+        from ppsjournal.followups import render_followups
 
-    outputs = {
-        FOLLOWUPS: render_followups(index, vault.root, vault.settings, today).encode("utf-8")
-    }
+        text = render_followups(index, vault.root, vault.settings, today)
+        outputs[FOLLOWUPS] = text.encode("utf-8")
     if calendars:
         from ppsjournal.calendar import calendar_files
 
@@ -129,20 +130,22 @@ def build(
     today: dt.date,
     index: Index,
     check: bool = False,
-    current: list[str] | None = None,
+    current: Collection[str] = (),
 ) -> BuildResult:
     """Render every output, then write those whose bytes changed.
 
-    ``current``: calendar files known to be as this build would write them
-    (see ``_current_calendars``): not rendered, reported unchanged.
+    ``current``: outputs known to be as this build would write them (the
+    calendar files, all or none, and Follow-ups.md; see ``build_from_cache``):
+    not rendered, reported unchanged.
 
     Rendering happens outside the lock; the whole write phase holds the
     vault's write lock, so a concurrent ``ppsj build``/``week``/``watch``
     waits for it and never interleaves with it (and sees a complete set).
     """
     result = BuildResult(problems=list(index.problems))
-    outputs = render_outputs(index, vault, today, calendars=current is None)
-    kept = set(current or ())
+    kept = set(current)
+    calendars = not any(rel.startswith(CALENDAR + "/") for rel in kept)
+    outputs = render_outputs(index, vault, today, calendars, FOLLOWUPS not in kept)
     if check:
         for rel, data in sorted(outputs.items()):
             try:
@@ -175,9 +178,13 @@ def build_from_cache(
 ) -> BuildResult:
     """Build from a refreshed cache (``ppsj build`` and the watcher).
 
-    ``last_stamp``: the cache's build stamp before the refresh, whose
-    calendar part still holds when the partners and settings did not change.
+    ``last_stamp``: the cache's build stamp before the refresh. An output
+    is not rendered when what it is made from is what the last build made it
+    from (a key of it is in the stamp) and the file is exactly as written: the
+    calendars when the partners did not change, Follow-ups.md when no entry
+    it reads and no note's path did (an idle note edited stays idle).
     """
+    from ppsjournal.followups import shared_names
     from ppsjournal.index import Problem
 
     index = output_index(notes, memo)
@@ -188,10 +195,17 @@ def build_from_cache(
     index.problems.extend(Problem(w, m) for w, m in walk_errors)
     key = _stamp_key(vault, today)
     calendars = _calendars_key(notes, index, key)
-    current = None if check else _current_calendars(vault, last_stamp, calendars)
+    read = output_sources(index) | shared_names(index.paths)
+    followups = _followups_key(notes, index, key, read)
+    current: list[str] = []
+    if not check:
+        current += _current_calendars(vault, last_stamp, calendars) or []
+        # A walk error is listed in Follow-ups.md: not in the key, so never current.
+        if not walk_errors and _current(vault, last_stamp, "followups", followups, FOLLOWUPS):
+            current.append(FOLLOWUPS)
     result = build(vault, today, index, check, current)
     if not check:
-        record_build(notes, vault, key, result, bool(walk_errors), calendars)
+        record_build(notes, vault, key, result, bool(walk_errors), calendars, followups)
     return result
 
 
@@ -225,17 +239,20 @@ def record_build(
     result: BuildResult,
     walk_errors: bool,
     calendars: str | None = None,
+    followups: str | None = None,
 ) -> None:
     """Remember what this build wrote, so a later one that finds nothing changed can stop.
 
     Not after a walk error: a folder that comes back must be built.
     ``key``: ``_stamp_key`` as it was before rendering (a setting changed
     since makes the next build build); ``calendars``: the key of what the
-    calendars were rendered from.
+    calendars were rendered from; ``followups``: of what Follow-ups.md was.
     """
     stamp = None if walk_errors else _stamp(vault, key, result)
     if stamp is not None and calendars is not None:
         stamp["calendars"] = calendars
+    if stamp is not None and followups is not None:
+        stamp["followups"] = followups
     notes.build_stamp = stamp
     notes.dirty = True
 
@@ -248,6 +265,32 @@ def _calendars_key(notes: NoteCache, index: Index, key: str) -> str:
     for p in sorted(index.partners.values(), key=lambda p: p.path):
         h.update(b"\n" + p.path.encode("utf-8", "surrogatepass") + b"\n" + notes.line(p.path))
     return h.hexdigest()
+
+
+def _followups_key(notes: NoteCache, index: Index, key: str, read: set[str]) -> str:
+    """What Follow-ups.md is rendered from: the stamp key, every note's path, the entries it reads.
+
+    ``read``: ``output_sources`` and the notes sharing a name (a lead's twin).
+    """
+    import hashlib
+
+    h = hashlib.sha256(key.encode())
+    h.update("\n".join(index.paths).encode("utf-8", "surrogatepass"))
+    for rel in sorted(read):
+        h.update(b"\n" + rel.encode("utf-8", "surrogatepass") + b"\n" + notes.line(rel))
+    return h.hexdigest()
+
+
+def _current(vault: Vault, stamp: dict | None, part: str, value: str, rel: str) -> bool:
+    """Whether output ``rel`` was made from ``value`` (the stamp's ``part``) and is as written."""
+    from ppsjournal.vault import FileStat
+
+    if not stamp or stamp.get(part) != value:
+        return False
+    try:
+        return vault.stat(rel) == FileStat(*stamp["outputs"][rel])
+    except (OSError, PpsjError, KeyError, TypeError, ValueError):
+        return False
 
 
 def _current_calendars(vault: Vault, stamp: dict | None, calendars: str) -> list[str] | None:

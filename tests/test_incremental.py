@@ -484,3 +484,44 @@ def test_a_note_whose_text_alone_changed_leaves_the_outputs_up_to_date(vault: Pa
     assert result.exit_code == 0 and "wrote Follow-ups.md" in result.output
     assert rendered == [1]
     assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+
+
+def test_follow_ups_is_rendered_only_when_what_it_reads_changed(vault: Path, monkeypatch) -> None:
+    from ppsjournal import followups as followups_mod
+
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    rendered: list[int] = []
+    real = followups_mod.render_followups
+
+    def counting(*args):
+        rendered.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(followups_mod, "render_followups", counting)
+
+    def build(today: str = "2026-11-27") -> list[int]:
+        rendered.clear()
+        result = run_cli(vault, "build", today=today)
+        assert result.exit_code == 0, result.output
+        seen = list(rendered)
+        assert outputs_on_disk(vault) == full_build(vault, _dates(today))
+        return seen
+
+    # An idle note's entry changes (lines moved, a done task edited): it stays idle.
+    notes.edit(_session_day("10-02"), "## Follow-ups", "## Follow-ups\nA line above")
+    assert build() == []
+    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
+    assert build() == []
+    # An open dated task: the note is read now.
+    notes.edit(_session_day("10-02"), "- [-] Cancelled 0", "- [ ] Open again")
+    assert build() == [1]
+    notes.write("Inbox/Another.md", "Just a note.\n")  # a new path: links may change
+    assert build() == [1]
+    notes.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")  # an entry it reads
+    assert build() == [1]
+    assert build("2026-11-28") == [1]  # another day
+    notes.edit(_session_day("10-09"), "Done task 1", "Done task one")
+    (vault / "Follow-ups.md").write_text("edited by hand", encoding="utf-8")
+    assert build("2026-11-28") == [1]  # rewritten, not trusted
