@@ -72,7 +72,8 @@ def _read(path: Path, shown: str) -> str:
     if len(data) > MAX_TEMPLATE:
         raise PpsjError("template is too large", shown)
     try:
-        return data.decode("utf-8")
+        # utf-8-sig: a byte-order mark (Windows Notepad) would land in the note's body.
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise PpsjError("template is not valid UTF-8", shown) from None
 

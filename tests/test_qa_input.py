@@ -484,3 +484,14 @@ def test_settings_saved_with_a_byte_order_mark_and_crlf_are_read(ppsj, vault):
     toml.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # as Windows Notepad saves it
     ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
     assert "Debbie Harper" in ok(ppsj("partners")).output
+
+
+def test_a_template_saved_with_a_byte_order_mark_and_crlf(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    (vault / "Templates").mkdir(exist_ok=True)
+    body = "# PPS with {{ partner.name }}\r\n\r\n## Notes\r\n"
+    (vault / "Templates" / "session.md.j2").write_bytes(b"\xef\xbb\xbf" + body.encode())
+    ok(ppsj("week", "--date", "2026-12-04"))
+    note = (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").read_bytes()
+    assert "\ufeff".encode() not in note and b"\r" not in note
+    assert b"\n---\n# PPS with Debbie Harper\n\n## Notes\n" in note
