@@ -391,11 +391,11 @@ def _remove_stale_calendars(
     emptied: an empty file per past partner would pile up forever). Only files
     carrying ppsj's PRODID are touched: an .ics the user put there stays.
     """
-    from ppsjournal.calendar import is_generated
-
     for rel in vault.list_files(CALENDAR, ".ics"):
         if rel in outputs:
             continue
+        from ppsjournal.calendar import is_generated  # icalendar: only when there is one to look at
+
         try:
             data = vault.read_bytes(rel)
         except PpsjError:
