@@ -408,7 +408,8 @@ class NoteCache:
                 except OSError as exc:
                     # Kept as it was: an unreachable note is not a deleted one.
                     changes.walk_errors.append((rel, f"cannot read: {exc.strerror}"))
-        stale = [rel for rel, st in seen.items() if not self.fresh(rel, st)]
+        racy, stats = self.racy, self.stats  # ``fresh``, inlined: once per note
+        stale = [rel for rel, st in seen.items() if rel in racy or stats.get(rel) != st]
         if (stale or gone) and not self._ready():  # unusable: everything is to read
             stale, gone = list(seen), []
         for rel in gone:
