@@ -26,7 +26,12 @@ from typing import Any
 
 from ppsjournal.errors import PpsjError
 
-MAX_OUTPUT = 1024 * 1024
+MAX_OUTPUT = 1024 * 1024  # a note
+# Follow-ups.md lists the whole vault: thousands of overdue items pass 1 MiB,
+# and refusing it would stop the build (the calendars too) for a vault that is
+# only large. Still bounded, like the time and memory a render may take.
+MAX_INDEX_OUTPUT = 32 * 1024 * 1024
+OUTPUT_LIMITS = {"follow-ups.md.j2": MAX_INDEX_OUTPUT}
 MAX_TEMPLATE = 256 * 1024
 TEMPLATE_NAMES = ("session.md.j2", "partner.md.j2", "lead.md.j2", "follow-ups.md.j2")
 VAULT_TEMPLATES = "Templates"
@@ -244,13 +249,14 @@ def render(vault_root: Path | None, name: str, context: dict[str, Any]) -> str:
     # from_string names every template "<template>"; errors below map back by that.
     parts: list[str] = []
     size = 0
+    limit = OUTPUT_LIMITS.get(name, MAX_OUTPUT)
     try:
         with _limits():
             for chunk in template.generate(**context):
                 size += len(chunk.encode("utf-8", "surrogatepass"))
-                if size > MAX_OUTPUT:
+                if size > limit:
                     raise PpsjError(
-                        f"template output is larger than {MAX_OUTPUT // 1024} KiB; refused",
+                        f"template output is larger than {limit // 1024} KiB; refused",
                         _at(shown),
                     )
                 parts.append(chunk)

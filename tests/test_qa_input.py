@@ -495,3 +495,19 @@ def test_a_template_saved_with_a_byte_order_mark_and_crlf(ppsj, vault):
     note = (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").read_bytes()
     assert "\ufeff".encode() not in note and b"\r" not in note
     assert b"\n---\n# PPS with Debbie Harper\n\n## Notes\n" in note
+
+
+def test_a_large_follow_ups_list_is_built_not_refused(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    tasks = "".join(
+        f"- [ ] Call back buyer number {i} about the listing on Main Street #lead 📅 2026-11-01\n"
+        for i in range(10000)
+    )
+    note.write_text(note.read_text(encoding="utf-8") + tasks, encoding="utf-8")
+    result = ok(ppsj("build"))
+    assert "wrote Follow-ups.md" in result.output
+    followups = (vault / "Follow-ups.md").read_bytes()
+    assert len(followups) > 1024 * 1024  # more than a note's limit: the whole vault's index
+    assert followups.count(b"Call back buyer number") == 10000
+    assert (vault / "Calendar" / "PPS.ics").is_file()
