@@ -197,6 +197,7 @@ _FAST_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")
 _NOT_FAST = object()
 _FAST_LINES: dict[str, tuple[str, Any]] = {}  # a line -> (key, value); lists as tuples
 _FAST_LINES_MAX = 50_000
+_FAST_LINE_CACHED = 200  # characters: longer lines are read every time
 
 
 def _fast_scalar(text: str, flow: bool) -> Any:
@@ -284,9 +285,10 @@ def fast_properties(raw: str) -> dict[str, Any] | None:
             got = _fast_line(line)
             if got is None:
                 return None
-            if len(_FAST_LINES) >= _FAST_LINES_MAX:
-                _FAST_LINES.clear()
-            _FAST_LINES[line] = got
+            if len(line) <= _FAST_LINE_CACHED:  # a bounded memo, whatever the vault holds
+                if len(_FAST_LINES) >= _FAST_LINES_MAX:
+                    _FAST_LINES.clear()
+                _FAST_LINES[line] = got
         key, value = got
         if key in meta:
             return None  # a key twice: left to the loader

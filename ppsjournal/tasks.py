@@ -70,9 +70,13 @@ _TAG_BODY = r"#[^\s!@#$%^&*(),.?\":{}|<>]+"
 _TRAILING_TAG = re.compile(rf"(?:^|\s)({_TAG_BODY})$")
 _TAG = re.compile(rf"(?:^|(?<=\s))({_TAG_BODY})")
 TAG_PATTERN = _TAG  # for those who show a description with its tags marked up
-_LINK = re.compile(r"\[\[([^\]|#^]+)(?:[#^][^\]|]*)?(?:\|[^\]]*)?\]\]")
+# No "[" in a target (no note name holds one): a run of "[[[[..." then fails
+# at once instead of scanning to the line's end from every "[" (quadratic).
+_LINK = re.compile(r"\[\[([^\[\]|#^]+)(?:[#^][^\[\]|]*)?(?:\|[^\[\]]*)?\]\]")
+# A value holds no bracket: "[due:: [due:: ..." then fails at the next one
+# instead of scanning to the line's end from every field (quadratic).
 _DATAVIEW = re.compile(
-    r"[\[(](due|scheduled|start|completion|created|cancelled|id)::\s*([^\])]*)[\])]"
+    r"[\[(](due|scheduled|start|completion|created|cancelled|id)::\s*([^\[\]()]*)[\])]"
 )
 _DATAVIEW_FIELD = {"completion": "done", "cancelled": "cancelled_on"}
 _DATAVIEW_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?$")
@@ -129,11 +133,14 @@ class Task:
 # description (no "#", "^", emoji or "::", so no tag, block id, field or
 # Dataview field can hide in it) and then only tags and dated fields. Anything
 # else, and any doubt (an impossible date), takes the full grammar below.
-_FAST_ITEM = rf"(?:#[A-Za-z0-9_/-]+|(?:{_EMOJI_ALT}) *[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})"
+# Possessive quantifiers throughout: no part can give back what it took to
+# another (a description has no "#" or emoji, an item no space), so the match
+# is the same, and a line of a million spaces or tags fails in linear time.
+_FAST_ITEM = rf"(?:#[A-Za-z0-9_/-]++|(?:{_EMOJI_ALT}) *+[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})"
 _FAST_TASK = re.compile(
-    r"([ \t]*)[-*+] +\[(.)\] "
-    r"([\x20-\x22\x24-\x5d\x5f-\x7e\u00c0-\u024f]*)"
-    rf"({_FAST_ITEM}(?: +{_FAST_ITEM})*)? *"
+    r"([ \t]*+)[-*+] ++\[(.)\] "
+    r"([\x20-\x22\x24-\x5d\x5f-\x7e\u00c0-\u024f]*+)"
+    rf"({_FAST_ITEM}(?: ++{_FAST_ITEM})*+)? *+"
 )
 _FAST_FIELD = re.compile(rf"(#[A-Za-z0-9_/-]+)|({_EMOJI_ALT}) *([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})")
 

@@ -543,3 +543,24 @@ def test_parse_tasks_numbers_lines_as_the_line_by_line_reading():
             if (task := tasks_mod.parse_task_full("n.md", n, line)) is not None
         ]
         assert [(t.line, t) for t in fast] == [(t.line, t) for t in full], repr(body)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- [ ] " + "[" * 100_000,
+        "- [ ] " + "[[a|" * 50_000,
+        "- [ ] " + "[due:: " * 30_000,
+        "- [ ] " + "(due:: " * 30_000,
+        "- [ ] " + " " * 200_000 + "\t",
+        "- [ ] x " + "#a" * 100_000,
+    ],
+)
+def test_pathological_lines_are_read_in_linear_time(line: str):
+    # Each took minutes with a regex that backtracked quadratically.
+    same_task("n.md", line)
+
+
+def test_a_link_target_holds_no_bracket():
+    task = tasks_mod.parse_task("n.md", 1, "- [ ] call [[[Sam Lee]] and [[A[b]]")
+    assert task is not None and task.links == ("Sam Lee",)
