@@ -701,33 +701,41 @@ def save_cache(vault: Vault, cache: NoteCache) -> bool:
 def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str, bytes] | None]:
     """Each path's entry, in order, and (when parsed in parallel) its cache line.
 
-    Many notes (a cold start) are shared by this process and forked workers
-    (one per other CPU), in chunks each takes as it gets to them, so a CPU
-    slowed by other work simply takes fewer. A worker sends back each entry as
-    its JSON cache line: decoding those is cheaper than unpickling the objects,
-    and the lines are saved as they are; the chunks read here are encoded here.
+    Many notes (a cold start) are shared by this process and worker processes
+    (one per other CPU), in chunks each takes when it gets to them, so this
+    process starts at once and a CPU slowed by other work takes fewer. A worker
+    sends back each entry as its JSON cache line: decoding those is cheaper
+    than unpickling the objects, and the lines are saved as they are; the
+    chunks read here are encoded here.
+
+    Workers are forked (a spawned interpreter would re-run an unguarded main
+    script, and measured no faster): they start at once, but a forked child
+    and this process slow each other down at first, as each page they share
+    is copied on its first write.
     """
     workers = min(os.cpu_count() or 1, 8) - 1  # and this process
     if len(paths) < PARALLEL_MIN or workers < 1 or not _can_fork():
         return [read_entry(vault, rel) for rel in paths], None
     import multiprocessing
 
-    global _WORKER_JOB
     ctx = multiprocessing.get_context("fork")
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
     taken = ctx.Value("i", 0)  # the next chunk to take, shared with the workers
-    _WORKER_JOB = (vault, chunks, taken)  # inherited by the forked workers
     mine: dict[int, list[Entry]] = {}
+    theirs: dict[int, list[bytes]] = {}
     try:
-        with ctx.Pool(workers) as pool:
+        with ctx.Pool(
+            workers,
+            initializer=_start_worker,
+            initargs=(vault.root, vault.settings, chunks, taken),
+        ) as pool:
             pending = [pool.apply_async(_read_in_worker) for _ in range(workers)]
             for i in _take_chunks(taken, len(chunks)):
                 mine[i] = [read_entry(vault, rel) for rel in chunks[i]]
-            theirs = dict(item for job in pending for item in job.get())
-    except OSError:
+            if len(mine) < len(chunks):  # else no worker got to start: none waited for
+                theirs = dict(item for job in pending for item in job.get())
+    except (OSError, multiprocessing.ProcessError):
         return [read_entry(vault, rel) for rel in paths], None
-    finally:
-        _WORKER_JOB = None
     encode, decode, _ = entry_codec()
     dumps, loads = json.dumps, json.loads
     entries: list[Entry] = []
@@ -761,8 +769,14 @@ def _take_chunks(taken: Any, count: int) -> Iterable[int]:
         yield i
 
 
+def _start_worker(root: Any, settings: Any, chunks: list[list[str]], taken: Any) -> None:
+    global _WORKER_JOB
+    gc.disable()  # many objects, no cycles, a short life
+    _WORKER_JOB = (Vault(root, settings), chunks, taken)
+
+
 def _read_in_worker() -> list[tuple[int, list[bytes]]]:
-    """In a forked worker: take chunks and parse them into cache lines."""
+    """In a worker: take chunks and parse them into cache lines."""
     assert _WORKER_JOB is not None
     vault, chunks, taken = _WORKER_JOB
     encode, _, _ = entry_codec()
