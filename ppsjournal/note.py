@@ -91,17 +91,14 @@ def _split(text: str) -> tuple[int, int, int] | None:
     first_nl = text.find("\n")
     if first_nl < 0 or text[3:first_nl].strip():
         return None
-    pos = first_nl + 1
-    while pos <= len(text):
-        nl = text.find("\n", pos)
-        line_end = len(text) if nl < 0 else nl
-        line = text[pos:line_end].rstrip("\r")
-        if line in ("---", "..."):
-            return first_nl + 1, pos, (len(text) if nl < 0 else nl + 1)
-        if nl < 0:
-            break
-        pos = nl + 1
-    return -1, -1, -1
+    m = _CLOSING.search(text, first_nl + 1)
+    if m is None:
+        return -1, -1, -1
+    return first_nl + 1, m.start(), min(m.end() + 1, len(text))
+
+
+# The line that closes front-matter: "---" or "...", then nothing but "\r"s.
+_CLOSING = re.compile(r"^(?:---|\.\.\.)\r*$", re.MULTILINE)
 
 
 def parse_note(path: str, text: str) -> Note:

@@ -564,3 +564,34 @@ def test_pathological_lines_are_read_in_linear_time(line: str):
 def test_a_link_target_holds_no_bracket():
     task = tasks_mod.parse_task("n.md", 1, "- [ ] call [[[Sam Lee]] and [[A[b]]")
     assert task is not None and task.links == ("Sam Lee",)
+
+
+def split_by_lines(text: str) -> tuple[int, int, int] | None:
+    """The front-matter split as a loop over lines (note._split's reference)."""
+    if not text.startswith("---"):
+        return None
+    first_nl = text.find("\n")
+    if first_nl < 0 or text[3:first_nl].strip():
+        return None
+    pos = first_nl + 1
+    while pos <= len(text):
+        nl = text.find("\n", pos)
+        line = text[pos : len(text) if nl < 0 else nl].rstrip("\r")
+        if line in ("---", "..."):
+            return first_nl + 1, pos, (len(text) if nl < 0 else nl + 1)
+        if nl < 0:
+            break
+        pos = nl + 1
+    return -1, -1, -1
+
+
+def test_front_matter_is_split_as_line_by_line():
+    from ppsjournal.note import _split
+
+    rng = random.Random(11)
+    pieces = ["---", "...", "\n", "\r", "\r\n", "a", " ", "--", "----", ". ..", "x: 1"]
+    pieces += ["\u2028", "\x85", "\x0c", "\t"]
+    for _ in range(50000):
+        head = rng.choice(["---\n", "---", "--- \n", "---\r\n", "", "---x\n"])
+        text = head + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
+        assert _split(text) == split_by_lines(text), repr(text)

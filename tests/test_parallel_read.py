@@ -31,7 +31,7 @@ def test_parallel_read_equals_one_process(vault: Path, monkeypatch: pytest.Monke
     paths = sorted(v.scan_notes([]))
     monkeypatch.setattr(cache, "PARALLEL_MIN", 10)
     monkeypatch.setattr(cache, "_CHUNK", 3)  # many chunks: both processes take some
-    monkeypatch.setattr(cache.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(cache, "_spare_cpus", lambda: 1)
     if not cache._can_fork():
         pytest.skip("no fork here (or other threads running)")
     entries, lines = cache.read_entries(v, paths)
