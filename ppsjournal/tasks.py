@@ -145,6 +145,13 @@ _FAST_TASK = re.compile(
 _FAST_FIELD = re.compile(rf"(#[A-Za-z0-9_/-]+)|({_EMOJI_ALT}) *([0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}})")
 
 
+# Tasks share equal dates and tag tuples (immutable) instead of holding a copy
+# each: some 400,000 tasks of a big vault use a few thousand days and tag sets.
+_DAYS: dict[str, dt.date] = {}
+_TAG_SETS: dict[tuple[str, ...], tuple[str, ...]] = {}
+_SHARED_MAX = 20_000
+
+
 def parse_task(path: str, line_no: int, line: str) -> Task | None:
     """The task on this line, or None if the line is not a task."""
     m = _FAST_TASK.fullmatch(line)
@@ -162,20 +169,31 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
         if tag:
             trailing_tags.append(tag)
             continue
-        try:
-            when = dt.date.fromisoformat(day)
-        except ValueError:
-            return parse_task_full(path, line_no, line)  # reported as the full grammar does
+        when = _DAYS.get(day)
+        if when is None:
+            try:
+                when = dt.date.fromisoformat(day)
+            except ValueError:
+                return parse_task_full(path, line_no, line)  # reported as the full grammar does
+            if len(_DAYS) >= _SHARED_MAX:  # bounded, whatever the vault holds
+                _DAYS.clear()
+            _DAYS[day] = when
         fields.setdefault(DATE_EMOJI[emoji], when)  # the leftmost wins
     rest = line[m.end(2) + 1 :]
     get = fields.get
+    tags = tuple(dict.fromkeys(trailing_tags))
+    shared = _TAG_SETS.get(tags)
+    if shared is None:
+        if len(_TAG_SETS) >= _SHARED_MAX:
+            _TAG_SETS.clear()
+        _TAG_SETS[tags] = shared = tags
     return Task(
         path,
         line_no,
         line,
         status,
         " ".join((text.strip() + " " + " ".join(trailing_tags)).split()),
-        tuple(dict.fromkeys(trailing_tags)),
+        shared,
         tuple(dict.fromkeys(x.strip() for x in _LINK.findall(rest))) if "[[" in rest else (),
         get("due"),
         get("scheduled"),
