@@ -348,6 +348,27 @@ def _task_dates(index: Index) -> Iterator[Finding]:
             yield Finding(task.path, task.line, problem)
 
 
+def duplicate_keys(path: str, text: str) -> list[Finding]:
+    """Properties written twice (a merge can leave both lines): YAML reads the last,
+    Obsidian reports the note's properties as invalid."""
+    from ppsjournal.vault import front_matter_key_lines
+
+    first: dict[str, int] = {}
+    found = []
+    for line, key, _ in front_matter_key_lines(text):
+        if key in first:
+            found.append(
+                Finding(
+                    path,
+                    line,
+                    f"property {key!r} is written twice (also on line {first[key]}); keep one line",
+                )
+            )
+        else:
+            first[key] = line
+    return found
+
+
 def findings(index: Index, settings: Settings) -> list[Finding]:
     """Every finding in the vault, by path, then line, then message; no duplicates."""
     every = [

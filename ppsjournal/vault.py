@@ -441,20 +441,27 @@ class Vault:
             raise PpsjError("refusing to write through a link", rel)
 
 
-def _check_keys_plain(rel: str, text: str, updates: dict) -> None:
-    """Refuse to edit a key the note has twice, or in quotes: the edit would add a
-    second line, which Obsidian reports as invalid properties."""
+def front_matter_key_lines(text: str) -> list[tuple[int, str, bool]]:
+    """(line number, key, written in quotes) of each top-level key line of the front-matter."""
     lines = text.lstrip("\ufeff").splitlines()
+    found: list[tuple[int, str, bool]] = []
     if not lines or lines[0].rstrip() != "---":
-        return
-    count: dict[str, int] = {}
-    for line in lines[1:]:
+        return found
+    for number, line in enumerate(lines[1:], 2):
         if line.rstrip() in ("---", "..."):
             break
         m = _ANY_KEY.match(line)
         if m:
-            key = m.group(2)
-            count[key] = count.get(key, 0) + (2 if m.group(1) else 1)  # quoted: always refused
+            found.append((number, m.group(2), bool(m.group(1))))
+    return found
+
+
+def _check_keys_plain(rel: str, text: str, updates: dict) -> None:
+    """Refuse to edit a key the note has twice, or in quotes: the edit would add a
+    second line, which Obsidian reports as invalid properties."""
+    count: dict[str, int] = {}
+    for _, key, quoted in front_matter_key_lines(text):
+        count[key] = count.get(key, 0) + (2 if quoted else 1)  # quoted: always refused
     for key in updates:
         if count.get(key, 0) > 1:
             raise PpsjError(

@@ -511,3 +511,19 @@ def test_a_large_follow_ups_list_is_built_not_refused(ppsj, vault):
     assert len(followups) > 1024 * 1024  # more than a note's limit: the whole vault's index
     assert followups.count(b"Call back buyer number") == 10000
     assert (vault / "Calendar" / "PPS.ics").is_file()
+
+
+def test_doctor_names_a_property_written_twice(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    # What a merge of two devices' edits can leave: both lines, no conflict marker.
+    text = note.read_text(encoding="utf-8").replace(
+        "status: active\n", "status: active\nstatus: paused\n"
+    )
+    note.write_text(text, encoding="utf-8")
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "Partners/Debbie Harper.md:4: property 'status' is written twice (also on line 3)" in (
+        result.output
+    )
+    assert note.read_text(encoding="utf-8") == text
