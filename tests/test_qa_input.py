@@ -527,3 +527,19 @@ def test_doctor_names_a_property_written_twice(ppsj, vault):
         result.output
     )
     assert note.read_text(encoding="utf-8") == text
+
+
+def test_a_template_that_drops_the_carried_follow_ups_is_refused(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("week", "--date", "2026-12-04"))
+    old = vault / "Sessions/2026/2026-12-04 Debbie Harper.md"
+    with old.open("a", encoding="utf-8") as fh:
+        fh.write("- [ ] Send the buyer guide to the Lees #commitment 📅 2026-12-08\n")
+    before = old.read_bytes()
+    (vault / "Templates").mkdir(exist_ok=True)
+    (vault / "Templates" / "session.md.j2").write_text("# {{ partner.name }}\n\n## Notes\n")
+    line = one_line_error(ppsj("week", "--date", "2026-12-11"))
+    assert line.startswith("ppsj: Templates/session.md.j2: the session template does not write")
+    assert "Sessions/2026/2026-12-04 Debbie Harper.md" in line
+    assert old.read_bytes() == before  # the task is still open there: nothing lost
+    assert not (vault / "Sessions/2026/2026-12-11 Debbie Harper.md").exists()
