@@ -766,10 +766,12 @@ def _spare_cpus() -> int:
     """
     cpus = os.cpu_count() or 1
     try:
-        busy = os.getloadavg()[0]  # processes running or waiting, over the last minute
+        # Processes running or waiting over the last minute, this one's own
+        # recent work included (a command run just before counts too).
+        busy = os.getloadavg()[0]
     except (AttributeError, OSError):
         busy = 0.0
-    return max(0, min(cpus - 1, 7, int(cpus - 1 - busy + 0.5)))
+    return max(0, min(cpus - 1, 7, int(cpus - busy + 0.5)))
 
 
 _COMPACT: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
