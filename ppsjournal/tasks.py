@@ -165,7 +165,10 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
     elif tail[0] == "#" and text[-1:] not in ("", " "):
         # "word#tag" is no tag: the description's, as the full grammar reads it.
         return parse_task_full(path, line_no, line)
-    for tag, emoji, day in _FAST_FIELD.findall(tail):
+    items = _FAST_FIELD.findall(tail)
+    if len(items) > MAX_FIELDS:
+        return parse_task_full(path, line_no, line)  # which reports the rest
+    for tag, emoji, day in items:
         if tag:
             trailing_tags.append(tag)
             continue
@@ -205,6 +208,31 @@ def parse_task(path: str, line_no: int, line: str) -> Task | None:
     )
 
 
+MAX_FIELDS = 64  # fields read at the end of one task line
+DATE_FIELDS = frozenset(DATE_EMOJI.values())
+
+
+def _trailing_field(text: str) -> tuple[str, re.Match[str]] | None:
+    """The field at the end of ``text`` (its name, or "tag"), or None."""
+    mm = _TRAILING_DATE.search(text)
+    if mm:
+        return DATE_EMOJI[mm.group(1)], mm
+    mm = _TRAILING_TAG.search(text)
+    if mm:
+        return "tag", mm
+    for rx, name in (
+        (_TRAILING_PRIORITY, "priority"),
+        (_TRAILING_RECUR, "recurrence"),
+        (_TRAILING_ID, "id"),
+        (_TRAILING_DEPENDS, "depends_on"),
+        (_TRAILING_ONCOMPLETION, "on_completion"),
+    ):
+        mm = rx.search(text)
+        if mm:
+            return name, mm
+    return None
+
+
 def parse_task_full(path: str, line_no: int, line: str) -> Task | None:
     """The whole grammar (``parse_task`` takes a shortcut for the common shape)."""
     m = TASK_LINE.match(line)
@@ -226,39 +254,32 @@ def parse_task_full(path: str, line_no: int, line: str) -> Task | None:
     # Take fields off the end until none is left. A field seen again further
     # left overwrites the first: the plugin's "leftmost wins".
     trailing_tags: list[str] = []
-    while True:
-        mm = _TRAILING_DATE.search(text)
-        if mm:
-            name = DATE_EMOJI[mm.group(1)]
+    taken = 0
+    while (found := _trailing_field(text)) is not None:
+        name, mm = found
+        if taken == MAX_FIELDS:
+            # Each field taken costs a pass over the line: a line of a million
+            # fields (a hostile vault) would take hours.
+            problems.append(
+                f"more than {MAX_FIELDS} fields at the end of the line; "
+                "the ones before them are read as description"
+            )
+            break
+        taken += 1
+        text = text[: mm.start()].strip()
+        if name == "tag":
+            # Tags may stand among the fields; like the plugin, keep them and
+            # put them back at the end of the description.
+            trailing_tags.insert(0, mm.group(1))
+        elif name in DATE_FIELDS:
             try:
                 fields[name] = dt.date.fromisoformat(mm.group(2))
             except ValueError:
                 fields.pop(name, None)
                 problems.append(f"{mm.group(1)} {mm.group(2)} is not a real date; ignored")
-            text = text[: mm.start()].strip()
-            continue
-        mm = _TRAILING_TAG.search(text)
-        if mm:
-            # Tags may stand among the fields; like the plugin, keep them and
-            # put them back at the end of the description.
-            trailing_tags.insert(0, mm.group(1))
-            text = text[: mm.start()].strip()
-            continue
-        for rx, name in (
-            (_TRAILING_PRIORITY, "priority"),
-            (_TRAILING_RECUR, "recurrence"),
-            (_TRAILING_ID, "id"),
-            (_TRAILING_DEPENDS, "depends_on"),
-            (_TRAILING_ONCOMPLETION, "on_completion"),
-        ):
-            mm = rx.search(text)
-            if mm:
-                value = mm.group(1).strip()
-                fields[name] = PRIORITY_EMOJI[value] if name == "priority" else value
-                text = text[: mm.start()].strip()
-                break
         else:
-            break
+            value = mm.group(1).strip()
+            fields[name] = PRIORITY_EMOJI[value] if name == "priority" else value
 
     for dv in _DATAVIEW.finditer(text):
         key = _DATAVIEW_FIELD.get(dv.group(1), dv.group(1))

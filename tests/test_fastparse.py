@@ -595,3 +595,28 @@ def test_front_matter_is_split_as_line_by_line():
         head = rng.choice(["---\n", "---", "--- \n", "---\r\n", "", "---x\n"])
         text = head + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 10)))
         assert _split(text) == split_by_lines(text), repr(text)
+
+
+def test_at_most_max_fields_are_read_and_the_rest_is_reported():
+    n = tasks_mod.MAX_FIELDS
+    line = "- [ ] call" + " #a" * 10 + " 📅 2026-01-01" * (n - 10)
+    assert same_task("n.md", line)
+    task = tasks_mod.parse_task("n.md", 1, line)
+    assert task is not None and task.due == dt.date(2026, 1, 1) and not task.problems
+    over = "- [ ] call 📅 2026-02-02" + " #b" * n
+    assert same_task("n.md", over)
+    task = tasks_mod.parse_task("n.md", 1, over)
+    assert task is not None and task.due is None and task.tags == ("#b",)
+    assert any(f"more than {n} fields" in p for p in task.problems)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "- [ ] x ::" + " 📅 2026-01-01" * 100_000,  # "::" sends it to the full grammar
+        "- [ ] x ^" + " #a" * 100_000,
+    ],
+)
+def test_a_line_of_many_fields_is_read_in_linear_time(line: str):
+    task = tasks_mod.parse_task("n.md", 1, line)
+    assert task is not None and any("fields at the end" in p for p in task.problems)
