@@ -19,7 +19,7 @@ without rendering them. Both shortcuts give the bytes a full build gives
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -96,8 +96,10 @@ def output_sources(index: Index) -> set[str]:
     return found
 
 
-def output_index(notes: NoteCache, memo: Classified | None = None) -> Index | None:
-    """The index the outputs are rendered from: every path, and the entries they read.
+def output_index(notes: NoteCache, memo: Classified | None = None) -> tuple[Index, set[str]] | None:
+    """The index the outputs are rendered from (every path, and the entries they
+    read), and the notes whose entries they read (``output_sources`` and the
+    notes sharing a name).
 
     Entries the last build found idle are not decoded; those read since are
     looked at and marked again. None when the cache turned out torn (it is
@@ -122,7 +124,7 @@ def output_index(notes: NoteCache, memo: Classified | None = None) -> Index | No
         idle |= now_idle
         idle -= sources
         notes.dirty = True
-    return index
+    return index, sources | shared
 
 
 def build(
@@ -184,19 +186,22 @@ def build_from_cache(
     calendars when the partners did not change, Follow-ups.md when no entry
     it reads and no note's path did (an idle note edited stays idle).
     """
-    from ppsjournal.followups import shared_names
     from ppsjournal.index import Problem
 
-    index = output_index(notes, memo)
-    if index is None:  # a torn cache line: read every note again
+    found = output_index(notes, memo)
+    if found is None:  # a torn cache line: read every note again
         walk_errors = notes.refresh(vault).walk_errors
-        index = output_index(notes, memo)
-        assert index is not None, "a fresh cache cannot be torn"
+        found = output_index(notes, memo)
+        assert found is not None, "a fresh cache cannot be torn"
+    index, read = found
     index.problems.extend(Problem(w, m) for w, m in walk_errors)
     key = _stamp_key(vault, today)
-    calendars = _calendars_key(notes, index, key)
-    read = output_sources(index) | shared_names(index.paths)
-    followups = _followups_key(notes, index, key, read)
+    # What the calendars are rendered from: the stamp key (day, settings, code)
+    # and the partners; Follow-ups.md: the key, every note's path (its link
+    # name) and the entries it reads.
+    partners = sorted(p.path for p in index.partners.values())
+    calendars = _content_key(key, notes, partners)
+    followups = _content_key(key, notes, sorted(read), index.paths)
     current: list[str] = []
     if not check:
         current += _current_calendars(vault, last_stamp, calendars) or []
@@ -257,66 +262,58 @@ def record_build(
     notes.dirty = True
 
 
-def _calendars_key(notes: NoteCache, index: Index, key: str) -> str:
-    """What the calendars are rendered from: the stamp key (day, settings, code) and partners."""
+def _content_key(key: str, notes: NoteCache, rels: list[str], paths: Sequence[str] = ()) -> str:
+    """A hash of the stamp key, ``paths`` and these notes' paths and cache lines."""
     import hashlib
 
     h = hashlib.sha256(key.encode())
-    for p in sorted(index.partners.values(), key=lambda p: p.path):
-        h.update(b"\n" + p.path.encode("utf-8", "surrogatepass") + b"\n" + notes.line(p.path))
-    return h.hexdigest()
-
-
-def _followups_key(notes: NoteCache, index: Index, key: str, read: set[str]) -> str:
-    """What Follow-ups.md is rendered from: the stamp key, every note's path, the entries it reads.
-
-    ``read``: ``output_sources`` and the notes sharing a name (a lead's twin).
-    """
-    import hashlib
-
-    h = hashlib.sha256(key.encode())
-    h.update("\n".join(index.paths).encode("utf-8", "surrogatepass"))
-    for rel in sorted(read):
+    if paths:
+        h.update("\n".join(paths).encode("utf-8", "surrogatepass"))
+    for rel in rels:
         h.update(b"\n" + rel.encode("utf-8", "surrogatepass") + b"\n" + notes.line(rel))
     return h.hexdigest()
 
 
-def _current(vault: Vault, stamp: dict | None, part: str, value: str, rel: str) -> bool:
-    """Whether output ``rel`` was made from ``value`` (the stamp's ``part``) and is as written."""
+_BAD_STAMP = (OSError, PpsjError, KeyError, TypeError, ValueError, AttributeError)
+
+
+def _as_written(vault: Vault, stamp: dict, rels: Iterable[str]) -> bool:
+    """Whether these outputs are exactly as the build of ``stamp`` wrote them."""
     from ppsjournal.vault import FileStat
 
-    if not stamp or stamp.get(part) != value:
-        return False
     try:
-        return vault.stat(rel) == FileStat(*stamp["outputs"][rel])
-    except (OSError, PpsjError, KeyError, TypeError, ValueError):
+        written = stamp["outputs"]
+        return all(vault.stat(rel) == FileStat(*written[rel]) for rel in rels)
+    except _BAD_STAMP:
         return False
+
+
+def _stamped_calendars(vault: Vault, stamp: dict) -> set[str] | None:
+    """The calendar files the build of ``stamp`` wrote, if the folder holds just
+    those (none to remove, none the user dropped there); else None."""
+    try:
+        calendars = {rel for rel in stamp["outputs"] if rel.startswith(CALENDAR + "/")}
+        if set(vault.list_files(CALENDAR, ".ics")) != calendars:
+            return None
+    except _BAD_STAMP:
+        return None
+    return calendars
+
+
+def _current(vault: Vault, stamp: dict | None, part: str, value: str, rel: str) -> bool:
+    """Whether output ``rel`` was made from ``value`` (the stamp's ``part``) and is as written."""
+    return bool(stamp) and stamp.get(part) == value and _as_written(vault, stamp, [rel])
 
 
 def _current_calendars(vault: Vault, stamp: dict | None, calendars: str) -> list[str] | None:
-    """The calendar files of the last build, if they are what this one would write.
-
-    So they are when they were rendered from the same key and partners, and
-    every file is still exactly as written (and none added or to remove).
-    """
-    from ppsjournal.vault import FileStat
-
+    """The calendar files of the last build, if they are what this one would write:
+    rendered from the same key and partners, and every file still as written."""
     if not stamp or stamp.get("calendars") != calendars:
         return None
-    try:
-        written = {
-            rel: FileStat(*st)
-            for rel, st in stamp["outputs"].items()
-            if rel.startswith(CALENDAR + "/")
-        }
-        if set(vault.list_files(CALENDAR, ".ics")) != set(written):
-            return None
-        for rel, st in written.items():
-            if vault.stat(rel) != st:
-                return None
-    except (OSError, PpsjError, KeyError, TypeError, ValueError):
+    written = _stamped_calendars(vault, stamp)
+    if not written or not _as_written(vault, stamp, written):
         return None
-    return sorted(written) or None
+    return sorted(written)
 
 
 def _stamp_key(vault: Vault, today: dt.date) -> str:
@@ -360,26 +357,19 @@ def _stamp(vault: Vault, key: str, result: BuildResult) -> dict | None:
 
 def _known_result(vault: Vault, stamp: dict | None, key: str) -> BuildResult | None:
     """The last build's result if every output is still exactly as it wrote it."""
-    from ppsjournal.vault import FileStat
-
     if not stamp or stamp.get("key") != key:
         return None
+    if _stamped_calendars(vault, stamp) is None or not _as_written(vault, stamp, stamp["outputs"]):
+        return None
     try:
-        outputs = stamp["outputs"]
-        for rel, st in outputs.items():
-            if vault.stat(rel) != FileStat(*st):
-                return None
-        calendars = {rel for rel in outputs if rel.startswith(CALENDAR + "/")}
-        if set(vault.list_files(CALENDAR, ".ics")) != calendars:
-            return None  # one to remove, or one the user dropped there
         problems = []
         if stamp["problems"]:
             from ppsjournal.index import Problem
 
             problems = [Problem(str(w), str(m)) for w, m in stamp["problems"]]
-    except (OSError, PpsjError, KeyError, TypeError, ValueError):
+    except _BAD_STAMP:
         return None
-    return BuildResult(unchanged=sorted(outputs), problems=problems)
+    return BuildResult(unchanged=sorted(stamp["outputs"]), problems=problems)
 
 
 def _remove_stale_calendars(

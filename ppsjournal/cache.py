@@ -488,18 +488,18 @@ class NoteCache:
             # Unlinked: another process wrote a new file. Mostly garbage: rewrite.
             appendable = st.st_nlink > 0 and st.st_size <= 2 * live + COMPACT_SLACK
         compacted = not appendable
-        if appendable and not new:
-            pass  # the header alone changed (a build stamp, idle notes)
-        elif appendable:
-            assert name is not None
-            with vault.open_state(name, append=True) as fh:
-                # At the end, wherever another process left it (we hold the lock).
-                pos = fh.seek(0, os.SEEK_END)
-                for rel, line in zip(new, new_lines, strict=True):
-                    fh.write(line + b"\n")
-                    offsets[rel] = (pos, len(line))
-                    pos += len(line) + 1
-                size = pos
+        if appendable:
+            # No new line: the header alone changes (a build stamp, idle notes).
+            if new:
+                assert name is not None
+                with vault.open_state(name, append=True) as fh:
+                    # At the end, wherever another process left it (we hold the lock).
+                    pos = fh.seek(0, os.SEEK_END)
+                    for rel, line in zip(new, new_lines, strict=True):
+                        fh.write(line + b"\n")
+                        offsets[rel] = (pos, len(line))
+                        pos += len(line) + 1
+                    size = pos
         else:
             name = f"{ENTRIES_PREFIX}{secrets.token_hex(8)}.jsonl"
             whole = None
@@ -529,8 +529,7 @@ class NoteCache:
             "build": self.build_stamp,
             # path, size, mtime_ns, inode, 1 if idle, offset and length of its entry line
             "stats": [
-                [rel, *_stat_tuple(self.stats[rel]), int(rel in self.idle), *offsets[rel]]
-                for rel in paths
+                [rel, *self.stats[rel], int(rel in self.idle), *offsets[rel]] for rel in paths
             ],
         }
         vault.write_state(
@@ -625,8 +624,8 @@ class NoteCache:
 
 
 def _encode_line(entry: Entry) -> bytes:
-    encode, _, _ = entry_codec()
-    return json.dumps(encode(entry), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    """An entry's cache line: compact JSON, UTF-8."""
+    return json.dumps(entry_codec()[0](entry), **_COMPACT).encode("utf-8")
 
 
 def _pread(fh: BinaryIO, length: int, offset: int) -> bytes:
@@ -635,10 +634,6 @@ def _pread(fh: BinaryIO, length: int, offset: int) -> bytes:
         return os.pread(fh.fileno(), length, offset)
     fh.seek(offset)  # Windows
     return fh.read(length)
-
-
-def _stat_tuple(st: FileStat) -> tuple[int, int, int]:
-    return (st.size, st.mtime_ns, st.inode)
 
 
 def _under(rel: str, folders: list[str]) -> bool:
@@ -736,8 +731,8 @@ def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str,
                 theirs = dict(item for job in pending for item in job.get())
     except (OSError, multiprocessing.ProcessError):
         return [read_entry(vault, rel) for rel in paths], None
-    encode, decode, _ = entry_codec()
-    dumps, loads = json.dumps, json.loads
+    _, decode, _ = entry_codec()
+    loads = json.loads
     entries: list[Entry] = []
     lines: list[bytes] = []
     with _quiet_gc():
@@ -745,7 +740,7 @@ def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str,
             if i in mine:
                 for entry in mine[i]:
                     entries.append(entry)
-                    lines.append(dumps(encode(entry), **_COMPACT).encode())
+                    lines.append(_encode_line(entry))
             else:
                 for line in theirs[i]:
                     entries.append(decode(loads(line)))
@@ -799,10 +794,8 @@ def _read_in_worker() -> list[tuple[int, list[bytes]]]:
     """In a worker: take chunks and parse them into cache lines."""
     assert _WORKER_JOB is not None
     vault, chunks, taken = _WORKER_JOB
-    encode, _, _ = entry_codec()
-    dumps = json.dumps
     return [
-        (i, [dumps(encode(read_entry(vault, rel)), **_COMPACT).encode() for rel in chunks[i]])
+        (i, [_encode_line(read_entry(vault, rel)) for rel in chunks[i]])
         for i in _take_chunks(taken, len(chunks))
     ]
 

@@ -23,6 +23,7 @@ from ppsjournal.model import (
     SESSION_STATUSES,
 )
 from ppsjournal.names import check_name, link_target, name_key
+from ppsjournal.note import front_matter_key_lines
 from ppsjournal.schedule import clashes, occurrences, parse_moves
 from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
 from ppsjournal.vault import LEADS, PARTNERS, SESSIONS, TEMPLATES
@@ -351,8 +352,6 @@ def _task_dates(index: Index) -> Iterator[Finding]:
 def duplicate_keys(path: str, text: str) -> list[Finding]:
     """Properties written twice (a merge can leave both lines): YAML reads the last,
     Obsidian reports the note's properties as invalid."""
-    from ppsjournal.vault import front_matter_key_lines
-
     first: dict[str, int] = {}
     found = []
     for line, key, _ in front_matter_key_lines(text):

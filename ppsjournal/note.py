@@ -295,6 +295,62 @@ def fast_properties(raw: str) -> dict[str, Any] | None:
 
 # -- editing ---------------------------------------------------------------
 
+
+def front_matter_key_lines(text: str) -> list[tuple[int, str, bool]]:
+    """(line number, key, written in quotes) of each top-level key line of the front-matter."""
+    lines = text.lstrip("\ufeff").splitlines()
+    found: list[tuple[int, str, bool]] = []
+    if not lines or lines[0].rstrip() != "---":
+        return found
+    for number, line in enumerate(lines[1:], 2):
+        if line.rstrip() in ("---", "..."):
+            break
+        m = _ANY_KEY.match(line)
+        if m:
+            found.append((number, m.group(2), bool(m.group(1))))
+    return found
+
+
+def _check_keys_plain(rel: str, text: str, updates: dict) -> None:
+    """Refuse to edit a key the note has twice, or in quotes: the edit would add a
+    second line, which Obsidian reports as invalid properties."""
+    count: dict[str, int] = {}
+    for _, key, quoted in front_matter_key_lines(text):
+        count[key] = count.get(key, 0) + (2 if quoted else 1)  # quoted: always refused
+    for key in updates:
+        if count.get(key, 0) > 1:
+            raise PpsjError(
+                f"property {key!r} is written twice or in quotes in the note's properties; "
+                "nothing written: keep one plain line for it first",
+                rel,
+            )
+
+
+# A front-matter key line, plain or quoted: `status:`, `"status":`, `'status':`.
+_ANY_KEY = re.compile(r"""^(["']?)([A-Za-z_][\w-]*)\1[ \t]*:""")
+
+
+def _check_took(rel: str, text: str, updates: dict) -> None:
+    """Refuse an edit that would not read back as asked.
+
+    A key written twice (YAML takes the last; a merge can leave both) or in
+    quotes is not the line an edit changes: "paused" would be printed while the
+    note still says active. Nothing is written then, and the user is told why.
+    """
+    meta = parse_note(rel, text).meta
+    for key, value in updates.items():
+        got = meta.get(key, DELETE)
+        if got is DELETE and value is DELETE:
+            continue
+        if got != value or type(got) is not type(value):
+            raise PpsjError(
+                f"property {key!r} would not read back as {value!r} after the edit "
+                "(is it in the properties twice, or written in quotes?); nothing written: "
+                "fix the note first",
+                rel,
+            )
+
+
 DELETE = object()  # a sentinel value for set_keys: remove the key
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@+()/'&-]*$")
@@ -362,9 +418,18 @@ def set_keys(
 
     Only the lines of those keys change; other keys, their order, comments
     (also one after a changed value) and the body are kept byte for byte, and so
-    are the line ends. A new key goes at the end of the front-matter.
+    are the line ends. A new key goes at the end of the front-matter. Refused
+    (PpsjError) for a note that does not parse, a key written twice or in
+    quotes, and an edit that would not read back as asked.
     """
     parse_note(path, text)  # never edit a note that does not parse
+    _check_keys_plain(path, text, updates)
+    edited = _set_keys(text, updates, quoted)
+    _check_took(path, edited, updates)
+    return edited
+
+
+def _set_keys(text: str, updates: dict[str, Any], quoted: frozenset[str]) -> str:
     span = _split(text)
     if span is None:
         new = {k: v for k, v in updates.items() if v is not DELETE}

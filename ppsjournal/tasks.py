@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 OPEN, DONE, CANCELLED, FORWARDED = "open", "done", "cancelled", "forwarded"
@@ -349,6 +349,10 @@ def _stray_emoji(text: str) -> Iterator[str]:
 
 def iter_task_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
     """(line number, line) for every line outside fenced code blocks."""
+    if "```" not in body and "~~~" not in body:
+        # No fence can open: every line counts, without a look at each for one.
+        yield from enumerate(body.splitlines(), first_line)
+        return
     fence: str | None = None
     for offset, line in enumerate(body.splitlines()):
         f = _FENCE.match(line)
@@ -372,11 +376,7 @@ def parse_tasks(path: str, body: str, first_line: int = 1) -> list[Task]:
     tasks: list[Task] = []
     if "[" not in body:
         return tasks
-    if "```" in body or "~~~" in body:
-        lines: Iterable[tuple[int, str]] = iter_task_lines(body, first_line)
-    else:  # no fence can open: every line counts, without a look at each for one
-        lines = enumerate(body.splitlines(), first_line)
-    for line_no, line in lines:
+    for line_no, line in iter_task_lines(body, first_line):
         if "[" in line:
             task = parse_task(path, line_no, line)
             if task is not None:

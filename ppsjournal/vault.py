@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -333,10 +332,7 @@ class Vault:
 
         data = self.read_bytes(rel)
         text = decode(rel, data)
-        _check_keys_plain(rel, text, updates)
-        edited = set_keys(text, updates, rel, quoted)
-        _check_took(rel, edited, updates)
-        new = edited.encode("utf-8")
+        new = set_keys(text, updates, rel, quoted).encode("utf-8")
         if data.startswith(b"\xef\xbb\xbf"):  # decode dropped the byte-order mark: keep it
             new = b"\xef\xbb\xbf" + new
         return self.replace(rel, data, new)
@@ -439,63 +435,6 @@ class Vault:
         parent = path.parent
         if path.is_symlink() or not self.inside(parent if parent.exists() else self.root):
             raise PpsjError("refusing to write through a link", rel)
-
-
-def front_matter_key_lines(text: str) -> list[tuple[int, str, bool]]:
-    """(line number, key, written in quotes) of each top-level key line of the front-matter."""
-    lines = text.lstrip("\ufeff").splitlines()
-    found: list[tuple[int, str, bool]] = []
-    if not lines or lines[0].rstrip() != "---":
-        return found
-    for number, line in enumerate(lines[1:], 2):
-        if line.rstrip() in ("---", "..."):
-            break
-        m = _ANY_KEY.match(line)
-        if m:
-            found.append((number, m.group(2), bool(m.group(1))))
-    return found
-
-
-def _check_keys_plain(rel: str, text: str, updates: dict) -> None:
-    """Refuse to edit a key the note has twice, or in quotes: the edit would add a
-    second line, which Obsidian reports as invalid properties."""
-    count: dict[str, int] = {}
-    for _, key, quoted in front_matter_key_lines(text):
-        count[key] = count.get(key, 0) + (2 if quoted else 1)  # quoted: always refused
-    for key in updates:
-        if count.get(key, 0) > 1:
-            raise PpsjError(
-                f"property {key!r} is written twice or in quotes in the note's properties; "
-                "nothing written: keep one plain line for it first",
-                rel,
-            )
-
-
-# A front-matter key line, plain or quoted: `status:`, `"status":`, `'status':`.
-_ANY_KEY = re.compile(r"""^(["']?)([A-Za-z_][\w-]*)\1[ \t]*:""")
-
-
-def _check_took(rel: str, text: str, updates: dict) -> None:
-    """Refuse an edit that would not read back as asked.
-
-    A key written twice (YAML takes the last; a merge can leave both) or in
-    quotes is not the line an edit changes: "paused" would be printed while the
-    note still says active. Nothing is written then, and the user is told why.
-    """
-    from ppsjournal.note import DELETE, parse_note
-
-    meta = parse_note(rel, text).meta
-    for key, value in updates.items():
-        got = meta.get(key, DELETE)
-        if got is DELETE and value is DELETE:
-            continue
-        if got != value or type(got) is not type(value):
-            raise PpsjError(
-                f"property {key!r} would not read back as {value!r} after the edit "
-                "(is it in the properties twice, or written in quotes?); nothing written: "
-                "fix the note first",
-                rel,
-            )
 
 
 def _atomic_write(
