@@ -18,6 +18,7 @@ from ppsjournal.index import Entry, Index
 from ppsjournal.model import (
     LEAD_SOURCES,
     LEAD_STAGES,
+    MAX_SEQUENCE,
     MAX_SERIES_WEEKS,
     PARTNER_STATUSES,
     SESSION_STATUSES,
@@ -147,8 +148,7 @@ SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
         "pps_weeks": (False, _whole(1, MAX_SERIES_WEEKS)),
         "pps_skip": (False, _dates),
         "pps_moved": (False, _moves),
-        # A calendar's SEQUENCE is a 32-bit integer (RFC 5545).
-        "pps_sequence": (False, _whole(0, 2**31 - 1)),
+        "pps_sequence": (False, _whole(0, MAX_SEQUENCE)),
         "tags": (False, _texts),
     },
     "session": {

@@ -115,6 +115,20 @@ class Index:
         except KeyError:
             raise PpsjError(f"no lead named {name!r}") from None
 
+    def check_new_name(self, name: str, kind: str) -> None:
+        """Refuse a new ``kind`` ("partner" or "lead") note named as a note of the
+        other kind: one name, two notes, and every [[Name]] link is ambiguous."""
+        other, namesake = (
+            ("lead", self.leads.get(name_key(name)))
+            if kind == "partner"
+            else ("partner", self.partners.get(name_key(name)))
+        )
+        if namesake is not None:
+            raise PpsjError(
+                f"{namesake.name} is a {other} ({namesake.path}); give the {kind} another "
+                "name (e.g. with a middle initial) so links to each stay clear"
+            )
+
     def partner_of_task(self, task: Task) -> str | None:
         return self.owner_of.get(task.path)
 

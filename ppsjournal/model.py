@@ -23,6 +23,8 @@ LEAD_STAGES = ("new", "contacted", "prequalified", "application", "closed", "los
 
 # A series grows by renewals; twenty years of weekly sessions is more than anyone books.
 MAX_SERIES_WEEKS = 1040
+# A calendar's SEQUENCE is an RFC 5545 INTEGER: pps_sequence is at most this.
+MAX_SEQUENCE = 2**31 - 1
 
 # Keys written as quoted text always, so Obsidian keeps one property type per key.
 QUOTED_KEYS = frozenset({"pps_time", "phone", "partner", "previous", "time"})

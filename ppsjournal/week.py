@@ -168,6 +168,22 @@ class Carry:
     lines: tuple[str, ...]  # the lines the new note gets, in the old note's order
 
 
+def check_carried(text: str, carry: Carry | None) -> None:
+    """Refuse a note that leaves out a carried task: its old line becomes [>], so
+    a template that forgets ``carried`` would make an open follow-up vanish (pure)."""
+    if not carry or not carry.tasks:
+        return
+    lines = set(text.splitlines())
+    missing = [line for line in carry.lines if line not in lines]
+    if missing:
+        raise PpsjError(
+            f"the session template does not write the {len(missing)} open follow-up(s) "
+            f"carried from {carry.path} (e.g. {missing[0].strip()!r}); nothing written: "
+            "render each line of `carried` as it is (see docs/templates.md)",
+            "Templates/session.md.j2",
+        )
+
+
 def carry_forward(path: str, data: bytes) -> Carry:
     """Mark the open tasks of a note's bytes as carried; return them and the new bytes.
 

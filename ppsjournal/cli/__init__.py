@@ -192,6 +192,7 @@ def find_partner(index: Index, name: str, writing: bool = False) -> Any:
     "No partner named X" would send the user looking for a note that is right there.
     """
     from ppsjournal.names import link_target, name_key
+    from ppsjournal.vault import PARTNERS
 
     # "[[Debbie Harper]]", as copied from a note, names Debbie Harper too.
     name = link_target(name) or name
@@ -201,7 +202,7 @@ def find_partner(index: Index, name: str, writing: bool = False) -> Any:
         for problem in index.problems:
             path = problem.where.split(":", 1)[0]
             folder, _, file = path.partition("/")
-            if folder == "Partners" and name_key(file.removesuffix(".md")) == name_key(name):
+            if folder == PARTNERS and name_key(file.removesuffix(".md")) == name_key(name):
                 fix = (
                     "fix the note first; ppsj never rewrites a note it cannot read"
                     if writing

@@ -70,13 +70,7 @@ def lead(
     existing = index.leads.get(name_key(new.name))
     if existing is not None:
         raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
-    namesake = index.partners.get(name_key(new.name))
-    if namesake is not None:
-        # One name, two notes: [[Name]] links in the vault would be ambiguous.
-        raise PpsjError(
-            f"{namesake.name} is a partner ({namesake.path}); give the lead another name "
-            "(e.g. with a middle initial) so links to each stay clear"
-        )
+    index.check_new_name(new.name, "lead")
     rel = vault.lead_path(new.name)
     text = render_note(
         vault.root, "lead.md.j2", lead_front_matter(new), lead_context(new, vault.settings, today)

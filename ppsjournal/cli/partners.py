@@ -197,13 +197,7 @@ def add(
         click.echo(_booked_line(existing.name, keys, settings))
         return
 
-    namesake = index.leads.get(name_key(name))
-    if namesake is not None:
-        # One name, two notes: [[Name]] links in the vault would be ambiguous.
-        raise PpsjError(
-            f"{namesake.name} is a lead ({namesake.path}); give the partner another name "
-            "(e.g. with a middle initial) so links to each stay clear"
-        )
+    index.check_new_name(name, "partner")
     series = None
     if time is not None:
         day = resolve_start(first, today, settings)

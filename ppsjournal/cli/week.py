@@ -58,6 +58,7 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
     from ppsjournal.templates import render_note
     from ppsjournal.week import (
         Links,
+        check_carried,
         followup_counts,
         plan_week,
         session_context,
@@ -99,7 +100,7 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
         carry = _read_carry(vault, p.carry_from) if p.carry_from else None
         context = session_context(p, carry, index, settings, today, links)
         text = render_note(vault.root, "session.md.j2", session_meta(p), context)
-        _check_carried(text, carry)
+        check_carried(text, carry)
         items.append(Item(p, counts, "write", text.encode("utf-8"), carry))
         writing.add(p.path)
 
@@ -116,22 +117,6 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
     # A blocked session, or a note that could not be read (named above): exit 1.
     if index.problems or any(i.action == "blocked" for i in items):
         click.get_current_context().exit(1)
-
-
-def _check_carried(text: str, carry: Carry | None) -> None:
-    """Refuse a note that leaves out a carried task: its old line becomes [>], so
-    a template that forgets ``carried`` would make an open follow-up vanish."""
-    if not carry or not carry.tasks:
-        return
-    lines = set(text.splitlines())
-    missing = [line for line in carry.lines if line not in lines]
-    if missing:
-        raise PpsjError(
-            f"the session template does not write the {len(missing)} open follow-up(s) "
-            f"carried from {carry.path} (e.g. {missing[0].strip()!r}); nothing written: "
-            "render each line of `carried` as it is (see docs/templates.md)",
-            "Templates/session.md.j2",
-        )
 
 
 def _read_carry(vault: Vault, rel: str) -> Carry:
