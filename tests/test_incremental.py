@@ -211,6 +211,29 @@ def _dates(today: str):
     return dt.date.fromisoformat(today)
 
 
+def counted_builds(vault: Path, monkeypatch, module, name: str):
+    """A `ppsj build` runner that returns how often ``module.name`` rendered (a list
+    of 1s), after checking the outputs equal a full build's."""
+    rendered: list[int] = []
+    real = getattr(module, name)
+
+    def counting(*args):
+        rendered.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(module, name, counting)
+
+    def build(today: str = "2026-11-27") -> list[int]:
+        rendered.clear()
+        result = run_cli(vault, "build", today=today)
+        assert result.exit_code == 0, result.output
+        seen = list(rendered)
+        assert outputs_on_disk(vault) == full_build(vault, _dates(today))
+        return seen
+
+    return build
+
+
 def test_ppsj_build_after_each_change_equals_a_full_build(vault: Path) -> None:
     notes = Notes(vault)
     seed(notes)
@@ -271,22 +294,7 @@ def test_calendars_are_rendered_only_when_partners_settings_or_the_day_change(
 
     notes = Notes(vault)
     seed(notes)
-    rendered: list[int] = []
-    real = calendar_mod.calendar_files
-
-    def counting(*args):
-        rendered.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(calendar_mod, "calendar_files", counting)
-
-    def build(today: str = "2026-11-27") -> list[int]:
-        rendered.clear()
-        result = run_cli(vault, "build", today=today)
-        assert result.exit_code == 0, result.output
-        seen = list(rendered)
-        assert outputs_on_disk(vault) == full_build(vault, _dates(today))
-        return seen
+    build = counted_builds(vault, monkeypatch, calendar_mod, "calendar_files")
 
     assert build() == [1]
     notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")
@@ -492,22 +500,7 @@ def test_follow_ups_is_rendered_only_when_what_it_reads_changed(vault: Path, mon
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
-    rendered: list[int] = []
-    real = followups_mod.render_followups
-
-    def counting(*args):
-        rendered.append(1)
-        return real(*args)
-
-    monkeypatch.setattr(followups_mod, "render_followups", counting)
-
-    def build(today: str = "2026-11-27") -> list[int]:
-        rendered.clear()
-        result = run_cli(vault, "build", today=today)
-        assert result.exit_code == 0, result.output
-        seen = list(rendered)
-        assert outputs_on_disk(vault) == full_build(vault, _dates(today))
-        return seen
+    build = counted_builds(vault, monkeypatch, followups_mod, "render_followups")
 
     # An idle note's entry changes (lines moved, a done task edited): it stays idle.
     notes.edit(_session_day("10-02"), "## Follow-ups", "## Follow-ups\nA line above")
