@@ -42,6 +42,15 @@ def build(check: bool) -> None:
         click.echo("up to date")
 
 
+def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    import math
+
+    # FloatRange's bounds checks are comparisons, which NaN never fails.
+    if not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number of seconds, not {value}")
+    return value
+
+
 @click.command()
 @click.option(
     "--polling",
@@ -55,6 +64,7 @@ def build(check: bool) -> None:
     show_default=True,
     metavar="SECONDS",
     help="Seconds of quiet after a change before rebuilding.",
+    callback=_finite,
 )
 @common_options
 def watch(polling: bool, debounce: float) -> None:
