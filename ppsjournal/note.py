@@ -89,7 +89,7 @@ def _split(text: str) -> tuple[int, int, int] | None:
     if not text.startswith("---"):
         return None
     first_nl = text.find("\n")
-    if first_nl < 0 or text[3:first_nl].strip():
+    if first_nl < 0 or text[3:first_nl].strip(_FENCE_TAIL):
         return None
     m = _CLOSING.search(text, first_nl + 1)
     if m is None:
@@ -97,8 +97,11 @@ def _split(text: str) -> tuple[int, int, int] | None:
     return first_nl + 1, m.start(), min(m.end() + 1, len(text))
 
 
-# The line that closes front-matter: "---" or "...", then nothing but "\r"s.
-_CLOSING = re.compile(r"^(?:---|\.\.\.)\r*$", re.MULTILINE)
+# What may follow a fence's "---" (or "...") on its line: trailing blanks, as
+# python-frontmatter (`^-{3,}\s*$`) and Jekyll accept, and a CRLF's "\r".
+_FENCE_TAIL = " \t\r"
+# The line that closes front-matter: "---" or "...", then only _FENCE_TAIL.
+_CLOSING = re.compile(r"^(?:---|\.\.\.)[ \t\r]*$", re.MULTILINE)
 
 
 def parse_note(path: str, text: str) -> Note:
@@ -300,10 +303,10 @@ def front_matter_key_lines(text: str) -> list[tuple[int, str, bool]]:
     """(line number, key, written in quotes) of each top-level key line of the front-matter."""
     lines = text.lstrip("\ufeff").splitlines()
     found: list[tuple[int, str, bool]] = []
-    if not lines or lines[0].rstrip() != "---":
+    if not lines or lines[0].rstrip(_FENCE_TAIL) != "---":
         return found
     for number, line in enumerate(lines[1:], 2):
-        if line.rstrip() in ("---", "..."):
+        if line.rstrip(_FENCE_TAIL) in ("---", "..."):
             break
         m = _ANY_KEY.match(line)
         if m:

@@ -571,12 +571,12 @@ def split_by_lines(text: str) -> tuple[int, int, int] | None:
     if not text.startswith("---"):
         return None
     first_nl = text.find("\n")
-    if first_nl < 0 or text[3:first_nl].strip():
+    if first_nl < 0 or text[3:first_nl].strip(" \t\r"):
         return None
     pos = first_nl + 1
     while pos <= len(text):
         nl = text.find("\n", pos)
-        line = text[pos : len(text) if nl < 0 else nl].rstrip("\r")
+        line = text[pos : len(text) if nl < 0 else nl].rstrip(" \t\r")
         if line in ("---", "..."):
             return first_nl + 1, pos, (len(text) if nl < 0 else nl + 1)
         if nl < 0:
