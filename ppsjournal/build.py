@@ -19,12 +19,12 @@ without rendering them. Both shortcuts give the bytes a full build gives
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.vault import CALENDAR, FOLLOWUPS, Vault
+from ppsjournal.vault import CALENDAR, FOLLOWUPS, NotOurs, Vault
 
 if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
@@ -38,6 +38,8 @@ class BuildResult:
     removed: list[str] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # with check=True: what would change
     problems: list[Problem] = field(default_factory=list)
+    # Outputs not written: the user's own file is where they go.
+    refused: list[PpsjError] = field(default_factory=list)
 
 
 def render_outputs(
@@ -160,10 +162,12 @@ def build(
         return result
     with vault.lock():
         for rel, data in sorted(outputs.items()):
-            if vault.write(rel, data):
-                result.written.append(rel)
-            else:
-                result.unchanged.append(rel)
+            try:
+                written = vault.write(rel, data, ours=_generated_test(rel))
+            except NotOurs as refused:  # the user's own file: kept, and the build says so
+                result.refused.append(refused)
+                continue
+            (result.written if written else result.unchanged).append(rel)
         result.unchanged = sorted([*result.unchanged, *kept])
         _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
     return result
@@ -253,7 +257,8 @@ def record_build(
     since makes the next build build); ``calendars``: the key of what the
     calendars were rendered from; ``followups``: of what Follow-ups.md was.
     """
-    stamp = None if walk_errors else _stamp(vault, key, result)
+    # Not after a refused output either: the next build must say so again.
+    stamp = None if walk_errors or result.refused else _stamp(vault, key, result)
     if stamp is not None and calendars is not None:
         stamp["calendars"] = calendars
     if stamp is not None and followups is not None:
@@ -370,6 +375,15 @@ def _known_result(vault: Vault, stamp: dict | None, key: str) -> BuildResult | N
     except _BAD_STAMP:
         return None
     return BuildResult(unchanged=sorted(stamp["outputs"]), problems=problems)
+
+
+def _generated_test(rel: str) -> Callable[[bytes], bool]:
+    """How to tell that the file at an output's place is one ppsj generated."""
+    if rel == FOLLOWUPS:
+        from ppsjournal.followups import is_generated
+    else:
+        from ppsjournal.calendar import is_generated
+    return is_generated
 
 
 def _remove_stale_calendars(

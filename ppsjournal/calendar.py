@@ -95,11 +95,23 @@ def series_stamp(series: Series) -> dt.datetime:
 
 
 def partner_file(partner: Partner) -> str:
-    # A partner called "PPS" must not overwrite the combined feed.
+    """A partner's calendar file: ``Calendar/<name>.ics``, never the combined feed's.
+
+    A partner called "PPS" gets "PPS (partner).ics", so one called "PPS (partner)"
+    gets "PPS (partner) (partner).ics": one more suffix for each name of that
+    shape keeps every name's file its own (compared as names are, case-blind).
+    """
     stem = partner.name
-    if name_key(stem) == name_key("PPS"):
-        stem = f"{stem} (partner)"
+    key = name_key(stem)
+    while key.endswith(_SUFFIX_KEY):
+        key = key.removesuffix(_SUFFIX_KEY)
+    if key == name_key("PPS"):
+        stem = f"{stem}{_SUFFIX}"
     return f"{CALENDAR}/{stem}.ics"
+
+
+_SUFFIX = " (partner)"
+_SUFFIX_KEY = name_key(_SUFFIX)
 
 
 def summary(partner: Partner, settings: Settings) -> str:

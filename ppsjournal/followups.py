@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import name_key
@@ -37,6 +39,10 @@ from ppsjournal.schedule import occurrences
 from ppsjournal.settings import Settings
 from ppsjournal.tasks import TAG_PATTERN, Task
 
+TEMPLATE = "follow-ups.md.j2"
+# What marks Follow-ups.md as ppsj's: a file without it is the user's and is never overwritten.
+MARK = "ppsj build"
+MARK_WITHIN = 1024
 SOON_DAYS = 7  # "due in the next 7 days": today and the six days after
 RENEW_DAYS = 14  # a series ending within 14 days: renew?
 NEW_LEAD_DAYS = 2  # a lead still new after 2 days
@@ -436,16 +442,38 @@ def _section(key: str, title: str, items: list[dict[str, Any]], hint: str) -> di
     }
 
 
+# C0 controls but tab (newlines too: every field is one line of Markdown), DEL and C1.
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def _clean(value: Any) -> Any:
+    """Each control character in the context's text as U+FFFD.
+
+    Task text, names and messages come from the notes (maybe from someone else,
+    through git); an escape sequence copied into Follow-ups.md would act on the
+    terminal of whoever `cat`s it, and a newline would break the list apart.
+    """
+    if isinstance(value, str):
+        return _CONTROL.sub("\ufffd", value) if _CONTROL.search(value) else value
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
 def followups_context(index: Index, settings: Settings, today: dt.date) -> dict[str, Any]:
     """The plain data Follow-ups.md is rendered from (also what a vault's template gets)."""
     b = _Builder(index, settings, today)
-    return {
-        "today": today.isoformat(),
-        "weekday": _WEEKDAY_NAMES[today.weekday()],
-        "owner": settings.owner.name,
-        "sections": b.sections(),
-        "unread": b.unread(),
-    }
+    return _clean(
+        {
+            "today": today.isoformat(),
+            "weekday": _WEEKDAY_NAMES[today.weekday()],
+            "owner": settings.owner.name,
+            "sections": b.sections(),
+            "unread": b.unread(),
+        }
+    )
 
 
 def render_followups(
@@ -454,6 +482,22 @@ def render_followups(
     """Follow-ups.md, from the packaged follow-ups.md.j2 or the vault's Templates/ copy."""
     from ppsjournal.templates import render
 
-    text = render(vault_root, "follow-ups.md.j2", followups_context(index, settings, today))
+    text = render(vault_root, TEMPLATE, followups_context(index, settings, today))
     # One trailing newline whatever the template's whitespace: stable bytes.
-    return text.rstrip("\n") + "\n"
+    text = text.rstrip("\n") + "\n"
+    if not is_generated(text.encode("utf-8")):  # only a vault's own template can drop it
+        raise PpsjError(
+            f"Follow-ups.md must say at its top that it is generated: keep the words "
+            f"`{MARK}` in its first {MARK_WITHIN} bytes",
+            f"Templates/{TEMPLATE}",
+        )
+    return text
+
+
+def is_generated(data: bytes) -> bool:
+    """Whether a Follow-ups.md is one ``ppsj build`` wrote (and so may rewrite).
+
+    By what it says at its top, not by a record on this machine: a vault
+    cloned elsewhere must tell ppsj's file from the user's the same way.
+    """
+    return MARK.encode() in data[:MARK_WITHIN]

@@ -11,7 +11,7 @@ import contextlib
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, NamedTuple
 
@@ -48,6 +48,17 @@ def find_root(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) ->
         f"no vault found: no {CONFIG_NAME} here or in any folder above; "
         "use --vault PATH, set $PPSJ_VAULT, or create one with 'ppsj init'"
     )
+
+
+class NotOurs(PpsjError):
+    """A generated file's place holds a file ppsj did not write: left as it is."""
+
+    def __init__(self, rel: str) -> None:
+        super().__init__(
+            "not written: a file ppsj did not generate is there; "
+            "rename or move it, then build again",
+            rel,
+        )
 
 
 class FileStat(NamedTuple):
@@ -379,18 +390,25 @@ class Vault:
                 f"(waited {timeout:.0f} s for {STATE}/write.lock)"
             ) from None
 
-    def write(self, rel: str, data: bytes) -> bool:
-        """Write a generated file atomically; False (and no write) if unchanged."""
+    def write(self, rel: str, data: bytes, ours: Callable[[bytes], bool] | None = None) -> bool:
+        """Write a generated file atomically; False (and no write) if unchanged.
+
+        ``ours``: whether the bytes already there are a file ppsj generated;
+        anything else there is the user's, and is refused (nothing lost).
+        """
         path = self.abs(rel)
         self._check_target(path, rel)
-        try:
-            if path.read_bytes() == data:
+        with self.lock():  # read and replace as one step against other ppsj processes
+            try:
+                current = path.read_bytes()
+            except FileNotFoundError:
+                current = None
+            except OSError as exc:
+                raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
+            if current == data:
                 return False
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
-        with self.lock():
+            if current is not None and ours is not None and not ours(current):
+                raise NotOurs(rel)
             _atomic_write(path, data, rel)
         return True
 

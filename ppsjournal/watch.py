@@ -195,7 +195,8 @@ class Watcher:
         except PpsjError as exc:
             self.warn(f"ppsj: {exc}")
             return None
-        problems = set(result.problems)
+        # A user's own file where an output goes is kept and named, like a broken note.
+        problems = {*result.problems, *map(Problem.of, result.refused)}
         for problem in sorted(problems - self.known_problems, key=str):
             self.warn(f"ppsj: {problem}")
         self.known_problems = problems

@@ -95,8 +95,11 @@ def test_nothing_changed_still_notices_outputs_settings_templates_and_the_day(
     assert ppsj("build").output.strip() == "up to date"
     followups = vault / "Follow-ups.md"
 
-    followups.write_text("edited by hand\n", encoding="utf-8")
+    # edited by hand below its banner: still ppsj's file, so rebuilt
+    with followups.open("a", encoding="utf-8") as f:
+        f.write("edited by hand\n")
     assert "wrote Follow-ups.md" in ppsj("build").output
+    assert "edited by hand" not in followups.read_text(encoding="utf-8")
     assert "Send the buyer guide" in followups.read_text(encoding="utf-8")
 
     (vault / "Calendar" / "Debbie Harper.ics").unlink()
@@ -107,10 +110,10 @@ def test_nothing_changed_still_notices_outputs_settings_templates_and_the_day(
     assert "wrote Follow-ups.md" in later.output
 
     (vault / "Templates" / "follow-ups.md.j2").write_text(
-        "# Custom {{ today }}\n", encoding="utf-8"
+        "# Custom {{ today }} (ppsj build)\n", encoding="utf-8"
     )
     assert "wrote Follow-ups.md" in ppsj("build", today="2026-12-20").output
-    assert followups.read_text(encoding="utf-8") == "# Custom 2026-12-20\n"
+    assert followups.read_text(encoding="utf-8") == "# Custom 2026-12-20 (ppsj build)\n"
     assert ppsj("build", today="2026-12-20").output.strip() == "up to date"
 
 

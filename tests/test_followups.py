@@ -288,12 +288,13 @@ def test_a_vault_template_wins(friday: Path) -> None:
     note(
         friday,
         "Templates/follow-ups.md.j2",
-        "# Mine {{ today }}\n{% for s in sections %}{{ s.key }}={{ s.count }}\n{% endfor %}",
+        "# Mine {{ today }}, by ppsj build\n"
+        "{% for s in sections %}{{ s.key }}={{ s.count }}\n{% endfor %}",
     )
     text = build(friday)
     assert text == (
-        "# Mine 2026-11-27\noverdue=1\ndue=2\ncommitments=2\nsessions=1\nrenew=3\nleads=2\n"
-        "showings=2\n"
+        "# Mine 2026-11-27, by ppsj build\n"
+        "overdue=1\ndue=2\ncommitments=2\nsessions=1\nrenew=3\nleads=2\nshowings=2\n"
     )
 
 

@@ -306,7 +306,8 @@ def test_calendars_are_rendered_only_when_partners_settings_or_the_day_change(
     notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
     assert build("2026-11-28") == [1]  # another day
     # A calendar file touched by hand is rewritten, not trusted.
-    (vault / "Calendar" / "PPS.ics").write_bytes(b"edited by hand")
+    feed = vault / "Calendar" / "PPS.ics"
+    feed.write_bytes(feed.read_bytes().replace(b"END:VEVENT", b"X-EDITED:by hand\r\nEND:VEVENT"))
     notes.edit(_session_day("10-02"), "Done task zero", "Done task 0")
     assert build("2026-11-28") == [1]
 
@@ -516,5 +517,6 @@ def test_follow_ups_is_rendered_only_when_what_it_reads_changed(vault: Path, mon
     assert build() == [1]
     assert build("2026-11-28") == [1]  # another day
     notes.edit(_session_day("10-09"), "Done task 1", "Done task one")
-    (vault / "Follow-ups.md").write_text("edited by hand", encoding="utf-8")
+    with (vault / "Follow-ups.md").open("a", encoding="utf-8") as f:
+        f.write("edited by hand\n")
     assert build("2026-11-28") == [1]  # rewritten, not trusted

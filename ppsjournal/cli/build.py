@@ -38,8 +38,12 @@ def build(check: bool) -> None:
         click.echo(f"wrote {rel}")
     for rel in result.removed:
         click.echo(f"removed {rel}")
-    if not result.written and not result.removed:
+    if not result.written and not result.removed and not result.refused:
         click.echo("up to date")
+    for refused in result.refused:
+        warn(str(refused))
+    if result.refused:
+        click.get_current_context().exit(1)
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
