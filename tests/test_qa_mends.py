@@ -46,3 +46,33 @@ def test_front_matter_fences_may_end_in_blanks_as_python_frontmatter_reads_them(
     assert "status: paused\n" in edited
     assert edited.startswith(f"---{tail}\n")
     assert f"\n---{tail}\nBody\n- [ ] Send the buyer guide" in edited
+
+
+def test_control_characters_from_notes_reach_follow_ups_as_replacement_characters(vault, ppsj):
+    import re
+
+    from conftest import write_note
+
+    write_note(
+        vault,
+        "Partners/Debbie Harper.md",
+        "---\ntype: partner\nstatus: active\n---\n"
+        "- [ ] Call \x1b[31mthe Lees\x1b[0m, C1 \x9b and DEL \x7f here 📅 2026-11-20\n",
+    )
+    # YAML's escapes put an OSC sequence and a newline into the lead's partner name.
+    write_note(
+        vault,
+        "Leads/Sam Lee.md",
+        '---\ntype: lead\npartner: "[[Deb\\e]2;pwned\\aby\\nName]]"\nsource: referral\n'
+        "stage: new\ncreated: 2026-11-01\n---\n",
+    )
+    assert ppsj("build").exit_code == 0
+    text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
+    [task] = [line for line in text.splitlines() if "Call" in line]
+    assert task.endswith(": Call \ufffd[31mthe Lees\ufffd[0m, C1 \ufffd and DEL \ufffd here")
+    [lead] = [line for line in text.splitlines() if "[[Sam Lee]]" in line]
+    assert "[[Deb\ufffd]2;pwned\ufffdby\ufffdName]]" in lead
+    assert lead.endswith("make the first call")
+    # The same vault, the same bytes.
+    assert ppsj("build", "--check").exit_code == 0
