@@ -135,9 +135,9 @@ def friday(vault: Path) -> Path:
     return vault
 
 
-def build(vault: Path, *args: str, today: str = "2026-11-27") -> str:
+def build(vault: Path, *args: str, today: str = "2026-11-27", status: int = 0) -> str:
     result = run_cli(vault, "build", *args, today=today)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == status, result.output
     return (vault / "Follow-ups.md").read_text(encoding="utf-8")
 
 
@@ -315,7 +315,7 @@ def test_a_broken_vault_template_is_refused_and_nothing_written(friday: Path) ->
 def test_unreadable_notes_and_bad_dates_are_listed(friday: Path) -> None:
     note(friday, "Leads/Broken.md", "---\ntype: lead\npartner: [[x\n---\n")
     note(friday, "Inbox.md", "# Inbox\n\n- [ ] Typo 📅 2026-11-31\n")
-    text = build(friday)
+    text = build(friday, status=1)  # an unreadable note: exit 1
     problems = sections(text)["Problems in the notes"]
     assert problems[0].startswith("- [[Inbox]] line 3: 📅 2026-11-31 is not a real date")
     # YAML notices the unclosed link on the line after it.

@@ -14,7 +14,10 @@ def build(check: bool) -> None:
     """Write Follow-ups.md and the calendars (Calendar/*.ics) from the notes.
 
     A file whose bytes would not change is not rewritten. Notes that cannot be
-    read are named on stderr and left out; the rest is still built.
+    read are named on stderr and left out; the rest is still built, and the
+    exit status is 1 (as for every command that reads the vault). A file of
+    your own where an output goes is never overwritten: it is named, the
+    rest is written, exit 1.
 
     \b
     Example:
@@ -42,7 +45,7 @@ def build(check: bool) -> None:
         click.echo("up to date")
     for refused in result.refused:
         warn(str(refused))
-    if result.refused:
+    if result.refused or result.problems:
         click.get_current_context().exit(1)
 
 
