@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.vault import CALENDAR, FOLLOWUPS, NotOurs, Vault
+from ppsjournal.vault import CALENDAR, FOLLOWUPS, PARTNERS, NotOurs, Vault
 
 if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
@@ -149,6 +149,18 @@ def build(
     result = BuildResult(problems=list(index.problems))
     kept = set(current)
     calendars = not any(rel.startswith(CALENDAR + "/") for rel in kept)
+    held = broken_partner_notes(index)
+    if held:
+        # Left out, a partner's series would drop from PPS.ics and their file
+        # be removed: every subscriber would see the sessions cancelled over
+        # a typo (the watcher builds mid-edit). The calendars wait for the fix.
+        from ppsjournal.index import Problem
+
+        calendars = False
+        kept.update(vault.list_files(CALENDAR, ".ics"))
+        result.problems.append(
+            Problem(CALENDAR + "/", f"not updated until {', '.join(held)} can be read again")
+        )
     outputs = render_outputs(index, vault, today, calendars, FOLLOWUPS not in kept)
     if check:
         for rel, data in sorted(outputs.items()):
@@ -158,7 +170,8 @@ def build(
                 current_bytes = None
             (result.unchanged if current_bytes == data else result.stale).append(rel)
         result.unchanged = sorted([*result.unchanged, *kept])
-        _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
+        if not held:
+            _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
         return result
     with vault.lock():
         for rel, data in sorted(outputs.items()):
@@ -169,8 +182,28 @@ def build(
                 continue
             (result.written if written else result.unchanged).append(rel)
         result.unchanged = sorted([*result.unchanged, *kept])
-        _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
+        if not held:
+            _remove_stale_calendars(vault, outputs.keys() | kept, result, check)
     return result
+
+
+def broken_partner_notes(index: Index) -> list[str]:
+    """Partner notes that cannot be read, sorted (pure): a note in Partners/ or
+    of ``type: partner`` whose front-matter or properties are broken. A valid
+    second note for a partner is not one of them (the first note counts)."""
+    from ppsjournal.index import Problem, classify
+
+    read = {p.path for p in index.partners.values()}
+    found = []
+    for entry in index.entries.values():
+        if entry.path in read:
+            continue
+        if entry.error is not None:
+            if entry.path.startswith(PARTNERS + "/") or entry.meta.get("type") == "partner":
+                found.append(entry.path)
+        elif entry.meta.get("type") == "partner" and isinstance(classify(entry), Problem):
+            found.append(entry.path)
+    return sorted(found)
 
 
 def build_from_cache(

@@ -194,7 +194,7 @@ def partner_from_note(note: Note) -> Partner:
         committed=k.date("committed"),
         referral_expected=k.date("referral_expected"),
         series=series,
-        sequence=k.integer("pps_sequence", default=0) or 0,
+        sequence=k.integer("pps_sequence", default=0, high=MAX_SEQUENCE) or 0,
         tags=tuple(k.texts("tags")),
     )
 

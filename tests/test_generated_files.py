@@ -114,3 +114,78 @@ def test_partners_named_like_the_feed_each_get_their_own_calendar(vault: Path, p
     assert attendees("PPS (partner) (partner).ics") == ["mailto:pps.partner@example.com"]
     feed = Calendar.from_ical((calendars / "PPS.ics").read_bytes())
     assert len(list(feed.walk("VEVENT"))) == 3  # the feed is still every series
+
+
+def _calendar_bytes(vault: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((vault / "Calendar").glob("*.ics"))}
+
+
+def test_a_broken_partner_note_keeps_the_calendars_as_they_were(vault: Path, ppsj):
+    partner(vault, "Debbie Harper")
+    partner(vault, "Carl Ortiz", time="15:20")
+    assert ppsj("build").exit_code == 0
+    before = _calendar_bytes(vault)
+    assert set(before) == {"Carl Ortiz.ics", "Debbie Harper.ics", "PPS.ics"}
+    debbie = vault / "Partners" / "Debbie Harper.md"
+    good = debbie.read_text(encoding="utf-8")
+
+    broken = [
+        good.replace("status: active", "status: [active"),  # YAML
+        good.replace("pps_weeks: 12", "pps_weeks: 0"),  # a property out of range
+    ]
+    for text in broken:
+        debbie.write_text(text, encoding="utf-8")
+        result = ppsj("build")
+        assert result.exit_code == 1, result.output
+        assert "Partners/Debbie Harper.md" in result.stderr
+        assert (
+            "Calendar/: not updated until Partners/Debbie Harper.md can be read again"
+            in result.stderr
+        )
+        # Debbie's series is neither removed nor dropped from the feed
+        assert _calendar_bytes(vault) == before
+        # Follow-ups.md is still built, and lists the problem
+        followups = (vault / "Follow-ups.md").read_text(encoding="utf-8")
+        assert "[[Debbie Harper]]" in followups.split("## Problems in the notes", 1)[1]
+        # said again by the next build, with nothing changed
+        again = ppsj("build")
+        assert again.exit_code == 1 and "Calendar/: not updated" in again.stderr
+
+    # while it is broken, a change to another partner waits too
+    carl = vault / "Partners" / "Carl Ortiz.md"
+    carl.write_text(carl.read_text(encoding="utf-8").replace("15:20", "16:00"), encoding="utf-8")
+    assert ppsj("build").exit_code == 1
+    assert _calendar_bytes(vault) == before
+
+    # fixed: the calendars catch up, as a build from nothing would write them
+    debbie.write_text(good, encoding="utf-8")
+    fixed = ppsj("build")
+    assert fixed.exit_code == 0, fixed.output
+    assert "wrote Calendar/Carl Ortiz.ics" in fixed.stdout
+    after = _calendar_bytes(vault)
+    assert after["Debbie Harper.ics"] == before["Debbie Harper.ics"]
+    starts = [
+        str(ev.get("DTSTART").to_ical(), "ascii")
+        for ev in Calendar.from_ical(after["Carl Ortiz.ics"]).walk("VEVENT")
+    ]
+    assert starts and all(s.endswith("T160000") for s in starts)
+    import shutil
+
+    shutil.rmtree(vault / ".ppsj")
+    for path in (vault / "Calendar").glob("*.ics"):
+        path.unlink()
+    assert ppsj("build").exit_code == 0
+    assert _calendar_bytes(vault) == after
+
+
+def test_a_second_valid_note_for_a_partner_does_not_hold_the_calendars(vault: Path, ppsj):
+    partner(vault, "Debbie Harper")
+    (vault / "ToSort").mkdir()  # after Partners/: the note there is the first
+    (vault / "ToSort" / "Debbie Harper.md").write_text(
+        "---\ntype: partner\nstatus: prospect\n---\n", encoding="utf-8"
+    )
+    result = ppsj("build")
+    assert result.exit_code == 1
+    assert "a second note for partner 'Debbie Harper'" in result.stderr
+    assert "Calendar/: not updated" not in result.stderr
+    assert "wrote Calendar/Debbie Harper.ics" in result.stdout
