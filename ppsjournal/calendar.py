@@ -17,9 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterable
-from functools import cache
-from importlib import resources
-from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
@@ -28,7 +25,7 @@ from ppsjournal.index import Index
 from ppsjournal.model import MAX_SEQUENCE, Partner
 from ppsjournal.names import name_key
 from ppsjournal.schedule import Series
-from ppsjournal.settings import Settings
+from ppsjournal.settings import Settings, zone
 from ppsjournal.vault import CALENDAR
 
 # No version number in PRODID: two machines with different ppsj versions must
@@ -51,25 +48,6 @@ LOST_LEAD_QUESTIONS = (
     "Who are you showing property to in the next seven days "
     "that I have not had a pre-qualification conversation with?",
 )
-
-
-@cache
-def zone(key: str) -> ZoneInfo:
-    """The zone from the ``tzdata`` package, never the machine's zoneinfo.
-
-    Two machines with different system tz databases would otherwise write
-    different VTIMEZONE blocks for the same vault, and conflict in git.
-    """
-    parts = key.split("/")
-    if not key or any(p in ("", ".", "..") for p in parts):
-        raise PpsjError(f"not an IANA time zone name: {key!r}", "ppsj.toml: owner.timezone")
-    try:
-        with resources.files("tzdata.zoneinfo").joinpath(*parts).open("rb") as fh:
-            return ZoneInfo.from_file(fh, key=key)
-    except (OSError, ValueError):
-        raise PpsjError(
-            f"time zone {key!r} is not in the tzdata package", "ppsj.toml: owner.timezone"
-        ) from None
 
 
 def series_uid(owner_email: str, partner: Partner) -> str:

@@ -7,8 +7,10 @@ import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from ppsjournal.errors import PpsjError
 
@@ -29,7 +31,7 @@ class Owner:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return zone(self.timezone)
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,41 @@ def check_email(value: object, where: str) -> str:
     return value
 
 
+@cache
+def _tzdata_zones() -> frozenset[str]:
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text("ascii").split())
+
+
 def check_timezone(value: object, where: str) -> str:
+    """An IANA zone name the ``tzdata`` package has. Not the machine's database:
+    it may name zones tzdata lacks (``localtime``, ``posixrules``), so a vault
+    valid here would fail on another machine. ``Factory`` is a placeholder
+    ("local time zone must be set"), no place's time."""
     if not isinstance(value, str) or not value:
         raise PpsjError("must be an IANA time zone name such as 'America/Chicago'", where)
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise PpsjError(f"unknown time zone {value!r}", where) from None
+    if value not in _tzdata_zones() or value == "Factory":
+        raise PpsjError(
+            f"unknown time zone {value!r}: use an IANA name such as 'America/Chicago'", where
+        )
     return value
+
+
+@cache
+def zone(key: str) -> ZoneInfo:
+    """The zone from the ``tzdata`` package, never the machine's zoneinfo.
+
+    Two machines with different system tz databases would otherwise write
+    different VTIMEZONE blocks, or see a different "today", for the same
+    vault, and conflict in git.
+    """
+    check_timezone(key, "ppsj.toml: owner.timezone")
+    try:
+        with resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).open("rb") as fh:
+            return ZoneInfo.from_file(fh, key=key)
+    except (OSError, ValueError):
+        raise PpsjError(
+            f"time zone {key!r} is not in the tzdata package", "ppsj.toml: owner.timezone"
+        ) from None
 
 
 def parse_hhmm(value: object, where: str) -> dt.time:

@@ -111,6 +111,8 @@ def test_init_quotes_the_name_in_toml(tmp_path):
         ("--email", "alex@lender.example\r\nBcc: x@y.example", "--email: not an e-mail address"),
         ("--timezone", "Mars/Olympus", "--timezone: unknown time zone 'Mars/Olympus'"),
         ("--timezone", "../../etc/passwd", "--timezone: unknown time zone"),
+        ("--timezone", "Factory", "--timezone: unknown time zone 'Factory'"),
+        ("--timezone", "localtime", "--timezone: unknown time zone 'localtime'"),
         ("--name", "Alex\nRivera", "--name: must be one line"),
         ("--name", "  ", "--name: must be non-empty text"),
     ],

@@ -114,6 +114,11 @@ def test_a_bad_value_names_the_key(extra, message):
         ("owner = 1\n", "ppsj.toml: [owner] must be a table"),
         ("x = = 1\n", "ppsj.toml: not valid TOML"),
         (OWNER.replace("America/Chicago", "Mars/Base"), "ppsj.toml: owner.timezone: unknown"),
+        # names a machine's zoneinfo may resolve, but not another's (or no place's time)
+        (OWNER.replace("America/Chicago", "localtime"), "ppsj.toml: owner.timezone: unknown"),
+        (OWNER.replace("America/Chicago", "posixrules"), "ppsj.toml: owner.timezone: unknown"),
+        (OWNER.replace("America/Chicago", "Factory"), "ppsj.toml: owner.timezone: unknown"),
+        (OWNER.replace("America/Chicago", "posix/Europe/Paris"), "ppsj.toml: owner.timezone:"),
         (OWNER.replace("alex@lender.example", "alex"), "ppsj.toml: owner.email: not an e-mail"),
         (OWNER + "phone = 1\n", "ppsj.toml: unknown key owner.phone"),
     ],
