@@ -361,7 +361,7 @@ def test_week_names_an_unreadable_note_and_exits_1_after_writing(ppsj, vault):
 def test_lead_refuses_a_value_it_could_not_read_back(ppsj, vault, value):
     ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
     args = ["lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "referral"]
-    line = one_line_error(ppsj(*args, "--value", value))
+    line = one_line_error(ppsj(*args, "--value", value), code=2)
     assert "--value must be a number of dollars from 0 to 1,000,000,000,000" in line
     assert not (vault / "Leads" / "Sam Lee.md").exists()
     ok(ppsj(*args, "--value", "385000"))

@@ -14,7 +14,7 @@ from ppsjournal.cli import (
     runtime,
     warn,
 )
-from ppsjournal.errors import PpsjError
+from ppsjournal.errors import PpsjError, UsageError
 
 
 @click.command()
@@ -66,7 +66,12 @@ def lead(
     vault, today = rt.vault, rt.today
     index = rt.index()
     partner = find_partner(index, partner_name)
-    new = new_lead(name, partner, source, today, phone=phone, email=email, showing=day, value=value)
+    try:
+        new = new_lead(
+            name, partner, source, today, phone=phone, email=email, showing=day, value=value
+        )
+    except PpsjError as exc:  # every value it checks was typed on the command line
+        raise UsageError(exc.message, exc.where) from None
     existing = index.leads.get(name_key(new.name))
     if existing is not None:
         raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
@@ -95,10 +100,14 @@ def stage(name: str, stage: str) -> None:
     Example:
       ppsj stage "Sam Lee" prequalified
     """
-    from ppsjournal.leads import stage_updates
-    from ppsjournal.model import QUOTED_KEYS
+    from ppsjournal.leads import check_choice, stage_updates
+    from ppsjournal.model import LEAD_STAGES, QUOTED_KEYS
     from ppsjournal.names import name_key
 
+    try:
+        stage = check_choice(stage, LEAD_STAGES, "stage")
+    except PpsjError as exc:
+        raise UsageError(exc.message) from None
     rt = runtime()
     index = rt.index()
     found = index.leads.get(name_key(name))
