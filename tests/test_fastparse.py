@@ -359,6 +359,25 @@ def test_generated_scalars_agree_with_the_loader():
         check(f"k: [{value}]\n")
 
 
+def test_the_fast_paths_character_classes_are_the_sets_they_stand_for():
+    from ppsjournal import note
+
+    first = set("_.~+") | {chr(c) for c in (*range(48, 58), *range(65, 91), *range(97, 123))}
+    rest = (first - set("~")) | set(" _.,;/+()'&!?%$=~@-")
+    safe_ranges = [(0x0A, 0x0A), (0x0D, 0x0D), (0x20, 0x7E), (0xA1, 0x2027), (0x202A, 0xD7FF),
+                   (0xE000, 0xFEFE), (0xFF00, 0xFFFD), (0x10000, 0x10FFFF)]  # fmt: skip
+    edges = {e + d for lo, hi in safe_ranges for e in (lo, hi) for d in (-1, 0, 1)}
+    for code in sorted({*range(0x800), *edges, 0x3042, 0x1F4C5} - {-1, 0x110000}):
+        c = chr(code)
+        latin1_or_past = code >= 0xA1
+        assert bool(note._FAST_PLAIN.fullmatch(c)) == (c in first or latin1_or_past), hex(code)
+        assert bool(note._FAST_PLAIN.fullmatch("a" + c)) == (c in rest or latin1_or_past), hex(code)
+        in_flow = c != "," and (c in rest or latin1_or_past)
+        assert bool(note._FAST_FLOW_PLAIN.fullmatch("a" + c)) == in_flow, hex(code)
+        safe = any(lo <= code <= hi for lo, hi in safe_ranges)
+        assert bool(note._FAST_UNSAFE.search(c)) == (not safe), hex(code)
+
+
 def test_dates_and_impossible_dates():
     assert fast_properties("d: 2026-12-04\n") == {"d": dt.date(2026, 12, 4)}
     assert fast_properties("d: 2026-02-30\n") == {"d": "2026-02-30"}
