@@ -48,7 +48,10 @@ def set_key(path: Path, key: str, value: str) -> str:
 # -- e-mail addresses that the quick check passed but no header can hold ----------
 
 
-@pytest.mark.parametrize("address", [r"debbie@sunrise\example", "deb(bie)@sunrise.example"])
+@pytest.mark.parametrize(
+    "address",
+    [r"debbie@sunrise\example", "deb(bie)@sunrise.example", "debbie@sunrise.", "debbie@.example"],
+)
 def test_an_address_no_header_can_hold_is_named_not_an_internal_error(ppsj, vault, address):
     ok(ppsj("add", "Debbie Harper", "--email", "debbie@sunrise.example", "--at", "14:40"))
     note = partner_note(vault, "Debbie Harper")

@@ -174,3 +174,32 @@ def test_changed_settings_change_the_slots(ppsj, vault):
     doc = json.loads(result.output)
     assert doc["start"] == "2026-12-07"  # the first Monday at least 7 days out
     assert [s["time"] for s in doc["slots"]] == ["09:00", "09:30"]
+
+
+def test_the_quick_e_mail_check_accepts_only_what_the_e_mail_parser_accepts():
+    import random
+    from email.errors import HeaderParseError
+    from email.headerregistry import Address
+
+    from ppsjournal import settings
+
+    def parser_accepts(value: str) -> bool:
+        try:
+            return Address(addr_spec=value).addr_spec == value
+        except (ValueError, IndexError, HeaderParseError):
+            return False
+
+    rng = random.Random(20261201)
+    alphabet = "ab_%+'-.@Z9"
+    quick = 0
+    for _ in range(50_000):
+        value = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 9)))
+        if settings._EMAIL.match(value) and settings._PLAIN_EMAIL.match(value):
+            quick += 1
+            assert parser_accepts(value), value
+    assert quick > 500  # the check above ran on many addresses
+    for value in ("debbie.harper@sunrise-realty.example", "o'brien+pps@lender.example"):
+        assert settings._PLAIN_EMAIL.match(value) and settings.check_email(value, "x") == value
+    for value in ("a..b@x.example", ".a@x.example", "a.@x.example", "a@x..example", "a@x."):
+        with pytest.raises(PpsjError):
+            settings.check_email(value, "email")
