@@ -59,3 +59,12 @@ def ppsj(vault: Path) -> Callable[..., Result]:
         return run_cli(vault, *args, today=today, **kwargs)
 
     return invoke
+
+
+def header_rows(head: dict) -> dict[str, dict]:
+    """The cache header's per-note columns as path -> {size, mtime_ns, ..., idle}."""
+    columns = head["notes"]
+    names = [name for name in columns if name != "path"]
+    return {
+        path: {name: columns[name][i] for name in names} for i, path in enumerate(columns["path"])
+    }

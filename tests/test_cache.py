@@ -13,6 +13,7 @@ from ppsjournal import cache as cache_mod
 from ppsjournal.cache import CACHE_NAME, NoteCache, entry_codec
 from ppsjournal.index import Entry, entry_from_bytes, load_index
 from ppsjournal.vault import Vault
+from tests.conftest import header_rows
 
 PAST_NS = 1_700_000_000 * 10**9  # 2023: older than any cache this test writes
 
@@ -116,13 +117,48 @@ def test_a_corrupt_cache_is_rebuilt(vault: Path, reads):
         reads.clear()
         assert descriptions(vault) == {"Partners/A.md": "abc #need"}
         assert reads == ["Partners/A.md"]
-        assert header(cache_file)["stats"][0][0] == "Partners/A.md"
+        assert list(header_rows(header(cache_file))) == ["Partners/A.md"]
     # a torn cache: the header intact, the entries cut short
     entries = entries_file(cache_file)
     entries.write_bytes(entries.read_bytes()[:10])
     reads.clear()
     assert descriptions(vault) == {"Partners/A.md": "abc #need"}
     assert reads == ["Partners/A.md"]
+
+
+def _tamper_columns(head: dict, how: str) -> None:
+    cols = head["notes"]
+    if how == "short":
+        cols["inode"].pop()
+    elif how == "bool":
+        cols["size"][0] = True
+    elif how == "float":
+        cols["offset"][1] = 0.5
+    elif how == "twice":
+        cols["path"][1] = cols["path"][0]
+    elif how == "path-not-text":
+        cols["path"][0] = 7
+    elif how == "not-a-list":
+        cols["length"] = "1,2"
+    elif how == "missing":
+        del cols["idle"]
+
+
+@pytest.mark.parametrize(
+    "how", ["short", "bool", "float", "twice", "path-not-text", "not-a-list", "missing"]
+)
+def test_a_header_with_bad_columns_is_rebuilt(vault: Path, reads, how: str):
+    note(vault, "Partners/A.md", partner("abc"))
+    note(vault, "Partners/B.md", partner("bcd"))
+    want = descriptions(vault)
+    cache_file = vault / ".ppsj" / CACHE_NAME
+    head = header(cache_file)
+    _tamper_columns(head, how)
+    cache_file.write_text(json.dumps(head))
+    reads.clear()
+    assert descriptions(vault) == want
+    assert sorted(reads) == ["Partners/A.md", "Partners/B.md"]  # started from nothing
+    assert set(header_rows(header(cache_file))) == {"Partners/A.md", "Partners/B.md"}
 
 
 def header(cache_file: Path) -> dict:
@@ -240,7 +276,7 @@ def test_cache_file_is_json_not_pickle(vault: Path):
     descriptions(vault)
     cache_file = vault / ".ppsj" / CACHE_NAME
     head = header(cache_file)
-    assert {"format", "ppsj", "schema", "parser", "racy", "stats", "build"} <= set(head)
+    assert {"format", "ppsj", "schema", "parser", "racy", "notes", "build"} <= set(head)
     (row,) = entries_file(cache_file).read_bytes().splitlines()
     assert json.loads(row)[0] == "Partners/A.md"  # one line per entry, Entry.path first
     loaded = NoteCache.loads(cache_file.read_bytes(), 2**62)

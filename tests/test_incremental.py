@@ -26,7 +26,7 @@ from ppsjournal.calendar import is_generated
 from ppsjournal.index import load_index
 from ppsjournal.vault import Vault
 from ppsjournal.watch import Batch, Watcher
-from tests.conftest import run_cli
+from tests.conftest import header_rows, run_cli
 
 BASE_NS = 1_700_000_000 * 10**9  # 2023: older than any cache written here
 
@@ -264,7 +264,7 @@ def test_the_cache_marks_idle_notes_and_decodes_only_the_others(vault: Path, mon
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
     head = header(vault)
-    idle = {row[0] for row in head["stats"] if row[4]}
+    idle = {path for path, row in header_rows(head).items() if row["idle"]}
     # Held sessions with no open dated task are idle; partners, leads, the
     # planned session and the notes with open dated tasks are not.
     assert _session_day("10-02") in idle and _session_day("11-06") in idle
@@ -348,7 +348,8 @@ def test_a_torn_cache_line_is_read_again(vault: Path) -> None:
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
-    (offset, length) = next(r[5:] for r in header(vault)["stats"] if r[0] == "Leads/Sam Lee.md")
+    row = header_rows(header(vault))["Leads/Sam Lee.md"]
+    offset, length = row["offset"], row["length"]
     with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
         fh.seek(offset)
         fh.write(b"\0" * length)
@@ -394,7 +395,7 @@ def test_a_cache_from_other_parsing_or_output_code(vault: Path, kind: str) -> No
         assert "POISONED" * 3 in text
         head = header(vault)
         assert head["outputs"] == cache_mod.fingerprint("outputs")
-        assert any(row[4] for row in head["stats"])
+        assert any(row["idle"] for row in header_rows(head).values())
 
 
 def _cache(vault: Path) -> cache_mod.NoteCache:
