@@ -72,11 +72,24 @@ class FileStat(NamedTuple):
     inode: int
 
 
+def _read_up_to(fd: int, n: int) -> bytes:
+    """Up to ``n`` bytes from ``fd``, fewer only at the end of the file."""
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, n)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+
 class Vault:
     def __init__(self, root: Path, settings: Settings) -> None:
         self.root = root
         self.settings = settings
         self._real_root = root.resolve()
+        self._root_str = str(root)
         self._lock = None
 
     @classmethod
@@ -282,7 +295,9 @@ class Vault:
         return FileStat(st.st_size, st.st_mtime_ns, st.st_ino)
 
     def read_bytes(self, rel: str) -> bytes:
-        path = self.abs(rel)
+        # Plain os calls on a str path: a Path and a buffered file object per
+        # note cost more than the reading (a cold build reads every note).
+        path = os.path.join(self._root_str, rel)
         try:
             # O_NONBLOCK: a FIFO planted behind a link opens at once instead of hanging.
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | os.O_CLOEXEC)
@@ -291,28 +306,26 @@ class Vault:
         except OSError as exc:
             raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
         try:
-            fh = os.fdopen(fd, "rb")
-        except OSError as exc:  # a folder
-            os.close(fd)
-            raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
-        with fh:
             if not self._opened_inside(fd, path):
                 raise PpsjError("links outside the vault; not read", rel)
+            from ppsjournal.note import MAX_NOTE_BYTES
+
             try:
                 # Sized by fstat: read(MAX + 1) would allocate 4 MiB for every
-                # note (most of the time a cold build spent reading). A note
-                # that grew since the fstat is read on, up to the limit.
-                from ppsjournal.note import MAX_NOTE_BYTES
-
+                # note. A note that grew since the fstat is read on, up to the
+                # limit. A folder fails here (EISDIR), a FIFO with a writer
+                # but no data too (EAGAIN): "cannot read".
                 want = min(os.fstat(fd).st_size, MAX_NOTE_BYTES) + 1
-                data = fh.read(want)
-                if data is not None and len(data) == want <= MAX_NOTE_BYTES:
-                    data += fh.read(MAX_NOTE_BYTES + 1 - want)
+                data = _read_up_to(fd, want)
+                if len(data) == want <= MAX_NOTE_BYTES:
+                    data += _read_up_to(fd, MAX_NOTE_BYTES + 1 - want)
             except OSError as exc:
                 raise PpsjError(f"cannot read: {exc.strerror}", rel) from None
+        finally:
+            os.close(fd)
         return data
 
-    def _opened_inside(self, fd: int, path: Path) -> bool:
+    def _opened_inside(self, fd: int, path: str) -> bool:
         """Whether an open file lies inside the vault.
 
         Where /proc gives the open file's real path this is one syscall and
@@ -322,7 +335,7 @@ class Vault:
         try:
             real = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
-            return self.inside(path)
+            return self.inside(Path(path))
         root = str(self._real_root)
         return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
