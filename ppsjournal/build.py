@@ -28,7 +28,7 @@ from ppsjournal.vault import CALENDAR, FOLLOWUPS, PARTNERS, NotOurs, Vault
 
 if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
-    from ppsjournal.index import Classified, Index, Problem
+    from ppsjournal.index import Classified, Entry, Index, Problem
 
 
 @dataclass
@@ -74,28 +74,48 @@ def output_sources(index: Index) -> set[str]:
     name (a problem), which ``output_index`` catches from the paths. Keep
     this in step with followups.py and calendar.py (tests/test_incremental.py).
     """
-    from ppsjournal.followups import UNQUALIFIED
-
-    found = {s.path for s in index.sessions if s.status == "planned"}
-    found.update(t.path for t in index.tasks if t.problems or (t.is_open and t.due is not None))
-    found.update(
-        lead.path
-        for lead in index.leads.values()
-        if lead.stage == "new"  # a new lead waiting
-        or lead.source == "referral"  # keeps (or not) a partner's commitment
-        or (lead.showing is not None and lead.stage in UNQUALIFIED)  # a showing
-    )
-    classified = {s.path for s in index.sessions}
-    classified.update(lead.path for lead in index.leads.values())
+    made: dict[str, object] = {s.path: s for s in index.sessions}
+    made.update((lead.path, lead) for lead in index.leads.values())
+    found = set()
     for entry in index.entries.values():
-        kind = entry.meta.get("type")
-        if (
-            entry.error is not None  # broken: its problem is listed
-            or kind == "partner"  # all of them, valid or not (a second note...)
-            or (kind in ("session", "lead") and entry.path not in classified)  # did not classify
-        ):
+        found_as = made.get(entry.path)
+        if found_as is None and entry.meta.get("type") in ("session", "lead"):
+            found.add(entry.path)  # did not classify, or a second lead of one name
+        elif is_output_source(entry, found_as):
             found.add(entry.path)
     return found
+
+
+def is_output_source(entry: Entry, found: object) -> bool:
+    """``output_sources``'s rule for one note (pure): ``found`` is what
+    ``index.classify`` made of the entry."""
+    from ppsjournal.followups import UNQUALIFIED
+    from ppsjournal.model import Lead, SessionNote
+
+    if entry.error is not None or entry.meta.get("type") == "partner":
+        return True  # broken: its problem is listed; partners: all, valid or not
+    if isinstance(found, SessionNote):
+        if found.status == "planned":
+            return True
+    elif isinstance(found, Lead):
+        if (
+            found.stage == "new"  # a new lead waiting
+            or found.source == "referral"  # keeps (or not) a partner's commitment
+            or (found.showing is not None and found.stage in UNQUALIFIED)  # a showing
+        ):
+            return True
+    elif found is not None:  # a problem: a session or lead that did not classify
+        return True
+    return any(t.problems or (t.is_open and t.due is not None) for t in entry.tasks)
+
+
+def idle_note(entry: Entry) -> bool:
+    """Whether no output reads this note's entry beyond its path, by itself
+    (``cache.NoteCache.refresh`` marks such notes idle as it reads them; a
+    note sharing its name with another is read whatever its flag)."""
+    from ppsjournal.index import classify
+
+    return not is_output_source(entry, classify(entry))
 
 
 def output_index(notes: NoteCache, memo: Classified | None = None) -> tuple[Index, set[str]] | None:
@@ -227,7 +247,7 @@ def build_from_cache(
 
     found = output_index(notes, memo)
     if found is None:  # a torn cache line: read every note again
-        walk_errors = notes.refresh(vault).walk_errors
+        walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
         found = output_index(notes, memo)
         assert found is not None, "a fresh cache cannot be torn"
     index, read = found
@@ -263,7 +283,7 @@ def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResul
 
     notes = load_cache(vault, lazy=True)
     last_stamp = notes.build_stamp
-    changes = notes.refresh(vault)
+    changes = notes.refresh(vault, idle_test=idle_note)
     key = _stamp_key(vault, today)
     known = _known_result(vault, notes.build_stamp, key) if not (changes or notes.racy) else None
     if known is not None:

@@ -373,16 +373,27 @@ class NoteCache:
     def fresh(self, rel: str, st: FileStat) -> bool:
         return rel not in self.racy and self.stats.get(rel) == st
 
-    def refresh(self, vault: Vault, only: Iterable[str] | None = None) -> Changes:
+    def refresh(
+        self,
+        vault: Vault,
+        only: Iterable[str] | None = None,
+        idle_test: Callable[[Entry], bool] | None = None,
+    ) -> Changes:
         """Bring the cache up to date with the vault; parse only what changed.
 
         ``only``: check just these paths (the watcher's events) instead of a
-        full scan; a path no longer there is removed.
+        full scan; a path no longer there is removed. ``idle_test``: whether
+        a note just read is idle (``build.idle_note``): it is flagged so at
+        once, and when workers read it, it is not even decoded here (a cold
+        build decodes only the few entries its outputs read). Without it a
+        note read again is not idle until a build has looked at it.
         """
         with _quiet_gc():
-            return self._refresh(vault, only)
+            return self._refresh(vault, only, idle_test)
 
-    def _refresh(self, vault: Vault, only: Iterable[str] | None) -> Changes:
+    def _refresh(
+        self, vault: Vault, only: Iterable[str] | None, idle_test: Callable[[Entry], bool] | None
+    ) -> Changes:
         changes = Changes()
         if only is None:
             seen = vault.scan_notes(changes.walk_errors)
@@ -426,7 +437,7 @@ class NoteCache:
             # of the mtime we record leaves the stat as it is, so a note whose
             # mtime is not older than this is read again next time.
             stamp = vault.clock()
-            entries, lines = read_entries(vault, stale)
+            entries, lines, idle = read_entries(vault, stale, idle_test)
             for rel, entry in zip(stale, entries, strict=True):
                 line = lines[rel] if lines is not None else _encode_line(entry)
                 new = True
@@ -436,11 +447,17 @@ class NoteCache:
                     new = False  # touched, or only its text changed: its entry and flags stand
                 else:
                     changes.changed.append(rel)
-                    self.idle.discard(rel)
                 if new:
-                    self.entries[rel] = entry
+                    if entry is not None:
+                        self.entries[rel] = entry
+                    else:  # idle, read by a worker: decoded if ever asked for
+                        self.entries.pop(rel, None)
                     self._offsets.pop(rel, None)
                     self._lines[rel] = line
+                    if rel in idle:
+                        self.idle.add(rel)
+                    else:
+                        self.idle.discard(rel)
                 self.stats[rel] = seen[rel]
                 if seen[rel].mtime_ns >= stamp:
                     self.racy.add(rel)
@@ -475,7 +492,11 @@ class NoteCache:
         or when another process has replaced it.
         """
         self._ready()  # a broken cache is forgotten: an empty one is written
-        paths = [rel for rel in self.stats if rel in self.entries or rel in self._offsets]
+        paths = [
+            rel
+            for rel in self.stats
+            if rel in self.entries or rel in self._offsets or rel in self._lines
+        ]
         offsets = dict(self._offsets)
         new = [rel for rel in paths if rel not in offsets]
         live = sum(offsets[rel][1] for rel in paths if rel in offsets)
@@ -719,8 +740,14 @@ def save_cache(vault: Vault, cache: NoteCache) -> bool:
 # -- reading notes, on every CPU when there are many ----------------------------------
 
 
-def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str, bytes] | None]:
-    """Each path's entry, in order, and (when parsed in parallel) its cache line.
+def read_entries(
+    vault: Vault, paths: list[str], idle_test: Callable[[Entry], bool] | None = None
+) -> tuple[list[Entry | None], dict[str, bytes] | None, set[str]]:
+    """Each path's entry, in order, (when parsed in parallel) its cache line,
+    and the paths ``idle_test`` finds idle (none without it).
+
+    An idle note read by a worker has None for its entry: only its line comes
+    back decoded here when not idle (its line is all the cache needs).
 
     Many notes (a cold start) are shared by this process and worker processes
     (one per other CPU), in chunks each takes when it gets to them, so this
@@ -736,42 +763,56 @@ def read_entries(vault: Vault, paths: list[str]) -> tuple[list[Entry], dict[str,
     """
     workers = _spare_cpus()
     if len(paths) < PARALLEL_MIN or workers < 1 or not _can_fork():
-        return [read_entry(vault, rel) for rel in paths], None
+        return _read_here(vault, paths, idle_test)
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
     taken = ctx.Value("i", 0)  # the next chunk to take, shared with the workers
-    mine: dict[int, list[Entry]] = {}
-    theirs: dict[int, list[bytes]] = {}
+    # chunk -> (entry, line, idle) per note; a worker's entries are None
+    done: dict[int, list[tuple[Entry | None, bytes, bool]]] = {}
     try:
         with ctx.Pool(
             workers,
             initializer=_start_worker,
-            initargs=(vault.root, vault.settings, chunks, taken),
+            initargs=(vault.root, vault.settings, chunks, taken, idle_test),
         ) as pool:
             pending = [pool.apply_async(_read_in_worker) for _ in range(workers)]
             for i in _take_chunks(taken, len(chunks)):
-                mine[i] = [read_entry(vault, rel) for rel in chunks[i]]
-            if len(mine) < len(chunks):  # else no worker got to start: none waited for
-                theirs = dict(item for job in pending for item in job.get())
+                # Encoded and tested here as read, while the workers work.
+                mine = [read_entry(vault, rel) for rel in chunks[i]]
+                idle = [idle_test(e) for e in mine] if idle_test else [False] * len(mine)
+                done[i] = list(zip(mine, map(_encode_line, mine), idle, strict=True))
+            if len(done) < len(chunks):  # else no worker got to start: none waited for
+                for job in pending:
+                    for i, items in job.get():
+                        done[i] = [(None, line, is_idle) for line, is_idle in items]
     except (OSError, multiprocessing.ProcessError):
-        return [read_entry(vault, rel) for rel in paths], None
+        return _read_here(vault, paths, idle_test)
     _, decode, _ = entry_codec()
     loads = json.loads
-    entries: list[Entry] = []
+    entries: list[Entry | None] = []
     lines: list[bytes] = []
+    idle_paths: set[str] = set()
     with _quiet_gc():
-        for i in range(len(chunks)):
-            if i in mine:
-                for entry in mine[i]:
-                    entries.append(entry)
-                    lines.append(_encode_line(entry))
-            else:
-                for line in theirs[i]:
-                    entries.append(decode(loads(line)))
-                    lines.append(line)
-    return entries, dict(zip(paths, lines, strict=True))
+        for i, chunk in enumerate(chunks):
+            for rel, (entry, line, is_idle) in zip(chunk, done[i], strict=True):
+                if entry is None and not is_idle:
+                    entry = decode(loads(line))
+                entries.append(entry)
+                lines.append(line)
+                if is_idle:
+                    idle_paths.add(rel)
+    return entries, dict(zip(paths, lines, strict=True)), idle_paths
+
+
+def _read_here(
+    vault: Vault, paths: list[str], idle_test: Callable[[Entry], bool] | None
+) -> tuple[list[Entry | None], None, set[str]]:
+    entries = [read_entry(vault, rel) for rel in paths]
+    if idle_test is None:
+        return list(entries), None, set()
+    return list(entries), None, {rel for rel, e in zip(paths, entries, strict=True) if idle_test(e)}
 
 
 _CHUNK = 200  # notes a process takes at a time
@@ -796,7 +837,7 @@ def _spare_cpus() -> int:
 
 
 _COMPACT: dict[str, Any] = {"ensure_ascii": False, "separators": (",", ":")}
-_WORKER_JOB: tuple[Vault, list[list[str]], Any] | None = None
+_WORKER_JOB: tuple[Vault, list[list[str]], Any, Any] | None = None
 
 
 def _take_chunks(taken: Any, count: int) -> Iterable[int]:
@@ -810,20 +851,24 @@ def _take_chunks(taken: Any, count: int) -> Iterable[int]:
         yield i
 
 
-def _start_worker(root: Any, settings: Any, chunks: list[list[str]], taken: Any) -> None:
+def _start_worker(
+    root: Any, settings: Any, chunks: list[list[str]], taken: Any, idle_test: Any
+) -> None:
     global _WORKER_JOB
     gc.disable()  # many objects, no cycles, a short life
-    _WORKER_JOB = (Vault(root, settings), chunks, taken)
+    _WORKER_JOB = (Vault(root, settings), chunks, taken, idle_test)
 
 
-def _read_in_worker() -> list[tuple[int, list[bytes]]]:
-    """In a worker: take chunks and parse them into cache lines."""
+def _read_in_worker() -> list[tuple[int, list[tuple[bytes, bool]]]]:
+    """In a worker: take chunks and parse them into cache lines and idle flags."""
     assert _WORKER_JOB is not None
-    vault, chunks, taken = _WORKER_JOB
-    return [
-        (i, [_encode_line(read_entry(vault, rel)) for rel in chunks[i]])
-        for i in _take_chunks(taken, len(chunks))
-    ]
+    vault, chunks, taken, idle_test = _WORKER_JOB
+    done = []
+    for i in _take_chunks(taken, len(chunks)):
+        entries = [read_entry(vault, rel) for rel in chunks[i]]
+        idle = [idle_test(e) for e in entries] if idle_test else [False] * len(entries)
+        done.append((i, list(zip(map(_encode_line, entries), idle, strict=True))))
+    return done
 
 
 def _can_fork() -> bool:
