@@ -782,7 +782,12 @@ def read_entries(
                 # Encoded and tested here as read, while the workers work.
                 mine = [read_entry(vault, rel) for rel in chunks[i]]
                 idle = [idle_test(e) for e in mine] if idle_test else [False] * len(mine)
-                done[i] = list(zip(mine, map(_encode_line, mine), idle, strict=True))
+                lines = list(map(_encode_line, mine))
+                # An idle entry is not kept (its line is): the outputs do not read it.
+                done[i] = [
+                    (None if is_idle else e, line, is_idle)
+                    for e, line, is_idle in zip(mine, lines, idle, strict=True)
+                ]
             if len(done) < len(chunks):  # else no worker got to start: none waited for
                 for job in pending:
                     for i, items in job.get():
