@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -102,9 +102,25 @@ def check_email(value: object, where: str) -> str:
     return value
 
 
+def _tzdata_bytes(*parts: str) -> bytes:
+    """A file of the ``tzdata`` package. Opened by its path where the package is
+    a folder (as pip installs it): ``importlib.resources`` imports zipfile and
+    more, ~4 ms at every command, since every command checks the zone."""
+    import tzdata
+
+    folder = os.path.dirname(tzdata.__file__ or "")
+    try:
+        with open(os.path.join(folder, *parts), "rb") as fh:
+            return fh.read()
+    except OSError:
+        from importlib import resources
+
+        return resources.files("tzdata").joinpath(*parts).read_bytes()
+
+
 @cache
 def _tzdata_zones() -> frozenset[str]:
-    return frozenset(resources.files("tzdata").joinpath("zones").read_text("ascii").split())
+    return frozenset(_tzdata_bytes("zones").decode("ascii").split())
 
 
 def check_timezone(value: object, where: str) -> str:
@@ -129,10 +145,12 @@ def zone(key: str) -> ZoneInfo:
     different VTIMEZONE blocks, or see a different "today", for the same
     vault, and conflict in git.
     """
+    import io
+
     check_timezone(key, "ppsj.toml: owner.timezone")
     try:
-        with resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).open("rb") as fh:
-            return ZoneInfo.from_file(fh, key=key)
+        data = _tzdata_bytes("zoneinfo", *key.split("/"))
+        return ZoneInfo.from_file(io.BytesIO(data), key=key)
     except (OSError, ValueError):
         raise PpsjError(
             f"time zone {key!r} is not in the tzdata package", "ppsj.toml: owner.timezone"
