@@ -450,7 +450,7 @@ class NoteCache:
                 if new:
                     if entry is not None:
                         self.entries[rel] = entry
-                    else:  # idle, read by a worker: decoded if ever asked for
+                    else:  # idle, read in parallel: decoded if ever asked for
                         self.entries.pop(rel, None)
                     self._offsets.pop(rel, None)
                     self._lines[rel] = line
@@ -746,8 +746,9 @@ def read_entries(
     """Each path's entry, in order, (when parsed in parallel) its cache line,
     and the paths ``idle_test`` finds idle (none without it).
 
-    An idle note read by a worker has None for its entry: only its line comes
-    back decoded here when not idle (its line is all the cache needs).
+    When the notes are read in parallel an idle note has None for its entry,
+    whichever process read it: its line is all the cache needs (decoded if
+    ever asked for), and a worker's lines are decoded here only when not idle.
 
     Many notes (a cold start) are shared by this process and worker processes
     (one per other CPU), in chunks each takes when it gets to them, so this
