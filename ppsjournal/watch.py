@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ppsjournal.build import BuildResult, build_from_cache
+from ppsjournal.build import BuildResult, build_from_cache, idle_note
 from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Classified, Problem
@@ -179,9 +179,9 @@ class Watcher:
                 self.warn(f"ppsj: {exc} (keeping the previous settings)")
         last_stamp = self.cache.build_stamp
         if batch.full_scan:
-            changes = self.cache.refresh(self.vault)
+            changes = self.cache.refresh(self.vault, idle_test=idle_note)
         else:
-            changes = self.cache.refresh(self.vault, only=sorted(batch.notes))
+            changes = self.cache.refresh(self.vault, only=sorted(batch.notes), idle_test=idle_note)
         today = self.today()
         self.last_day = today
         if reason == "change" and not changes and not batch.settings and not batch.templates:
