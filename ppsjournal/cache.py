@@ -19,8 +19,9 @@ the ``parser`` fingerprint, a hash of those modules' source, which drops
 older caches too: an entry is only as good as the code that parsed it.
 
 Entries are decoded one by one, when asked for: a build after one change
-decodes the entries its outputs read (``idle`` marks those they do not,
-as the last build found), not all 100,000.
+decodes the entries its outputs read (``idle`` marks those they do not: a
+note is flagged as it is read, by the build's own rule, and every build
+checks the flags again), not all 100,000.
 
 A folder that cannot be read, or a walk error, never makes the index forget
 the notes it did not reach: their cached entries are kept.
