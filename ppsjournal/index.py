@@ -8,6 +8,7 @@ can stand in for re-reading notes that did not change.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -133,16 +134,32 @@ class Index:
         return self.owner_of.get(task.path)
 
     def tasks_of(self, partner: str) -> list[Task]:
-        key = name_key(partner)
-        return [t for t in self.tasks if name_key(self.owner_of.get(t.path, "")) == key]
+        return list(self._by_partner[0].get(name_key(partner), ()))
 
     def sessions_of(self, partner: str) -> list[SessionNote]:
-        key = name_key(partner)
-        return [s for s in self.sessions if name_key(s.partner) == key]
+        return list(self._by_partner[1].get(name_key(partner), ()))
 
     def leads_of(self, partner: str) -> list[Lead]:
-        key = name_key(partner)
-        return [lead for lead in self.leads.values() if name_key(lead.partner) == key]
+        return list(self._by_partner[2].get(name_key(partner), ()))
+
+    @functools.cached_property
+    def _by_partner(
+        self,
+    ) -> tuple[dict[str, list[Task]], dict[str, list[SessionNote]], dict[str, list[Lead]]]:
+        """Tasks, sessions and leads grouped by their partner's name_key, each in
+        the index's order: made once, so that a command listing every partner
+        does not scan every task once per partner (400 x 80,000 at 20k notes)."""
+        owner_key = {path: name_key(owner) for path, owner in self.owner_of.items()}
+        tasks: dict[str, list[Task]] = {}
+        for t in self.tasks:
+            tasks.setdefault(owner_key.get(t.path, ""), []).append(t)
+        sessions: dict[str, list[SessionNote]] = {}
+        for s in self.sessions:
+            sessions.setdefault(name_key(s.partner), []).append(s)
+        leads: dict[str, list[Lead]] = {}
+        for lead in self.leads.values():
+            leads.setdefault(name_key(lead.partner), []).append(lead)
+        return tasks, sessions, leads
 
     def booked(self, exclude: str | None = None) -> list:
         """Series that hold slots, optionally leaving one partner out."""
