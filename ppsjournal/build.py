@@ -149,6 +149,29 @@ def output_index(notes: NoteCache, memo: Classified | None = None) -> tuple[Inde
     return index, sources | shared
 
 
+def load_output_index(vault: Vault) -> Index:
+    """The index the outputs are rendered from (``output_index``: every path,
+    and the entries of the notes they read), through the cache.
+
+    For a command that shows what Follow-ups.md shows (``ppsj overdue``): it
+    decodes a few percent of the entries, not all of them.
+    """
+    from ppsjournal.cache import load_cache, save_cache
+    from ppsjournal.index import Problem
+
+    notes = load_cache(vault, lazy=True)
+    walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
+    found = output_index(notes)
+    if found is None:  # a torn cache line: read every note again
+        walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
+        found = output_index(notes)
+        assert found is not None, "a fresh cache cannot be torn"
+    save_cache(vault, notes)
+    index = found[0]
+    index.problems.extend(Problem(w, m) for w, m in walk_errors)
+    return index
+
+
 def build(
     vault: Vault,
     today: dt.date,

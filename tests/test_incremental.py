@@ -251,6 +251,32 @@ def test_ppsj_build_after_each_change_equals_a_full_build(vault: Path) -> None:
         assert again.exit_code == 0 and "up to date" in again.output, what
 
 
+def test_ppsj_overdue_from_the_notes_the_outputs_read_equals_a_full_index(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ppsj overdue` decodes only what Follow-ups.md reads: after each change
+    (builds in between flag idle notes) it says what a full index says."""
+    from ppsjournal.cli import Runtime
+
+    notes = Notes(vault)
+    seed(notes)
+    lean_index, full_index = Runtime.output_index, Runtime.index
+    for what, today, change in STEPS:
+        change(notes)
+        if what.startswith("partner"):
+            run_cli(vault, "build", today=today)  # flags set by a build, too
+        monkeypatch.setattr(Runtime, "output_index", lean_index)
+        lean = run_cli(vault, "overdue", "--json", today=today)
+        monkeypatch.setattr(Runtime, "output_index", full_index)
+        full = run_cli(vault, "overdue", "--json", today=today)
+        assert (lean.exit_code, lean.stdout, lean.stderr) == (
+            full.exit_code,
+            full.stdout,
+            full.stderr,
+        ), what
+    assert json.loads(full.stdout)["count"] > 0  # the steps left something overdue
+
+
 def header(vault: Path) -> dict:
     return json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes())
 

@@ -180,6 +180,12 @@ class Runtime:
 
         return load_index(self.vault)
 
+    def output_index(self) -> Index:
+        """The index of what Follow-ups.md reads (see build.load_output_index)."""
+        from ppsjournal.build import load_output_index
+
+        return load_output_index(self.vault)
+
 
 def runtime() -> Runtime:
     ctx = click.get_current_context()

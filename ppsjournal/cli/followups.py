@@ -150,7 +150,9 @@ def overdue(as_json: bool) -> None:
     from ppsjournal.followups import link_targets, note_name, overdue_tasks
 
     rt = runtime()
-    index, today = rt.index(), rt.today
+    # What Follow-ups.md reads is enough: open dated tasks, tasks with
+    # problems, the notes they are in, partners, and every note's problems.
+    index, today = rt.output_index(), rt.today
     for problem in index.problems:
         warn(str(problem))
     for t in index.tasks:
