@@ -181,7 +181,9 @@ class Runtime:
         return load_index(self.vault)
 
     def output_index(self) -> Index:
-        """The index of what Follow-ups.md reads (see build.load_output_index)."""
+        """The index of what Follow-ups.md reads (see build.load_output_index):
+        every partner and every note's problems, but of sessions and leads only
+        those still to act on. Enough for a command that reads partners only."""
         from ppsjournal.build import load_output_index
 
         return load_output_index(self.vault)

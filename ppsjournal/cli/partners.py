@@ -68,7 +68,8 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
     _check_weekday(first, settings)
     first = resolve_start(first, rt.today, settings)
     n = weeks or settings.sessions.weeks
-    result = free_slots(first, n, rt.index().booked(), settings.sessions)
+    # Partners are all the slots need: the lean index has every one of them.
+    result = free_slots(first, n, rt.output_index().booked(), settings.sessions)
     if as_json:
         echo_json(
             {
@@ -322,7 +323,9 @@ def _apply(name: str, change) -> None:
     from ppsjournal.model import QUOTED_KEYS
 
     rt = runtime()
-    index = rt.index()
+    # Every change here reads partners only (the series and the slots they
+    # hold): the lean index has all of them, and every note's problems.
+    index = rt.output_index()
     partner = find_partner(index, name, writing=True)
     keys, message = change(rt, index, partner)
     rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
