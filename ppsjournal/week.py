@@ -352,7 +352,8 @@ def session_context(
     """What session.md.j2 receives: plain data only (dicts, lists, strings, numbers, dates)."""
     links = links or Links(index)
     partner, occ = p.partner, p.occurrence
-    partner_tasks = [t for t in index.tasks if t.path == partner.path and t.is_open]
+    entry = index.entries.get(partner.path)  # not a scan of every task, once a session
+    partner_tasks = [t for t in entry.tasks if t.is_open] if entry is not None else []
     leads = sorted(
         (lead for lead in index.leads_of(partner.name) if lead.stage in OPEN_LEAD_STAGES),
         key=lambda lead: (lead.created or dt.date.min, name_key(lead.name)),
