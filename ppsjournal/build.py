@@ -29,6 +29,7 @@ from ppsjournal.vault import CALENDAR, FOLLOWUPS, PARTNERS, NotOurs, Vault
 if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
     from ppsjournal.index import Classified, Entry, Index, Problem
+    from ppsjournal.model import Lead, Partner, SessionNote
 
 
 @dataclass
@@ -74,7 +75,7 @@ def output_sources(index: Index) -> set[str]:
     name (a problem), which ``output_index`` catches from the paths. Keep
     this in step with followups.py and calendar.py (tests/test_incremental.py).
     """
-    made: dict[str, object] = {s.path: s for s in index.sessions}
+    made: dict[str, SessionNote | Lead] = {s.path: s for s in index.sessions}
     made.update((lead.path, lead) for lead in index.leads.values())
     found = set()
     for entry in index.entries.values():
@@ -86,7 +87,7 @@ def output_sources(index: Index) -> set[str]:
     return found
 
 
-def is_output_source(entry: Entry, found: object) -> bool:
+def is_output_source(entry: Entry, found: Partner | SessionNote | Lead | Problem | None) -> bool:
     """``output_sources``'s rule for one note (pure): ``found`` is what
     ``index.classify`` made of the entry."""
     from ppsjournal.followups import UNQUALIFIED
