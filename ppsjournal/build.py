@@ -119,16 +119,21 @@ def idle_note(entry: Entry) -> bool:
     return not is_output_source(entry, classify(entry))
 
 
-def output_index(notes: NoteCache, memo: Classified | None = None) -> tuple[Index, set[str]] | None:
+def output_index(
+    notes: NoteCache, memo: Classified | None = None, names: Collection[str] = ()
+) -> tuple[Index, set[str]] | None:
     """The index the outputs are rendered from (every path, and the entries they
     read), and the notes whose entries they read (``output_sources`` and the
     notes sharing a name).
+
+    ``names``: also the notes of these names (as ``name_key`` compares them),
+    whatever they are: for a command about to create a note of that name.
 
     Entries the last build found idle are not decoded; those read since are
     looked at and marked again. None when the cache turned out torn (it is
     then empty: refresh it). ``memo``: see ``index.assemble`` (the watcher's).
     """
-    from ppsjournal.followups import shared_names
+    from ppsjournal.followups import paths_named, shared_names
     from ppsjournal.index import assemble
 
     paths = sorted(notes.stats)
@@ -136,7 +141,8 @@ def output_index(notes: NoteCache, memo: Classified | None = None) -> tuple[Inde
     # A note sharing its name with another may be a second lead of that name:
     # never left out, whatever the last build found.
     shared = shared_names(paths)
-    wanted = sorted((notes.stats.keys() - idle) | shared)  # set operations: 100,000 paths
+    named = paths_named(paths, names) if names else set()
+    wanted = sorted((notes.stats.keys() - idle) | shared | named)  # set operations: 100,000 paths
     entries = notes.entries_of(wanted)
     if entries is None:
         return None
@@ -150,22 +156,24 @@ def output_index(notes: NoteCache, memo: Classified | None = None) -> tuple[Inde
     return index, sources | shared
 
 
-def load_output_index(vault: Vault) -> Index:
+def load_output_index(vault: Vault, names: Collection[str] = ()) -> Index:
     """The index the outputs are rendered from (``output_index``: every path,
     and the entries of the notes they read), through the cache.
 
-    For a command that shows what Follow-ups.md shows (``ppsj overdue``): it
-    decodes a few percent of the entries, not all of them.
+    For a command that shows what Follow-ups.md shows (``ppsj overdue``), or
+    reads partners only: it decodes a few percent of the entries, not all of
+    them. ``names``: the notes of these names too, of any kind (``ppsj add``
+    and ``ppsj lead`` check that no lead or partner has the new name).
     """
     from ppsjournal.cache import load_cache, save_cache
     from ppsjournal.index import Problem
 
     notes = load_cache(vault, lazy=True)
     walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
-    found = output_index(notes)
+    found = output_index(notes, names=names)
     if found is None:  # a torn cache line: read every note again
         walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
-        found = output_index(notes)
+        found = output_index(notes, names=names)
         assert found is not None, "a fresh cache cannot be torn"
     save_cache(vault, notes)
     index = found[0]

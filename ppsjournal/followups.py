@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import re
 import types
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -168,6 +168,18 @@ def link_targets(index: Index) -> Mapping[str, str]:
 def shared_names(paths: list[str]) -> frozenset[str]:
     """The paths whose note name (as ``name_key`` compares it) another note has too."""
     return _link_targets(tuple(paths))[1]
+
+
+def paths_named(paths: list[str], names: Iterable[str]) -> set[str]:
+    """The paths whose note name is one of ``names`` (as ``name_key`` compares them)."""
+    keys = {name_key(name) for name in names}
+    found = set()
+    for path in paths:
+        name = note_name(path)
+        # name_key, with the shortcut of _link_targets: ASCII is NFC already
+        if (name.lower() if name.isascii() else name_key(name)) in keys:
+            found.add(path)
+    return found
 
 
 @functools.lru_cache(maxsize=2)

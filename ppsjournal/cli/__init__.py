@@ -22,6 +22,8 @@ from ppsjournal import __version__
 from ppsjournal.errors import PpsjError, UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from ppsjournal.index import Index
     from ppsjournal.vault import Vault
 
@@ -180,13 +182,14 @@ class Runtime:
 
         return load_index(self.vault)
 
-    def output_index(self) -> Index:
+    def output_index(self, names: Collection[str] = ()) -> Index:
         """The index of what Follow-ups.md reads (see build.load_output_index):
         every partner and every note's problems, but of sessions and leads only
-        those still to act on. Enough for a command that reads partners only."""
+        those still to act on, and the notes called one of ``names``. Enough
+        for a command that reads partners, or notes it names, only."""
         from ppsjournal.build import load_output_index
 
-        return load_output_index(self.vault)
+        return load_output_index(self.vault, names)
 
 
 def runtime() -> Runtime:

@@ -64,7 +64,7 @@ def lead(
     day = parse_date_option(showing, "--showing")
     rt = runtime()
     vault, today = rt.vault, rt.today
-    index = rt.index()
+    index = rt.output_index(names=[name.strip()])  # every partner, any note of this name
     partner = find_partner(index, partner_name)
     try:
         new = new_lead(
@@ -109,7 +109,7 @@ def stage(name: str, stage: str) -> None:
     except PpsjError as exc:
         raise UsageError(exc.message) from None
     rt = runtime()
-    index = rt.index()
+    index = rt.output_index(names=[name])  # the notes of this name, not every entry
     found = index.leads.get(name_key(name))
     if found is None:
         # A lead note that does not parse is not "no lead": say what is wrong with it.

@@ -173,7 +173,9 @@ def add(
     rt = runtime()
     vault, settings, today = rt.vault, rt.vault.settings, rt.today
     _check_weekday(first, settings)
-    index = rt.index()
+    # Partners (the slots they hold), and any note of this name: a lead of
+    # the same name is refused. Not every entry of the vault.
+    index = rt.output_index(names=[name])
     n = weeks or settings.sessions.weeks
     existing = index.partners.get(name_key(name))
 
