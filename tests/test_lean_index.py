@@ -19,7 +19,7 @@ PAST_NS = 1_700_000_000 * 10**9  # older than any cache written here: never "rac
 
 @pytest.fixture
 def built(vault: Path) -> Path:
-    """A partner, a closed lead, a held session: a build marks the last two idle."""
+    """A partner and two settled leads, one outside Leads/: a build marks the leads idle."""
     assert run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today=DAY).exit_code == 0
     write_note(
         vault,
