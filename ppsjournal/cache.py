@@ -449,9 +449,9 @@ class NoteCache:
                 else:
                     changes.changed.append(rel)
                 if new:
-                    if entry is not None:
+                    if entry is not None and rel not in idle:
                         self.entries[rel] = entry
-                    else:  # idle, read in parallel: decoded if ever asked for
+                    else:  # idle: its line is kept, decoded if ever asked for
                         self.entries.pop(rel, None)
                     self._offsets.pop(rel, None)
                     self._lines[rel] = line
@@ -815,11 +815,23 @@ def read_entries(
 
 def _read_here(
     vault: Vault, paths: list[str], idle_test: Callable[[Entry], bool] | None
-) -> tuple[list[Entry | None], None, set[str]]:
-    entries = [read_entry(vault, rel) for rel in paths]
+) -> tuple[list[Entry | None], dict[str, bytes] | None, set[str]]:
+    """``read_entries`` in this process alone. With ``idle_test``, as in
+    parallel: each note's line is made as it is read, and an idle note's entry
+    is let go at once (a cold build's peak memory is then lines, not entries)."""
     if idle_test is None:
-        return list(entries), None, set()
-    return list(entries), None, {rel for rel, e in zip(paths, entries, strict=True) if idle_test(e)}
+        return [read_entry(vault, rel) for rel in paths], None, set()
+    entries: list[Entry | None] = []
+    lines: dict[str, bytes] = {}
+    idle: set[str] = set()
+    for rel in paths:
+        entry = read_entry(vault, rel)
+        lines[rel] = _encode_line(entry)
+        if idle_test(entry):
+            idle.add(rel)
+            entry = None
+        entries.append(entry)
+    return entries, lines, idle
 
 
 _CHUNK = 200  # notes a process takes at a time

@@ -57,11 +57,20 @@ def test_parallel_read_equals_one_process(vault: Path, monkeypatch: pytest.Monke
 
 def test_few_notes_are_read_here(vault: Path):
     make_notes(vault, 3)
+    hold_every_third(vault, 3)
     v = Vault.open(vault)
     paths = sorted(v.scan_notes([]))
+    expected = {rel: read_entry(v, rel) for rel in paths}
+    entries, lines, idle = cache.read_entries(v, paths)
+    assert lines is None and idle == set() and entries == list(expected.values())
+    # With the idle test: lines made as read, idle notes' entries let go at once
     entries, lines, idle = cache.read_entries(v, paths, idle_note)
-    assert lines is None and entries == [read_entry(v, rel) for rel in paths]
-    assert idle == {rel for rel in paths if idle_note(read_entry(v, rel))}
+    assert idle == {rel for rel, e in expected.items() if idle_note(e)} != set()
+    assert [e is None for e in entries] == [rel in idle for rel in paths]
+    assert all(e == expected[rel] for rel, e in zip(paths, entries, strict=True) if e)
+    _, decode, _ = cache.entry_codec()
+    assert lines is not None
+    assert {rel: decode(json.loads(lines[rel])) for rel in paths} == expected
 
 
 def test_workers_send_idle_notes_undecoded(vault: Path, monkeypatch: pytest.MonkeyPatch):
