@@ -129,9 +129,10 @@ def output_index(
     ``names``: also the notes of these names (as ``name_key`` compares them),
     whatever they are: for a command about to create a note of that name.
 
-    Entries the last build found idle are not decoded; those read since are
-    looked at and marked again. None when the cache turned out torn (it is
-    then empty: refresh it). ``memo``: see ``index.assemble`` (the watcher's).
+    Entries flagged idle (when read, or by an earlier build) are not decoded;
+    the flags of those decoded are checked again. None when the cache turned
+    out torn (it is then empty: refresh it). ``memo``: see ``index.assemble``
+    (the watcher's).
     """
     from ppsjournal.followups import paths_named, shared_names
     from ppsjournal.index import assemble
