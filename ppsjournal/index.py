@@ -24,7 +24,7 @@ from ppsjournal.model import (
 )
 from ppsjournal.names import name_key
 from ppsjournal.note import Note, decode, parse_note
-from ppsjournal.tasks import Task, parse_tasks
+from ppsjournal.tasks import Task, parse_tasks, split_lines
 from ppsjournal.vault import FOLLOWUPS, Vault
 
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
@@ -86,7 +86,7 @@ def read_entry(vault: Vault, rel: str) -> Entry:
 def _conflict_line(text: str) -> int | None:
     if "<<<<<<< " not in text:
         return None
-    for i, line in enumerate(text.splitlines(), 1):
+    for i, line in enumerate(split_lines(text), 1):  # as the editor numbers them
         if line.startswith("<<<<<<< "):
             return i
     return None

@@ -347,14 +347,33 @@ def _stray_emoji(text: str) -> Iterator[str]:
             yield f"{emoji} has no date after it (YYYY-MM-DD); ignored"
 
 
+def split_lines(text: str, keepends: bool = False) -> list[str]:
+    """``text``'s lines as editors, git and the Tasks plugin count them: broken
+    at "\n" only, a "\r" before it being part of the line break.
+
+    Not ``str.splitlines``, which also breaks at U+2028, U+0085, form feeds
+    and more: a task line holding one (pasted from a web page) would be cut in
+    two, the rest of its description missing from a carried copy, and every
+    later line number off from the one the editor shows.
+    """
+    if keepends:
+        pieces = [line + "\n" for line in text.split("\n")]
+        pieces[-1] = pieces[-1][:-1]  # the text after the last "\n"
+        return pieces if pieces[-1] else pieces[:-1]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    return lines if lines[-1] else lines[:-1]
+
+
 def iter_task_lines(body: str, first_line: int = 1) -> Iterator[tuple[int, str]]:
     """(line number, line) for every line outside fenced code blocks."""
     if "```" not in body and "~~~" not in body:
         # No fence can open: every line counts, without a look at each for one.
-        yield from enumerate(body.splitlines(), first_line)
+        yield from enumerate(split_lines(body), first_line)
         return
     fence: str | None = None
-    for offset, line in enumerate(body.splitlines()):
+    for offset, line in enumerate(split_lines(body)):
         f = _FENCE.match(line)
         if fence is None:
             if f:

@@ -25,7 +25,7 @@ from ppsjournal.names import check_name, name_key
 from ppsjournal.note import decode, parse_note
 from ppsjournal.schedule import Occurrence, occurrences
 from ppsjournal.settings import Settings
-from ppsjournal.tasks import TAG_PATTERN, TASK_LINE, Task, parse_tasks
+from ppsjournal.tasks import TAG_PATTERN, TASK_LINE, Task, parse_tasks, split_lines
 from ppsjournal.vault import SESSIONS
 
 DAYS = 7  # the week: the given day and the six after it
@@ -173,7 +173,7 @@ def check_carried(text: str, carry: Carry | None) -> None:
     a template that forgets ``carried`` would make an open follow-up vanish (pure)."""
     if not carry or not carry.tasks:
         return
-    lines = set(text.splitlines())
+    lines = set(split_lines(text))
     missing = [line for line in carry.lines if line not in lines]
     if missing:
         raise PpsjError(
@@ -195,12 +195,12 @@ def carry_forward(path: str, data: bytes) -> Carry:
     tasks = [t for t in parse_tasks(path, note.body, note.body_line) if t.is_open]
     if not tasks:
         return Carry(path, data, data, (), ())
-    # Offsets in the text as parse_tasks counts lines (str.splitlines), so odd
-    # line breaks cannot shift an edit onto the wrong line.
+    # Offsets in the text as parse_tasks counts lines (tasks.split_lines), so
+    # an edit cannot land on another line than the one read.
     body_start = len(text) - len(note.body)
     starts: list[int] = []
     pos = body_start
-    pieces = note.body.splitlines(keepends=True)
+    pieces = split_lines(note.body, keepends=True)
     for piece in pieces:
         starts.append(pos)
         pos += len(piece)

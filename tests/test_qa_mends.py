@@ -57,7 +57,7 @@ def test_control_characters_from_notes_reach_follow_ups_as_replacement_character
         vault,
         "Partners/Debbie Harper.md",
         "---\ntype: partner\nstatus: active\n---\n"
-        "- [ ] Call \x1b[31mthe Lees\x1b[0m, C1 \x9b and DEL \x7f here 📅 2026-11-20\n",
+        "- [ ] Call \x1b[31mthe Lees\x1b[0m, C1 \x9b and DEL \x7f here\u2028too 📅 2026-11-20\n",
     )
     # YAML's escapes put an OSC sequence and a newline into the lead's partner name.
     write_note(
@@ -68,9 +68,10 @@ def test_control_characters_from_notes_reach_follow_ups_as_replacement_character
     )
     assert ppsj("build").exit_code == 0
     text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
-    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f]", text)
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]", text)
     [task] = [line for line in text.splitlines() if "Call" in line]
-    assert task.endswith(": Call \ufffd[31mthe Lees\ufffd[0m, C1 \ufffd and DEL \ufffd here")
+    # (U+2028 is whitespace: a description's runs of it are one space)
+    assert task.endswith(": Call \ufffd[31mthe Lees\ufffd[0m, C1 \ufffd and DEL \ufffd here too")
     [lead] = [line for line in text.splitlines() if "[[Sam Lee]]" in line]
     assert "[[Deb\ufffd]2;pwned\ufffdby\ufffdName]]" in lead
     assert lead.endswith("make the first call")

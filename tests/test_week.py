@@ -386,3 +386,27 @@ def test_old_note_changed_in_the_last_instant_takes_back_the_new_note(
     assert "the note changed on disk" in result.stderr
     assert not (week2 / WEEK2_PATH).exists()  # no follow-up open in two notes
     assert old.read_text(encoding="utf-8") == WEEK1 + "- [ ] typed just now\n"
+
+
+@pytest.mark.parametrize("odd", ["\u2028", "\x85", "\x0c", "\x1e"])
+def test_a_task_line_holding_an_odd_line_break_is_carried_whole(
+    partners: Path, ppsj, odd: str
+) -> None:
+    # Pasted from a web page: a character str.splitlines breaks at, editors and
+    # the Tasks plugin do not. The task is one line, and every line after it
+    # keeps the number the editor shows.
+    task = f"- [ ] Call Sam{odd}about the flyer #need 📅 2026-12-08"
+    old = (
+        '---\ntype: session\npartner: "[[Joe Park]]"\ndate: 2026-12-04\nstatus: held\n---\n'
+        f"{task}\n"
+        "- [ ] Second 📅 2026-12-01\n"
+    ).encode()
+    path = partners / "Sessions/2026/2026-12-04 Joe Park.md"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(old)
+    overdue = json.loads(ppsj("overdue", "--json", today="2026-12-04").output)
+    assert [(t["line"], t["description"]) for t in overdue["overdue"]] == [(8, "Second")]
+    ok(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
+    assert path.read_bytes() == old.replace(b"- [ ]", b"- [>]")
+    new = (partners / "Sessions/2026/2026-12-11 Joe Park.md").read_text(encoding="utf-8")
+    assert f"\n{task}\n" in new  # the whole line, the text after the odd break too
