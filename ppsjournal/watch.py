@@ -165,6 +165,17 @@ class Watcher:
             return None
 
     def stop(self, *_: Any) -> None:
+        """Ctrl-C or SIGTERM: stop once the rebuild under way, if any, is done.
+
+        A signal handler runs in the main thread, which may hold the lock of
+        ``wake`` at that instant (inside ``Event.clear`` or ``wait``): setting
+        ``wake`` here would then wait on that lock forever (it is not
+        re-entrant), and the watcher would hang instead of stopping. A
+        short-lived thread sets them once the main thread lets go.
+        """
+        threading.Thread(target=self._stop, name="ppsj-stop", daemon=True).start()
+
+    def _stop(self) -> None:
         self.stopping.set()
         self.wake.set()
 

@@ -227,3 +227,31 @@ def test_the_inotify_watch_limit_is_a_clear_message():
     with pytest.raises(PpsjError) as err:
         start_observer(Full())
     assert "--polling" in str(err.value) and "max_user_watches" in str(err.value)
+
+
+STOP_WHILE_WAKE_IS_LOCKED = """
+import datetime as dt, sys
+from pathlib import Path
+from ppsjournal.vault import Vault
+from ppsjournal.watch import Watcher
+
+w = Watcher(Vault.open(Path(sys.argv[1])), lambda: dt.date(2026, 11, 27), day_fixed=True)
+# The instant a signal lands while the main thread is inside wake.clear() or
+# wake.wait()'s bookkeeping: it holds the event's (not re-entrant) lock, and
+# the handler runs in that same thread.
+with w.wake._cond:
+    w.stop()
+assert w.stopping.wait(10) and w.wake.wait(10)
+print("stopped")
+"""
+
+
+def test_a_signal_while_the_main_thread_holds_the_wake_lock_still_stops(vault: Path):
+    result = subprocess.run(
+        [sys.executable, "-c", STOP_WHILE_WAKE_IS_LOCKED, str(vault)],
+        capture_output=True,
+        text=True,
+        timeout=30,  # the hang this guards against would never end
+        check=False,
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "stopped", result.stderr
