@@ -15,7 +15,9 @@ def build(check: bool) -> None:
 
     A file whose bytes would not change is not rewritten. Notes that cannot be
     read are named on stderr and left out; the rest is still built, and the
-    exit status is 1 (as for every command that reads the vault). A file of
+    exit status is 1 (as for every command that reads the vault). While a
+    partner note cannot be read the calendars stay as they are: a typo must
+    not cancel that partner's sessions for everyone subscribed. A file of
     your own where an output goes is never overwritten: it is named, the
     rest is written, exit 1.
 
