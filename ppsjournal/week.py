@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -325,17 +326,12 @@ class Links:
     """Wiki-link targets for notes: the name, or the path where two notes share a name."""
 
     index: Index
-    _targets: dict[str, str] = field(default_factory=dict)
+    _targets: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        count: dict[str, int] = {}
-        for path in self.index.entries:
-            key = name_key(_stem(path))
-            count[key] = count.get(key, 0) + 1
-        self._targets = {
-            path: _stem(path) if count[name_key(_stem(path))] == 1 else path[:-3]
-            for path in self.index.entries
-        }
+        from ppsjournal.followups import link_targets  # the rule Follow-ups.md links by
+
+        self._targets = link_targets(self.index)
 
     def __call__(self, path: str) -> str:
         return f"[[{self._targets.get(path, _stem(path))}]]"
