@@ -410,3 +410,23 @@ def test_a_task_line_holding_an_odd_line_break_is_carried_whole(
     assert path.read_bytes() == old.replace(b"- [ ]", b"- [>]")
     new = (partners / "Sessions/2026/2026-12-11 Joe Park.md").read_text(encoding="utf-8")
     assert f"\n{task}\n" in new  # the whole line, the text after the odd break too
+
+
+def test_a_lead_sharing_its_name_with_another_note_is_linked_by_path(partners: Path, ppsj) -> None:
+    leads = partners / "Leads"
+    leads.mkdir(exist_ok=True)
+    (leads / "Sam Lee.md").write_text(
+        '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: showing\nstage: new\n---\n',
+        encoding="utf-8",
+    )
+    (partners / "Archive").mkdir()
+    (partners / "Archive" / "sam lee.md").write_text("Someone else\n", encoding="utf-8")
+    (leads / "Kim Park.md").write_text(
+        '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: referral\nstage: new\n---\n',
+        encoding="utf-8",
+    )
+    ok(ppsj("week", today="2026-12-04"))
+    text = (partners / "Sessions/2026/2026-12-04 Debbie Harper.md").read_text(encoding="utf-8")
+    # as Follow-ups.md links them: the path where two notes share a name
+    assert "- Lead [[Leads/Sam Lee]]: showing" in text
+    assert "- Lead [[Kim Park]]: referral" in text
