@@ -385,6 +385,29 @@ def test_a_torn_cache_line_is_read_again(vault: Path) -> None:
     assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
 
 
+def test_a_torn_cache_line_is_read_again_by_the_lean_commands(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ppsjournal.cli import Runtime
+
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    expected = run_cli(vault, "overdue", "--json")
+    row = header_rows(header(vault))["Leads/Sam Lee.md"]
+    with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
+        fh.seek(row["offset"])
+        fh.write(b"\0" * row["length"])
+    reads: list[str] = []
+    real = cache_mod.read_entry
+    monkeypatch.setattr(cache_mod, "read_entry", lambda v, rel: reads.append(rel) or real(v, rel))
+    lean = run_cli(vault, "overdue", "--json")
+    assert (lean.exit_code, lean.stdout) == (expected.exit_code, expected.stdout)
+    assert "Leads/Sam Lee.md" in reads and len(reads) == len(header_rows(header(vault)))
+    monkeypatch.setattr(Runtime, "output_index", Runtime.index)  # the full index agrees
+    assert run_cli(vault, "overdue", "--json").stdout == expected.stdout
+
+
 def test_the_parser_fingerprint_follows_the_parsing_code(tmp_path: Path) -> None:
     src = Path(cache_mod.__file__).parent
     copy = tmp_path / "pkg"
