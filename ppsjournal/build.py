@@ -7,7 +7,7 @@ rewritten.
 
 Incremental by construction: the outputs read few notes' entries beyond
 their paths (partners, leads, planned sessions, notes with open dated or
-broken tasks or other problems: ``output_sources``), so a build assembles
+broken tasks or other problems: ``sources.py``), so a build assembles
 its index from those alone and the cache remembers the others as ``idle``;
 after one change only the changed note is parsed and only the entries the
 outputs read are decoded. The calendars depend on the partners and the
@@ -29,7 +29,6 @@ from ppsjournal.vault import CALENDAR, FOLLOWUPS, PARTNERS, NotOurs, Vault
 if TYPE_CHECKING:  # imported when something is to build: "up to date" needs no parsing code
     from ppsjournal.cache import NoteCache
     from ppsjournal.index import Classified, Entry, Index, Problem
-    from ppsjournal.model import Lead, Partner, SessionNote
 
 
 @dataclass
@@ -63,68 +62,12 @@ def render_outputs(
     return outputs
 
 
-def output_sources(index: Index) -> set[str]:
-    """The notes whose entries the outputs read beyond their path (pure; not day-dependent).
-
-    Follow-ups.md reads open tasks with a due date (overdue or due soon, on
-    some day), tasks with problems, partners, planned sessions, leads still
-    to qualify or from a referral, and every note's problems; the calendars
-    read partners. A note outside this set adds only its path (its link
-    name) to the outputs, on any day: its entry may be left out of the index
-    a build renders from. One more thing crosses notes: two leads of one
-    name (a problem), which ``output_index`` catches from the paths. Keep
-    this in step with followups.py and calendar.py (tests/test_incremental.py).
-    """
-    made: dict[str, SessionNote | Lead] = {s.path: s for s in index.sessions}
-    made.update((lead.path, lead) for lead in index.leads.values())
-    found = set()
-    for entry in index.entries.values():
-        found_as = made.get(entry.path)
-        if found_as is None and entry.meta.get("type") in ("session", "lead"):
-            found.add(entry.path)  # did not classify, or a second lead of one name
-        elif is_output_source(entry, found_as):
-            found.add(entry.path)
-    return found
-
-
-def is_output_source(entry: Entry, found: Partner | SessionNote | Lead | Problem | None) -> bool:
-    """``output_sources``'s rule for one note (pure): ``found`` is what
-    ``index.classify`` made of the entry."""
-    from ppsjournal.followups import UNQUALIFIED
-    from ppsjournal.model import Lead, SessionNote
-
-    if entry.error is not None or entry.meta.get("type") == "partner":
-        return True  # broken: its problem is listed; partners: all, valid or not
-    if isinstance(found, SessionNote):
-        if found.status == "planned":
-            return True
-    elif isinstance(found, Lead):
-        if (
-            found.stage == "new"  # a new lead waiting
-            or found.source == "referral"  # keeps (or not) a partner's commitment
-            or (found.showing is not None and found.stage in UNQUALIFIED)  # a showing
-        ):
-            return True
-    elif found is not None:  # a problem: a session or lead that did not classify
-        return True
-    return any(t.problems or (t.is_open and t.due is not None) for t in entry.tasks)
-
-
-def idle_note(entry: Entry) -> bool:
-    """Whether no output reads this note's entry beyond its path, by itself
-    (``cache.NoteCache.refresh`` marks such notes idle as it reads them; a
-    note sharing its name with another is read whatever its flag)."""
-    from ppsjournal.index import classify
-
-    return not is_output_source(entry, classify(entry))
-
-
 def output_index(
     notes: NoteCache, memo: Classified | None = None, names: Collection[str] = ()
 ) -> tuple[Index, set[str]] | None:
     """The index the outputs are rendered from (every path, and the entries they
-    read), and the notes whose entries they read (``output_sources`` and the
-    notes sharing a name).
+    read), and the notes whose entries they read (``sources.output_sources``
+    and the notes sharing a name).
 
     ``names``: also the notes of these names (as ``name_key`` compares them),
     whatever they are: for a command about to create a note of that name.
@@ -136,6 +79,7 @@ def output_index(
     """
     from ppsjournal.followups import paths_named, shared_names
     from ppsjournal.index import assemble
+    from ppsjournal.sources import output_sources
 
     paths = sorted(notes.stats)
     idle = notes.idle
@@ -157,6 +101,37 @@ def output_index(
     return index, sources | shared
 
 
+def idle_rule() -> Callable[[Entry], bool]:
+    """``sources.idle_note``, for ``NoteCache.refresh``: imported only when a
+    refresh has notes to read, so that an "up to date" build imports no
+    parsing code."""
+    from ppsjournal.sources import idle_note
+
+    return idle_note
+
+
+def read_output_index(
+    vault: Vault,
+    notes: NoteCache,
+    walk_errors: list[tuple[str, str]],
+    memo: Classified | None = None,
+    names: Collection[str] = (),
+) -> tuple[Index, set[str], list[tuple[str, str]]]:
+    """``output_index`` from a refreshed cache, every note read again if the
+    cache turned out torn; with the walk errors (the refresh's, or the new
+    one's) among the index's problems, and returned."""
+    from ppsjournal.index import Problem
+
+    found = output_index(notes, memo, names)
+    if found is None:  # a torn cache line: read every note again
+        walk_errors = notes.refresh(vault, idle_rule=idle_rule).walk_errors
+        found = output_index(notes, memo, names)
+        assert found is not None, "a fresh cache cannot be torn"
+    index, read = found
+    index.problems.extend(Problem(w, m) for w, m in walk_errors)
+    return index, read, walk_errors
+
+
 def load_output_index(vault: Vault, names: Collection[str] = ()) -> Index:
     """The index the outputs are rendered from (``output_index``: every path,
     and the entries of the notes they read), through the cache.
@@ -167,18 +142,11 @@ def load_output_index(vault: Vault, names: Collection[str] = ()) -> Index:
     and ``ppsj lead`` check that no lead or partner has the new name).
     """
     from ppsjournal.cache import load_cache, save_cache
-    from ppsjournal.index import Problem
 
     notes = load_cache(vault, lazy=True)
-    walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
-    found = output_index(notes, names=names)
-    if found is None:  # a torn cache line: read every note again
-        walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
-        found = output_index(notes, names=names)
-        assert found is not None, "a fresh cache cannot be torn"
+    walk_errors = notes.refresh(vault, idle_rule=idle_rule).walk_errors
+    index, _, _ = read_output_index(vault, notes, walk_errors, names=names)
     save_cache(vault, notes)
-    index = found[0]
-    index.problems.extend(Problem(w, m) for w, m in walk_errors)
     return index
 
 
@@ -276,15 +244,7 @@ def build_from_cache(
     calendars when the partners did not change, Follow-ups.md when no entry
     it reads and no note's path did (an idle note edited stays idle).
     """
-    from ppsjournal.index import Problem
-
-    found = output_index(notes, memo)
-    if found is None:  # a torn cache line: read every note again
-        walk_errors = notes.refresh(vault, idle_test=idle_note).walk_errors
-        found = output_index(notes, memo)
-        assert found is not None, "a fresh cache cannot be torn"
-    index, read = found
-    index.problems.extend(Problem(w, m) for w, m in walk_errors)
+    index, read, walk_errors = read_output_index(vault, notes, walk_errors, memo)
     key = _stamp_key(vault, today)
     # What the calendars are rendered from: the stamp key (day, settings, code)
     # and the partners; Follow-ups.md: the key, every note's path (its link
@@ -316,7 +276,7 @@ def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResul
 
     notes = load_cache(vault, lazy=True)
     last_stamp = notes.build_stamp
-    changes = notes.refresh(vault, idle_test=idle_note)
+    changes = notes.refresh(vault, idle_rule=idle_rule)
     key = _stamp_key(vault, today)
     known = _known_result(vault, notes.build_stamp, key) if not (changes or notes.racy) else None
     if known is not None:

@@ -278,9 +278,8 @@ class NoteCache:
     dirty: bool = False  # differs from the file on disk
     # What the last build wrote, valid while no note changes (see build.build_vault).
     build_stamp: dict[str, Any] | None = None
-    # Notes whose entries no output reads beyond their path, as the last build
-    # found (see build.output_sources); a note read again is not idle until
-    # a build has looked at it.
+    # Notes whose entries no output reads beyond their path (sources.py): as
+    # flagged when read (``refresh``'s idle_rule) and checked by every build.
     idle: set[str] = field(default_factory=set)
     # The entries file: its name, its size as the header knows it, and an open
     # handle (held from loading on: another process may replace the file, but
@@ -378,22 +377,27 @@ class NoteCache:
         self,
         vault: Vault,
         only: Iterable[str] | None = None,
-        idle_test: Callable[[Entry], bool] | None = None,
+        idle_rule: Callable[[], Callable[[Entry], bool]] | None = None,
     ) -> Changes:
         """Bring the cache up to date with the vault; parse only what changed.
 
         ``only``: check just these paths (the watcher's events) instead of a
-        full scan; a path no longer there is removed. ``idle_test``: whether
-        a note just read is idle (``build.idle_note``): it is flagged so at
-        once, and when workers read it, it is not even decoded here (a cold
-        build decodes only the few entries its outputs read). Without it a
-        note read again is not idle until a build has looked at it.
+        full scan; a path no longer there is removed. ``idle_rule``: gives
+        the test of whether a note just read is idle (``sources.idle_note``),
+        called only when there are notes to read (an "up to date" build
+        imports no parsing code). Such a note is flagged at once, and when
+        read in parallel not even kept decoded (a cold build decodes only the
+        few entries its outputs read). Without it a note read again is not
+        idle until a build has looked at it.
         """
         with _quiet_gc():
-            return self._refresh(vault, only, idle_test)
+            return self._refresh(vault, only, idle_rule)
 
     def _refresh(
-        self, vault: Vault, only: Iterable[str] | None, idle_test: Callable[[Entry], bool] | None
+        self,
+        vault: Vault,
+        only: Iterable[str] | None,
+        idle_rule: Callable[[], Callable[[Entry], bool]] | None,
     ) -> Changes:
         changes = Changes()
         if only is None:
@@ -438,6 +442,7 @@ class NoteCache:
             # of the mtime we record leaves the stat as it is, so a note whose
             # mtime is not older than this is read again next time.
             stamp = vault.clock()
+            idle_test = idle_rule() if idle_rule is not None else None
             entries, lines, idle = read_entries(vault, stale, idle_test)
             for rel, entry in zip(stale, entries, strict=True):
                 line = lines[rel] if lines is not None else _encode_line(entry)

@@ -201,7 +201,7 @@ def assemble(
     """Classify entries by their ``type`` property into the index (pure).
 
     ``paths``: every note of the vault, when ``entries`` are only some of
-    them (the build's: see ``build.output_sources``). ``memo``: what earlier
+    them (the build's: see ``sources.output_sources``). ``memo``: what earlier
     calls made of these very entry objects, reused (and brought up to date).
     """
     by_path: dict[str, Entry] = {}

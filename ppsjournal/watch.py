@@ -4,7 +4,7 @@ The watcher only decides WHEN to build (as mkdocs serve does); what it builds
 is ``build.build``, exactly as ``ppsj build`` does. It keeps the index cache
 in memory and, on each batch of events, re-reads only the notes whose stat
 changed; the entries the outputs read stay decoded between rebuilds, the
-others stay undecoded cache lines (see ``build.output_sources``).
+others stay undecoded cache lines (see ``sources.py``).
 
 Events are hints, not the truth. Editors save in several steps (truncate then
 write, or write a temp file and rename it over the note), so a batch is taken
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ppsjournal.build import BuildResult, build_from_cache, idle_note
+from ppsjournal.build import BuildResult, build_from_cache, idle_rule
 from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Classified, Problem
@@ -190,9 +190,9 @@ class Watcher:
                 self.warn(f"ppsj: {exc} (keeping the previous settings)")
         last_stamp = self.cache.build_stamp
         if batch.full_scan:
-            changes = self.cache.refresh(self.vault, idle_test=idle_note)
+            changes = self.cache.refresh(self.vault, idle_rule=idle_rule)
         else:
-            changes = self.cache.refresh(self.vault, only=sorted(batch.notes), idle_test=idle_note)
+            changes = self.cache.refresh(self.vault, only=sorted(batch.notes), idle_rule=idle_rule)
         today = self.today()
         self.last_day = today
         if reason == "change" and not changes and not batch.settings and not batch.templates:

@@ -137,3 +137,29 @@ def test_a_broken_note_is_reported_on_every_build(
     assert second.exit_code == 1, second.output
     assert "up to date" in second.output
     assert re.search(r"Leads/Sam Lee\.md:\d+: front-matter is not valid YAML", second.output)
+
+
+UP_TO_DATE_IMPORTS = """
+import sys
+from ppsjournal.cli import main
+sys.argv = ["ppsj", "--vault", sys.argv[1], "--today", "2026-11-27", "build"]
+try:
+    main()
+except SystemExit as exc:
+    assert not exc.code, exc.code
+loaded = sorted(m for m in ("yaml", "jinja2", "icalendar", "ppsjournal.index",
+                            "ppsjournal.sources", "ppsjournal.note") if m in sys.modules)
+print(" ".join(loaded) or "none")
+"""
+
+
+def test_an_up_to_date_build_imports_no_parsing_or_rendering_code(vault: Path, partner: Path):
+    import subprocess
+    import sys
+
+    os.utime(partner, ns=(PAST_NS, PAST_NS))  # older than the cache: not "racy"
+    argv = [sys.executable, "-c", UP_TO_DATE_IMPORTS, str(vault)]
+    first = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert "ppsjournal.index" in first.stdout  # the first build reads the note
+    second = subprocess.run(argv, capture_output=True, text=True, check=True)
+    assert second.stdout.split("\n")[-2] == "none", second.stdout

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from ppsjournal import cache
-from ppsjournal.build import idle_note
 from ppsjournal.index import read_entry
+from ppsjournal.sources import idle_note
 from ppsjournal.vault import Vault
 from tests.conftest import header_rows, write_note
 
