@@ -749,19 +749,19 @@ def save_cache(vault: Vault, cache: NoteCache) -> bool:
 def read_entries(
     vault: Vault, paths: list[str], idle_test: Callable[[Entry], bool] | None = None
 ) -> tuple[list[Entry | None], dict[str, bytes] | None, set[str]]:
-    """Each path's entry, in order, (when parsed in parallel) its cache line,
-    and the paths ``idle_test`` finds idle (none without it).
+    """Each path's entry, in order, its cache line (None for all when read
+    here without ``idle_test``), and the paths ``idle_test`` finds idle.
 
-    When the notes are read in parallel an idle note has None for its entry,
-    whichever process read it: its line is all the cache needs (decoded if
-    ever asked for), and a worker's lines are decoded here only when not idle.
+    An idle note has None for its entry: its line is all the cache needs
+    (decoded if ever asked for), and a worker's lines are decoded here only
+    when not idle.
 
     Many notes (a cold start) are shared by this process and worker processes
     (one per other CPU), in chunks each takes when it gets to them, so this
     process starts at once and a CPU slowed by other work takes fewer. A worker
     sends back each entry as its JSON cache line: decoding those is cheaper
     than unpickling the objects, and the lines are saved as they are; the
-    chunks read here are encoded here.
+    chunks read here are encoded here, while the workers work.
 
     Workers are forked (a spawned interpreter would re-run an unguarded main
     script, and measured no faster): they start at once, but a forked child
@@ -770,13 +770,14 @@ def read_entries(
     """
     workers = _spare_cpus()
     if len(paths) < PARALLEL_MIN or workers < 1 or not _can_fork():
-        return _read_here(vault, paths, idle_test)
+        if idle_test is None:  # nothing to let go: the lines are made as they are saved
+            return [read_entry(vault, rel) for rel in paths], None, set()
+        return _unzip(paths, _read_chunk(vault, paths, idle_test))
     import multiprocessing
 
     ctx = multiprocessing.get_context("fork")
     chunks = [paths[i : i + _CHUNK] for i in range(0, len(paths), _CHUNK)]
     taken = ctx.Value("i", 0)  # the next chunk to take, shared with the workers
-    # chunk -> (entry, line, idle) per note; a worker's entries are None
     done: dict[int, list[tuple[Entry | None, bytes, bool]]] = {}
     try:
         with ctx.Pool(
@@ -786,56 +787,47 @@ def read_entries(
         ) as pool:
             pending = [pool.apply_async(_read_in_worker) for _ in range(workers)]
             for i in _take_chunks(taken, len(chunks)):
-                # Encoded and tested here as read, while the workers work.
-                mine = [read_entry(vault, rel) for rel in chunks[i]]
-                idle = [idle_test(e) for e in mine] if idle_test else [False] * len(mine)
-                lines = list(map(_encode_line, mine))
-                # An idle entry is not kept (its line is): the outputs do not read it.
-                done[i] = [
-                    (None if is_idle else e, line, is_idle)
-                    for e, line, is_idle in zip(mine, lines, idle, strict=True)
-                ]
+                done[i] = _read_chunk(vault, chunks[i], idle_test)
             if len(done) < len(chunks):  # else no worker got to start: none waited for
                 for job in pending:
                     for i, items in job.get():
                         done[i] = [(None, line, is_idle) for line, is_idle in items]
     except (OSError, multiprocessing.ProcessError):
-        return _read_here(vault, paths, idle_test)
-    _, decode, _ = entry_codec()
-    loads = json.loads
-    entries: list[Entry | None] = []
-    lines: list[bytes] = []
-    idle_paths: set[str] = set()
-    with _quiet_gc():
-        for i, chunk in enumerate(chunks):
-            for rel, (entry, line, is_idle) in zip(chunk, done[i], strict=True):
-                if entry is None and not is_idle:
-                    entry = decode(loads(line))
-                entries.append(entry)
-                lines.append(line)
-                if is_idle:
-                    idle_paths.add(rel)
-    return entries, dict(zip(paths, lines, strict=True)), idle_paths
+        return _unzip(paths, _read_chunk(vault, paths, idle_test))
+    return _unzip(paths, [item for i in range(len(chunks)) for item in done[i]])
 
 
-def _read_here(
+def _read_chunk(
     vault: Vault, paths: list[str], idle_test: Callable[[Entry], bool] | None
-) -> tuple[list[Entry | None], dict[str, bytes] | None, set[str]]:
-    """``read_entries`` in this process alone. With ``idle_test``, as in
-    parallel: each note's line is made as it is read, and an idle note's entry
-    is let go at once (a cold build's peak memory is then lines, not entries)."""
-    if idle_test is None:
-        return [read_entry(vault, rel) for rel in paths], None, set()
+) -> list[tuple[Entry | None, bytes, bool]]:
+    """(entry, cache line, idle) for each note, read, encoded and tested as it
+    is read; an idle note's entry is let go at once (a cold build's peak
+    memory is then the lines, not the entries)."""
+    found: list[tuple[Entry | None, bytes, bool]] = []
+    for rel in paths:
+        entry = read_entry(vault, rel)
+        is_idle = idle_test(entry) if idle_test is not None else False
+        found.append((None if is_idle else entry, _encode_line(entry), is_idle))
+    return found
+
+
+def _unzip(
+    paths: list[str], items: list[tuple[Entry | None, bytes, bool]]
+) -> tuple[list[Entry | None], dict[str, bytes], set[str]]:
+    """``read_entries``' result from (entry, line, idle) per path; a worker's
+    note that is not idle comes as its line alone, decoded here."""
+    _, decode, _ = entry_codec()
     entries: list[Entry | None] = []
     lines: dict[str, bytes] = {}
     idle: set[str] = set()
-    for rel in paths:
-        entry = read_entry(vault, rel)
-        lines[rel] = _encode_line(entry)
-        if idle_test(entry):
-            idle.add(rel)
-            entry = None
-        entries.append(entry)
+    with _quiet_gc():
+        for rel, (entry, line, is_idle) in zip(paths, items, strict=True):
+            if entry is None and not is_idle:
+                entry = decode(json.loads(line))
+            entries.append(entry)
+            lines[rel] = line
+            if is_idle:
+                idle.add(rel)
     return entries, lines, idle
 
 
@@ -887,12 +879,10 @@ def _read_in_worker() -> list[tuple[int, list[tuple[bytes, bool]]]]:
     """In a worker: take chunks and parse them into cache lines and idle flags."""
     assert _WORKER_JOB is not None
     vault, chunks, taken, idle_test = _WORKER_JOB
-    done = []
-    for i in _take_chunks(taken, len(chunks)):
-        entries = [read_entry(vault, rel) for rel in chunks[i]]
-        idle = [idle_test(e) for e in entries] if idle_test else [False] * len(entries)
-        done.append((i, list(zip(map(_encode_line, entries), idle, strict=True))))
-    return done
+    return [
+        (i, [(line, is_idle) for _, line, is_idle in _read_chunk(vault, chunks[i], idle_test)])
+        for i in _take_chunks(taken, len(chunks))
+    ]
 
 
 def _can_fork() -> bool:
