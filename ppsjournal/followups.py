@@ -29,7 +29,7 @@ import types
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
@@ -162,41 +162,42 @@ def link_targets(index: Index) -> Mapping[str, str]:
     ``.md``, so that the link cannot land on the wrong one.
     """
     # Every note counts, also those whose entries the build left out.
-    return _link_targets(tuple(index.paths))[0]
+    return _names(tuple(index.paths)).targets
 
 
 def shared_names(paths: list[str]) -> frozenset[str]:
     """The paths whose note name (as ``name_key`` compares it) another note has too."""
-    return _link_targets(tuple(paths))[1]
+    return _names(tuple(paths)).shared
 
 
 def paths_named(paths: list[str], names: Iterable[str]) -> set[str]:
     """The paths whose note name is one of ``names`` (as ``name_key`` compares them)."""
-    keys = {name_key(name) for name in names}
-    found = set()
-    for path in paths:
-        name = note_name(path)
-        # name_key, with the shortcut of _link_targets: ASCII is NFC already
-        if (name.lower() if name.isascii() else name_key(name)) in keys:
-            found.add(path)
-    return found
+    by_key = _names(tuple(paths)).by_key
+    return {path for name in names for path in by_key.get(name_key(name), ())}
+
+
+class _Names(NamedTuple):
+    targets: Mapping[str, str]  # path -> link target
+    shared: frozenset[str]  # paths whose name another note has too
+    by_key: Mapping[str, list[str]]  # name_key -> the paths of that name
 
 
 @functools.lru_cache(maxsize=2)
-def _link_targets(paths: tuple[str, ...]) -> tuple[Mapping[str, str], frozenset[str]]:
-    # Memoised: the watcher's rebuilds and the build's two uses ask for the
-    # same 100,000 paths again (a tuple compares fast when its strings are the same).
+def _names(paths: tuple[str, ...]) -> _Names:
+    # Memoised: the watcher's rebuilds and the build's uses ask for the same
+    # 100,000 paths again (a tuple compares fast when its strings are the same).
     names = [note_name(path) for path in paths]
     # name_key, with a shortcut: an ASCII name is already NFC, and casefolds as it lowers.
     keys = [name.lower() if name.isascii() else name_key(name) for name in names]
-    count: dict[str, int] = {}
-    for key in keys:
-        count[key] = count.get(key, 0) + 1
-    shared = frozenset(path for path, key in zip(paths, keys, strict=True) if count[key] > 1)
+    by_key: dict[str, list[str]] = {}
+    for path, key in zip(paths, keys, strict=True):
+        by_key.setdefault(key, []).append(path)
+    shared = frozenset(path for group in by_key.values() if len(group) > 1 for path in group)
     targets = {
         path: path[:-3] if path in shared else name for path, name in zip(paths, names, strict=True)
     }
-    return types.MappingProxyType(targets), shared  # read-only: it is shared by the callers
+    # Read-only: they are shared by the callers.
+    return _Names(types.MappingProxyType(targets), shared, types.MappingProxyType(by_key))
 
 
 def wikilink(target: str, block: str | None = None) -> str:
