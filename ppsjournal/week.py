@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ppsjournal import followups
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.model import Partner
@@ -52,7 +53,7 @@ class Planned:
 
     @property
     def note_name(self) -> str:
-        return _stem(self.path)
+        return followups.note_name(self.path)
 
 
 def day_label(day: dt.date) -> str:
@@ -134,7 +135,7 @@ def unreadable_sessions(index: Index, planned: Planned) -> list[str]:
         day = _note_date(path)
         if day is None or not path.endswith(".md"):
             continue
-        rest = _stem(path)[11:]
+        rest = followups.note_name(path)[11:]
         if name_key(rest) != planned.partner.key:
             continue
         if (since is None or day > since) and day < planned.occurrence.date:
@@ -143,16 +144,11 @@ def unreadable_sessions(index: Index, planned: Planned) -> list[str]:
 
 
 def _note_date(path: str | None) -> dt.date | None:
-    stem = _stem(path or "")
+    stem = followups.note_name(path or "")
     try:
         return dt.date.fromisoformat(stem[:10]) if stem[10:11] == " " else None
     except ValueError:
         return None
-
-
-def _stem(path: str) -> str:
-    name = path.rsplit("/", 1)[-1]
-    return name[:-3] if name.endswith(".md") else name
 
 
 # -- carrying forward ------------------------------------------------------------
@@ -287,7 +283,7 @@ def session_meta(p: Planned) -> dict[str, Any]:
         "status": "planned",
     }
     if p.previous:
-        meta["previous"] = f"[[{_stem(p.previous)}]]"
+        meta["previous"] = f"[[{followups.note_name(p.previous)}]]"
     return meta
 
 
@@ -329,12 +325,10 @@ class Links:
     _targets: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from ppsjournal.followups import link_targets  # the rule Follow-ups.md links by
-
-        self._targets = link_targets(self.index)
+        self._targets = followups.link_targets(self.index)  # the rule Follow-ups.md links by
 
     def __call__(self, path: str) -> str:
-        return f"[[{self._targets.get(path, _stem(path))}]]"
+        return f"[[{self._targets.get(path, followups.note_name(path))}]]"
 
 
 def session_context(
@@ -369,8 +363,8 @@ def session_context(
             "length": settings.sessions.length,
             "note": p.note_name,
             "path": p.path,
-            "previous": _stem(p.previous) if p.previous else None,
-            "previous_link": f"[[{_stem(p.previous)}]]" if p.previous else None,
+            "previous": followups.note_name(p.previous) if p.previous else None,
+            "previous_link": f"[[{followups.note_name(p.previous)}]]" if p.previous else None,
             "next_week": occ.date + dt.timedelta(days=7),
         },
         "partner": {
@@ -393,12 +387,12 @@ def session_context(
             "overdue": counts.overdue,
         },
         "carried": [
-            {**_task_data(t, f"[[{_stem(carry.path)}]]", today), "line": line}
+            {**_task_data(t, f"[[{followups.note_name(carry.path)}]]", today), "line": line}
             for t, line in zip(carried, carry.lines, strict=True)
         ]
         if carry
         else [],
-        "carried_from": f"[[{_stem(carry.path)}]]" if carry and carry.tasks else None,
+        "carried_from": f"[[{followups.note_name(carry.path)}]]" if carry and carry.tasks else None,
         "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
         "leads": [
             {
