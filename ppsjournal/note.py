@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from ppsjournal.errors import PpsjError
+from ppsjournal.vault import MAX_NOTE_BYTES
 
 MAX_FRONT_MATTER = 64 * 1024
-MAX_NOTE_BYTES = 4 * 1024 * 1024
 
 try:  # libyaml when present: several times faster on large vaults
     _BaseLoader: type = yaml.CSafeLoader

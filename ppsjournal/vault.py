@@ -31,6 +31,7 @@ FOLLOWUPS = "Follow-ups.md"
 STATE = ".ppsj"
 IGNORED_DIRS = frozenset({".git", ".obsidian", ".trash", STATE})
 MAX_SETTINGS_BYTES = 256 * 1024
+MAX_NOTE_BYTES = 4 * 1024 * 1024  # read up to one byte more; note.decode refuses larger
 
 
 def find_root(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) -> Path:
@@ -90,6 +91,8 @@ class Vault:
         self.settings = settings
         self._real_root = root.resolve()
         self._root_str = str(root)
+        # What the real path of a file inside starts with (checked for every note read).
+        self._real_prefix = str(self._real_root).rstrip(os.sep) + os.sep
         self._lock = None
 
     @classmethod
@@ -308,8 +311,6 @@ class Vault:
         try:
             if not self._opened_inside(fd, path):
                 raise PpsjError("links outside the vault; not read", rel)
-            from ppsjournal.note import MAX_NOTE_BYTES
-
             try:
                 # Sized by fstat: read(MAX + 1) would allocate 4 MiB for every
                 # note. A note that grew since the fstat is read on, up to the
@@ -336,8 +337,7 @@ class Vault:
             real = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
             return self.inside(Path(path))
-        root = str(self._real_root)
-        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+        return real.startswith(self._real_prefix) or real + os.sep == self._real_prefix
 
     def read_note(self, rel: str) -> tuple[Note, bytes]:
         """The parsed note and the bytes it was parsed from (to detect later changes)."""
