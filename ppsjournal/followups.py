@@ -455,10 +455,9 @@ def _section(key: str, title: str, items: list[dict[str, Any]], hint: str) -> di
     }
 
 
-# C0 controls but tab (newlines too: every field is one line of Markdown), DEL and C1.
-# Control characters, and the line and paragraph separators: a list item
-# holding one would show broken in two (a note's task line may, see
-# tasks.split_lines).
+# C0 controls but tab (newlines too: every field is one line of Markdown), DEL,
+# C1, and the line and paragraph separators, which a note's task line may hold
+# (tasks.split_lines) and which would show a list item broken in two.
 _CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
 
 
