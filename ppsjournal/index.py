@@ -11,7 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.model import (
@@ -92,6 +92,12 @@ def _conflict_line(text: str) -> int | None:
     return None
 
 
+class _ByPartner(NamedTuple):
+    tasks: dict[str, list[Task]]
+    sessions: dict[str, list[SessionNote]]
+    leads: dict[str, list[Lead]]
+
+
 @dataclass
 class Index:
     entries: dict[str, Entry]
@@ -134,32 +140,28 @@ class Index:
         return self.owner_of.get(task.path)
 
     def tasks_of(self, partner: str) -> list[Task]:
-        return list(self._by_partner[0].get(name_key(partner), ()))
+        return list(self._by_partner.tasks.get(name_key(partner), ()))
 
     def sessions_of(self, partner: str) -> list[SessionNote]:
-        return list(self._by_partner[1].get(name_key(partner), ()))
+        return list(self._by_partner.sessions.get(name_key(partner), ()))
 
     def leads_of(self, partner: str) -> list[Lead]:
-        return list(self._by_partner[2].get(name_key(partner), ()))
+        return list(self._by_partner.leads.get(name_key(partner), ()))
 
     @functools.cached_property
-    def _by_partner(
-        self,
-    ) -> tuple[dict[str, list[Task]], dict[str, list[SessionNote]], dict[str, list[Lead]]]:
+    def _by_partner(self) -> _ByPartner:
         """Tasks, sessions and leads grouped by their partner's name_key, each in
         the index's order: made once, so that a command listing every partner
         does not scan every task once per partner (400 x 80,000 at 20k notes)."""
         owner_key = {path: name_key(owner) for path, owner in self.owner_of.items()}
-        tasks: dict[str, list[Task]] = {}
+        grouped = _ByPartner({}, {}, {})
         for t in self.tasks:
-            tasks.setdefault(owner_key.get(t.path, ""), []).append(t)
-        sessions: dict[str, list[SessionNote]] = {}
+            grouped.tasks.setdefault(owner_key.get(t.path, ""), []).append(t)
         for s in self.sessions:
-            sessions.setdefault(name_key(s.partner), []).append(s)
-        leads: dict[str, list[Lead]] = {}
+            grouped.sessions.setdefault(name_key(s.partner), []).append(s)
         for lead in self.leads.values():
-            leads.setdefault(name_key(lead.partner), []).append(lead)
-        return tasks, sessions, leads
+            grouped.leads.setdefault(name_key(lead.partner), []).append(lead)
+        return grouped
 
     def booked(self, exclude: str | None = None) -> list:
         """Series that hold slots, optionally leaving one partner out."""
