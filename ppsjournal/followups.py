@@ -22,14 +22,15 @@ The rules (docs/followups.md says the same for users):
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import functools
 import re
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
@@ -176,28 +177,65 @@ def paths_named(paths: list[str], names: Iterable[str]) -> set[str]:
     return {path for name in names for path in by_key.get(name_key(name), ())}
 
 
-class _Names(NamedTuple):
-    targets: Mapping[str, str]  # path -> link target
-    shared: frozenset[str]  # paths whose name another note has too
-    by_key: Mapping[str, list[str]]  # name_key -> the paths of that name
+class _Targets(Mapping[str, str]):
+    """Each note's path -> its link target, made when asked for: a build
+    links a few hundred of 100,000 notes."""
+
+    def __init__(self, paths: tuple[str, ...], shared: frozenset[str]) -> None:
+        self._paths = paths
+        self._known = frozenset(paths)
+        self._shared = shared
+
+    def __getitem__(self, path: str) -> str:
+        if path not in self._known:
+            raise KeyError(path)
+        return path[:-3] if path in self._shared else note_name(path)
+
+    def __contains__(self, path: object) -> bool:
+        return path in self._known
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._known)
+
+
+class _Names:
+    """The names of every note: which two notes share, how links name them."""
+
+    def __init__(self, paths: tuple[str, ...]) -> None:
+        self.paths = paths
+        # note_name, in bulk: every path the scan lists ends in ".md"
+        self.names = [
+            name[:-3] if name.endswith(".md") else name
+            for name in [path.rpartition("/")[2] for path in paths]
+        ]
+        # name_key, with a shortcut: an ASCII name is already NFC, and casefolds as it lowers.
+        self.keys = [name.lower() if name.isascii() else name_key(name) for name in self.names]
+        counts = collections.Counter(self.keys)
+        if len(counts) == len(self.keys):
+            self.shared: frozenset[str] = frozenset()
+        else:
+            self.shared = frozenset(
+                path for path, key in zip(paths, self.keys, strict=True) if counts[key] > 1
+            )
+        self.targets = _Targets(paths, self.shared)
+
+    @functools.cached_property
+    def by_key(self) -> Mapping[str, list[str]]:
+        """name_key -> the paths of that name."""
+        found: dict[str, list[str]] = {}
+        for path, key in zip(self.paths, self.keys, strict=True):
+            found.setdefault(key, []).append(path)
+        return types.MappingProxyType(found)
 
 
 @functools.lru_cache(maxsize=2)
 def _names(paths: tuple[str, ...]) -> _Names:
     # Memoised: the watcher's rebuilds and the build's uses ask for the same
     # 100,000 paths again (a tuple compares fast when its strings are the same).
-    names = [note_name(path) for path in paths]
-    # name_key, with a shortcut: an ASCII name is already NFC, and casefolds as it lowers.
-    keys = [name.lower() if name.isascii() else name_key(name) for name in names]
-    by_key: dict[str, list[str]] = {}
-    for path, key in zip(paths, keys, strict=True):
-        by_key.setdefault(key, []).append(path)
-    shared = frozenset(path for group in by_key.values() if len(group) > 1 for path in group)
-    targets = {
-        path: path[:-3] if path in shared else name for path, name in zip(paths, names, strict=True)
-    }
-    # Read-only: they are shared by the callers.
-    return _Names(types.MappingProxyType(targets), shared, types.MappingProxyType(by_key))
+    return _Names(paths)
 
 
 def wikilink(target: str, block: str | None = None) -> str:
