@@ -330,11 +330,9 @@ _BAD_STAMP = (OSError, PpsjError, KeyError, TypeError, ValueError, AttributeErro
 
 def _as_written(vault: Vault, stamp: dict, rels: Iterable[str]) -> bool:
     """Whether these outputs are exactly as the build of ``stamp`` wrote them."""
-    from ppsjournal.vault import FileStat
-
     try:
         written = stamp["outputs"]
-        return all(vault.stat(rel) == FileStat(*written[rel]) for rel in rels)
+        return all(vault.stat(rel) == tuple(written[rel]) for rel in rels)
     except _BAD_STAMP:
         return False
 
@@ -401,7 +399,7 @@ def _stamp(vault: Vault, key: str, result: BuildResult) -> dict | None:
             st = vault.stat(rel)
         except OSError:
             return None
-        outputs[rel] = [st.size, st.mtime_ns, st.inode]
+        outputs[rel] = list(st)
     problems = [[p.where, p.message] for p in result.problems]
     return {"key": key, "outputs": outputs, "problems": problems}
 

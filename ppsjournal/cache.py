@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ppsjournal import __version__
 from ppsjournal.errors import PpsjError
-from ppsjournal.vault import FOLLOWUPS, FileStat, Vault
+from ppsjournal.vault import FOLLOWUPS, MTIME_NS, FileStat, Vault
 
 if TYPE_CHECKING:
     from ppsjournal.index import Entry
@@ -465,7 +465,7 @@ class NoteCache:
                     else:
                         self.idle.discard(rel)
                 self.stats[rel] = seen[rel]
-                if seen[rel].mtime_ns >= stamp:
+                if seen[rel][MTIME_NS] >= stamp:
                     self.racy.add(rel)
                 else:
                     self.racy.discard(rel)
@@ -592,7 +592,8 @@ class NoteCache:
             stats, offsets, idle = _rows(doc["notes"])
             # git's rule: a note not older than the cache file itself may
             # have changed within the same tick, after it was read.
-            racy.update(rel for rel, st in stats.items() if st.mtime_ns >= written_ns)
+            mtimes = doc["notes"]["mtime_ns"]
+            racy.update(itertools.compress(stats, map(written_ns.__le__, mtimes)))
             if doc.get("outputs") != fingerprint("outputs"):
                 idle = set()  # the outputs read other things now: the next build finds out
             stamp = doc.get("build")
@@ -651,9 +652,14 @@ def _columns(
     offsets: dict[str, tuple[int, int]],
 ) -> dict[str, list]:
     """Each note's path, stat, idle flag (0 or 1) and entry line's offset and length."""
-    rows = [(*stats[rel], *offsets[rel], int(rel in idle)) for rel in paths]
-    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in _COLUMNS]
-    return {"path": paths, **dict(zip(_COLUMNS, columns, strict=True))}
+    if not paths:
+        return {"path": [], **{name: [] for name in _COLUMNS}}
+    # Column by column, in C (zip, map): a loop per note took 30 ms at 20,000.
+    size, mtime, inode = zip(*map(stats.__getitem__, paths), strict=True)
+    offset, length = zip(*map(offsets.__getitem__, paths), strict=True)
+    flags = list(map(int, map(idle.__contains__, paths)))
+    columns = (paths, size, mtime, inode, offset, length, flags)
+    return dict(zip(("path", *_COLUMNS), columns, strict=True))
 
 
 def _rows(
@@ -669,7 +675,7 @@ def _rows(
             raise ValueError("a bad column of notes")
     if type(paths) is not list or not set(map(type, paths)) <= {str}:
         raise ValueError("a bad column of paths")
-    stats = dict(zip(paths, map(FileStat, size, mtime, inode), strict=True))
+    stats = dict(zip(paths, zip(size, mtime, inode, strict=True), strict=True))
     if len(stats) != n:
         raise ValueError("a note listed twice")
     offsets = dict(zip(paths, zip(offset, length, strict=True), strict=True))
