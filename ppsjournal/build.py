@@ -101,6 +101,14 @@ def output_index(
     return index, sources | shared
 
 
+# What the index takes when a note changed (the parsing code, the idle rule,
+# the link names), then what writing Follow-ups.md takes, in the order they
+# are needed: imported while a child process scans a large vault
+# (``NoteCache.refresh``'s ``meanwhile``).
+INDEX_MODULES = ("ppsjournal.index", "ppsjournal.sources", "ppsjournal.followups")
+BUILD_MODULES = (*INDEX_MODULES, "filelock", "jinja2.sandbox", "ppsjournal.templates")
+
+
 def idle_rule() -> Callable[[Entry], bool]:
     """``sources.idle_note``, for ``NoteCache.refresh``: imported only when a
     refresh has notes to read, so that an "up to date" build imports no
@@ -144,8 +152,8 @@ def load_output_index(vault: Vault, names: Collection[str] = ()) -> Index:
     from ppsjournal.cache import load_cache, save_cache
 
     notes = load_cache(vault, lazy=True)
-    walk_errors = notes.refresh(vault, idle_rule=idle_rule).walk_errors
-    index, _, _ = read_output_index(vault, notes, walk_errors, names=names)
+    changes = notes.refresh(vault, idle_rule=idle_rule, meanwhile=INDEX_MODULES)
+    index, _, _ = read_output_index(vault, notes, changes.walk_errors, names=names)
     save_cache(vault, notes)
     return index
 
@@ -276,7 +284,7 @@ def build_vault(vault: Vault, today: dt.date, check: bool = False) -> BuildResul
 
     notes = load_cache(vault, lazy=True)
     last_stamp = notes.build_stamp
-    changes = notes.refresh(vault, idle_rule=idle_rule)
+    changes = notes.refresh(vault, idle_rule=idle_rule, meanwhile=BUILD_MODULES)
     key = _stamp_key(vault, today)
     known = _known_result(vault, notes.build_stamp, key) if not (changes or notes.racy) else None
     if known is not None:
