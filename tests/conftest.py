@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+import struct
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
@@ -61,10 +64,20 @@ def ppsj(vault: Path) -> Callable[..., Result]:
     return invoke
 
 
-def header_rows(head: dict) -> dict[str, dict]:
-    """The cache header's per-note columns as path -> {size, mtime_ns, ..., idle}."""
-    columns = head["notes"]
-    names = [name for name in columns if name != "path"]
-    return {
-        path: {name: columns[name][i] for name in names} for i, path in enumerate(columns["path"])
-    }
+def header_rows(head: dict, state: Path) -> dict[str, dict]:
+    """Every note's row of the cache as path -> {size, mtime_ns, ..., idle}:
+    the base's columns (the notes file in ``state`` the header names: paths,
+    then numbers as base64 of 64-bit little-endian integers), then the
+    header's rows over them."""
+    columns = json.loads((state / head["notes"]["base"]).read_bytes())
+    paths = columns.pop("path")
+    numbers = {}
+    for name, text in columns.items():
+        fmt = "<" + ("Q" if name == "inode" else "q") * len(paths)
+        numbers[name] = struct.unpack(fmt, base64.b64decode(text))
+    rows = {path: {name: numbers[name][i] for name in numbers} for i, path in enumerate(paths)}
+    for path in head["notes"]["removed"]:
+        del rows[path]
+    for path, row in head["notes"]["changed"].items():
+        rows[path] = dict(zip(numbers, row, strict=True))
+    return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -117,7 +118,7 @@ def test_a_corrupt_cache_is_rebuilt(vault: Path, reads):
         reads.clear()
         assert descriptions(vault) == {"Partners/A.md": "abc #need"}
         assert reads == ["Partners/A.md"]
-        assert list(header_rows(header(cache_file))) == ["Partners/A.md"]
+        assert list(header_rows(header(cache_file), cache_file.parent)) == ["Partners/A.md"]
     # a torn cache: the header intact, the entries cut short
     entries = entries_file(cache_file)
     entries.write_bytes(entries.read_bytes()[:10])
@@ -126,39 +127,83 @@ def test_a_corrupt_cache_is_rebuilt(vault: Path, reads):
     assert reads == ["Partners/A.md"]
 
 
-def _tamper_columns(head: dict, how: str) -> None:
-    cols = head["notes"]
+def _tamper_columns(cols: dict, how: str) -> None:
     if how == "short":
-        cols["inode"].pop()
-    elif how == "bool":
-        cols["size"][0] = True
-    elif how == "float":
-        cols["offset"][1] = 0.5
+        cols["inode"] = base64.b64encode(base64.b64decode(cols["inode"])[:-8]).decode()
+    elif how == "not-base64":
+        cols["size"] = "!!" + cols["size"][2:]
+    elif how == "numbers-as-a-list":
+        cols["offset"] = [0, 10]
     elif how == "twice":
         cols["path"][1] = cols["path"][0]
     elif how == "path-not-text":
         cols["path"][0] = 7
-    elif how == "not-a-list":
-        cols["length"] = "1,2"
     elif how == "missing":
         del cols["idle"]
 
 
 @pytest.mark.parametrize(
-    "how", ["short", "bool", "float", "twice", "path-not-text", "not-a-list", "missing"]
+    "how", ["short", "not-base64", "numbers-as-a-list", "twice", "path-not-text", "missing"]
 )
-def test_a_header_with_bad_columns_is_rebuilt(vault: Path, reads, how: str):
+def test_a_base_with_bad_columns_is_rebuilt(vault: Path, reads, how: str):
+    note(vault, "Partners/A.md", partner("abc"))
+    note(vault, "Partners/B.md", partner("bcd"))
+    want = descriptions(vault)
+    cache_file = vault / ".ppsj" / CACHE_NAME
+    base = cache_file.parent / header(cache_file)["notes"]["base"]
+    cols = json.loads(base.read_bytes())
+    _tamper_columns(cols, how)
+    base.write_text(json.dumps(cols))
+    reads.clear()
+    assert descriptions(vault) == want
+    assert sorted(reads) == ["Partners/A.md", "Partners/B.md"]  # started from nothing
+    assert set(header_rows(header(cache_file), cache_file.parent)) == {
+        "Partners/A.md",
+        "Partners/B.md",
+    }
+
+
+def _tamper_delta(notes: dict, how: str) -> None:
+    row = [10, PAST_NS, 99, 0, 10, 0]
+    if how == "short-row":
+        notes["changed"]["Partners/A.md"] = row[:5]
+    elif how == "bool-in-row":
+        notes["changed"]["Partners/A.md"] = [True, *row[1:]]
+    elif how == "rows-not-a-map":
+        notes["changed"] = [row]
+    elif how == "removed-unknown":
+        notes["removed"] = ["Partners/Nobody.md"]
+    elif how == "removed-not-text":
+        notes["removed"] = [3]
+    elif how == "base-outside":
+        notes["base"] = "../../Partners/A.md"
+    elif how == "base-missing":
+        notes["base"] = "index-notes-0000000000000000.json"
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        "short-row",
+        "bool-in-row",
+        "rows-not-a-map",
+        "removed-unknown",
+        "removed-not-text",
+        "base-outside",
+        "base-missing",
+    ],
+)
+def test_a_header_with_bad_rows_is_rebuilt(vault: Path, reads, how: str):
     note(vault, "Partners/A.md", partner("abc"))
     note(vault, "Partners/B.md", partner("bcd"))
     want = descriptions(vault)
     cache_file = vault / ".ppsj" / CACHE_NAME
     head = header(cache_file)
-    _tamper_columns(head, how)
+    _tamper_delta(head["notes"], how)
     cache_file.write_text(json.dumps(head))
     reads.clear()
     assert descriptions(vault) == want
     assert sorted(reads) == ["Partners/A.md", "Partners/B.md"]  # started from nothing
-    assert set(header_rows(header(cache_file))) == {"Partners/A.md", "Partners/B.md"}
 
 
 def header(cache_file: Path) -> dict:
@@ -279,8 +324,124 @@ def test_cache_file_is_json_not_pickle(vault: Path):
     assert {"format", "ppsj", "schema", "parser", "racy", "notes", "build"} <= set(head)
     (row,) = entries_file(cache_file).read_bytes().splitlines()
     assert json.loads(row)[0] == "Partners/A.md"  # one line per entry, Entry.path first
-    loaded = NoteCache.loads(cache_file.read_bytes(), 2**62)
+    loaded = NoteCache.loads(
+        cache_file.read_bytes(), 2**62, lambda name: (cache_file.parent / name).read_bytes()
+    )
     loaded.attach(Vault.open(vault))
     loaded.load_entries()
     assert list(loaded.entries) == ["Partners/A.md"]
     loaded.close()
+
+
+def _state(vault: Path, prefix: str) -> list[str]:
+    return sorted(p.name for p in (vault / ".ppsj").iterdir() if p.name.startswith(prefix))
+
+
+def _refreshed(vault: Path) -> NoteCache:
+    v = Vault.open(vault)
+    notes = cache_mod.load_cache(v, lazy=True)
+    notes.refresh(v)
+    cache_mod.save_cache(v, notes)
+    return notes
+
+
+def test_saving_after_one_change_rewrites_the_header_only(vault: Path, reads):
+    for name in "ABCD":
+        note(vault, f"Partners/{name}.md", partner(f"task {name}"))
+    _refreshed(vault)
+    cache_file = vault / ".ppsj" / CACHE_NAME
+    (base,) = _state(vault, cache_mod.NOTES_PREFIX)
+    before = (vault / ".ppsj" / base).stat()
+    assert header(cache_file)["notes"] == {"base": base, "changed": {}, "removed": []}
+    note(vault, "Partners/A.md", partner("task A, edited"))
+    (vault / "Partners/B.md").unlink()
+    _refreshed(vault)
+    after = (vault / ".ppsj" / base).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    notes = header(cache_file)["notes"]
+    assert (notes["base"], list(notes["changed"]), notes["removed"]) == (
+        base,
+        ["Partners/A.md"],
+        ["Partners/B.md"],
+    )
+    # Read back: the base's rows and the header's over them, nothing parsed again
+    reads.clear()
+    assert descriptions(vault) == {
+        "Partners/A.md": "task A, edited #need",
+        "Partners/C.md": "task C #need",
+        "Partners/D.md": "task D #need",
+    }
+    assert reads == []
+
+
+def test_a_new_base_when_many_notes_changed(vault: Path, reads, monkeypatch):
+    monkeypatch.setattr(cache_mod, "DELTA_MIN", 2)
+    for name in "ABCD":
+        note(vault, f"Partners/{name}.md", partner(f"task {name}"))
+    _refreshed(vault)
+    (old,) = _state(vault, cache_mod.NOTES_PREFIX)
+    note(vault, "Partners/A.md", partner("task A2"))
+    note(vault, "Partners/B.md", partner("task B2"))
+    _refreshed(vault)  # two rows: still on the old base
+    assert _state(vault, cache_mod.NOTES_PREFIX) == [old]
+    note(vault, "Partners/C.md", partner("task C2"))
+    _refreshed(vault)  # three rows: a new base, the old one gone
+    (new,) = _state(vault, cache_mod.NOTES_PREFIX)
+    assert new != old
+    notes = header(vault / ".ppsj" / CACHE_NAME)["notes"]
+    assert notes == {"base": new, "changed": {}, "removed": []}
+    reads.clear()
+    assert descriptions(vault)["Partners/C.md"] == "task C2 #need" and reads == []
+
+
+def test_a_base_another_process_replaced_is_not_named_again(vault: Path, reads):
+    """Two processes: one writes a new base (the old one removed) while the
+    other still builds on the old; the other's save then writes its own base
+    rather than a header naming a file that is gone."""
+    for name in "ABCD":
+        note(vault, f"Partners/{name}.md", partner(f"task {name}"))
+    _refreshed(vault)
+    (old,) = _state(vault, cache_mod.NOTES_PREFIX)
+    v = Vault.open(vault)
+    slow = cache_mod.load_cache(v, lazy=True)  # loaded, not saved yet
+    other = cache_mod.load_cache(v, lazy=True)
+    other._base, other.dirty = None, True  # as a process that started from nothing
+    assert cache_mod.save_cache(v, other)
+    (new,) = _state(vault, cache_mod.NOTES_PREFIX)
+    assert new != old
+    note(vault, "Partners/B.md", partner("task B2"))
+    slow.refresh(v)
+    assert cache_mod.save_cache(v, slow)
+    (base,) = _state(vault, cache_mod.NOTES_PREFIX)
+    assert header(vault / ".ppsj" / CACHE_NAME)["notes"]["base"] == base
+    reads.clear()
+    assert descriptions(vault)["Partners/B.md"] == "task B2 #need"
+    assert reads == []  # a usable cache, not one started from nothing
+
+
+def test_the_base_columns_carry_any_stat_a_file_system_gives():
+    paths = ["a.md", "Sessions/é ü.md", "c.md"]
+    stats = {
+        "a.md": (0, -1_000_000_000, 2**64 - 1),  # before 1970; a 64-bit inode
+        "Sessions/é ü.md": (4 * 2**20, 2**62, 1),
+        "c.md": (7, 1_764_000_000_123_456_789, 2**63),
+    }
+    offsets = {"a.md": (0, 10), "Sessions/é ü.md": (11, 2**40), "c.md": (5, 1)}
+    columns = cache_mod._columns(paths, stats, {"c.md"}, offsets)
+    assert json.loads(json.dumps(columns)) == columns  # plain JSON
+    assert cache_mod._rows(columns) == (stats, offsets, {"c.md"})
+    with pytest.raises(ValueError):  # no file system's: the cache is not written
+        cache_mod._columns(["a.md"], {"a.md": (1, 2, 2**64)}, set(), {"a.md": (0, 1)})
+
+
+@pytest.mark.parametrize("garbage", [b"1, 2", b"null", b"[1"])
+def test_an_entry_line_of_another_shape_is_read_again(vault: Path, reads, garbage: bytes):
+    note(vault, "Partners/A.md", partner("abc"))
+    note(vault, "Partners/B.md", partner("bcd"))
+    want = descriptions(vault)
+    entries = entries_file(vault / ".ppsj" / CACHE_NAME)
+    first, rest = entries.read_bytes().split(b"\n", 1)
+    entries.write_bytes(garbage.ljust(len(first)) + b"\n" + rest)  # the offsets hold
+    reads.clear()
+    assert descriptions(vault) == want
+    assert sorted(reads) == ["Partners/A.md", "Partners/B.md"]  # started from nothing

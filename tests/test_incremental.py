@@ -290,7 +290,7 @@ def test_the_cache_marks_idle_notes_and_decodes_only_the_others(vault: Path, mon
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
     head = header(vault)
-    idle = {path for path, row in header_rows(head).items() if row["idle"]}
+    idle = {path for path, row in header_rows(head, vault / ".ppsj").items() if row["idle"]}
     # Held sessions with no open dated task are idle; partners, leads, the
     # planned session and the notes with open dated tasks are not.
     assert _session_day("10-02") in idle and _session_day("11-06") in idle
@@ -374,7 +374,7 @@ def test_a_torn_cache_line_is_read_again(vault: Path) -> None:
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
-    row = header_rows(header(vault))["Leads/Sam Lee.md"]
+    row = header_rows(header(vault), vault / ".ppsj")["Leads/Sam Lee.md"]
     offset, length = row["offset"], row["length"]
     with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
         fh.seek(offset)
@@ -394,7 +394,7 @@ def test_a_torn_cache_line_is_read_again_by_the_lean_commands(
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
     expected = run_cli(vault, "overdue", "--json")
-    row = header_rows(header(vault))["Leads/Sam Lee.md"]
+    row = header_rows(header(vault), vault / ".ppsj")["Leads/Sam Lee.md"]
     with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
         fh.seek(row["offset"])
         fh.write(b"\0" * row["length"])
@@ -403,7 +403,9 @@ def test_a_torn_cache_line_is_read_again_by_the_lean_commands(
     monkeypatch.setattr(cache_mod, "read_entry", lambda v, rel: reads.append(rel) or real(v, rel))
     lean = run_cli(vault, "overdue", "--json")
     assert (lean.exit_code, lean.stdout) == (expected.exit_code, expected.stdout)
-    assert "Leads/Sam Lee.md" in reads and len(reads) == len(header_rows(header(vault)))
+    assert "Leads/Sam Lee.md" in reads and len(reads) == len(
+        header_rows(header(vault), vault / ".ppsj")
+    )
     monkeypatch.setattr(Runtime, "output_index", Runtime.index)  # the full index agrees
     assert run_cli(vault, "overdue", "--json").stdout == expected.stdout
 
@@ -444,7 +446,7 @@ def test_a_cache_from_other_parsing_or_output_code(vault: Path, kind: str) -> No
         assert "POISONED" * 3 in text
         head = header(vault)
         assert head["outputs"] == cache_mod.fingerprint("outputs")
-        assert any(row["idle"] for row in header_rows(head).values())
+        assert any(row["idle"] for row in header_rows(head, vault / ".ppsj").values())
 
 
 def _cache(vault: Path) -> cache_mod.NoteCache:

@@ -49,7 +49,7 @@ def built(vault: Path) -> Path:
     for path in vault.rglob("*.md"):
         os.utime(path, ns=(PAST_NS, PAST_NS))
     assert run_cli(vault, "build", today=DAY).exit_code == 0
-    rows = header_rows(json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes()))
+    rows = header_rows(json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes()), vault / ".ppsj")
     assert rows["Leads/Sam Lee.md"]["idle"] and rows["Archive/Ana Ruiz.md"]["idle"]
     return vault
 

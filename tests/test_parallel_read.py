@@ -128,7 +128,7 @@ def test_a_cold_build_with_workers_writes_what_one_process_writes(
         assert (vault / rel).read_bytes() == data, rel
     # Every note is in the cache, idle ones read by a worker too (never decoded here)
     head = json.loads((vault / ".ppsj" / cache.CACHE_NAME).read_bytes())
-    rows = header_rows(head)
+    rows = header_rows(head, vault / ".ppsj")
     assert set(rows) == set(v.scan_notes([])) - {"Follow-ups.md"}
     assert sum(row["idle"] for row in rows.values()) >= 20
     # a second build, told nothing changed, agrees
