@@ -10,10 +10,14 @@ cache file itself). Anything else (a missing, corrupt or truncated cache; one
 from another ppsj, another cache format or another shape of Entry) means
 starting from nothing: the cache is only ever a shortcut, never the truth.
 
-The file is JSON, never pickle: a vault may come from a stranger, and reading
-it must not run code. Values are converted explicitly both ways from the
-dataclasses' own field types, so fields added to Entry or Task later are
-carried (and change the schema fingerprint, which drops older caches). A
+Three files, all JSON, never pickle (a vault may come from a stranger, and
+reading it must not run code): the entry lines, appended to; a base of every
+note's row (stat, idle flag, where its line is), rewritten only when many
+rows changed; and the header (versions, the build stamp, and the rows that
+differ from the base's), rewritten at every save: saving after one change
+writes a few rows, not 20,000. Values are converted explicitly both ways
+from the dataclasses' own field types, so fields added to Entry or Task later
+are carried (and change the schema fingerprint, which drops older caches). A
 change to the parsing code itself (a fix to the task grammar, say) changes
 the ``parser`` fingerprint, a hash of those modules' source, which drops
 older caches too: an entry is only as good as the code that parsed it.
