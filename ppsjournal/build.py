@@ -85,13 +85,15 @@ def output_index(
     idle = notes.idle
     # A note sharing its name with another may be a second lead of that name:
     # never left out, whatever the last build found.
-    shared = shared_names(paths)
+    shared = frozenset(notes.shared) if notes.shared is not None else shared_names(paths)
+    notes.shared = sorted(shared)
     named = paths_named(paths, names) if names else set()
     wanted = sorted((notes.stats.keys() - idle) | shared | named)  # set operations: 100,000 paths
     entries = notes.entries_of(wanted)
     if entries is None:
         return None
     index = assemble(entries, paths, memo)
+    index.shared = shared
     sources = output_sources(index)
     now_idle = {rel for rel in wanted if rel not in sources}
     if now_idle - idle or idle & sources:

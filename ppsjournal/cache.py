@@ -307,6 +307,10 @@ class NoteCache:
     # Notes whose entries no output reads beyond their path (sources.py): as
     # flagged when read (``refresh``'s idle_rule) and checked by every build.
     idle: set[str] = field(default_factory=set)
+    # The notes whose name another note has too (``followups.shared_names`` of
+    # the paths in ``stats``), kept by a build; None when not known: a note
+    # added or removed forgets it. Finding them takes 10 ms at 20,000 notes.
+    shared: list[str] | None = None
     # The entries file: its name, its size as the header knows it, and an open
     # handle (held from loading on: another process may replace the file, but
     # these offsets are into this one).
@@ -332,7 +336,7 @@ class NoteCache:
     def _forget(self) -> None:
         """Start from nothing, as for any bad cache."""
         self.stats, self.entries, self.racy, self.idle = {}, {}, set(), set()
-        self._offsets, self._lines, self._base = {}, {}, None
+        self._offsets, self._lines, self._base, self.shared = {}, {}, None, None
         self._schema, self._broken = None, False
         self.build_stamp, self.dirty = None, True
 
@@ -587,6 +591,8 @@ class NoteCache:
                 else:
                     self.racy.discard(rel)
             changes.reread = len(stale)
+        if changes.added or changes.removed:
+            self.shared = None  # of other paths
         if changes:
             self.build_stamp = None  # the notes moved on from the last build
         if stale or gone:
@@ -692,6 +698,7 @@ class NoteCache:
             "entries": [name, size],
             "racy": sorted(self.racy),
             "build": self.build_stamp,
+            "shared": self.shared,
             "notes": {"base": base.name, "changed": changed, "removed": removed},
         }
         vault.write_state(CACHE_NAME, json.dumps(header, **_COMPACT).encode())
@@ -748,8 +755,12 @@ class NoteCache:
             # have changed within the same tick, after it was read.
             mtimes = map(operator.itemgetter(MTIME_NS), stats.values())
             racy.update(itertools.compress(stats, map(written_ns.__le__, mtimes)))
+            shared = doc.get("shared")
+            if type(shared) is not list or not set(map(type, shared)) <= {str}:
+                shared = None
             if doc.get("outputs") != fingerprint("outputs"):
-                idle = set()  # the outputs read other things now: the next build finds out
+                # The outputs read other things now: the next build finds out.
+                idle, shared = set(), None
             stamp = doc.get("build")
             if stamp is not None and not isinstance(stamp, dict):
                 raise ValueError("bad build stamp")
@@ -765,6 +776,7 @@ class NoteCache:
             racy,
             build_stamp=stamp,
             idle=idle,
+            shared=shared,
             _file=name,
             _size=int(size),
             _schema=schema,

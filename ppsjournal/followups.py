@@ -22,12 +22,13 @@ The rules (docs/followups.md says the same for users):
 
 from __future__ import annotations
 
+import bisect
 import collections
 import datetime as dt
 import functools
 import re
 import types
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -163,11 +164,13 @@ def link_targets(index: Index) -> Mapping[str, str]:
     ``.md``, so that the link cannot land on the wrong one.
     """
     # Every note counts, also those whose entries the build left out.
+    if index.shared is not None:
+        return _Targets(index.paths, index.shared)
     return _names(tuple(index.paths)).targets
 
 
 def shared_names(paths: list[str]) -> frozenset[str]:
-    """The paths whose note name (as ``name_key`` compares it) another note has too."""
+    """The paths (sorted) whose note name (as ``name_key`` compares it) another note has too."""
     return _names(tuple(paths)).shared
 
 
@@ -181,24 +184,25 @@ class _Targets(Mapping[str, str]):
     """Each note's path -> its link target, made when asked for: a build
     links a few hundred of 100,000 notes."""
 
-    def __init__(self, paths: tuple[str, ...], shared: frozenset[str]) -> None:
-        self._paths = paths
-        self._known = frozenset(paths)
+    def __init__(self, paths: Sequence[str], shared: frozenset[str]) -> None:
+        self._paths = paths  # sorted, each once (``Index.paths``)
         self._shared = shared
 
     def __getitem__(self, path: str) -> str:
-        if path not in self._known:
+        if path not in self:
             raise KeyError(path)
         return path[:-3] if path in self._shared else note_name(path)
 
     def __contains__(self, path: object) -> bool:
-        return path in self._known
+        # Looked up in the sorted paths: no set of 100,000 made for a few lookups.
+        i = bisect.bisect_left(self._paths, path) if isinstance(path, str) else 0
+        return i < len(self._paths) and self._paths[i] == path
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._paths)
 
     def __len__(self) -> int:
-        return len(self._known)
+        return len(self._paths)
 
 
 class _Names:

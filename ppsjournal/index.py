@@ -109,6 +109,9 @@ class Index:
     owner_of: dict[str, str]  # note path -> the partner name its tasks belong to
     # Every note's path, sorted; ``entries`` may hold fewer (see ``assemble``).
     paths: list[str] = field(default_factory=list)
+    # The paths whose note name another note has too, when known beforehand
+    # (the cache keeps them): else ``followups`` finds them from ``paths``.
+    shared: frozenset[str] | None = None
 
     def partner(self, name: str) -> Partner:
         try:

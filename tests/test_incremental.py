@@ -575,3 +575,32 @@ def test_follow_ups_is_rendered_only_when_what_it_reads_changed(vault: Path, mon
     with (vault / "Follow-ups.md").open("a", encoding="utf-8") as f:
         f.write("edited by hand\n")
     assert build("2026-11-28") == [1]  # rewritten, not trusted
+
+
+def test_the_shared_names_are_kept_until_a_note_is_added_or_removed(
+    vault: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ppsjournal import followups
+
+    notes = Notes(vault)
+    seed(notes)
+    counted = []
+    real = followups.shared_names
+    monkeypatch.setattr(followups, "shared_names", lambda paths: counted.append(1) or real(paths))
+
+    def build() -> str:
+        counted.clear()
+        assert run_cli(vault, "build").exit_code == 0
+        assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+        return (vault / "Follow-ups.md").read_text(encoding="utf-8")
+
+    assert "[[Sam Lee]]" in build() and header(vault)["shared"] == []
+    notes.write("Inbox/Sam Lee.md", "A plain note that shares the lead's name.\n")
+    assert "[[Leads/Sam Lee]]" in build() and counted == [1]
+    assert header(vault)["shared"] == ["Inbox/Sam Lee.md", "Leads/Sam Lee.md"]
+    notes.edit(_session_day("11-13"), "buyer guide", "buyer's guide")  # nothing added
+    assert "[[Leads/Sam Lee]]" in build() and counted == []  # the kept names
+    notes.delete("Inbox/Sam Lee.md")
+    text = build()
+    assert "[[Sam Lee]]" in text and "[[Leads/Sam Lee]]" not in text and counted == [1]
+    assert header(vault)["shared"] == []
