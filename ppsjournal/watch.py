@@ -34,7 +34,7 @@ from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Classified, Problem
 from ppsjournal.settings import CONFIG_NAME
-from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault
+from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault, is_utf8
 
 DEBOUNCE = 0.25  # seconds of quiet before building, as mkdocs waits
 FULL_SCAN_AFTER = 200  # more paths than this in one batch: scan everything
@@ -90,7 +90,10 @@ def add_event(batch: Batch, event_type: str, is_dir: bool, rels: list[str]) -> N
             continue
         kind = classify(rel)
         if kind == "note":
-            batch.notes.add(rel)
+            if is_utf8(rel):
+                batch.notes.add(rel)
+            else:  # no note: a full scan reports it, as for any build
+                batch.full_scan = True
         elif kind == "settings":
             batch.settings = True
         elif kind == "template":

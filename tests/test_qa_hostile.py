@@ -86,6 +86,13 @@ def hostile(vault: Path, tmp_path: Path) -> Path:
     (outside / "secret.md").write_text("---\ntype: partner\n---\n")
     os.symlink(outside / "secret.md", vault / "Partners" / "Secret.md")
     os.symlink(outside, vault / "Sessions" / "elsewhere")
+    # Names that are not UTF-8 (a file from an old zip): a note, and a folder.
+    root = os.fsencode(vault)
+    with open(root + b"/Partners/Caf\xe9 Owner.md", "wb") as fh:
+        fh.write(b"---\ntype: partner\nstatus: active\n---\n")
+    os.mkdir(root + b"/Sessions/Vieux \xe9t\xe9")
+    with open(root + b"/Sessions/Vieux \xe9t\xe9/2026-11-20 X.md", "wb") as fh:
+        fh.write(b"---\ntype: session\n---\n- [ ] x \xf0\x9f\x93\x85 2026-11-01\n")
     return vault
 
 
@@ -157,3 +164,16 @@ def test_a_fifo_named_like_a_note_never_hangs_a_build(vault: Path, writer: bool)
     assert (vault / "Calendar" / "Debbie Harper.ics").is_file()  # the rest is built
     followups = (vault / "Follow-ups.md").read_text(encoding="utf-8")
     assert ("- [[Pipe]]: cannot read" in followups) == writer
+
+
+def test_a_name_that_is_not_utf8_is_named_and_skipped(hostile: Path) -> None:
+    for args in (["build"], ["overdue"], ["week", "--dry-run"], ["doctor"]):
+        result = run_cli(hostile, *args, today=DAY)
+        assert result.exit_code == 1, (args, result.output)
+        # on stderr (doctor: in its report)
+        assert "Partners/Caf\\xe9 Owner.md: name is not valid UTF-8" in result.output, args
+        assert "Sessions/Vieux \\xe9t\\xe9/2026-11-20 X.md: name is not valid UTF-8" in (
+            result.output
+        ), args
+    text = (hostile / "Follow-ups.md").read_text(encoding="utf-8")
+    assert "[[Bad Yaml]]" in text and "[[2026-11-27 Nobody]]" in text  # the rest is built

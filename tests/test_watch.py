@@ -219,6 +219,15 @@ def test_a_large_batch_or_a_folder_event_means_a_full_scan():
     assert batch.full_scan
 
 
+def test_a_note_whose_name_is_not_utf8_is_left_to_a_full_scan():
+    batch = Batch()
+    add_event(batch, "created", False, [os.fsdecode(b"Partners/Caf\xe9.md")])
+    assert batch.full_scan and not batch.notes  # the scan names it and leaves it out
+    batch = Batch()
+    add_event(batch, "created", False, ["Partners/Café.md"])
+    assert batch.notes == {"Partners/Café.md"} and not batch.full_scan
+
+
 def test_the_inotify_watch_limit_is_a_clear_message():
     class Full:
         def start(self) -> None:
