@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import importlib
 import os
 import sys
@@ -283,6 +284,10 @@ def cli() -> None:
 
 
 def main() -> None:
+    # A command makes hundreds of thousands of objects and hardly a cycle: the
+    # collector's default (a pass every 700 new objects) spent 6-8 ms of a
+    # 0.3 s build walking them. Every 100,000 keeps the watcher's memory in check.
+    gc.set_threshold(100_000, 10, 10)
     for stream in (sys.stdout, sys.stderr):
         # A terminal or file that is not UTF-8 (a Windows code page, LANG=C):
         # what it cannot show is written as an escape instead of failing mid-way.
