@@ -452,7 +452,7 @@ class NoteCache:
         gone = [rel for rel in self.stats if rel not in seen and not _under(rel, unreached)]
         racy, stats = self.racy, self.stats  # ``fresh``, inlined: once per note
         stale = {rel: st for rel, st in seen.items() if rel in racy or stats.get(rel) != st}
-        return _Scan(stale, gone, errors, seen)
+        return _Scan(dict(sorted(stale.items())), gone, errors, seen)
 
     def _scan_forked(self, vault: Vault, meanwhile: Sequence[str]) -> _Scan | None:
         """``_scan`` in a forked child, while this process imports ``meanwhile``;
@@ -532,7 +532,7 @@ class NoteCache:
             if (stale or gone) and not self._ready():  # unusable: everything is to read
                 if scan.seen is None:
                     scan = self._scan(vault)
-                stale, gone = dict(scan.seen or {}), []
+                stale, gone = dict(sorted((scan.seen or {}).items())), []
         else:
             seen: dict[str, FileStat] = {}
             gone = []
