@@ -458,7 +458,7 @@ class NoteCache:
         """``_scan`` in a forked child, while this process imports ``meanwhile``;
         None when the child could not tell (then scan here).
 
-        The scan is system calls (a ``stat`` per note, 80 ms at 20,000 notes),
+        The scan is system calls (a ``stat`` per note, 60-80 ms at 20,000 notes),
         the imports are CPU work in this process (jinja2, the parsing code:
         as long again), and a build after one change needs both: on a spare
         CPU they overlap (git's preload-index stats in parallel for the same
