@@ -204,15 +204,30 @@ def _codec(tp: Any, schema: list[str]) -> Codec:
     raise TypeError(f"cannot cache a field of type {tp!r}")
 
 
+def _field_codec(tp: Any, schema: list[str]) -> tuple[Codec, bool]:
+    """``_codec`` for a field, and whether its value may be None, which then
+    stays as it is: the caller skips it, saving a call per field (most of a
+    task's six dates are None: 14,000 calls to decode 1,200 entries)."""
+    args = typing.get_args(tp)
+    if typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 2:
+        inner = [a for a in args if a is not type(None)]
+        if len(inner) == 1 and inner[0] not in _SCALARS:
+            schema.append(repr(tp))  # as ``_codec`` records it
+            return _codec(inner[0], schema), True
+    return _codec(tp, schema), False
+
+
 def _dataclass_codec(cls: type, schema: list[str]) -> Codec:
     """A dataclass as the list of its fields' values, in field order."""
     hints = typing.get_type_hints(cls)
     fields = dataclasses.fields(cls)
     names = [f.name for f in fields]
     schema.append(f"{cls.__module__}.{cls.__qualname__}({','.join(names)})")
-    codecs = [_codec(hints[f.name], schema) for f in fields]
-    encoders = [(i, enc) for i, (enc, _) in enumerate(codecs) if enc]
-    decoders = [(i, dec) for i, (_, dec) in enumerate(codecs) if dec]
+    codecs = [_field_codec(hints[f.name], schema) for f in fields]
+    encoders = [(i, enc) for i, ((enc, _), opt) in enumerate(codecs) if enc and not opt]
+    decoders = [(i, dec) for i, ((_, dec), opt) in enumerate(codecs) if dec and not opt]
+    maybe_encoders = [(i, enc) for i, ((enc, _), opt) in enumerate(codecs) if enc and opt]
+    maybe_decoders = [(i, dec) for i, ((_, dec), opt) in enumerate(codecs) if dec and opt]
     # Building through __dict__ is several times faster than calling a frozen
     # dataclass's __init__ (one object.__setattr__ per field), which matters
     # for 100,000 notes; a class with __slots__ or __post_init__ is called.
@@ -223,6 +238,9 @@ def _dataclass_codec(cls: type, schema: list[str]) -> Codec:
         row = [getattr(obj, n) for n in names]
         for i, enc in encoders:
             row[i] = enc(row[i])
+        for i, enc in maybe_encoders:
+            if row[i] is not None:
+                row[i] = enc(row[i])
         return row
 
     def decode(row: list[Any]) -> Any:
@@ -230,6 +248,9 @@ def _dataclass_codec(cls: type, schema: list[str]) -> Codec:
             raise ValueError("a cached row does not fit its class")
         for i, dec in decoders:
             row[i] = dec(row[i])
+        for i, dec in maybe_decoders:
+            if row[i] is not None:
+                row[i] = dec(row[i])
         if plain:
             obj = new(cls)
             obj.__dict__.update(zip(names, row, strict=True))
