@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -130,18 +129,34 @@ def test_imports_stop_when_the_child_is_done(
     build never waits for modules it does not need."""
     make_vault(vault)
     notes = warm_cache(vault)
+    done = tmp_path / "scanned"
+    real = NoteCache._scan
+
+    def scan(self: NoteCache, vault: Vault) -> cache._Scan:
+        found = real(self, vault)
+        done.touch()  # in the child, once it has scanned
+        return found
+
+    monkeypatch.setattr(NoteCache, "_scan", scan)
     modules = tmp_path / "modules"
     modules.mkdir()
-    # The first import outlasts the child's scan of a dozen notes.
-    (modules / "ppsj_test_slow.py").write_text("import time\ntime.sleep(1.0)\n")
+    # The first import lasts until the child has scanned (and a moment for it to exit).
+    (modules / "ppsj_test_slow.py").write_text(
+        "import pathlib, time\n"
+        f"done = pathlib.Path({str(done)!r})\n"
+        "for _ in range(1000):\n"
+        "    if done.exists():\n"
+        "        break\n"
+        "    time.sleep(0.01)\n"
+        "time.sleep(0.5)\n"
+    )
     (modules / "ppsj_test_next.py").write_text("")
     monkeypatch.syspath_prepend(str(modules))
     for name in ("ppsj_test_slow", "ppsj_test_next"):
         monkeypatch.delitem(sys.modules, name, raising=False)
-    started = time.monotonic()
-    scan = notes._scan_forked(Vault.open(vault), ("ppsj_test_slow", "ppsj_test_next"))
-    assert scan is not None and scan.stale == {} and scan.gone == []
-    assert time.monotonic() - started >= 1.0
+    scan_result = notes._scan_forked(Vault.open(vault), ("ppsj_test_slow", "ppsj_test_next"))
+    assert scan_result is not None and scan_result.stale == {} and scan_result.gone == []
+    assert done.exists()
     assert "ppsj_test_slow" in sys.modules and "ppsj_test_next" not in sys.modules
 
 
