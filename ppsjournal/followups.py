@@ -206,7 +206,8 @@ class _Targets(Mapping[str, str]):
 
 
 class _Names:
-    """The names of every note: which two notes share, how links name them."""
+    """The names of every note (``paths``: sorted, as ``Index.paths``): which
+    two notes share one, how links name them."""
 
     def __init__(self, paths: tuple[str, ...]) -> None:
         self.paths = paths
