@@ -379,7 +379,6 @@ class NoteCache:
         """Decode these paths' entries if not yet done; False (and an empty cache) if any is bad."""
         if not self._ready():
             return False
-        _, decode, _ = entry_codec()
         entries = self.entries
         todo = [rel for rel in paths if rel not in entries]
         with _quiet_gc():
@@ -390,15 +389,9 @@ class NoteCache:
                     # (not for a few: 24 MB at 20,000 notes, to decode 1,200).
                     whole = _pread(self._fh, self._size, 0)
                 for i in range(0, len(todo), _DECODE_BATCH):
-                    batch = todo[i : i + _DECODE_BATCH]
-                    # One JSON array of the batch's lines: one call into the
-                    # parser, not one per line (half the time of decoding them).
-                    lines = b",".join([self._read_line(rel, whole) for rel in batch])
-                    rows = json.loads(b"[" + lines + b"]")
-                    if len(rows) != len(batch):
-                        raise ValueError("a line that is not one entry")
-                    for rel, row in zip(batch, rows, strict=True):
-                        entry = decode(row)
+                    batch = todo[i : i + _DECODE_BATCH]  # their lines held a batch at a time
+                    lines = [self._read_line(rel, whole) for rel in batch]
+                    for rel, entry in zip(batch, _decode_lines(lines), strict=True):
                         if entry.path != rel:
                             raise ValueError("an entry under another path")
                         entries[rel] = entry
@@ -724,20 +717,14 @@ class NoteCache:
         }
         vault.write_state(CACHE_NAME, json.dumps(header, **_COMPACT).encode())
         if base is not self._base:
-            for other in vault.state_files(NOTES_PREFIX):
-                if other != base.name:
-                    with contextlib.suppress(OSError, PpsjError):
-                        vault.remove_state(other)
+            _remove_others(vault, NOTES_PREFIX, base.name)
             self._base = base
         if compacted:
             fh = vault.open_state(name)
             if self._fh is not None:
                 self._fh.close()
             self._fh = fh
-            for other in vault.state_files(ENTRIES_PREFIX):
-                if other != name:
-                    with contextlib.suppress(OSError, PpsjError):
-                        vault.remove_state(other)
+            _remove_others(vault, ENTRIES_PREFIX, name)
         self._file, self._size, self._offsets, self._lines = name, size, offsets, {}
         self._schema, self._broken = entry_codec()[2], False
 
@@ -971,11 +958,35 @@ def _apply_delta(
             idle.discard(rel)
 
 
+def _remove_others(vault: Vault, prefix: str, keep: str) -> None:
+    """Remove the state files of ``prefix`` but ``keep`` (once a header names it):
+    files no header names any more, or orphans of a crash. Best effort."""
+    for other in vault.state_files(prefix):
+        if other != keep:
+            with contextlib.suppress(OSError, PpsjError):
+                vault.remove_state(other)
+
+
 def _state_name(name: Any, prefix: str) -> bool:
     """Whether ``name`` is a file name in ``.ppsj/`` that ppsj would have made."""
     if not isinstance(name, str) or not name.startswith(prefix):
         return False
     return "/" not in name and "\\" not in name and "\0" not in name
+
+
+def _decode_lines(lines: list[bytes]) -> list[Entry]:
+    """Entries from their cache lines; ValueError (or the like) for a line that
+    is not one entry. A batch of lines is one JSON array: one call into the
+    parser, not one per line (half the time of decoding them)."""
+    _, decode, _ = entry_codec()
+    entries: list[Entry] = []
+    for i in range(0, len(lines), _DECODE_BATCH):
+        batch = lines[i : i + _DECODE_BATCH]
+        rows = json.loads(b"[" + b",".join(batch) + b"]")
+        if len(rows) != len(batch):
+            raise ValueError("a line that is not one entry")
+        entries.extend(map(decode, rows))
+    return entries
 
 
 def _encode_line(entry: Entry) -> bytes:
@@ -1141,18 +1152,14 @@ def _unzip(
 ) -> tuple[list[Entry | None], dict[str, bytes], set[str]]:
     """``read_entries``' result from (entry, line, idle) per path; a worker's
     note that is not idle comes as its line alone, decoded here."""
-    _, decode, _ = entry_codec()
-    entries: list[Entry | None] = []
-    lines: dict[str, bytes] = {}
-    idle: set[str] = set()
+    entries: list[Entry | None] = [entry for entry, _, _ in items]
+    lines = {rel: line for rel, (_, line, _) in zip(paths, items, strict=True)}
+    idle = {rel for rel, (_, _, is_idle) in zip(paths, items, strict=True) if is_idle}
+    sent = [i for i, (entry, _, is_idle) in enumerate(items) if entry is None and not is_idle]
     with _quiet_gc():
-        for rel, (entry, line, is_idle) in zip(paths, items, strict=True):
-            if entry is None and not is_idle:
-                entry = decode(json.loads(line))
-            entries.append(entry)
-            lines[rel] = line
-            if is_idle:
-                idle.add(rel)
+        decoded = _decode_lines([items[i][1] for i in sent])
+    for i, entry in zip(sent, decoded, strict=True):
+        entries[i] = entry
     return entries, lines, idle
 
 

