@@ -22,19 +22,14 @@ The rules (docs/followups.md says the same for users):
 
 from __future__ import annotations
 
-import bisect
-import collections
 import datetime as dt
-import functools
 import re
-import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Index
+from ppsjournal.index import Index, note_name
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import name_key
 from ppsjournal.schedule import occurrences
@@ -49,6 +44,7 @@ SOON_DAYS = 7  # "due in the next 7 days": today and the six days after
 RENEW_DAYS = 14  # a series ending within 14 days: renew?
 NEW_LEAD_DAYS = 2  # a lead still new after 2 days
 SHOWING_DAYS = 7  # showings in the next 7 days (or past) with no pre-qualification
+OVERDUE_SHOWN = 200  # overdue follow-ups listed in Follow-ups.md; `ppsj overdue` lists all
 UNQUALIFIED = ("new", "contacted")  # lead stages before "prequalified"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: locale-free
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -57,20 +53,14 @@ _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Satur
 # -- the rules ---------------------------------------------------------------
 
 
-def _task_order(t: Task) -> tuple:
-    return (t.due, t.path, t.line)
-
-
 def overdue_tasks(index: Index, today: dt.date) -> list[Task]:
     """Open tasks due before today, oldest due first (then by note path and line)."""
-    return sorted((t for t in index.tasks if t.is_overdue(today)), key=_task_order)
+    return index.overdue(today)
 
 
 def due_soon(index: Index, today: dt.date, days: int = SOON_DAYS) -> list[Task]:
     """Open tasks due today or in the ``days - 1`` days after."""
-    end = today + dt.timedelta(days=days)
-    found = [t for t in index.tasks if t.is_open and t.due is not None and today <= t.due < end]
-    return sorted(found, key=_task_order)
+    return index.due_between(today, today + dt.timedelta(days=days))
 
 
 def missed_commitments(index: Index, today: dt.date) -> list[Partner]:
@@ -92,7 +82,7 @@ def missed_commitments(index: Index, today: dt.date) -> list[Partner]:
 
 def unwritten_sessions(index: Index, today: dt.date) -> list[SessionNote]:
     """Session notes dated before today whose status is still ``planned``."""
-    return [s for s in index.sessions if s.date < today and s.status == "planned"]
+    return [s for s in index.planned_sessions() if s.date < today]
 
 
 @dataclass(frozen=True)
@@ -151,95 +141,6 @@ def unqualified_showings(index: Index, today: dt.date, days: int = SHOWING_DAYS)
 # -- naming notes as Obsidian links them ---------------------------------------
 
 
-def note_name(path: str) -> str:
-    stem = path.rsplit("/", 1)[-1]
-    return stem[:-3] if stem.endswith(".md") else stem
-
-
-def link_targets(index: Index) -> Mapping[str, str]:
-    """Each note's path -> the target a wiki-link uses for it.
-
-    The file name, as Obsidian links it; where two notes share a name
-    (``Partners/Sam Lee.md`` and ``Leads/Sam Lee.md``) the path, without
-    ``.md``, so that the link cannot land on the wrong one.
-    """
-    # Every note counts, also those whose entries the build left out.
-    shared = index.shared if index.shared is not None else _names(tuple(index.paths)).shared
-    return _Targets(index.paths, shared)
-
-
-def shared_names(paths: list[str]) -> frozenset[str]:
-    """The paths (sorted) whose note name (as ``name_key`` compares it) another note has too."""
-    return _names(tuple(paths)).shared
-
-
-def paths_named(paths: list[str], names: Iterable[str]) -> set[str]:
-    """The paths whose note name is one of ``names`` (as ``name_key`` compares them)."""
-    by_key = _names(tuple(paths)).by_key
-    return {path for name in names for path in by_key.get(name_key(name), ())}
-
-
-class _Targets(Mapping[str, str]):
-    """Each note's path -> its link target, made when asked for: a build
-    links a few hundred of 100,000 notes."""
-
-    def __init__(self, paths: Sequence[str], shared: frozenset[str]) -> None:
-        self._paths = paths  # sorted, each once (``Index.paths``)
-        self._shared = shared
-
-    def __getitem__(self, path: str) -> str:
-        if path not in self:
-            raise KeyError(path)
-        return path[:-3] if path in self._shared else note_name(path)
-
-    def __contains__(self, path: object) -> bool:
-        # Looked up in the sorted paths: no set of 100,000 made for a few lookups.
-        i = bisect.bisect_left(self._paths, path) if isinstance(path, str) else 0
-        return i < len(self._paths) and self._paths[i] == path
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._paths)
-
-    def __len__(self) -> int:
-        return len(self._paths)
-
-
-class _Names:
-    """The names of every note: which notes share one, and the paths of each."""
-
-    def __init__(self, paths: tuple[str, ...]) -> None:
-        self.paths = paths
-        # note_name, written out: a call per path costs 6 ms more at 20,000.
-        names = [
-            name[:-3] if name.endswith(".md") else name
-            for name in [path.rpartition("/")[2] for path in paths]
-        ]
-        # name_key, with a shortcut: an ASCII name is already NFC, and casefolds as it lowers.
-        self.keys = [name.lower() if name.isascii() else name_key(name) for name in names]
-        counts = collections.Counter(self.keys)
-        if len(counts) == len(self.keys):
-            self.shared: frozenset[str] = frozenset()
-        else:
-            self.shared = frozenset(
-                path for path, key in zip(paths, self.keys, strict=True) if counts[key] > 1
-            )
-
-    @functools.cached_property
-    def by_key(self) -> Mapping[str, list[str]]:
-        """name_key -> the paths of that name."""
-        found: dict[str, list[str]] = {}
-        for path, key in zip(self.paths, self.keys, strict=True):
-            found.setdefault(key, []).append(path)
-        return types.MappingProxyType(found)
-
-
-@functools.lru_cache(maxsize=2)
-def _names(paths: tuple[str, ...]) -> _Names:
-    # Memoised: the watcher's rebuilds and the build's uses ask for the same
-    # 100,000 paths again (a tuple compares fast when its strings are the same).
-    return _Names(paths)
-
-
 def wikilink(target: str, block: str | None = None) -> str:
     if block:
         return f"[[{target}#^{block}|{target}]]"
@@ -278,7 +179,8 @@ class _Builder:
         self.index = index
         self.settings = settings
         self.today = today
-        self.targets = link_targets(index)
+        self.targets = index.targets
+        self.older_overdue = 0
 
     def link(self, path: str, block: str | None = None) -> str:
         return wikilink(self.targets.get(path, note_name(path)), block)
@@ -329,10 +231,15 @@ class _Builder:
 
     def sections(self) -> list[dict[str, Any]]:
         ix, today = self.index, self.today
+        # Thousands overdue (a backlog never cleared) would make every change
+        # re-render them all and bury this week's: the most recent OVERDUE_SHOWN
+        # are listed, the rest counted; `ppsj overdue` lists every one.
+        late = ix.overdue(today, newest=OVERDUE_SHOWN)
         overdue = [
             self.task_item(t, f"{_days((today - t.due).days)} late")  # type: ignore[operator]
-            for t in overdue_tasks(ix, today)
+            for t in late
         ]
+        self.older_overdue = ix.count_overdue(today) - len(late) if late else 0
         soon = [
             self.task_item(t, _relative(t.due, today))  # type: ignore[arg-type]
             for t in due_soon(ix, today)
@@ -407,6 +314,7 @@ class _Builder:
                 overdue,
                 "Oldest first. An item leaves when its task is checked off `[x]`, "
                 "cancelled `[-]` or carried forward `[>]`, or its 📅 date moves.",
+                self.older_overdue,
             ),
             _section(
                 "due",
@@ -459,7 +367,7 @@ class _Builder:
             if path in self.targets:  # a note's problem, not a folder's
                 line = int(rest) if rest.isdigit() else 0
                 found.append((path, line, self.link(path), problem.message))
-        for t in self.index.tasks:
+        for t in self.index.tasks_with_problems():
             for message in t.problems:
                 found.append((t.path, t.line, self.link(t.path), message))
         found.sort(key=lambda f: (f[0], f[1], f[3]))
@@ -482,15 +390,19 @@ _SUMMARY = {
 _SOURCE_WORDS = {"lost-lead": "lost lead", "showing": "buyer at a showing", "referral": "referral"}
 
 
-def _section(key: str, title: str, items: list[dict[str, Any]], hint: str) -> dict[str, Any]:
+def _section(
+    key: str, title: str, items: list[dict[str, Any]], hint: str, more: int = 0
+) -> dict[str, Any]:
+    """``more``: items of the section not listed (counted in its summary)."""
     one, many = _SUMMARY[key]
-    n = len(items)
+    n = len(items) + more
     return {
         "key": key,
         "title": title,
         "entries": items,
         "hint": hint,
         "count": n,
+        "more": more,
         "summary": f"{n} {one if n == 1 else many}",
     }
 

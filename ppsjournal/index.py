@@ -1,17 +1,20 @@
-"""The index: every note of the vault, parsed once, as the commands need it.
+"""The index: what each note contributes (its entry), and the vault as the
+commands see it (``Index``), answered by the store's queries.
 
-Reading (``read_entry``) touches the disk through the vault; assembling the
-index from entries (``assemble``) is a pure function, so a cache of entries
-can stand in for re-reading notes that did not change.
+``parse_entry`` and ``classify`` are pure: the store runs them on the notes
+that changed and keeps their results as rows. ``Index`` is what features
+take: every member is complete (all the partners, all the leads, every task
+of a partner), read from the store only when first asked for, so a command
+costs what its answer costs and no caller chooses a "lean" or "full" index.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Protocol
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.model import (
@@ -25,7 +28,6 @@ from ppsjournal.model import (
 from ppsjournal.names import name_key
 from ppsjournal.note import Note, decode, parse_note
 from ppsjournal.tasks import Task, parse_tasks, split_lines
-from ppsjournal.vault import FOLLOWUPS, Vault
 
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
 KINDS = ("partner", "session", "lead")  # the ``type`` values the index classifies
@@ -60,27 +62,24 @@ class Entry:
         return stem[:-3] if stem.endswith(".md") else stem
 
 
-def entry_from_bytes(rel: str, data: bytes) -> Entry:
-    """Parse one note's bytes into its entry; a bad note becomes an entry with an error."""
+def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
+    """One note's entry, and its body ("" when it cannot be read)."""
     try:
         text = decode(rel, data)
     except PpsjError as exc:
-        return Entry(rel, error=Problem.of(exc))
+        return Entry(rel, error=Problem.of(exc)), ""
     conflict = _conflict_line(text)
     try:
         note = parse_note(rel, text)
     except PpsjError as exc:
-        return Entry(rel, error=Problem.of(exc), conflict_line=conflict)
+        return Entry(rel, error=Problem.of(exc), conflict_line=conflict), ""
     tasks = tuple(parse_tasks(rel, note.body, note.body_line))
-    return Entry(rel, note.meta, tasks, None, conflict)
+    return Entry(rel, note.meta, tasks, None, conflict), note.body
 
 
-def read_entry(vault: Vault, rel: str) -> Entry:
-    try:
-        data = vault.read_bytes(rel)
-    except PpsjError as exc:
-        return Entry(rel, error=Problem.of(exc))
-    return entry_from_bytes(rel, data)
+def entry_from_bytes(rel: str, data: bytes) -> Entry:
+    """Parse one note's bytes into its entry; a bad note becomes an entry with an error."""
+    return parse_entry(rel, data)[0]
 
 
 def _conflict_line(text: str) -> int | None:
@@ -92,26 +91,175 @@ def _conflict_line(text: str) -> int | None:
     return None
 
 
-class _ByPartner(NamedTuple):
-    tasks: dict[str, list[Task]]
-    sessions: dict[str, list[SessionNote]]
-    leads: dict[str, list[Lead]]
+Classified = Partner | SessionNote | Lead | Problem | None
 
 
-@dataclass
+def classify(entry: Entry) -> Classified:
+    """What one entry is by itself, by its ``type`` property (pure): a partner, a
+    session or a lead, the problem that keeps it out, or None (another kind of note)."""
+    if entry.error:
+        return entry.error
+    kind = entry.meta.get("type")
+    if kind not in KINDS:
+        return None
+    note = Note(entry.path, entry.meta, "", 1, True)
+    try:
+        if kind == "partner":
+            return partner_from_note(note)
+        if kind == "session":
+            return session_from_note(note)
+        return lead_from_note(note)
+    except PpsjError as exc:
+        return Problem.of(exc)
+
+
+class Source(Protocol):
+    """The queries ``Index`` asks (the store answers them)."""
+
+    walk_errors: list[tuple[str, str]]
+
+    def count(self) -> int: ...
+    def paths(self) -> list[str]: ...
+    def has(self, path: str) -> bool: ...
+    def shares_name(self, path: str) -> bool: ...
+    def entry(self, path: str) -> Entry | None: ...
+    def entries(self) -> list[Entry]: ...
+    def classified(
+        self, kind: str, partner_key: str | None = None, status: str | None = None
+    ) -> list[Any]: ...
+    def problems(self) -> list[Problem]: ...
+    def owner(self, path: str) -> tuple[str, str] | None: ...
+    def tasks(self, **where: Any) -> list[Task]: ...
+    def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
+    def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
+
+
+class Entries(Mapping[str, Entry]):
+    """Every note's entry by path, read one at a time (or all, for ``doctor``)."""
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+
+    def __getitem__(self, path: str) -> Entry:
+        found = self._source.entry(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._source.has(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._source.paths())
+
+    def __len__(self) -> int:
+        return self._source.count()
+
+    def values(self) -> list[Entry]:  # type: ignore[override]
+        return self._source.entries()
+
+
+class Targets(Mapping[str, str]):
+    """Each note's path -> the target a wiki-link uses for it.
+
+    The file name, as Obsidian links it; where two notes share a name
+    (``Partners/Sam Lee.md`` and ``Leads/Sam Lee.md``) the path, without
+    ``.md``, so that the link cannot land on the wrong one. Looked up one
+    path at a time: an output links a few hundred of 100,000 notes.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self._source = source
+
+    def __getitem__(self, path: str) -> str:
+        if not self._source.has(path):
+            raise KeyError(path)
+        return path[:-3] if self._source.shares_name(path) else note_name(path)
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, str) and self._source.has(path)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._source.paths())
+
+    def __len__(self) -> int:
+        return self._source.count()
+
+
+def note_name(path: str) -> str:
+    """A note's name, as a wiki-link names it: its file name without ``.md``."""
+    stem = path.rsplit("/", 1)[-1]
+    return stem[:-3] if stem.endswith(".md") else stem
+
+
 class Index:
-    entries: dict[str, Entry]
-    partners: dict[str, Partner]  # by name_key
-    sessions: list[SessionNote]  # by date, time, partner
-    leads: dict[str, Lead]  # by name_key
-    tasks: list[Task]
-    problems: list[Problem]  # notes that could not be read, in path order
-    owner_of: dict[str, str]  # note path -> the partner name its tasks belong to
-    # Every note's path, sorted; ``entries`` may hold fewer (see ``assemble``).
-    paths: list[str] = field(default_factory=list)
-    # The paths whose note name another note has too, when known beforehand
-    # (the cache keeps them): else ``followups`` finds them from ``paths``.
-    shared: frozenset[str] | None = None
+    """The vault as the commands see it: partners, sessions, leads, tasks and
+    problems, each read from the store when first asked for."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.entries = Entries(source)
+        self.targets = Targets(source)
+
+    # -- the notes that read as partners, sessions and leads ---------------------
+
+    @functools.cached_property
+    def _partners(self) -> tuple[dict[str, Partner], list[Problem]]:
+        found: dict[str, Partner] = {}
+        problems = []
+        for p in self.source.classified("partner"):
+            if p.key in found:
+                problems.append(
+                    Problem(
+                        p.path,
+                        f"a second note for partner {p.name!r} (the first is {found[p.key].path})",
+                    )
+                )
+            else:
+                found[p.key] = p
+        return found, problems
+
+    @property
+    def partners(self) -> dict[str, Partner]:
+        """Every partner, by ``name_key`` (the first note by path, if two share a name)."""
+        return self._partners[0]
+
+    @functools.cached_property
+    def _leads(self) -> tuple[dict[str, Lead], list[Problem]]:
+        found: dict[str, Lead] = {}
+        problems = []
+        for lead in self.source.classified("lead"):
+            key = name_key(lead.name)
+            if key in found:
+                problems.append(Problem(lead.path, f"a second note for lead {lead.name!r}"))
+            else:
+                found[key] = lead
+        return found, problems
+
+    @property
+    def leads(self) -> dict[str, Lead]:
+        """Every lead, by ``name_key``."""
+        return self._leads[0]
+
+    @functools.cached_property
+    def sessions(self) -> list[SessionNote]:
+        """Every session note, by date, time and partner."""
+        return _by_date(self.source.classified("session"))
+
+    def planned_sessions(self) -> list[SessionNote]:
+        """The session notes still ``planned``, by date, time and partner."""
+        return _by_date(self.source.classified("session", status="planned"))
+
+    def sessions_of(self, partner: str) -> list[SessionNote]:
+        return _by_date(self.source.classified("session", partner_key=name_key(partner)))
+
+    def leads_of(self, partner: str) -> list[Lead]:
+        key = name_key(partner)
+        return [lead for lead in self.leads.values() if name_key(lead.partner) == key]
+
+    def latest_session_before(self, partner: str, day: dt.date) -> SessionNote | None:
+        earlier = [s for s in self.sessions_of(partner) if s.date < day]
+        return earlier[-1] if earlier else None
 
     def partner(self, name: str) -> Partner:
         try:
@@ -139,159 +287,82 @@ class Index:
                 "name (e.g. with a middle initial) so links to each stay clear"
             )
 
-    def partner_of_task(self, task: Task) -> str | None:
-        return self.owner_of.get(task.path)
-
-    def tasks_of(self, partner: str) -> list[Task]:
-        return list(self._by_partner.tasks.get(name_key(partner), ()))
-
-    def sessions_of(self, partner: str) -> list[SessionNote]:
-        return list(self._by_partner.sessions.get(name_key(partner), ()))
-
-    def leads_of(self, partner: str) -> list[Lead]:
-        return list(self._by_partner.leads.get(name_key(partner), ()))
-
-    @functools.cached_property
-    def _by_partner(self) -> _ByPartner:
-        """Tasks, sessions and leads grouped by their partner's name_key, each in
-        the index's order: made once, so that a command listing every partner
-        does not scan every task once per partner (400 x 80,000 at 20k notes)."""
-        owner_key = {path: name_key(owner) for path, owner in self.owner_of.items()}
-        grouped = _ByPartner({}, {}, {})
-        for t in self.tasks:
-            grouped.tasks.setdefault(owner_key.get(t.path, ""), []).append(t)
-        for s in self.sessions:
-            grouped.sessions.setdefault(name_key(s.partner), []).append(s)
-        for lead in self.leads.values():
-            grouped.leads.setdefault(name_key(lead.partner), []).append(lead)
-        return grouped
-
     def booked(self, exclude: str | None = None) -> list:
         """Series that hold slots, optionally leaving one partner out."""
         skip = name_key(exclude) if exclude else None
         return [p.series for p in self.partners.values() if p.booked and p.key != skip and p.series]
 
-    def latest_session_before(self, partner: str, day: dt.date) -> SessionNote | None:
-        earlier = [s for s in self.sessions_of(partner) if s.date < day]
-        return earlier[-1] if earlier else None
+    # -- tasks ----------------------------------------------------------------------
+
+    @functools.cached_property
+    def tasks(self) -> list[Task]:
+        """Every task of the vault, by note path and line (``ppsj doctor``)."""
+        return self.source.tasks()
+
+    def open_tasks_of(self, partner: str) -> list[Task]:
+        """A partner's open tasks (in their notes, sessions and leads), by path and line."""
+        return self.source.tasks(state="open", partner_key=name_key(partner))
+
+    def overdue(self, today: dt.date, newest: int | None = None) -> list[Task]:
+        """Open tasks due before today, oldest due first (then by note path and line).
+
+        ``newest``: only the N most recently due of them.
+        """
+        found = self.source.tasks(state="open", due_before=today, newest=newest)
+        return sorted(found, key=_task_order)
+
+    def count_overdue(self, today: dt.date) -> int:
+        return self.source.count_tasks(state="open", due_before=today)
+
+    def due_between(self, first: dt.date, end: dt.date) -> list[Task]:
+        """Open tasks due on ``first`` or later and before ``end``, soonest first."""
+        found = self.source.tasks(state="open", due_from=first)
+        return sorted((t for t in found if t.due is not None and t.due < end), key=_task_order)
+
+    def tasks_with_problems(self) -> list[Task]:
+        return self.source.tasks(with_problems=True)
+
+    def task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]:
+        """partner key -> (open, overdue) tasks in their notes."""
+        return self.source.open_task_counts(today)
+
+    def partner_of_task(self, task: Task) -> str | None:
+        """The name of the partner whose note (or session or lead note) holds ``task``."""
+        return self.partner_of_note(task.path)
+
+    def partner_of_note(self, path: str) -> str | None:
+        if path not in self._owners:
+            self._owners[path] = self.source.owner(path)
+        owner = self._owners[path]
+        if owner is None:
+            return None
+        p = self.partners.get(owner[0])
+        return p.name if p is not None else owner[1]
+
+    @functools.cached_property
+    def _owners(self) -> dict[str, tuple[str, str] | None]:
+        return {}
+
+    # -- problems and paths ------------------------------------------------------------
+
+    @functools.cached_property
+    def problems(self) -> list[Problem]:
+        """Every problem: notes that cannot be read or do not classify, second notes
+        of one partner or lead, and folders that could not be read."""
+        found = [*self.source.problems(), *self._partners[1], *self._leads[1]]
+        found.sort(key=lambda p: p.where)
+        found.extend(Problem(w, m) for w, m in self.source.walk_errors)
+        return found
+
+    @functools.cached_property
+    def paths(self) -> list[str]:
+        """Every note's path, sorted."""
+        return self.source.paths()
 
 
-def classify(entry: Entry) -> Partner | SessionNote | Lead | Problem | None:
-    """What one entry is by itself, by its ``type`` property (pure): a partner, a
-    session or a lead, the problem that keeps it out, or None (another kind of note)."""
-    if entry.error:
-        return entry.error
-    kind = entry.meta.get("type")
-    if kind not in KINDS:
-        return None
-    note = Note(entry.path, entry.meta, "", 1, True)
-    try:
-        if kind == "partner":
-            return partner_from_note(note)
-        if kind == "session":
-            return session_from_note(note)
-        return lead_from_note(note)
-    except PpsjError as exc:
-        return Problem.of(exc)
+def _task_order(t: Task) -> tuple:
+    return (t.due, t.path, t.line)
 
 
-# path -> (the entry, what ``classify`` made of it): kept by the watcher, so a
-# rebuild classifies only the entries that changed (the model objects are frozen).
-Classified = dict[str, tuple[Entry, "Partner | SessionNote | Lead | Problem | None"]]
-
-
-def assemble(
-    entries: Iterable[Entry], paths: Iterable[str] | None = None, memo: Classified | None = None
-) -> Index:
-    """Classify entries by their ``type`` property into the index (pure).
-
-    ``paths``: every note of the vault, when ``entries`` are only some of
-    them (the build's: see ``sources.output_sources``). ``memo``: what earlier
-    calls made of these very entry objects, reused (and brought up to date).
-    """
-    by_path: dict[str, Entry] = {}
-    partners: dict[str, Partner] = {}
-    sessions: list[SessionNote] = []
-    leads: dict[str, Lead] = {}
-    problems: list[Problem] = []
-    for entry in sorted(entries, key=lambda e: e.path):
-        by_path[entry.path] = entry
-        if memo is None:
-            found = classify(entry)
-        else:
-            known = memo.get(entry.path)
-            if known is not None and known[0] is entry:
-                found = known[1]
-            else:
-                found = classify(entry)
-                memo[entry.path] = (entry, found)
-        if found is None:
-            continue
-        if isinstance(found, Problem):
-            problems.append(found)
-        elif isinstance(found, Partner):
-            if found.key in partners:
-                problems.append(
-                    Problem(
-                        entry.path,
-                        f"a second note for partner {found.name!r} "
-                        f"(the first is {partners[found.key].path})",
-                    )
-                )
-            else:
-                partners[found.key] = found
-        elif isinstance(found, SessionNote):
-            sessions.append(found)
-        else:
-            key = name_key(found.name)
-            if key in leads:
-                problems.append(Problem(entry.path, f"a second note for lead {found.name!r}"))
-            else:
-                leads[key] = found
-    if memo is not None and len(memo) > len(by_path):
-        for path in [p for p in memo if p not in by_path]:
-            del memo[path]
-    sessions.sort(key=lambda s: (s.date, s.time or dt.time(0), name_key(s.partner)))
-
-    owner_of: dict[str, str] = {}
-    for p in partners.values():
-        owner_of[p.path] = p.name
-    for s in sessions:
-        owner_of[s.path] = _canonical(partners, s.partner)
-    for lead in leads.values():
-        owner_of[lead.path] = _canonical(partners, lead.partner)
-    tasks = [t for path in by_path for t in by_path[path].tasks]  # by_path is in path order
-    all_paths = list(by_path) if paths is None else sorted(paths)
-    return Index(by_path, partners, sessions, leads, tasks, problems, owner_of, all_paths)
-
-
-def _canonical(partners: dict[str, Partner], name: str) -> str:
-    p = partners.get(name_key(name))
-    return p.name if p else name
-
-
-def load_index(vault: Vault, cache: bool = True) -> Index:
-    """Every note of the vault in an index, through the cache in .ppsj/ (see cache.py).
-
-    Only notes whose stat changed are parsed again; the cache is written back
-    when anything changed (and silently not, where .ppsj/ cannot be written).
-    ``cache=False`` reads every note and touches nothing.
-    """
-    if not cache:
-        walk_errors: list[tuple[str, str]] = []
-        entries = [
-            read_entry(vault, rel)
-            for rel in vault.walk_notes(walk_errors)
-            if rel != FOLLOWUPS  # generated by ppsj, not a note
-        ]
-        index = assemble(entries)
-        index.problems.extend(Problem(w, m) for w, m in walk_errors)
-        return index
-    from ppsjournal.cache import load_cache, save_cache
-
-    notes = load_cache(vault)
-    changes = notes.refresh(vault)
-    save_cache(vault, notes)
-    index = assemble(notes.entries.values())
-    index.problems.extend(Problem(w, m) for w, m in changes.walk_errors)
-    return index
+def _by_date(sessions: list[SessionNote]) -> list[SessionNote]:
+    return sorted(sessions, key=lambda s: (s.date, s.time or dt.time(0), name_key(s.partner)))

@@ -250,8 +250,9 @@ class PartnerRow:
 
 def partner_rows(index: Index, settings: Settings, today: dt.date) -> list[PartnerRow]:
     rows = []
+    counts = index.task_counts(today)  # one SQL aggregate, not every partner's tasks
     for p in sorted(index.partners.values(), key=lambda p: p.key):
-        tasks = [t for t in index.tasks_of(p.name) if t.is_open]
+        n_open, n_overdue = counts.get(p.key, (0, 0))
         week = next_start = end = None
         if p.series is not None:
             occs = occurrences(p.series, settings.sessions.holidays)
@@ -271,8 +272,8 @@ def partner_rows(index: Index, settings: Settings, today: dt.date) -> list[Partn
                 weeks=p.series.weeks if p.series else None,
                 next_session=next_start,
                 series_end=end,
-                open_followups=len(tasks),
-                overdue=sum(t.is_overdue(today) for t in tasks),
+                open_followups=n_open,
+                overdue=n_overdue,
                 referral_expected=p.referral_expected,
                 path=p.path,
             )

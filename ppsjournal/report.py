@@ -238,7 +238,7 @@ def _score(
 ) -> PartnerScore:
     sessions = index.sessions_of(partner.name)
     in_period = [s for s in sessions if s.date in period]
-    tasks = [t for t in index.tasks_of(partner.name) if t.is_open]
+    tasks = index.open_tasks_of(partner.name)
     asof = min(period.until, today)
     needs = [t for t in tasks if t.has_tag("need")]
     leads = [lead for lead in index.leads_of(partner.name) if lead.created in period]

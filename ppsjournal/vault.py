@@ -297,6 +297,19 @@ class Vault:
             del found[rel]
         return found
 
+    def note_stat(self, rel: str) -> FileStat:
+        """The stat ``scan_notes`` gives this note; OSError when it is no note now
+        (gone, a folder, a link leading out of the vault)."""
+        path = os.path.join(self._root_str, rel)
+        st = os.lstat(path)
+        if stat.S_ISLNK(st.st_mode):
+            if not self.inside(Path(path)):
+                raise FileNotFoundError(path)
+            st = os.stat(path)
+        if not stat.S_ISREG(st.st_mode):
+            raise FileNotFoundError(path)
+        return (st.st_size, st.st_mtime_ns, st.st_ino)
+
     # -- ppsj's own state in .ppsj/ (the index cache): never a note ---------------
 
     def read_state(self, name: str) -> tuple[bytes, int] | None:

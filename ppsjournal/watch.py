@@ -29,16 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ppsjournal.build import BuildResult, build_from_cache, idle_rule
-from ppsjournal.cache import Changes, NoteCache, load_cache, save_cache
+from ppsjournal.app import Builder, BuildResult
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Classified, Problem
+from ppsjournal.index import Problem
 from ppsjournal.settings import CONFIG_NAME
+from ppsjournal.store import Changes
 from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault, is_utf8
 
 DEBOUNCE = 0.25  # seconds of quiet before building, as mkdocs waits
 FULL_SCAN_AFTER = 200  # more paths than this in one batch: scan everything
-CACHE_SAVE_EVERY = 60.0  # seconds: the cache on disk is for the next process only
 TEMP_SUFFIXES = (".tmp", ".swp", ".swx", ".swo", "~", ".bak", ".part", ".crdownload")
 
 
@@ -139,15 +138,13 @@ class Watcher:
         self.polling = polling
         self.log = log
         self.warn = warn
-        self.cache: NoteCache = load_cache(vault, lazy=True)
-        self.classified: Classified = {}  # what each entry is (index.assemble's memo)
+        self.builder = Builder(vault)
         self.batch = Batch()
         self.mutex = threading.Lock()
         self.wake = threading.Event()
         self.stopping = threading.Event()
         self.last_day: dt.date | None = None
         self.known_problems: set[Problem] = set()
-        self.last_save = time.monotonic()
 
     # called from watchdog's thread
     def on_event(self, event: Any) -> None:
@@ -188,34 +185,31 @@ class Watcher:
         started = time.perf_counter()
         if batch.settings:
             try:
-                self.vault = Vault.open(self.vault.root)
+                self.builder.reload_settings()
+                self.vault = self.builder.vault
             except PpsjError as exc:
                 self.warn(f"ppsj: {exc} (keeping the previous settings)")
-        last_stamp = self.cache.build_stamp
-        if batch.full_scan:
-            changes = self.cache.refresh(self.vault, idle_rule=idle_rule)
-        else:
-            changes = self.cache.refresh(self.vault, only=sorted(batch.notes), idle_rule=idle_rule)
         today = self.today()
         self.last_day = today
-        if reason == "change" and not changes and not batch.settings and not batch.templates:
-            return None  # the events named notes whose content did not change
+        only = None if batch.full_scan else sorted(batch.notes)
         try:
-            # Records the build's stamp too, so that a `ppsj build` after the
-            # watcher stops knows all is current.
-            result = build_from_cache(
-                self.vault, today, self.cache, changes.walk_errors, last_stamp, memo=self.classified
-            )
+            result = self.builder.build(today, only=only, force=reason != "change")
         except PpsjError as exc:
             self.warn(f"ppsj: {exc}")
             return None
+        except Exception as exc:  # a bug must not end the watcher: say so, go on
+            self.warn(f"ppsj: internal error in a rebuild: {type(exc).__name__}: {exc}")
+            return None
+        changes = result.changes
+        if reason == "change" and not changes and not batch.settings and not batch.templates:
+            return None  # the events named notes whose content did not change
         # A user's own file where an output goes is kept and named, like a broken note.
         problems = {*result.problems, *map(Problem.of, result.refused)}
         for problem in sorted(problems - self.known_problems, key=str):
             self.warn(f"ppsj: {problem}")
         self.known_problems = problems
         if reason == "start":
-            n = len(self.cache.stats)
+            n = self.builder.store.count()
             what = f"{n} note" if n == 1 else f"{n} notes"
         elif reason == "day":
             what = f"a new day, {today.isoformat()}"
@@ -230,9 +224,6 @@ class Watcher:
             + (f"; {len(problems)} problem(s)" if problems else "")
             + f" ({elapsed:.2f} s)"
         )
-        if time.monotonic() - self.last_save > CACHE_SAVE_EVERY:
-            save_cache(self.vault, self.cache)
-            self.last_save = time.monotonic()
         return result
 
     def _seconds_to_midnight(self) -> float:
@@ -258,7 +249,7 @@ class Watcher:
         finally:
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
-            save_cache(self.vault, self.cache)
+            self.builder.close()
         self.log(f"{time.strftime('%H:%M:%S')} stopped")
 
     def _loop(self) -> None:

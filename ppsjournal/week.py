@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ppsjournal import followups
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Index
+from ppsjournal.index import Index, note_name
 from ppsjournal.model import Partner
 from ppsjournal.names import check_name, name_key
 from ppsjournal.note import decode, parse_note
@@ -53,7 +52,7 @@ class Planned:
 
     @property
     def note_name(self) -> str:
-        return followups.note_name(self.path)
+        return note_name(self.path)
 
 
 def day_label(day: dt.date) -> str:
@@ -135,7 +134,7 @@ def unreadable_sessions(index: Index, planned: Planned) -> list[str]:
         day = _note_date(path)
         if day is None or not path.endswith(".md"):
             continue
-        rest = followups.note_name(path)[11:]
+        rest = note_name(path)[11:]
         if name_key(rest) != planned.partner.key:
             continue
         if (since is None or day > since) and day < planned.occurrence.date:
@@ -144,7 +143,7 @@ def unreadable_sessions(index: Index, planned: Planned) -> list[str]:
 
 
 def _note_date(path: str | None) -> dt.date | None:
-    stem = followups.note_name(path or "")
+    stem = note_name(path or "")
     try:
         return dt.date.fromisoformat(stem[:10]) if stem[10:11] == " " else None
     except ValueError:
@@ -283,7 +282,7 @@ def session_meta(p: Planned) -> dict[str, Any]:
         "status": "planned",
     }
     if p.previous:
-        meta["previous"] = f"[[{followups.note_name(p.previous)}]]"
+        meta["previous"] = f"[[{note_name(p.previous)}]]"
     return meta
 
 
@@ -294,8 +293,8 @@ class Counts:
 
 
 def followup_counts(index: Index, partner: str, today: dt.date) -> Counts:
-    tasks = [t for t in index.tasks_of(partner) if t.is_open]
-    return Counts(len(tasks), sum(t.is_overdue(today) for t in tasks))
+    n_open, n_overdue = index.task_counts(today).get(name_key(partner), (0, 0))
+    return Counts(n_open, n_overdue)
 
 
 def _marked(description: str) -> str:
@@ -325,10 +324,10 @@ class Links:
     _targets: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._targets = followups.link_targets(self.index)  # the rule Follow-ups.md links by
+        self._targets = self.index.targets  # the rule Follow-ups.md links by
 
     def __call__(self, path: str) -> str:
-        return f"[[{self._targets.get(path, followups.note_name(path))}]]"
+        return f"[[{self._targets.get(path, note_name(path))}]]"
 
 
 def session_context(
@@ -363,8 +362,8 @@ def session_context(
             "length": settings.sessions.length,
             "note": p.note_name,
             "path": p.path,
-            "previous": followups.note_name(p.previous) if p.previous else None,
-            "previous_link": f"[[{followups.note_name(p.previous)}]]" if p.previous else None,
+            "previous": note_name(p.previous) if p.previous else None,
+            "previous_link": f"[[{note_name(p.previous)}]]" if p.previous else None,
             "next_week": occ.date + dt.timedelta(days=7),
         },
         "partner": {
@@ -387,12 +386,12 @@ def session_context(
             "overdue": counts.overdue,
         },
         "carried": [
-            {**_task_data(t, f"[[{followups.note_name(carry.path)}]]", today), "line": line}
+            {**_task_data(t, f"[[{note_name(carry.path)}]]", today), "line": line}
             for t, line in zip(carried, carry.lines, strict=True)
         ]
         if carry
         else [],
-        "carried_from": f"[[{followups.note_name(carry.path)}]]" if carry and carry.tasks else None,
+        "carried_from": f"[[{note_name(carry.path)}]]" if carry and carry.tasks else None,
         "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
         "leads": [
             {

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ppsjournal import build as build_mod
+from ppsjournal import app
 
 PAST_NS = 1_700_000_000 * 10**9
 
@@ -77,9 +77,9 @@ def test_check_writes_nothing(vault: Path, partner: Path, ppsj):
     assert ppsj("build", "--check").output.strip() == "up to date"
 
 
-def test_build_reads_through_the_cache(vault: Path, partner: Path, ppsj):
+def test_build_reads_through_the_store(vault: Path, partner: Path, ppsj):
     assert ppsj("build").exit_code == 0
-    assert (vault / ".ppsj" / "index-cache.json").is_file()
+    assert (vault / ".ppsj" / "index.sqlite3").is_file()
     # an edit after the cache was written is seen by the next build
     partner.write_text(PARTNER.replace("2026-11-20", "2026-11-21"), encoding="utf-8")
     assert ppsj("build").exit_code == 0
@@ -132,7 +132,7 @@ def test_a_broken_note_is_reported_on_every_build(
     def no_render(*args):
         raise AssertionError("nothing changed: nothing should be rendered")
 
-    monkeypatch.setattr(build_mod, "render_outputs", no_render)
+    monkeypatch.setattr(app, "render_outputs", no_render)
     second = ppsj("build")
     assert second.exit_code == 1, second.output
     assert "up to date" in second.output
@@ -147,19 +147,19 @@ try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-loaded = sorted(m for m in ("yaml", "jinja2", "icalendar", "ppsjournal.index",
-                            "ppsjournal.sources", "ppsjournal.note") if m in sys.modules)
+loaded = sorted(m for m in ("jinja2", "icalendar", "ppsjournal.followups", "ppsjournal.calendar")
+                if m in sys.modules)
 print(" ".join(loaded) or "none")
 """
 
 
-def test_an_up_to_date_build_imports_no_parsing_or_rendering_code(vault: Path, partner: Path):
+def test_an_up_to_date_build_imports_no_rendering_code(vault: Path, partner: Path):
     import subprocess
     import sys
 
-    os.utime(partner, ns=(PAST_NS, PAST_NS))  # older than the cache: not "racy"
+    os.utime(partner, ns=(PAST_NS, PAST_NS))  # older than the store: not "racy"
     argv = [sys.executable, "-c", UP_TO_DATE_IMPORTS, str(vault)]
     first = subprocess.run(argv, capture_output=True, text=True, check=True)
-    assert "ppsjournal.index" in first.stdout  # the first build reads the note
+    assert "jinja2" in first.stdout  # the first build renders
     second = subprocess.run(argv, capture_output=True, text=True, check=True)
     assert second.stdout.split("\n")[-2] == "none", second.stdout

@@ -10,7 +10,6 @@ day), the outputs on disk must equal what a build from nothing renders.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import textwrap
@@ -19,14 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from ppsjournal import cache as cache_mod
-from ppsjournal.build import render_outputs
-from ppsjournal.cache import CACHE_NAME, source_fingerprint
+from ppsjournal.app import load_index, render_outputs
 from ppsjournal.calendar import is_generated
-from ppsjournal.index import load_index
 from ppsjournal.vault import Vault
 from ppsjournal.watch import Batch, Watcher
-from tests.conftest import header_rows, run_cli
+from tests.conftest import run_cli
 
 BASE_NS = 1_700_000_000 * 10**9  # 2023: older than any cache written here
 
@@ -117,7 +113,7 @@ def outputs_on_disk(root: Path) -> dict[str, bytes]:
 def full_build(root: Path, today) -> dict[str, bytes]:
     """What a build from nothing renders: every note parsed, no cache at all."""
     vault = Vault.open(root)
-    return render_outputs(load_index(vault, cache=False), vault, today)
+    return render_outputs(load_index(vault, memory=True), vault, today)
 
 
 def _session_day(day: str) -> str:
@@ -251,71 +247,6 @@ def test_ppsj_build_after_each_change_equals_a_full_build(vault: Path) -> None:
         assert again.exit_code == 0 and "up to date" in again.output, what
 
 
-def test_ppsj_overdue_from_the_notes_the_outputs_read_equals_a_full_index(
-    vault: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """`ppsj overdue` decodes only what Follow-ups.md reads: after each change
-    (builds in between flag idle notes) it says what a full index says."""
-    from ppsjournal.cli import Runtime
-
-    notes = Notes(vault)
-    seed(notes)
-    lean_index, full_index = Runtime.output_index, Runtime.index
-    for what, today, change in STEPS:
-        change(notes)
-        if what.startswith("partner"):
-            run_cli(vault, "build", today=today)  # flags set by a build, too
-        monkeypatch.setattr(Runtime, "output_index", lean_index)
-        lean = run_cli(vault, "overdue", "--json", today=today)
-        monkeypatch.setattr(Runtime, "output_index", full_index)
-        full = run_cli(vault, "overdue", "--json", today=today)
-        assert (lean.exit_code, lean.stdout, lean.stderr) == (
-            full.exit_code,
-            full.stdout,
-            full.stderr,
-        ), what
-    assert json.loads(full.stdout)["count"] > 0  # the steps left something overdue
-
-
-def header(vault: Path) -> dict:
-    return json.loads((vault / ".ppsj" / CACHE_NAME).read_bytes())
-
-
-def entries_file(vault: Path) -> Path:
-    return vault / ".ppsj" / header(vault)["entries"][0]
-
-
-def test_the_cache_marks_idle_notes_and_decodes_only_the_others(vault: Path, monkeypatch):
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    head = header(vault)
-    idle = {path for path, row in header_rows(head, vault / ".ppsj").items() if row["idle"]}
-    # Held sessions with no open dated task are idle; partners, leads, the
-    # planned session and the notes with open dated tasks are not.
-    assert _session_day("10-02") in idle and _session_day("11-06") in idle
-    assert not idle & {
-        "Partners/Debbie Harper.md",
-        "Leads/Sam Lee.md",
-        _session_day("11-13"),
-        _session_day("11-20"),
-        "Inbox/Ideas.md",
-    }
-    decoded: list[str] = []
-    real = cache_mod.NoteCache._decode
-
-    def spy(self, paths):
-        paths = list(paths)
-        decoded.extend(p for p in paths if p not in self.entries)
-        return real(self, paths)
-
-    monkeypatch.setattr(cache_mod.NoteCache, "_decode", spy)
-    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")
-    assert run_cli(vault, "build").exit_code == 0
-    assert decoded and not set(decoded) & idle
-    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
-
-
 def test_calendars_are_rendered_only_when_partners_settings_or_the_day_change(
     vault: Path, monkeypatch
 ) -> None:
@@ -352,7 +283,7 @@ def test_the_watcher_after_each_change_equals_a_full_build(vault: Path) -> None:
     )  # fmt: skip
     watcher.rebuild(Batch(full_scan=True), "start")
     for what, today, change in STEPS:
-        before = set(watcher.cache.stats)
+        before = set(watcher.builder.store.paths())
         change(notes)
         day["today"] = _dates(today)
         after = {p.relative_to(vault).as_posix() for p in vault.rglob("*.md")}
@@ -365,183 +296,32 @@ def test_the_watcher_after_each_change_equals_a_full_build(vault: Path) -> None:
 
 
 def _touched(vault: Path, watcher: Watcher) -> set[str]:
-    """Notes whose stat differs from the watcher's cache (what inotify would report)."""
+    """Notes whose stat differs from the watcher's store (what inotify would report)."""
     v = Vault.open(vault)
-    return {rel for rel, st in v.scan_notes().items() if watcher.cache.stats.get(rel) != st}
-
-
-def test_a_torn_cache_line_is_read_again(vault: Path) -> None:
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    row = header_rows(header(vault), vault / ".ppsj")["Leads/Sam Lee.md"]
-    offset, length = row["offset"], row["length"]
-    with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
-        fh.seek(offset)
-        fh.write(b"\0" * length)
-    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")  # a change: not up to date
-    result = run_cli(vault, "build")
-    assert result.exit_code == 0, result.output
-    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
-
-
-def test_a_torn_cache_line_is_read_again_by_the_lean_commands(
-    vault: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ppsjournal.cli import Runtime
-
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    expected = run_cli(vault, "overdue", "--json")
-    row = header_rows(header(vault), vault / ".ppsj")["Leads/Sam Lee.md"]
-    with open(entries_file(vault), "r+b") as fh:  # the line garbled in place
-        fh.seek(row["offset"])
-        fh.write(b"\0" * row["length"])
-    reads: list[str] = []
-    real = cache_mod.read_entry
-    monkeypatch.setattr(cache_mod, "read_entry", lambda v, rel: reads.append(rel) or real(v, rel))
-    lean = run_cli(vault, "overdue", "--json")
-    assert (lean.exit_code, lean.stdout) == (expected.exit_code, expected.stdout)
-    assert "Leads/Sam Lee.md" in reads and len(reads) == len(
-        header_rows(header(vault), vault / ".ppsj")
-    )
-    monkeypatch.setattr(Runtime, "output_index", Runtime.index)  # the full index agrees
-    assert run_cli(vault, "overdue", "--json").stdout == expected.stdout
-
-
-def test_the_parser_fingerprint_follows_the_parsing_code(tmp_path: Path) -> None:
-    src = Path(cache_mod.__file__).parent
-    copy = tmp_path / "pkg"
-    copy.mkdir()
-    for name in cache_mod.PARSER_MODULES:
-        shutil.copy(src / f"{name}.py", copy / f"{name}.py")
-    before = source_fingerprint(copy, cache_mod.PARSER_MODULES)
-    assert before == cache_mod.fingerprint("parser")  # the installed code's
-    assert source_fingerprint(copy, cache_mod.PARSER_MODULES) == before  # stable
-    with open(copy / "tasks.py", "a", encoding="utf-8") as fh:
-        fh.write("\n# a fix to the task grammar\n")
-    assert source_fingerprint(copy, cache_mod.PARSER_MODULES) != before
-
-
-@pytest.mark.parametrize("kind", ["parser", "outputs"])
-def test_a_cache_from_other_parsing_or_output_code(vault: Path, kind: str) -> None:
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    cache_file = vault / ".ppsj" / CACHE_NAME
-    doc = header(vault)
-    assert doc[kind] == cache_mod.fingerprint(kind)
-    doc[kind] = "older-code"
-    # Poison a cached task (same length: the offsets hold): used only if the cache is trusted.
-    rows = entries_file(vault).read_bytes()
-    entries_file(vault).write_bytes(rows.replace(b"Flyer for the open house", b"POISONED" * 3))
-    cache_file.write_bytes(json.dumps(doc).encode())
-    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")  # something to build
-    assert run_cli(vault, "build").exit_code == 0
-    text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
-    if kind == "parser":  # every note parsed again
-        assert "POISONED" not in text and "Flyer for the open house" in text
-    else:  # entries kept, idle flags forgotten: every entry looked at again
-        assert "POISONED" * 3 in text
-        head = header(vault)
-        assert head["outputs"] == cache_mod.fingerprint("outputs")
-        assert any(row["idle"] for row in header_rows(head, vault / ".ppsj").values())
-
-
-def _cache(vault: Path) -> cache_mod.NoteCache:
-    return cache_mod.load_cache(Vault.open(vault), lazy=True)
-
-
-def test_saving_after_a_change_appends_one_line(vault: Path) -> None:
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    first = entries_file(vault)
-    before = first.read_bytes()
-    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
-    assert run_cli(vault, "build").exit_code == 0
-    after = entries_file(vault)
-    assert after == first  # the same file, grown by the changed note's line
-    data = after.read_bytes()
-    assert data.startswith(before)
-    (line,) = data[len(before) :].splitlines()
-    assert json.loads(line)[0] == _session_day("10-02")
-    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
-
-
-def test_the_entries_file_is_rewritten_when_mostly_garbage(vault: Path, monkeypatch) -> None:
-    monkeypatch.setattr(cache_mod, "COMPACT_SLACK", 0)
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    names = set()
-    for i in range(20):  # 40 lines appended: more than twice the ~15 lines needed
-        notes.edit(_session_day("10-02"), f"Cancelled 0{'!' * i}", f"Cancelled 0{'!' * (i + 1)}")
-        notes.edit(_session_day("10-09"), f"Cancelled 1{'!' * i}", f"Cancelled 1{'!' * (i + 1)}")
-        assert run_cli(vault, "build").exit_code == 0
-        names.add(entries_file(vault).name)
-    assert len(names) > 1  # rewritten under a new name...
-    assert [p.name for p in (vault / ".ppsj").glob("index-entries-*")] == [
-        entries_file(vault).name
-    ]  # ...and the old one removed
-    cache = _cache(vault)
-    cache.load_entries()
-    assert set(cache.entries) == set(cache.stats)
-    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
-    cache.close()
-
-
-def test_two_processes_saving_one_cache(vault: Path, monkeypatch) -> None:
-    """Each writes a valid cache whatever the other did: appended lines or a new file."""
-    notes = Notes(vault)
-    seed(notes)
-    assert run_cli(vault, "build").exit_code == 0
-    v = Vault.open(vault)
-    a, b = _cache(vault), _cache(vault)
-    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
-    notes.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")
-    a.refresh(v)
-    b.refresh(v)
-    # a rewrites the entries file (and removes the old one) while b holds offsets into it
-    monkeypatch.setattr(cache_mod, "COMPACT_SLACK", -(1 << 30))
-    assert cache_mod.save_cache(v, a)
-    monkeypatch.setattr(cache_mod, "COMPACT_SLACK", 1 << 20)
-    assert cache_mod.save_cache(v, b)
-    for cache in (a, b):
-        cache.close()
-    fresh = _cache(vault)
-    fresh.load_entries()
-    assert set(fresh.entries) == set(fresh.stats) == set(b.stats)
-    assert fresh.entries["Leads/Sam Lee.md"].meta["stage"] == "contacted"
-    index = load_index(v)
-    assert index.leads["sam lee"].stage == "contacted"
-    fresh.close()
+    known = {p: (size, mtime, ino) for p, size, mtime, ino in watcher.builder.store.stats(
+        watcher.builder.store.paths())}  # fmt: skip
+    return {rel for rel, st in v.scan_notes().items() if known.get(rel) != st}
 
 
 def test_a_note_whose_text_alone_changed_leaves_the_outputs_up_to_date(vault: Path, monkeypatch):
-    """Text that changes no property or task (the lines stay put) changes no entry."""
-    from ppsjournal import build as build_mod
+    """Text that changes no property or task (the lines stay put) changes no output."""
+    from ppsjournal import app
 
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
     rendered: list[int] = []
-    real = build_mod.render_outputs
+    real = app.render_outputs
 
     def counting(*args, **kwargs):
         rendered.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(build_mod, "render_outputs", counting)
+    monkeypatch.setattr(app, "render_outputs", counting)
     notes.edit(_session_day("11-13"), "## Follow-ups", "## Follow-ups we agreed on")
     result = run_cli(vault, "build")
     assert result.exit_code == 0 and "up to date" in result.output
     assert rendered == []
-    # The new stat is kept: the next build reads nothing again.
-    cache = _cache(vault)
-    assert cache.stats[_session_day("11-13")] == Vault.open(vault).stat(_session_day("11-13"))
-    cache.close()
     # A change of the same size that changes a value is a change.
     notes.edit(_session_day("11-13"), "2026-11-30", "2026-11-29")
     result = run_cli(vault, "build")
@@ -550,57 +330,94 @@ def test_a_note_whose_text_alone_changed_leaves_the_outputs_up_to_date(vault: Pa
     assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
 
 
-def test_follow_ups_is_rendered_only_when_what_it_reads_changed(vault: Path, monkeypatch) -> None:
-    from ppsjournal import followups as followups_mod
+def _db(vault: Path) -> Path:
+    return vault / ".ppsj" / "index.sqlite3"
+
+
+def test_a_deleted_store_is_made_again_from_the_notes(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    shutil.rmtree(vault / ".ppsj")
+    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")
+    assert run_cli(vault, "build").exit_code == 0
+    assert _db(vault).is_file()
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+    assert "Flyer" not in (vault / "Follow-ups.md").read_text(encoding="utf-8")  # the edit is seen
+
+
+@pytest.mark.parametrize(
+    "garbage", [b"", b"not a database at all" * 100, b"SQLite format 3\0" + b"\xff" * 5000]
+)
+def test_a_corrupt_store_is_made_again_from_the_notes(vault: Path, garbage: bytes) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    assert run_cli(vault, "build").exit_code == 0
+    expected = run_cli(vault, "overdue", "--json").stdout
+    for suffix in ("-wal", "-shm"):
+        (vault / ".ppsj" / f"index.sqlite3{suffix}").unlink(missing_ok=True)
+    _db(vault).write_bytes(garbage)
+    again = run_cli(vault, "overdue", "--json")
+    assert again.exit_code == 0, again.output
+    assert again.stdout == expected
+    assert run_cli(vault, "build").exit_code == 0
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+
+
+def test_a_store_deleted_while_a_watcher_holds_it(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+    lines: list[str] = []
+    watcher = Watcher(Vault.open(vault), lambda: _dates("2026-11-27"), day_fixed=True,
+                      log=lines.append, warn=lines.append)  # fmt: skip
+    watcher.rebuild(Batch(full_scan=True), "start")
+    shutil.rmtree(vault / ".ppsj")
+    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")
+    watcher.rebuild(Batch(notes={_session_day("11-13")}), "change")
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+    assert run_cli(vault, "build").exit_code == 0  # another process makes its own store
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+    watcher.builder.close()
+
+
+def test_a_locked_store_is_waited_for_then_named(vault: Path, monkeypatch) -> None:
+    import sqlite3
+    import threading
+
+    from ppsjournal import store
 
     notes = Notes(vault)
     seed(notes)
     assert run_cli(vault, "build").exit_code == 0
-    build = counted_builds(vault, monkeypatch, followups_mod, "render_followups")
-
-    # An idle note's entry changes (lines moved, a done task edited): it stays idle.
-    notes.edit(_session_day("10-02"), "## Follow-ups", "## Follow-ups\nA line above")
-    assert build() == []
-    notes.edit(_session_day("10-02"), "Done task 0", "Done task zero")
-    assert build() == []
-    # An open dated task: the note is read now.
-    notes.edit(_session_day("10-02"), "- [-] Cancelled 0", "- [ ] Open again")
-    assert build() == [1]
-    notes.write("Inbox/Another.md", "Just a note.\n")  # a new path: links may change
-    assert build() == [1]
-    notes.edit("Leads/Sam Lee.md", "stage: new", "stage: contacted")  # an entry it reads
-    assert build() == [1]
-    assert build("2026-11-28") == [1]  # another day
-    notes.edit(_session_day("10-09"), "Done task 1", "Done task one")
-    with (vault / "Follow-ups.md").open("a", encoding="utf-8") as f:
-        f.write("edited by hand\n")
-    assert build("2026-11-28") == [1]  # rewritten, not trusted
+    notes.edit(_session_day("11-13"), "- [ ] Flyer", "- [x] Flyer")  # a refresh must write
+    holder = sqlite3.connect(_db(vault), isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN EXCLUSIVE")
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 0.3)
+    locked = run_cli(vault, "build")
+    assert locked.exit_code == 1
+    assert "the index is locked by another ppsj" in locked.stderr
+    assert "Traceback" not in locked.output
+    # Released while a command waits: it goes on.
+    monkeypatch.setattr(store, "LOCK_TIMEOUT", 10.0)
+    threading.Timer(0.5, holder.rollback).start()
+    waited = run_cli(vault, "build")
+    assert waited.exit_code == 0, waited.output
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+    holder.close()
 
 
-def test_the_shared_names_are_kept_until_a_note_is_added_or_removed(
-    vault: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from ppsjournal import followups
+def test_a_store_from_other_parsing_code_is_made_again(vault: Path) -> None:
+    import sqlite3
 
     notes = Notes(vault)
     seed(notes)
-    counted = []
-    real = followups.shared_names
-    monkeypatch.setattr(followups, "shared_names", lambda paths: counted.append(1) or real(paths))
-
-    def build() -> str:
-        counted.clear()
-        assert run_cli(vault, "build").exit_code == 0
-        assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
-        return (vault / "Follow-ups.md").read_text(encoding="utf-8")
-
-    assert "[[Sam Lee]]" in build() and header(vault)["shared"] == []
-    notes.write("Inbox/Sam Lee.md", "A plain note that shares the lead's name.\n")
-    assert "[[Leads/Sam Lee]]" in build() and counted == [1]
-    assert header(vault)["shared"] == ["Inbox/Sam Lee.md", "Leads/Sam Lee.md"]
-    notes.edit(_session_day("11-13"), "buyer guide", "buyer's guide")  # nothing added
-    assert "[[Leads/Sam Lee]]" in build() and counted == []  # the kept names
-    notes.delete("Inbox/Sam Lee.md")
-    text = build()
-    assert "[[Sam Lee]]" in text and "[[Leads/Sam Lee]]" not in text and counted == [1]
-    assert header(vault)["shared"] == []
+    assert run_cli(vault, "build").exit_code == 0
+    db = sqlite3.connect(_db(vault), isolation_level=None)
+    db.execute("UPDATE meta SET value = 'older' WHERE key = 'parser'")
+    db.execute("UPDATE notes SET meta = '{}'")  # what older code would have read
+    db.close()
+    assert run_cli(vault, "build").exit_code == 0
+    assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+    db = sqlite3.connect(_db(vault))
+    assert db.execute("SELECT count(*) FROM notes WHERE meta = '{}'").fetchone()[0] < 3
+    db.close()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import Result
 
-from ppsjournal.index import load_index
+from ppsjournal.app import load_index
 from ppsjournal.note import parse_note
 from ppsjournal.vault import Vault
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import gc
 import importlib
 import os
 import sys
@@ -23,8 +22,7 @@ from ppsjournal import __version__
 from ppsjournal.errors import PpsjError, UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
-
+    from ppsjournal.app import Builder
     from ppsjournal.index import Index
     from ppsjournal.vault import Vault
 
@@ -152,6 +150,7 @@ class Runtime:
     options: dict[str, Any]
     environ: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     _vault: Vault | None = None
+    _builder: Builder | None = None
 
     @property
     def vault(self) -> Vault:
@@ -178,19 +177,20 @@ class Runtime:
         # The one place that reads the clock: today in the owner's time zone.
         return dt.datetime.now(self.vault.settings.tz).date()
 
+    def builder(self) -> Builder:
+        """The vault's builder (and store), closed when the command ends."""
+        if self._builder is None:
+            from ppsjournal.app import Builder
+
+            self._builder = Builder(self.vault)
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.call_on_close(self._builder.close)
+        return self._builder
+
     def index(self) -> Index:
-        from ppsjournal.index import load_index
-
-        return load_index(self.vault)
-
-    def output_index(self, names: Collection[str] = ()) -> Index:
-        """The index of what Follow-ups.md reads (see build.load_output_index):
-        every partner and every note's problems, but of sessions and leads only
-        those still to act on, and the notes called one of ``names``. Enough
-        for a command that reads partners, or notes it names, only."""
-        from ppsjournal.build import load_output_index
-
-        return load_output_index(self.vault, names)
+        """The vault's index, its store refreshed first."""
+        return self.builder().index()
 
 
 def runtime() -> Runtime:
@@ -284,10 +284,6 @@ def cli() -> None:
 
 
 def main() -> None:
-    # A command makes hundreds of thousands of objects and hardly a cycle: the
-    # collector's default (a pass every 700 new objects) spent 6-8 ms of a
-    # 0.3 s build walking them. Every 100,000 keeps the watcher's memory in check.
-    gc.set_threshold(100_000, 10, 10)
     for stream in (sys.stdout, sys.stderr):
         # A terminal or file that is not UTF-8 (a Windows code page, LANG=C):
         # what it cannot show is written as an escape instead of failing mid-way.

@@ -26,10 +26,8 @@ def build(check: bool) -> None:
       ppsj build
       ppsj build --check || echo "outputs are stale"
     """
-    from ppsjournal.build import build_vault
-
     rt = runtime()
-    result = build_vault(rt.vault, rt.today, check=check)
+    result = rt.builder().build(rt.today, check=check)
     for problem in result.problems:
         warn(str(problem))
     if check:

@@ -64,7 +64,7 @@ def lead(
     day = parse_date_option(showing, "--showing")
     rt = runtime()
     vault, today = rt.vault, rt.today
-    index = rt.output_index(names=[name.strip()])  # every partner, any note of this name
+    index = rt.index()
     partner = find_partner(index, partner_name)
     try:
         new = new_lead(
@@ -109,7 +109,7 @@ def stage(name: str, stage: str) -> None:
     except PpsjError as exc:
         raise UsageError(exc.message) from None
     rt = runtime()
-    index = rt.output_index(names=[name])  # the notes of this name, not every entry
+    index = rt.index()
     found = index.leads.get(name_key(name))
     if found is None:
         # A lead note that does not parse is not "no lead": say what is wrong with it.
@@ -147,18 +147,19 @@ def overdue(as_json: bool) -> None:
       ppsj overdue
       ppsj overdue --json | jq -r '.overdue[] | "\\(.due) \\(.partner) \\(.description)"'
     """
-    from ppsjournal.followups import link_targets, note_name, overdue_tasks
+    from ppsjournal.followups import overdue_tasks
+    from ppsjournal.index import note_name
 
     rt = runtime()
     # What Follow-ups.md reads is enough: open dated tasks, tasks with
     # problems, the notes they are in, partners, and every note's problems.
-    index, today = rt.output_index(), rt.today
+    index, today = rt.index(), rt.today
     for problem in index.problems:
         warn(str(problem))
-    for t in index.tasks:
+    for t in index.tasks_with_problems():
         for message in t.problems:
             warn(f"{t.path}:{t.line}: {message}")
-    targets = link_targets(index)
+    targets = index.targets
     rows = [
         {
             "due": t.due,

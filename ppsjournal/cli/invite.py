@@ -50,7 +50,7 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
     rt = runtime()
     vault = rt.vault
     settings = vault.settings
-    index = rt.output_index()  # a partner is all an invitation reads
+    index = rt.index()  # a partner is all an invitation reads
     partner = find_partner(index, name)
     # Check the SMTP settings before anything is written, so a gap costs nothing.
     plan = mail.plan(settings.smtp, os.environ.get(mail.PASSWORD_ENV)) if send else None

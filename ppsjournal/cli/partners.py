@@ -69,7 +69,7 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
     first = resolve_start(first, rt.today, settings)
     n = weeks or settings.sessions.weeks
     # Partners are all the slots need: the lean index has every one of them.
-    result = free_slots(first, n, rt.output_index().booked(), settings.sessions)
+    result = free_slots(first, n, rt.index().booked(), settings.sessions)
     if as_json:
         echo_json(
             {
@@ -175,7 +175,7 @@ def add(
     _check_weekday(first, settings)
     # Partners (the slots they hold), and any note of this name: a lead of
     # the same name is refused. Not every entry of the vault.
-    index = rt.output_index(names=[name])
+    index = rt.index()
     n = weeks or settings.sessions.weeks
     existing = index.partners.get(name_key(name))
 
@@ -327,7 +327,7 @@ def _apply(name: str, change) -> None:
     rt = runtime()
     # Every change here reads partners only (the series and the slots they
     # hold): the lean index has all of them, and every note's problems.
-    index = rt.output_index()
+    index = rt.index()
     partner = find_partner(index, name, writing=True)
     keys, message = change(rt, index, partner)
     rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)

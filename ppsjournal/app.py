@@ -1,0 +1,298 @@
+"""The application layer: the actions that combine the features with the adapters.
+
+``Builder`` is the one build: ``ppsj build``, ``ppsj week`` and ``ppsj watch``
+call it, and the watcher only decides when (as mkdocs serve does). It owns
+the store, the build stamp and the writing of the outputs (Follow-ups.md and
+the calendars), which are a pure function of the notes, the settings and
+today; a file whose bytes would not change is not rewritten.
+
+What keeps a build cheap is the store's ``generation`` (bumped whenever a
+refresh finds a note changed): when it, the day, the settings, the templates
+and ppsj's own code are what the last build saw, and every output is exactly
+as that build wrote it, the outputs are current and nothing is rendered. The
+calendars depend on the partners only, so they are kept when no partner note
+changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ppsjournal import __version__
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Index, Problem
+from ppsjournal.settings import CONFIG_NAME
+from ppsjournal.store import Changes, Store
+from ppsjournal.vault import CALENDAR, FOLLOWUPS, PARTNERS, TEMPLATES, NotOurs, Vault
+
+STAMP = "build_stamp"  # the meta key of the last build's stamp
+
+
+@dataclass
+class BuildResult:
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    stale: list[str] = field(default_factory=list)  # with check=True: what would change
+    problems: list[Problem] = field(default_factory=list)
+    # Outputs not written: the user's own file is where they go.
+    refused: list[PpsjError] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)  # what the refresh found
+
+
+def render_outputs(
+    index: Index, vault: Vault, today: dt.date, calendars: bool = True, followups: bool = True
+) -> dict[str, bytes]:
+    """Every generated file's vault-relative path and bytes (pure given the index).
+
+    ``calendars=False``, ``followups=False``: leave those out (known current).
+    """
+    outputs = {}
+    if followups:
+        from ppsjournal.followups import render_followups
+
+        text = render_followups(index, vault.root, vault.settings, today)
+        outputs[FOLLOWUPS] = text.encode("utf-8")
+    if calendars:
+        from ppsjournal.calendar import calendar_files
+
+        outputs.update(calendar_files(index, vault.settings, today))
+    return outputs
+
+
+class Builder:
+    """The vault's store and its outputs: refresh, query, build."""
+
+    def __init__(self, vault: Vault, memory: bool = False) -> None:
+        self.vault = vault
+        self.store = Store.open(vault, memory=memory)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def reload_settings(self) -> None:
+        """Read ppsj.toml again (the watcher, when it changed); PpsjError if it is bad."""
+        self.vault = self.store.vault = Vault.open(self.vault.root)
+
+    def refresh(self, only: Collection[str] | None = None) -> Changes:
+        return self.store.refresh(only)
+
+    def index(self, only: Collection[str] | None = None) -> Index:
+        """The vault as the commands see it, after a refresh."""
+        self.refresh(only)
+        return Index(self.store)
+
+    def build(
+        self,
+        today: dt.date,
+        check: bool = False,
+        only: Collection[str] | None = None,
+        force: bool = False,
+    ) -> BuildResult:
+        """Refresh the store, then write every output whose bytes changed.
+
+        ``only``: refresh just these notes (the watcher's events). ``force``:
+        render even when the stamp says the outputs are current.
+        """
+        changes = self.store.refresh(only)
+        key = self._key(today)
+        stamp = self._stamp()
+        if not check and not force:
+            known = self._known(stamp, key)
+            if known is not None:
+                known.changes = changes
+                return known
+        index = Index(self.store)
+        result = BuildResult(problems=list(index.problems), changes=changes)
+        partners = self.store.kind_snapshot("partner")
+        kept: set[str] = set()
+        calendars = True
+        held = self.store.broken(PARTNERS, "partner")
+        if held:
+            # Left out, a partner's series would drop from PPS.ics and their file
+            # be removed: every subscriber would see the sessions cancelled over
+            # a typo (the watcher builds mid-edit). The calendars wait for the fix.
+            calendars = False
+            kept.update(self.vault.list_files(CALENDAR, ".ics"))
+            result.problems.append(
+                Problem(CALENDAR + "/", f"not updated until {', '.join(held)} can be read again")
+            )
+        elif not check and stamp.get("calendars") == [key, partners]:
+            current = self._written_calendars(stamp)
+            if current is not None:
+                calendars = False
+                kept.update(current)
+        outputs = render_outputs(index, self.vault, today, calendars)
+        if check:
+            self._check(outputs, kept, held, result)
+            return result
+        with self.vault.lock():
+            for rel, data in sorted(outputs.items()):
+                try:
+                    written = self.vault.write(rel, data, ours=_generated_test(rel))
+                except NotOurs as refused:  # the user's own file: kept, and the build says so
+                    result.refused.append(refused)
+                    continue
+                (result.written if written else result.unchanged).append(rel)
+            result.unchanged = sorted([*result.unchanged, *kept])
+            if not held:
+                self._remove_stale_calendars(outputs.keys() | kept, result, check=False)
+        self._record(key, partners, result, bool(held))
+        return result
+
+    # -- the build stamp ------------------------------------------------------------
+
+    def _key(self, today: dt.date) -> str:
+        """What the outputs depend on besides the notes: the day, the settings, the
+        templates and ppsj itself (an upgrade, or an edit in a source checkout)."""
+        parts = [today.isoformat(), __version__]
+        for rel in [CONFIG_NAME, *self.vault.list_files(TEMPLATES, "")]:
+            try:
+                parts.append(f"{rel} {self.vault.stat(rel)}")
+            except OSError:
+                parts.append(f"{rel} missing")
+        parts.append(_code_key())
+        return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+    def _stamp(self) -> dict:
+        try:
+            stamp = json.loads(self.store.get(STAMP) or "{}")
+        except ValueError:
+            return {}
+        return stamp if isinstance(stamp, dict) else {}
+
+    def _as_written(self, stamp: dict, rels: Collection[str]) -> bool:
+        try:
+            written = stamp["outputs"]
+            return all(list(self.vault.stat(rel)) == written[rel] for rel in rels)
+        except (OSError, KeyError, TypeError):
+            return False
+
+    def _written_calendars(self, stamp: dict) -> list[str] | None:
+        """The calendar files of the last build, if the folder holds just those,
+        each exactly as written."""
+        try:
+            mine = sorted(rel for rel in stamp["outputs"] if rel.startswith(CALENDAR + "/"))
+            listed = self.vault.list_files(CALENDAR, ".ics")
+        except (KeyError, TypeError, PpsjError):
+            return None
+        if listed != mine or not self._as_written(stamp, mine):
+            return None
+        return mine
+
+    def _known(self, stamp: dict, key: str) -> BuildResult | None:
+        """The last build's result if nothing it was made from changed and every
+        output is still exactly as it wrote it."""
+        if stamp.get("key") != key or stamp.get("generation") != self.store.generation:
+            return None
+        outputs = stamp.get("outputs")
+        if not isinstance(outputs, dict) or self._written_calendars(stamp) is None:
+            return None
+        if not self._as_written(stamp, list(outputs)):
+            return None
+        try:
+            problems = [Problem(str(w), str(m)) for w, m in stamp["problems"]]
+        except (KeyError, TypeError, ValueError):
+            return None
+        return BuildResult(unchanged=sorted(outputs), problems=problems)
+
+    def _record(self, key: str, partners: str, result: BuildResult, held: bool) -> None:
+        """Remember what this build wrote, so that a later one finding nothing
+        changed can stop. Not after a walk error or a refused output: the next
+        build must say so again."""
+        stamp = None
+        if not result.refused and not self.store.walk_errors:
+            outputs = {}
+            try:
+                for rel in [*result.written, *result.unchanged]:
+                    outputs[rel] = list(self.vault.stat(rel))
+            except OSError:
+                outputs = {}
+            if outputs:
+                stamp = {
+                    "key": key,
+                    "generation": self.store.generation,
+                    "outputs": outputs,
+                    "problems": [[p.where, p.message] for p in result.problems],
+                    "calendars": None if held else [key, partners],
+                }
+        self.store.put(STAMP, json.dumps(stamp) if stamp else None)
+
+    # -- outputs ----------------------------------------------------------------------
+
+    def _check(
+        self, outputs: dict[str, bytes], kept: set[str], held: list[str], result: BuildResult
+    ) -> None:
+        for rel, data in sorted(outputs.items()):
+            try:
+                current: bytes | None = self.vault.abs(rel).read_bytes()
+            except FileNotFoundError:
+                current = None
+            (result.unchanged if current == data else result.stale).append(rel)
+        result.unchanged = sorted([*result.unchanged, *kept])
+        if not held:
+            self._remove_stale_calendars(outputs.keys() | kept, result, check=True)
+
+    def _remove_stale_calendars(
+        self, outputs: Collection[str], result: BuildResult, check: bool
+    ) -> None:
+        """Remove Calendar/*.ics that ppsj wrote but no longer produces.
+
+        A partner paused, ended, renamed or deleted loses their file (removed, not
+        emptied: an empty file per past partner would pile up forever). Only files
+        carrying ppsj's PRODID are touched: an .ics the user put there stays.
+        """
+        for rel in self.vault.list_files(CALENDAR, ".ics"):
+            if rel in outputs:
+                continue
+            from ppsjournal.calendar import is_generated  # icalendar: only when needed
+
+            try:
+                data = self.vault.read_bytes(rel)
+            except PpsjError:
+                continue
+            if not is_generated(data):
+                continue
+            if check:
+                result.stale.append(rel)
+            elif self.vault.remove(rel):
+                result.removed.append(rel)
+
+
+def _generated_test(rel: str) -> Callable[[bytes], bool]:
+    """How to tell that the file at an output's place is one ppsj generated."""
+    if rel == FOLLOWUPS:
+        from ppsjournal.followups import is_generated
+    else:
+        from ppsjournal.calendar import is_generated
+    return is_generated
+
+
+_CODE_KEY: list[str] = []
+
+
+def _code_key() -> str:
+    """ppsj's own code and packaged templates, by stat: an edit in a source
+    checkout must not leave outputs made by older code "up to date"."""
+    if not _CODE_KEY:
+        from ppsjournal.templates import packaged_dir
+
+        here = Path(__file__).resolve().parent
+        try:
+            own = [*here.glob("*.py"), *here.glob("cli/*.py"), *packaged_dir().glob("*")]
+            parts = [f"{p.name} {p.stat().st_mtime_ns} {p.stat().st_size}" for p in sorted(own)]
+        except (OSError, PpsjError):
+            parts = ["unknown"]
+        _CODE_KEY.append(hashlib.sha256("\n".join(parts).encode()).hexdigest())
+    return _CODE_KEY[0]
+
+
+def load_index(vault: Vault, memory: bool = False) -> Index:
+    """The vault's index, through its store (``memory``: a store of this process
+    only, every note read, nothing written)."""
+    return Builder(vault, memory=memory).index()

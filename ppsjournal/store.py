@@ -1,0 +1,848 @@
+"""The store: the vault's index in one SQLite file, ``.ppsj/index.sqlite3``.
+
+The notes are the only truth; the store is a cache of what ppsj read from
+them, so that a command parses only the notes that changed and asks for only
+what it needs. Deleting ``.ppsj/`` loses nothing.
+
+Refresh (``Store.refresh``) is the whole of indexing, as in zk and khal: one
+stat walk, compare each note's (size, mtime_ns, inode) with its row, parse the
+notes that are new or changed (or "racy", below), and write their rows and
+remove the rows of notes gone, in one transaction. A note is racy (git's
+"racy clean" rule) when its mtime is not older than the moment the refresh
+began by the file system's own clock: an edit in the same clock tick as our
+read would leave the stat unchanged, so such a note is read again next time.
+
+Each note's row keeps what the commands query: its kind (partner, session or
+lead, when it reads as one), whose it is, its status and day, its properties
+(JSON, never pickle: a vault may come from a stranger), why it cannot be read;
+its tasks are rows of their own (state and due date as columns, for the
+follow-up queries) and so are the sections of session notes (full-text
+searchable where the interpreter's SQLite has FTS5).
+
+The schema version and a fingerprint of the parsing code are kept in the meta
+table: a mismatch, a corrupt file or a missing one starts from nothing. Where
+``.ppsj`` cannot be used (a read-only vault, or a ``.ppsj`` that is not a real
+folder of the vault: a link a cloned vault carries) the store lives in memory
+for the one command, and nothing is written.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import stat
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ppsjournal import __version__
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Entry, Problem, classify, parse_entry
+from ppsjournal.model import Lead, Partner, SessionNote
+from ppsjournal.names import name_key
+from ppsjournal.tasks import Task
+from ppsjournal.vault import FOLLOWUPS, STATE, FileStat, Vault
+
+DB_NAME = "index.sqlite3"
+SCHEMA_VERSION = 1
+# A locked database (another ppsj writing a large refresh) is waited for this long.
+LOCK_TIMEOUT = 30.0
+
+_SCHEMA = """
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE notes(
+  path TEXT PRIMARY KEY,
+  size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+  racy INTEGER NOT NULL,
+  name_key TEXT NOT NULL,
+  type TEXT,
+  kind TEXT,
+  partner_key TEXT,
+  partner TEXT,
+  status TEXT,
+  day TEXT,
+  meta TEXT NOT NULL,
+  error_where TEXT, error TEXT,
+  problem_where TEXT, problem TEXT,
+  conflict_line INTEGER
+);
+CREATE INDEX notes_kind ON notes(kind, partner_key);
+CREATE INDEX notes_name ON notes(name_key);
+CREATE TABLE tasks(
+  path TEXT NOT NULL,
+  line INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  due TEXT,
+  problems INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY(path, line)
+) WITHOUT ROWID;
+CREATE INDEX tasks_open ON tasks(state, due);
+CREATE TABLE sections(
+  path TEXT NOT NULL,
+  ord INTEGER NOT NULL,
+  number INTEGER,
+  heading TEXT NOT NULL,
+  text TEXT NOT NULL,
+  PRIMARY KEY(path, ord)
+);
+"""
+_FTS = "CREATE VIRTUAL TABLE sections_fts USING fts5(path UNINDEXED, heading, text)"
+
+# Modules whose code decides what a row holds: their source is in the
+# fingerprint, so a fix to the task grammar drops the rows older code made.
+PARSER_MODULES = ("note", "tasks", "names", "model", "index", "store")
+
+
+def parser_fingerprint() -> str:
+    h = hashlib.sha256(f"{SCHEMA_VERSION} {__version__}".encode())
+    here = Path(__file__).resolve().parent
+    for name in PARSER_MODULES:
+        try:
+            h.update((here / f"{name}.py").read_bytes())
+        except OSError:  # not a plain file (a zip): __version__ still guards
+            h.update(name.encode())
+    return h.hexdigest()[:16]
+
+
+# -- values to and from the database ----------------------------------------------
+
+
+def _encode(v: Any) -> Any:
+    """A property value (flat YAML: scalars, dates, date-times, lists of them) as JSON."""
+    if isinstance(v, dt.datetime):
+        return {"t": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"d": v.isoformat()}
+    if isinstance(v, dt.time):
+        return {"h": v.isoformat()}
+    if isinstance(v, list | tuple):
+        return [_encode(x) for x in v]
+    if v is None or isinstance(v, str | int | float | bool):
+        return v
+    # The YAML reader refuses other tags; a value that still gets here is text.
+    return str(v)
+
+
+_TAGGED: dict[str, Callable[[str], Any]] = {
+    "t": dt.datetime.fromisoformat,
+    "d": dt.date.fromisoformat,
+    "h": dt.time.fromisoformat,
+}
+
+
+def _decode(v: Any) -> Any:
+    if type(v) is dict:
+        ((tag, raw),) = v.items()
+        return _TAGGED[tag](raw)
+    if type(v) is list:
+        return [_decode(x) for x in v]
+    return v
+
+
+def _dump_meta(meta: dict[str, Any]) -> str:
+    return json.dumps({k: _encode(v) for k, v in meta.items()}, ensure_ascii=False)
+
+
+def _load_meta(raw: str) -> dict[str, Any]:
+    return {k: _decode(v) for k, v in json.loads(raw).items()}
+
+
+_TASK_FIELDS = [f.name for f in dataclasses.fields(Task)]
+_DATE_FIELDS = frozenset(
+    f.name for f in dataclasses.fields(Task) if "date" in str(f.type) and "time" not in str(f.type)
+)
+_TUPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Task) if "tuple" in str(f.type))
+
+
+def _dump_task(t: Task) -> str:
+    row = []
+    for name in _TASK_FIELDS:
+        v = getattr(t, name)
+        row.append(v.isoformat() if isinstance(v, dt.date) else v)
+    return json.dumps(row, ensure_ascii=False)
+
+
+def _load_task(raw: str) -> Task:
+    values = json.loads(raw)
+    for i, name in enumerate(_TASK_FIELDS):
+        v = values[i]
+        if v is None:
+            continue
+        if name in _DATE_FIELDS:
+            values[i] = dt.date.fromisoformat(v)
+        elif name in _TUPLE_FIELDS:
+            values[i] = tuple(v)
+    return Task(*values)
+
+
+# -- the sections of a session note ------------------------------------------------
+
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+_NUMBERED = re.compile(r"^(\d{1,2})[.)]\s")
+
+
+def sections(body: str) -> list[tuple[int | None, str, str]]:
+    """(question number, heading, text) of each heading of a note's body (pure).
+
+    The question number is the heading's leading ``N.``, as the session
+    template writes the five questions; the text runs to the next heading.
+    """
+    found: list[tuple[int | None, str, str]] = []
+    heading: str | None = None
+    lines: list[str] = []
+    fence = False
+    for line in body.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fence = not fence
+        m = None if fence else _HEADING.match(line)
+        if m is None:
+            if heading is not None:
+                lines.append(line)
+            continue
+        if heading is not None:
+            found.append(_section(heading, lines))
+        heading, lines = m.group(2), []
+    if heading is not None:
+        found.append(_section(heading, lines))
+    return found
+
+
+def _section(heading: str, lines: list[str]) -> tuple[int | None, str, str]:
+    m = _NUMBERED.match(heading)
+    return (int(m.group(1)) if m else None, heading, "\n".join(lines).strip())
+
+
+# -- what a refresh did -------------------------------------------------------------
+
+
+@dataclass
+class Changes:
+    changed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    walk_errors: list[tuple[str, str]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.added or self.removed)
+
+    @property
+    def paths(self) -> list[str]:
+        return sorted({*self.changed, *self.added, *self.removed})
+
+
+@dataclass(frozen=True)
+class Row:
+    """One note's row, as ``_row`` makes it from an entry."""
+
+    path: str
+    stat: FileStat
+    racy: bool
+    entry: Entry
+    found: Partner | SessionNote | Lead | Problem | None
+    sections: list[tuple[int | None, str, str]]
+
+
+def _row_values(row: Row) -> tuple:
+    e, found = row.entry, row.found
+    kind = partner_key = partner = status = day = None
+    problem = found if isinstance(found, Problem) and e.error is None else None
+    if isinstance(found, Partner):
+        kind, partner_key, partner, status = "partner", found.key, found.name, found.status
+    elif isinstance(found, SessionNote):
+        kind, partner_key, status = "session", name_key(found.partner), found.status
+        partner = found.partner
+        day = found.date.isoformat()
+    elif isinstance(found, Lead):
+        kind, partner_key, status = "lead", name_key(found.partner), found.stage
+        partner = found.partner
+    typ = e.meta.get("type")
+    size, mtime_ns, inode = row.stat
+    return (
+        row.path,
+        size,
+        mtime_ns,
+        inode,
+        int(row.racy),
+        name_key(e.name),
+        typ if isinstance(typ, str) else None,
+        kind,
+        partner_key,
+        partner,
+        status,
+        day,
+        _dump_meta(e.meta),
+        e.error.where if e.error else None,
+        e.error.message if e.error else None,
+        problem.where if problem else None,
+        problem.message if problem else None,
+        e.conflict_line,
+    )
+
+
+def read_row(vault: Vault, rel: str, st: FileStat, clock: int | None) -> Row:
+    """Read and parse one note into its row (``clock``: when the refresh began)."""
+    try:
+        entry, body = parse_entry(rel, vault.read_bytes(rel))
+    except PpsjError as exc:
+        entry, body = Entry(rel, error=Problem.of(exc)), ""
+    found = classify(entry)
+    parts = sections(body) if isinstance(found, SessionNote) else []
+    racy = clock is None or st[1] >= clock
+    return Row(rel, st, racy, entry, found, parts)
+
+
+# -- the store ---------------------------------------------------------------------
+
+
+class Store:
+    """The index of one vault: refreshed from the notes, then queried."""
+
+    def __init__(self, db: sqlite3.Connection, path: Path | None, vault: Vault) -> None:
+        self.db = db
+        self.path = path  # None: in memory, for this process only
+        self.vault = vault
+        self.fts = _has_table(db, "sections_fts")
+        # What the last refresh found unreadable (folders), for the problems.
+        self.walk_errors: list[tuple[str, str]] = self._load_walk_errors()
+        # path -> (stat, classified): the watcher's rebuilds decode a note once.
+        self._models: dict[str, tuple[tuple, Any]] = {}
+
+    # -- opening --------------------------------------------------------------
+
+    @classmethod
+    def open(cls, vault: Vault, memory: bool = False) -> Store:
+        """The vault's store: ``.ppsj/index.sqlite3``, made if missing, rebuilt
+        if corrupt or from other code; in memory where ``.ppsj`` cannot be used."""
+        path = None if memory else _db_path(vault)
+        if path is None:
+            return cls(_memory(), None, vault)
+        try:
+            db = _connect(str(path))
+            _check_schema(db)
+        except sqlite3.DatabaseError as exc:
+            if _is_locked(exc):
+                raise _locked() from None
+            # Corrupt, or not a database: the notes are the truth; start again.
+            with contextlib.suppress(NameError, sqlite3.Error):
+                db.close()
+            _remove_db(path)
+            try:
+                db = _connect(str(path))
+                _check_schema(db)
+            except sqlite3.DatabaseError:
+                return cls(_memory(), None, vault)
+        return cls(db, path, vault)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- refreshing -------------------------------------------------------------
+
+    def refresh(self, only: Collection[str] | None = None) -> Changes:
+        """Bring the rows up to date with the notes; what changed.
+
+        ``only``: just these paths (the watcher's events); else every note.
+        A folder that cannot be read keeps the rows of the notes below it.
+        """
+        vault = self.vault
+        changes = Changes()
+        if only is None:
+            found = vault.scan_notes(changes.walk_errors)
+            found.pop(FOLLOWUPS, None)  # generated by ppsj: not a note
+            known = {r[0]: r[1:] for r in self.db.execute(_KNOWN)}
+            gone = [p for p in known if p not in found and not _below(p, changes.walk_errors)]
+        else:
+            found = {}
+            for rel in only:
+                if rel == FOLLOWUPS:
+                    continue
+                with contextlib.suppress(OSError):
+                    found[rel] = vault.note_stat(rel)
+            known = {}
+            for rel in only:
+                r = self.db.execute(_KNOWN + " WHERE path = ?", (rel,)).fetchone()
+                if r is not None:
+                    known[r[0]] = r[1:]
+            gone = [p for p in known if p not in found]
+            changes.walk_errors = list(self.walk_errors)
+        stale = sorted(
+            rel for rel, st in found.items() if (k := known.get(rel)) is None or k[:3] != st or k[3]
+        )
+        clock = self._clock() if stale else None
+        rows = [read_row(vault, rel, found[rel], clock) for rel in stale]
+        for row in rows:
+            if row.path not in known:
+                changes.added.append(row.path)
+            elif not self._same_row(row):
+                # Prose edited around unchanged properties and tasks changes no output.
+                changes.changed.append(row.path)
+        changes.removed = sorted(gone)
+        walk_changed = only is None and changes.walk_errors != self.walk_errors
+        if rows or gone or walk_changed:
+            self._write(
+                rows,
+                gone,
+                changes.walk_errors if only is None else None,
+                bool(changes) or walk_changed,
+            )
+        if only is None:
+            self.walk_errors = changes.walk_errors
+        return changes
+
+    def _same_row(self, row: Row) -> bool:
+        """Whether a note read again holds what its row holds (but for its stat)."""
+        old = self.db.execute(f"SELECT {_CONTENT} FROM notes WHERE path = ?", (row.path,))
+        tasks = [r[0] for r in self.db.execute(_TASKS_OF_NOTE, (row.path,))]
+        return old.fetchone() == _row_values(row)[5:] and tasks == [
+            _dump_task(t) for t in row.entry.tasks
+        ]
+
+    def _write(
+        self,
+        rows: list[Row],
+        gone: list[str],
+        walk_errors: list[tuple[str, str]] | None,
+        changed: bool,
+    ) -> None:
+        try:
+            with self._transaction() as db:
+                paths = [(r.path,) for r in rows] + [(p,) for p in gone]
+                db.executemany("DELETE FROM tasks WHERE path = ?", paths)
+                db.executemany("DELETE FROM sections WHERE path = ?", paths)
+                if self.fts:
+                    db.executemany("DELETE FROM sections_fts WHERE path = ?", paths)
+                db.executemany("DELETE FROM notes WHERE path = ?", [(p,) for p in gone])
+                db.executemany(_UPSERT, [_row_values(r) for r in rows])
+                db.executemany(
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                    [
+                        (
+                            t.path,
+                            t.line,
+                            t.status,
+                            t.due.isoformat() if t.due else None,
+                            int(bool(t.problems)),
+                            _dump_task(t),
+                        )
+                        for r in rows
+                        for t in r.entry.tasks
+                    ],
+                )
+                parts = [(r.path, i, *s) for r in rows for i, s in enumerate(r.sections)]
+                db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?)", parts)
+                if self.fts:
+                    db.executemany(
+                        "INSERT INTO sections_fts VALUES (?, ?, ?)",
+                        [(p, h, t) for p, _, _, h, t in parts],
+                    )
+                if changed:
+                    db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+                if walk_errors is not None:
+                    db.execute(
+                        "INSERT OR REPLACE INTO meta VALUES ('walk_errors', ?)",
+                        (json.dumps(walk_errors),),
+                    )
+        except sqlite3.OperationalError as exc:
+            if _is_locked(exc):
+                raise _locked() from None
+            raise PpsjError(f"cannot write the index: {exc}", f"{STATE}/{DB_NAME}") from None
+        for path in [*(r.path for r in rows), *gone]:
+            self._models.pop(path, None)
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.rollback()
+            raise
+        self.db.commit()
+
+    def _clock(self) -> int | None:
+        """Now by the vault's file-system clock (ns): the database file touched.
+
+        Note mtimes come from that clock, which may be coarser than or differ
+        from the system's. None in memory: every note is read again anyway.
+        """
+        if self.path is None:
+            return None
+        try:
+            os.utime(self.path)
+            return os.stat(self.path).st_mtime_ns
+        except OSError:
+            return None
+
+    def _load_walk_errors(self) -> list[tuple[str, str]]:
+        raw = self.get("walk_errors")
+        if not raw:
+            return []
+        try:
+            return [(str(w), str(m)) for w, m in json.loads(raw)]
+        except (ValueError, TypeError):
+            return []
+
+    # -- the meta table (the build stamp) ---------------------------------------
+
+    def get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def put(self, key: str, value: str | None) -> None:
+        with contextlib.suppress(sqlite3.OperationalError), self._transaction() as db:
+            if value is None:
+                db.execute("DELETE FROM meta WHERE key = ?", (key,))
+            else:
+                db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
+
+    # -- queries -------------------------------------------------------------------
+
+    @property
+    def generation(self) -> int:
+        """Bumped by every refresh that found a note changed, added or removed."""
+        return int(self.get("generation") or 0)
+
+    def count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM notes").fetchone()[0]
+
+    def paths(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT path FROM notes ORDER BY path")]
+
+    def stats(self, paths: Iterable[str]) -> list[tuple]:
+        """(path, size, mtime_ns, inode) of these notes, in path order."""
+        found = []
+        for p in sorted(paths):
+            r = self.db.execute(
+                "SELECT path, size, mtime_ns, inode FROM notes WHERE path = ?", (p,)
+            )
+            found.extend(r.fetchall())
+        return found
+
+    def shared_paths(self) -> frozenset[str]:
+        """The notes whose name (as ``name_key`` compares them) another note has too."""
+        return frozenset(
+            r[0]
+            for r in self.db.execute(
+                "SELECT path FROM notes WHERE name_key IN "
+                "(SELECT name_key FROM notes GROUP BY name_key HAVING count(*) > 1)"
+            )
+        )
+
+    def paths_named(self, names: Iterable[str]) -> list[str]:
+        found: list[str] = []
+        for name in names:
+            found += [
+                r[0]
+                for r in self.db.execute(
+                    "SELECT path FROM notes WHERE name_key = ? ORDER BY path", (name_key(name),)
+                )
+            ]
+        return found
+
+    def entry(self, path: str) -> Entry | None:
+        r = self.db.execute(_ENTRY + " WHERE path = ?", (path,)).fetchone()
+        return self._entry(r) if r else None
+
+    def entries(self) -> list[Entry]:
+        """Every note's entry, in path order (``ppsj doctor``)."""
+        tasks: dict[str, list[Task]] = {}
+        for path, data in self.db.execute("SELECT path, data FROM tasks ORDER BY path, line"):
+            tasks.setdefault(path, []).append(_load_task(data))
+        return [
+            self._entry(r, tasks.get(r[0], ())) for r in self.db.execute(_ENTRY + " ORDER BY path")
+        ]
+
+    def _entry(self, r: tuple, tasks: Sequence[Task] | None = None) -> Entry:
+        path, meta, error_where, error, conflict = r
+        if tasks is None:
+            tasks = [_load_task(d) for (d,) in self.db.execute(_TASKS_OF_NOTE, (path,))]
+        problem = Problem(error_where, error) if error is not None else None
+        return Entry(path, _load_meta(meta), tuple(tasks), problem, conflict)
+
+    def classified(self, kind: str, partner_key: str | None = None, status: str | None = None):
+        """The notes that read as ``kind`` (partner, session, lead), in path order,
+        as model objects; of one partner, or with one status, if given."""
+        sql = "SELECT path, size, mtime_ns, inode, meta FROM notes WHERE kind = ?"
+        args: list[Any] = [kind]
+        if partner_key is not None:
+            sql += " AND partner_key = ?"
+            args.append(partner_key)
+        if status is not None:
+            sql += " AND status = ?"
+            args.append(status)
+        found = []
+        for path, size, mtime_ns, inode, meta in self.db.execute(sql + " ORDER BY path", args):
+            key = (size, mtime_ns, inode)
+            known = self._models.get(path)
+            if known is not None and known[0] == key:
+                found.append(known[1])
+                continue
+            obj = classify(Entry(path, _load_meta(meta)))
+            self._models[path] = (key, obj)
+            found.append(obj)
+        return found
+
+    def problems(self) -> list[Problem]:
+        """Each note's reason it cannot be read or does not classify, in path order."""
+        found = []
+        for ew, e, pw, p in self.db.execute(
+            "SELECT error_where, error, problem_where, problem FROM notes "
+            "WHERE error IS NOT NULL OR problem IS NOT NULL ORDER BY path"
+        ):
+            found.append(Problem(ew, e) if e is not None else Problem(pw, p))
+        return found
+
+    def broken(self, folder: str, kind: str) -> list[str]:
+        """Notes in ``folder`` or of ``type: kind`` that cannot be read or do not classify."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT path FROM notes WHERE (error IS NOT NULL AND "
+                "(substr(path, 1, ?) = ? OR type = ?)) OR (problem IS NOT NULL AND type = ?) "
+                "ORDER BY path",
+                (len(folder) + 1, folder + "/", kind, kind),
+            )
+        ]
+
+    def owner(self, path: str) -> tuple[str, str] | None:
+        """(partner key, partner name as the note writes it) of the partner whose note it is."""
+        r = self.db.execute(
+            "SELECT partner_key, partner FROM notes WHERE path = ? AND partner_key IS NOT NULL",
+            (path,),
+        ).fetchone()
+        return (r[0], r[1]) if r else None
+
+    def has(self, path: str) -> bool:
+        return self.db.execute("SELECT 1 FROM notes WHERE path = ?", (path,)).fetchone() is not None
+
+    def shares_name(self, path: str) -> bool:
+        r = self.db.execute(
+            "SELECT count(*) FROM notes "
+            "WHERE name_key = (SELECT name_key FROM notes WHERE path = ?)",
+            (path,),
+        ).fetchone()
+        return r[0] > 1
+
+    def tasks(
+        self,
+        *,
+        state: str | None = None,
+        due_before: dt.date | None = None,
+        due_from: dt.date | None = None,
+        dated: bool = False,
+        with_problems: bool = False,
+        partner_key: str | None = None,
+        paths: Iterable[str] | None = None,
+        newest: int | None = None,
+    ) -> list[Task]:
+        """Tasks, in path and line order, filtered in SQL.
+
+        ``newest``: only the N with the latest due dates (with ``due_before``:
+        the most recently overdue), still returned in path order.
+        """
+        where, args = [], []
+        if state is not None:
+            where.append("t.state = ?")
+            args.append(state)
+        if dated:
+            where.append("t.due IS NOT NULL")
+        if due_before is not None:
+            where.append("t.due < ?")
+            args.append(due_before.isoformat())
+        if due_from is not None:
+            where.append("t.due >= ?")
+            args.append(due_from.isoformat())
+        if with_problems:
+            where.append("t.problems = 1")
+        if partner_key is not None:
+            where.append("n.partner_key = ?")
+            args.append(partner_key)
+        if paths is not None:
+            chosen = sorted(set(paths))
+            where.append(f"t.path IN ({','.join('?' * len(chosen))})")
+            args.extend(chosen)
+        sql = "SELECT t.data FROM tasks t"
+        if partner_key is not None:
+            sql += " JOIN notes n ON n.path = t.path"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        if newest is not None:
+            sql += " ORDER BY t.due DESC, t.path DESC, t.line DESC LIMIT ?"
+            args.append(newest)
+            found = [_load_task(d) for (d,) in self.db.execute(sql, args)]
+            found.reverse()
+            return found
+        sql += " ORDER BY t.path, t.line"
+        return [_load_task(d) for (d,) in self.db.execute(sql, args)]
+
+    def count_tasks(self, *, state: str, due_before: dt.date) -> int:
+        return self.db.execute(
+            "SELECT count(*) FROM tasks WHERE state = ? AND due < ?",
+            (state, due_before.isoformat()),
+        ).fetchone()[0]
+
+    def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]:
+        """partner key -> (open tasks, overdue tasks) of the notes that are theirs."""
+        return {
+            key: (n, late)
+            for key, n, late in self.db.execute(
+                "SELECT n.partner_key, count(*), coalesce(sum(t.due < ?), 0) FROM tasks t "
+                "JOIN notes n ON n.path = t.path WHERE t.state = 'open' "
+                "AND n.partner_key IS NOT NULL GROUP BY n.partner_key",
+                (today.isoformat(),),
+            )
+        }
+
+    def sections(
+        self, path_keys: Iterable[str] | None = None, number: int | None = None
+    ) -> list[tuple[str, int, int | None, str, str]]:
+        """(path, ord, number, heading, text) of session notes' sections."""
+        sql = "SELECT path, ord, number, heading, text FROM sections"
+        where, args = [], []
+        if path_keys is not None:
+            keys = list(path_keys)
+            where.append(f"path IN ({','.join('?' * len(keys))})")
+            args.extend(keys)
+        if number is not None:
+            where.append("number = ?")
+            args.append(number)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        return list(self.db.execute(sql + " ORDER BY path, ord", args))
+
+    def snapshot(self, paths: Iterable[str]) -> str:
+        """A hash of these notes' stats: what an output made from them was made from."""
+        h = hashlib.sha256()
+        for row in self.stats(paths):
+            h.update(repr(row).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
+    def kind_snapshot(self, kind: str) -> str:
+        """A hash of the paths and stats of the notes of ``type: kind`` or that read as it."""
+        h = hashlib.sha256()
+        for row in self.db.execute(
+            "SELECT path, size, mtime_ns, inode FROM notes WHERE kind = ? OR type = ? "
+            "OR substr(path, 1, 9) = 'Partners/' ORDER BY path",
+            (kind, kind),
+        ):
+            h.update(repr(row).encode("utf-8", "surrogatepass"))
+        return h.hexdigest()
+
+
+_KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
+# A row's columns but its path, stat and racy flag: what a note holds.
+_CONTENT = (
+    "name_key, type, kind, partner_key, partner, status, day, meta, "
+    "error_where, error, problem_where, problem, conflict_line"
+)
+_ENTRY = "SELECT path, meta, error_where, error, conflict_line FROM notes"
+_TASKS_OF_NOTE = "SELECT data FROM tasks WHERE path = ? ORDER BY line"
+_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 18) + ")"
+
+
+def _below(path: str, walk_errors: list[tuple[str, str]]) -> bool:
+    """Whether ``path`` lies in a folder the walk could not read (its row is kept)."""
+    return any(path.startswith(where.rstrip("/") + "/") or where == "." for where, _ in walk_errors)
+
+
+def _has_table(db: sqlite3.Connection, name: str) -> bool:
+    r = db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone()
+    return r is not None
+
+
+def _db_path(vault: Vault) -> Path | None:
+    """``.ppsj/index.sqlite3`` if ``.ppsj`` is (or can be made) a real folder of
+    the vault and the database no link; else None (the store stays in memory)."""
+    state = vault.root / STATE
+    try:
+        st = os.lstat(state)
+    except FileNotFoundError:
+        try:
+            os.mkdir(state)
+        except OSError:
+            return None
+        st = os.lstat(state)
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None  # a link, or a file: never followed, never replaced
+    path = state / DB_NAME
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        try:
+            if not stat.S_ISREG(os.lstat(f"{path}{suffix}").st_mode):
+                return None
+        except FileNotFoundError:
+            continue
+        except OSError:
+            return None
+    if not os.access(state, os.W_OK):
+        return None
+    return path
+
+
+def _connect(target: str) -> sqlite3.Connection:
+    db = sqlite3.connect(target, timeout=LOCK_TIMEOUT, isolation_level=None)
+    db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
+    if target != ":memory:":
+        db.execute("PRAGMA journal_mode = WAL")
+        db.execute("PRAGMA synchronous = NORMAL")  # a cache: a lost commit is re-read
+    return db
+
+
+def _memory() -> sqlite3.Connection:
+    db = _connect(":memory:")
+    _check_schema(db)
+    return db
+
+
+def _check_schema(db: sqlite3.Connection) -> None:
+    """Make the tables, or start again when the schema or the parser differ."""
+    want = parser_fingerprint()
+    if _has_table(db, "meta"):
+        r = db.execute("SELECT value FROM meta WHERE key = 'parser'").fetchone()
+        if r is not None and r[0] == want:
+            return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        for (name,) in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+            "AND name NOT LIKE 'sections_fts_%'"
+        ).fetchall():
+            db.execute(f'DROP TABLE IF EXISTS "{name}"')
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                db.execute(statement)
+        with contextlib.suppress(sqlite3.OperationalError):  # no FTS5 in this SQLite
+            db.execute(_FTS)
+        db.execute("INSERT INTO meta VALUES ('parser', ?)", (want,))
+        db.execute("INSERT INTO meta VALUES ('generation', 0)")
+    except BaseException:
+        db.rollback()
+        raise
+    db.commit()
+
+
+def _remove_db(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(OSError):
+            os.unlink(f"{path}{suffix}")
+
+
+def _is_locked(exc: sqlite3.Error) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def _locked() -> PpsjError:
+    return PpsjError(
+        f"the index is locked by another ppsj (waited {LOCK_TIMEOUT:.0f} s); "
+        "try again when it is done",
+        f"{STATE}/{DB_NAME}",
+    )
