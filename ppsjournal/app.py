@@ -23,12 +23,14 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ppsjournal import __version__
+from ppsjournal import __version__, templates
+from ppsjournal import followups as followups_mod
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index, Problem
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, PARTNERS, TEMPLATES
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
-from ppsjournal.vault import CALENDAR, FOLLOWUPS, PARTNERS, TEMPLATES, NotOurs, Vault
+from ppsjournal.vault import NotOurs, Vault
 
 STAMP = "build_stamp"  # the meta key of the last build's stamp
 
@@ -54,10 +56,9 @@ def render_outputs(
     """
     outputs = {}
     if followups:
-        from ppsjournal.followups import render_followups
-
-        text = render_followups(index, vault.root, vault.settings, today)
-        outputs[FOLLOWUPS] = text.encode("utf-8")
+        context = followups_mod.followups_context(index, vault.settings, today)
+        text = templates.render(vault.root, followups_mod.TEMPLATE, context)
+        outputs[FOLLOWUPS] = followups_mod.check_generated(text).encode("utf-8")
     if calendars:
         from ppsjournal.calendar import calendar_files
 
@@ -267,9 +268,9 @@ class Builder:
 def _generated_test(rel: str) -> Callable[[bytes], bool]:
     """How to tell that the file at an output's place is one ppsj generated."""
     if rel == FOLLOWUPS:
-        from ppsjournal.followups import is_generated
-    else:
-        from ppsjournal.calendar import is_generated
+        return followups_mod.is_generated
+    from ppsjournal.calendar import is_generated  # icalendar: only when needed
+
     return is_generated
 
 
@@ -280,11 +281,9 @@ def _code_key() -> str:
     """ppsj's own code and packaged templates, by stat: an edit in a source
     checkout must not leave outputs made by older code "up to date"."""
     if not _CODE_KEY:
-        from ppsjournal.templates import packaged_dir
-
         here = Path(__file__).resolve().parent
         try:
-            own = [*here.glob("*.py"), *here.glob("cli/*.py"), *packaged_dir().glob("*")]
+            own = [*here.glob("*.py"), *here.glob("cli/*.py"), *templates.packaged_dir().glob("*")]
             parts = [f"{p.name} {p.stat().st_mtime_ns} {p.stat().st_size}" for p in sorted(own)]
         except (OSError, PpsjError):
             parts = ["unknown"]

@@ -22,11 +22,11 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
+from ppsjournal.layout import CALENDAR
 from ppsjournal.model import MAX_SEQUENCE, Partner
 from ppsjournal.names import name_key
 from ppsjournal.schedule import Series
 from ppsjournal.settings import Settings, zone
-from ppsjournal.vault import CALENDAR
 
 # No version number in PRODID: two machines with different ppsj versions must
 # still write the same bytes. It also marks the files ppsj may remove.

@@ -15,6 +15,7 @@ from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Index
+from ppsjournal.layout import LEADS, PARTNERS, SESSIONS, TEMPLATES
 from ppsjournal.model import (
     LEAD_SOURCES,
     LEAD_STAGES,
@@ -27,7 +28,6 @@ from ppsjournal.names import check_name, link_target, name_key
 from ppsjournal.note import front_matter_key_lines
 from ppsjournal.schedule import clashes, occurrences, parse_moves
 from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
-from ppsjournal.vault import LEADS, PARTNERS, SESSIONS, TEMPLATES
 
 
 @dataclass(frozen=True, order=True)

@@ -25,13 +25,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Index, note_name
+from ppsjournal.index import Index
 from ppsjournal.model import Lead, Partner, SessionNote
-from ppsjournal.names import name_key
+from ppsjournal.names import name_key, note_name, wikilink
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import Settings
 from ppsjournal.tasks import TAG_PATTERN, Task
@@ -139,12 +138,6 @@ def unqualified_showings(index: Index, today: dt.date, days: int = SHOWING_DAYS)
 
 
 # -- naming notes as Obsidian links them ---------------------------------------
-
-
-def wikilink(target: str, block: str | None = None) -> str:
-    if block:
-        return f"[[{target}#^{block}|{target}]]"
-    return f"[[{target}]]"
 
 
 # -- Follow-ups.md -------------------------------------------------------------
@@ -443,16 +436,11 @@ def followups_context(index: Index, settings: Settings, today: dt.date) -> dict[
     )
 
 
-def render_followups(
-    index: Index, vault_root: Path | None, settings: Settings, today: dt.date
-) -> str:
-    """Follow-ups.md, from the packaged follow-ups.md.j2 or the vault's Templates/ copy."""
-    from ppsjournal.templates import render
-
-    text = render(vault_root, TEMPLATE, followups_context(index, settings, today))
-    # One trailing newline whatever the template's whitespace: stable bytes.
+def check_generated(text: str) -> str:
+    """Follow-ups.md as rendered, with one trailing newline (stable bytes); refused
+    when a vault's own template dropped the words that mark it as generated."""
     text = text.rstrip("\n") + "\n"
-    if not is_generated(text.encode("utf-8")):  # only a vault's own template can drop it
+    if not is_generated(text.encode("utf-8")):
         raise PpsjError(
             f"Follow-ups.md must say at its top that it is generated: keep the words "
             f"`{MARK}` in its first {MARK_WITHIN} bytes",

@@ -25,7 +25,7 @@ from ppsjournal.model import (
     partner_from_note,
     session_from_note,
 )
-from ppsjournal.names import name_key
+from ppsjournal.names import name_key, note_name
 from ppsjournal.note import Note, decode, parse_note
 from ppsjournal.tasks import Task, parse_tasks, split_lines
 
@@ -58,8 +58,7 @@ class Entry:
 
     @property
     def name(self) -> str:
-        stem = self.path.rsplit("/", 1)[-1]
-        return stem[:-3] if stem.endswith(".md") else stem
+        return note_name(self.path)
 
 
 def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
@@ -184,12 +183,6 @@ class Targets(Mapping[str, str]):
 
     def __len__(self) -> int:
         return self._source.count()
-
-
-def note_name(path: str) -> str:
-    """A note's name, as a wiki-link names it: its file name without ``.md``."""
-    stem = path.rsplit("/", 1)[-1]
-    return stem[:-3] if stem.endswith(".md") else stem
 
 
 class Index:

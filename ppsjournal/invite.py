@@ -34,10 +34,10 @@ from ppsjournal.calendar import (
     to_bytes,
 )
 from ppsjournal.errors import PpsjError
+from ppsjournal.layout import CALENDAR
 from ppsjournal.model import Partner
 from ppsjournal.schedule import Series, occurrences
 from ppsjournal.settings import CONFIG_NAME, WEEKDAYS, Settings, check_email
-from ppsjournal.vault import CALENDAR
 
 _ENCODED_WORD = re.compile(r"=\?.*\?=", re.DOTALL)
 _MONTHS = (

@@ -68,5 +68,31 @@ def link_target(value: object) -> str | None:
     return text or None
 
 
-def wikilink(name: str) -> str:
-    return f"[[{name}]]"
+def note_name(path: str) -> str:
+    """A note's name, as a wiki-link names it: its file name without ``.md``."""
+    stem = path.rsplit("/", 1)[-1]
+    return stem[:-3] if stem.endswith(".md") else stem
+
+
+def wikilink(target: str, block: str | None = None) -> str:
+    """``[[target]]``, or a link to a block of it (``[[target#^id|target]]``)."""
+    if block:
+        return f"[[{target}#^{block}|{target}]]"
+    return f"[[{target}]]"
+
+
+def is_utf8(rel: str) -> bool:
+    """Whether a path from the file system is valid UTF-8 (no surrogate escapes)."""
+    try:
+        rel.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown(rel: str) -> str:
+    """A path for messages: the bytes that are not UTF-8 as ``\\xNN``."""
+    try:
+        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a lone surrogate of another origin
+        return rel.encode("utf-8", "backslashreplace").decode("utf-8")

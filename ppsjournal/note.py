@@ -18,8 +18,9 @@ from typing import Any
 import yaml
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.vault import MAX_NOTE_BYTES
+from ppsjournal.names import note_name
 
+MAX_NOTE_BYTES = 4 * 1024 * 1024  # a larger file is no note (a video renamed .md, say)
 MAX_FRONT_MATTER = 64 * 1024
 
 try:  # libyaml when present: several times faster on large vaults
@@ -61,8 +62,7 @@ class Note:
     @property
     def name(self) -> str:
         """The note's name, as a wiki-link names it."""
-        stem = self.path.rsplit("/", 1)[-1]
-        return stem[:-3] if stem.endswith(".md") else stem
+        return note_name(self.path)
 
     @property
     def type(self) -> str | None:

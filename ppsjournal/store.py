@@ -45,10 +45,11 @@ from typing import Any
 from ppsjournal import __version__
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Problem, classify, parse_entry
+from ppsjournal.layout import FOLLOWUPS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import name_key
 from ppsjournal.tasks import Task
-from ppsjournal.vault import FOLLOWUPS, STATE, FileStat, Vault
+from ppsjournal.vault import FileStat, Vault
 
 DB_NAME = "index.sqlite3"
 SCHEMA_VERSION = 1

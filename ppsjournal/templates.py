@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ppsjournal.errors import PpsjError
+from ppsjournal.model import QUOTED_KEYS
+from ppsjournal.note import render_front_matter
 
 MAX_OUTPUT = 1024 * 1024  # a note
 # Follow-ups.md lists the whole vault: thousands of overdue items pass 1 MiB,
@@ -301,9 +303,6 @@ def render_note(
     vault_root: Path | None, name: str, meta: dict[str, Any], context: dict[str, Any]
 ) -> str:
     """A new note: properties written by ppsj (their types never drift), body from the template."""
-    from ppsjournal.model import QUOTED_KEYS
-    from ppsjournal.note import render_front_matter
-
     return render_front_matter(meta, QUOTED_KEYS) + render(vault_root, name, context)
 
 

@@ -13,25 +13,14 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.names import check_name
+from ppsjournal.layout import IGNORED_DIRS, STATE
+from ppsjournal.names import is_utf8, shown
+from ppsjournal.note import MAX_NOTE_BYTES, Note, decode, parse_note, set_keys
 from ppsjournal.settings import CONFIG_NAME, Settings, parse_settings
 
-if TYPE_CHECKING:  # the parsing code is imported when a note is read: "up to date" needs none
-    from ppsjournal.note import Note
-
-PARTNERS = "Partners"
-SESSIONS = "Sessions"
-LEADS = "Leads"
-TEMPLATES = "Templates"
-CALENDAR = "Calendar"
-FOLLOWUPS = "Follow-ups.md"
-STATE = ".ppsj"
-IGNORED_DIRS = frozenset({".git", ".obsidian", ".trash", STATE})
 MAX_SETTINGS_BYTES = 256 * 1024
-MAX_NOTE_BYTES = 4 * 1024 * 1024  # read up to one byte more; note.decode refuses larger
 
 
 def find_root(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) -> Path:
@@ -75,23 +64,6 @@ MTIME_NS = 1  # FileStat's field
 # linked, nor written to Follow-ups.md, nor cached. Such a file or folder is
 # reported and left out; the rest of the vault still works.
 BAD_NAME = "name is not valid UTF-8; skipped (rename it)"
-
-
-def is_utf8(rel: str) -> bool:
-    """Whether a path from the file system is valid UTF-8 (no surrogate escapes)."""
-    try:
-        rel.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def shown(rel: str) -> str:
-    """A path for messages: the bytes that are not UTF-8 as ``\\xNN``."""
-    try:
-        return rel.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    except UnicodeEncodeError:  # a lone surrogate of another origin
-        return rel.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _drop_bad_names(rels: Iterable[str], errors: list[tuple[str, str]] | None) -> list[str]:
@@ -181,15 +153,6 @@ class Vault:
 
     def rel(self, path: Path) -> str:
         return path.relative_to(self.root).as_posix()
-
-    def partner_path(self, name: str) -> str:
-        return f"{PARTNERS}/{check_name(name, 'partner name')}.md"
-
-    def lead_path(self, name: str) -> str:
-        return f"{LEADS}/{check_name(name, 'lead name')}.md"
-
-    def session_path(self, date_iso: str, name: str) -> str:
-        return f"{SESSIONS}/{date_iso[:4]}/{date_iso} {check_name(name, 'partner name')}.md"
 
     def inside(self, path: Path) -> bool:
         """Whether ``path``, links resolved, stays inside the vault."""
@@ -310,63 +273,6 @@ class Vault:
             raise FileNotFoundError(path)
         return (st.st_size, st.st_mtime_ns, st.st_ino)
 
-    # -- ppsj's own state in .ppsj/ (the index cache): never a note ---------------
-
-    def read_state(self, name: str) -> tuple[bytes, int] | None:
-        """A state file's bytes and mtime_ns, or None when it is missing or unreadable."""
-        try:
-            with open(self.root / STATE / name, "rb") as fh:
-                return fh.read(), os.fstat(fh.fileno()).st_mtime_ns
-        except OSError:
-            return None
-
-    def write_state(self, name: str, data: bytes) -> None:
-        """Replace a state file atomically, under the write lock.
-
-        Not fsync'd: state is a cache, rebuilt from the notes when lost or corrupt.
-        """
-        with self.lock():
-            _atomic_write(self.root / STATE / name, data, f"{STATE}/{name}", durable=False)
-
-    def open_state(self, name: str, append: bool = False) -> BinaryIO:
-        """A state file, to read (or to append to, under the write lock); OSError if it cannot be.
-
-        For the index cache's entry lines, read by offset and appended to:
-        not fsync'd, as any state.
-        """
-        return open(self.root / STATE / name, "ab" if append else "rb")
-
-    def state_files(self, prefix: str) -> list[str]:
-        """The names of the state files starting with ``prefix``."""
-        try:
-            return sorted(n for n in os.listdir(self.root / STATE) if n.startswith(prefix))
-        except OSError:
-            return []
-
-    def remove_state(self, name: str) -> None:
-        """Remove a state file if it is there (under the write lock)."""
-        with self.lock(), contextlib.suppress(FileNotFoundError):
-            os.unlink(self.root / STATE / name)
-
-    def clock(self) -> int:
-        """Now, by the vault's file-system clock (ns): the mtime of a file touched in .ppsj/.
-
-        Note mtimes come from that clock, which may be coarser than or differ
-        from ``time.time_ns()``; where .ppsj/ cannot be written, the system
-        clock less a margin for the file system's coarser tick.
-        """
-        path = self.root / STATE / "clock"
-        try:
-            path.parent.mkdir(exist_ok=True)
-            with open(path, "wb"):
-                pass
-            os.utime(path)
-            return os.stat(path).st_mtime_ns
-        except OSError:
-            import time
-
-            return time.time_ns() - 50_000_000
-
     def _rel_or_abs(self, path: Path) -> str:
         try:
             return self.rel(path)
@@ -421,8 +327,6 @@ class Vault:
 
     def read_note(self, rel: str) -> tuple[Note, bytes]:
         """The parsed note and the bytes it was parsed from (to detect later changes)."""
-        from ppsjournal.note import decode, parse_note
-
         data = self.read_bytes(rel)
         return parse_note(rel, decode(rel, data)), data
 
@@ -432,8 +336,6 @@ class Vault:
         A note that does not parse is never rewritten; one that changes on disk
         meanwhile is refused (nothing written).
         """
-        from ppsjournal.note import decode, set_keys
-
         data = self.read_bytes(rel)
         text = decode(rel, data)
         new = set_keys(text, updates, rel, quoted).encode("utf-8")

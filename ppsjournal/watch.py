@@ -27,14 +27,18 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ppsjournal.app import Builder, BuildResult
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Problem
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, TEMPLATES
+from ppsjournal.names import is_utf8
 from ppsjournal.settings import CONFIG_NAME
-from ppsjournal.store import Changes
-from ppsjournal.vault import CALENDAR, FOLLOWUPS, TEMPLATES, Vault, is_utf8
+
+if TYPE_CHECKING:
+    from ppsjournal.store import Changes
+    from ppsjournal.vault import Vault
 
 DEBOUNCE = 0.25  # seconds of quiet before building, as mkdocs waits
 FULL_SCAN_AFTER = 200  # more paths than this in one batch: scan everything

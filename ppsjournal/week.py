@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Index, note_name
+from ppsjournal.index import Index
+from ppsjournal.layout import session_path
 from ppsjournal.model import Partner
-from ppsjournal.names import check_name, name_key
+from ppsjournal.names import name_key, note_name
 from ppsjournal.note import decode, parse_note
 from ppsjournal.schedule import Occurrence, occurrences
 from ppsjournal.settings import Settings
 from ppsjournal.tasks import TAG_PATTERN, TASK_LINE, Task, parse_tasks, split_lines
-from ppsjournal.vault import SESSIONS
 
 DAYS = 7  # the week: the given day and the six after it
 FORWARDED = ">"
@@ -63,11 +63,6 @@ def day_label(day: dt.date) -> str:
 def week_range(day: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last day of the week that starts on ``day``."""
     return day, day + dt.timedelta(days=DAYS - 1)
-
-
-def session_path(date_iso: str, name: str) -> str:
-    """As ``Vault.session_path``, without a vault: Sessions/YYYY/YYYY-MM-DD Name.md."""
-    return f"{SESSIONS}/{date_iso[:4]}/{date_iso} {check_name(name, 'partner name')}.md"
 
 
 def plan_week(index: Index, settings: Settings, day: dt.date) -> list[Planned]:

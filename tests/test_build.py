@@ -147,7 +147,7 @@ try:
     main()
 except SystemExit as exc:
     assert not exc.code, exc.code
-loaded = sorted(m for m in ("jinja2", "icalendar", "ppsjournal.followups", "ppsjournal.calendar")
+loaded = sorted(m for m in ("jinja2", "icalendar", "ppsjournal.calendar")
                 if m in sys.modules)
 print(" ".join(loaded) or "none")
 """

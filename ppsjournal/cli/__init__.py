@@ -38,10 +38,10 @@ COMMANDS: dict[str, str] = {
     "resume": "ppsjournal.cli.partners:resume",
     "renew": "ppsjournal.cli.partners:renew",
     "week": "ppsjournal.cli.week:week",
-    "lead": "ppsjournal.cli.followups:lead",
-    "stage": "ppsjournal.cli.followups:stage",
+    "lead": "ppsjournal.cli.leads:lead",
+    "stage": "ppsjournal.cli.leads:stage",
     "overdue": "ppsjournal.cli.followups:overdue",
-    "doctor": "ppsjournal.cli.followups:doctor",
+    "doctor": "ppsjournal.cli.doctor:doctor",
     "build": "ppsjournal.cli.build:build",
     "watch": "ppsjournal.cli.build:watch",
     "invite": "ppsjournal.cli.invite:invite",
@@ -203,8 +203,8 @@ def find_partner(index: Index, name: str, writing: bool = False) -> Any:
 
     "No partner named X" would send the user looking for a note that is right there.
     """
+    from ppsjournal.layout import PARTNERS
     from ppsjournal.names import link_target, name_key
-    from ppsjournal.vault import PARTNERS
 
     # "[[Debbie Harper]]", as copied from a note, names Debbie Harper too.
     name = link_target(name) or name

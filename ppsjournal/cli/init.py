@@ -29,7 +29,7 @@ def init(directory: Path, name: str, email: str, timezone: str) -> None:
     Example:
       ppsj init ~/pps --name "Alex Rivera" --email alex@lender.example --timezone America/Chicago
     """
-    from ppsjournal.setup import create_vault
+    from ppsjournal.vault_setup import create_vault
 
     created, tips = create_vault(directory, name=name, email=email, timezone=timezone)
     for rel in created:

@@ -7,6 +7,7 @@ import unicodedata
 
 import click
 
+from ppsjournal import layout
 from ppsjournal.cli import common_options, echo_json, find_partner, parse_date_option, runtime
 from ppsjournal.errors import PpsjError, UsageError
 
@@ -244,7 +245,7 @@ def add(
         },
         "today": today,
     }
-    rel = vault.partner_path(name)
+    rel = layout.partner_path(name)
     text = render_note(vault.root, "partner.md.j2", meta, context)
     vault.create(rel, text.encode("utf-8"))
     if series:

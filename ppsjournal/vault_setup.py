@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.layout import CALENDAR, LEADS, PARTNERS, SESSIONS, STATE, TEMPLATES
 from ppsjournal.settings import (
     CONFIG_NAME,
     check_email,
@@ -13,7 +14,7 @@ from ppsjournal.settings import (
     parse_settings,
     render_settings,
 )
-from ppsjournal.vault import CALENDAR, LEADS, PARTNERS, SESSIONS, STATE, TEMPLATES, Vault
+from ppsjournal.vault import Vault
 
 GITIGNORE = f"""\
 # ppsj's cache and lock: local to each machine

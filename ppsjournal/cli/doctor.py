@@ -1,0 +1,52 @@
+"""ppsj doctor: every problem of the vault, one line each."""
+
+from __future__ import annotations
+
+import click
+
+from ppsjournal.cli import (
+    common_options,
+    runtime,
+)
+from ppsjournal.errors import PpsjError
+
+
+@click.command()
+@common_options
+def doctor() -> None:
+    """Check every note: one line per problem, with the file (and line).
+
+    Finds front-matter that does not parse, missing or mistyped properties of
+    partner, session and lead notes, git conflict markers, two active series
+    sharing a slot in some week, session and lead notes linking a partner that
+    does not exist, and task dates ppsj cannot read. Exit 1 if anything was
+    found, 0 if the vault is clean.
+
+    \b
+    Example:
+      ppsj doctor && git commit -am "weekly notes"
+    """
+    from ppsjournal.doctor import duplicate_keys, findings
+    from ppsjournal.note import decode
+    from ppsjournal.output import printable
+
+    rt = runtime()
+    index = rt.index()
+    found = findings(index, rt.vault.settings)
+    # Keys written twice do not survive parsing (the last wins): read the text again.
+    for entry in index.entries.values():
+        if entry.error or entry.meta.get("type") not in ("partner", "session", "lead"):
+            continue
+        try:
+            text = decode(entry.path, rt.vault.read_bytes(entry.path))
+        except PpsjError:
+            continue  # changed or gone since the index read it
+        found.extend(duplicate_keys(entry.path, text))
+    found = sorted(set(found))
+    for f in found:
+        click.echo(printable(str(f)))
+    if found:
+        n = len(found)
+        click.echo(f"{n} problem{'s' if n != 1 else ''} found in {len(index.entries)} notes")
+        click.get_current_context().exit(1)
+    click.echo(f"vault is clean: {len(index.entries)} notes checked")
