@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -128,7 +128,18 @@ class Source(Protocol):
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
     def owner(self, path: str) -> tuple[str, str] | None: ...
-    def tasks(self, **where: Any) -> list[Task]: ...
+    def tasks(
+        self,
+        *,
+        state: str | None = None,
+        due_before: dt.date | None = None,
+        due_from: dt.date | None = None,
+        dated: bool = False,
+        with_problems: bool = False,
+        partner_key: str | None = None,
+        paths: Iterable[str] | None = None,
+        newest: int | None = None,
+    ) -> list[Task]: ...
     def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
     def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
 

@@ -29,7 +29,7 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """The safe loader, except that an impossible date stays text.
 
     PyYAML raises a bare ValueError for ``2026-02-30``; kept as text, the
@@ -136,9 +136,10 @@ def safe_load_properties(raw: str, path: str, line_offset: int = 0) -> dict[str,
             for event in yaml.parse(raw, Loader=_Loader):
                 if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                     mark = event.start_mark
+                    line = f":{mark.line + 1 + line_offset}" if mark is not None else ""
                     raise PpsjError(
                         "YAML anchors and aliases are not allowed in front-matter",
-                        f"{path}:{mark.line + 1 + line_offset}",
+                        f"{path}{line}",
                     )
         data = yaml.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:

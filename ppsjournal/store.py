@@ -649,7 +649,8 @@ class Store:
         ``newest``: only the N with the latest due dates (with ``due_before``:
         the most recently overdue), still returned in path order.
         """
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if state is not None:
             where.append("t.state = ?")
             args.append(state)
@@ -707,7 +708,8 @@ class Store:
     ) -> list[tuple[str, int, int | None, str, str]]:
         """(path, ord, number, heading, text) of session notes' sections."""
         sql = "SELECT path, ord, number, heading, text FROM sections"
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         if path_keys is not None:
             keys = list(path_keys)
             where.append(f"path IN ({','.join('?' * len(keys))})")

@@ -13,6 +13,9 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
+
+import filelock
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.layout import IGNORED_DIRS, STATE
@@ -81,7 +84,7 @@ def _drop_bad_names(rels: Iterable[str], errors: list[tuple[str, str]] | None) -
     return bad
 
 
-def _scandir(folder: Path) -> tuple[Iterator[os.DirEntry[str]], int | None]:
+def _scandir(folder: Path) -> tuple[Any, int | None]:
     """A folder's entries, and the descriptor they were listed through (to close).
 
     Listed through a descriptor where the system can: each entry's ``stat``
@@ -127,7 +130,7 @@ class Vault:
         self._root_str = str(root)
         # What the real path of a file inside starts with (checked for every note read).
         self._real_prefix = str(self._real_root).rstrip(os.sep) + os.sep
-        self._lock = None
+        self._lock: filelock.BaseFileLock | None = None
 
     @classmethod
     def open(cls, root: Path) -> Vault:
@@ -368,8 +371,6 @@ class Vault:
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The vault's write lock (re-entrant within a process)."""
-        import filelock
-
         state = self.root / STATE
         state.mkdir(exist_ok=True)
         # One FileLock per vault: it counts re-entries, so a command may hold the

@@ -96,7 +96,8 @@ def plan_week(index: Index, settings: Settings, day: dt.date) -> list[Planned]:
             # A second session of this partner in the same week, after one whose
             # note this run writes: that note comes first, and its follow-ups
             # stay open in it until its session has been held.
-            previous, carry_from = earlier_now.path, None
+            previous: str | None = earlier_now.path
+            carry_from: str | None = None
         else:
             previous = before.path if before else None
             carry_from = previous
