@@ -9,6 +9,10 @@ others stay undecoded cache lines (see ``sources.py``).
 Events are hints, not the truth. Editors save in several steps (truncate then
 write, or write a temp file and rename it over the note), so a batch is taken
 after ``debounce`` seconds of quiet and the notes it names are stat'ed again.
+Only an event that can change an output wakes the watcher or extends the
+quiet: reads (a preview or a sync tool opening Follow-ups.md every 50 ms) and
+events on ignored paths do not. And a vault that is never quiet is still
+built, ``MAX_WAIT`` after a batch's first event.
 A large batch (a ``git checkout``, a pull) or any folder event triggers a full
 stat scan instead, because inotify's queue may have overflowed and watchdog
 drops that overflow event silently. Hidden folders (.git/, .obsidian/, .ppsj/),
@@ -41,6 +45,10 @@ if TYPE_CHECKING:
     from ppsjournal.vault import Vault
 
 DEBOUNCE = 0.25  # seconds of quiet before building, as mkdocs waits
+# At most this long from a batch's first event to its build (unless the
+# debounce asked for is longer): a note saved every 100 ms by a script or a
+# sync tool must not postpone the outputs forever.
+MAX_WAIT = 1.0
 FULL_SCAN_AFTER = 200  # more paths than this in one batch: scan everything
 TEMP_SUFFIXES = (".tmp", ".swp", ".swx", ".swo", "~", ".bak", ".part", ".crdownload")
 
@@ -80,18 +88,25 @@ def classify(rel: str) -> str | None:
     return None
 
 
-def add_event(batch: Batch, event_type: str, is_dir: bool, rels: list[str]) -> None:
-    """Fold one watchdog event (already made vault-relative) into the batch."""
+def add_event(batch: Batch, event_type: str, is_dir: bool, rels: list[str]) -> bool:
+    """Fold one watchdog event (already made vault-relative) into the batch.
+
+    True if the event can change an output (it named a note, the settings, a
+    template, or a folder of notes): only such an event may wake the watcher
+    or extend its quiet period.
+    """
     if event_type in ("opened", "closed_no_write"):
-        return  # reads, ours included
+        return False  # reads, ours included
+    relevant = False
     for rel in rels:
         if is_dir:
             # A folder created, deleted or renamed moves notes without an event
             # for each; "modified" on a folder only echoes a change inside it.
             if event_type != "modified" and classify(rel + "/x.md") == "note":
-                batch.full_scan = True
+                batch.full_scan = relevant = True
             continue
         kind = classify(rel)
+        relevant = relevant or kind is not None
         if kind == "note":
             if is_utf8(rel):
                 batch.notes.add(rel)
@@ -103,6 +118,7 @@ def add_event(batch: Batch, event_type: str, is_dir: bool, rels: list[str]) -> N
             batch.templates = True
     if len(batch.notes) > FULL_SCAN_AFTER:
         batch.full_scan = True
+    return relevant
 
 
 def describe(changes: Changes, limit: int = 3) -> str:
@@ -144,6 +160,7 @@ class Watcher:
         self.warn = warn
         self.builder = Builder(vault)
         self.batch = Batch()
+        self.first_event = 0.0  # time.monotonic() of the batch's first relevant event
         self.mutex = threading.Lock()
         self.wake = threading.Event()
         self.stopping = threading.Event()
@@ -155,9 +172,13 @@ class Watcher:
         paths = [event.src_path, getattr(event, "dest_path", "") or ""]
         rels = [r for r in (self._rel(p) for p in paths if p) if r is not None]
         with self.mutex:
-            add_event(self.batch, event.event_type, event.is_directory, rels)
-            wanted = bool(self.batch)
-        if wanted:
+            was_empty = not self.batch
+            relevant = add_event(self.batch, event.event_type, event.is_directory, rels)
+            if relevant and was_empty:
+                self.first_event = time.monotonic()
+        # Waking on any event while a batch waits would let reads and ignored
+        # files, which never stop in a busy vault, postpone the build forever.
+        if relevant:
             self.wake.set()
 
     def _rel(self, path: str | bytes) -> str | None:
@@ -263,11 +284,7 @@ class Watcher:
             if self.stopping.is_set():
                 return
             if woke:
-                # Debounce: wait until the events have been quiet for a while.
-                while True:
-                    self.wake.clear()
-                    if not self.wake.wait(self.debounce) or self.stopping.is_set():
-                        break
+                self._debounce()
                 if self.stopping.is_set():
                     return
             with self.mutex:
@@ -276,6 +293,18 @@ class Watcher:
                 self.rebuild(batch, "change")
             elif not self.day_fixed and self.today() != self.last_day:
                 self.rebuild(Batch(), "day")
+
+    def _debounce(self) -> None:
+        """Wait until the events have been quiet for ``debounce`` seconds, or
+        until ``MAX_WAIT`` has passed since the batch's first event, whichever
+        comes first: a vault that is never quiet is still built."""
+        with self.mutex:
+            deadline = self.first_event + max(MAX_WAIT, self.debounce)
+        while not self.stopping.is_set():
+            self.wake.clear()
+            quiet = min(self.debounce, deadline - time.monotonic())
+            if quiet <= 0 or not self.wake.wait(quiet):
+                return
 
     def _start_observer(self) -> Any:
         from watchdog.events import FileSystemEventHandler

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
+import itertools
 import os
 import queue
 import re
@@ -10,12 +12,16 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.watch import Batch, add_event, classify, start_observer
+from ppsjournal.vault import Vault
+from ppsjournal.watch import MAX_WAIT, Batch, Watcher, add_event, classify, start_observer
 
 WAIT = 60.0  # generous: the machine is shared; waits end on the line, not the clock
 
@@ -23,10 +29,16 @@ PARTNER = (
     "---\ntype: partner\nstatus: prospect\nemail: debbie@sunrise.example\n---\n"
     "- [ ] Send the buyer guide #need 📅 2026-11-20\n"
 )
+SESSION = "Sessions/2026/2026-11-20 Debbie Harper.md"
+SESSION_NOTE = (
+    '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: 2026-11-20\ntime: "14:40"\n'
+    "status: held\n---\n## Follow-ups\n- [ ] Send the recap #need 📅 2026-11-28\n"
+)
+NEW_TASK = "- [ ] Bring the rate sheet #need 📅 2026-11-30\n"
 
 
 class Watch:
-    def __init__(self, vault: Path, *extra: str) -> None:
+    def __init__(self, vault: Path, *extra: str, debounce: str = "0.05") -> None:
         self.vault = vault
         self.proc = subprocess.Popen(
             [
@@ -39,7 +51,7 @@ class Watch:
                 "2026-11-27",
                 "watch",
                 "--debounce",
-                "0.05",
+                debounce,
                 *extra,
             ],
             stdout=subprocess.PIPE,
@@ -178,6 +190,195 @@ def test_polling_observer_sees_a_change(vault: Path):
             w.proc.kill()
 
 
+def test_a_reader_polling_followups_does_not_hold_back_a_rebuild(vault: Path):
+    """An editor's preview or a sync tool reading Follow-ups.md every 50 ms: its
+    reads are events too, and they must not keep postponing the rebuild."""
+    (vault / "Partners" / "Debbie Harper.md").write_text(PARTNER, encoding="utf-8")
+    (vault / SESSION).parent.mkdir(parents=True, exist_ok=True)
+    (vault / SESSION).write_text(SESSION_NOTE, encoding="utf-8")
+    w = Watch(vault, debounce="0.25")  # the default quiet time, longer than the reads' gaps
+    try:
+        w.expect(r"built: ")
+        seen: list[float] = []
+
+        def read() -> None:
+            started = time.monotonic()
+            while time.monotonic() - started < 4.0:
+                if "Bring the rate sheet" in w.followups():
+                    seen.append(time.monotonic())
+                    return
+                time.sleep(0.05)
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        time.sleep(0.3)  # the reads are under way before the edit
+        with open(vault / SESSION, "a", encoding="utf-8") as fh:
+            fh.write(NEW_TASK)
+        appended = time.monotonic()
+        reader.join()
+        assert seen, f"the new task never reached Follow-ups.md; log: {w.seen}"
+        assert seen[0] - appended < 3.0
+        assert w.stop(signal.SIGTERM) == 0
+    finally:
+        if w.proc.poll() is None:
+            w.proc.kill()
+            w.proc.wait()
+
+
+# -- the watcher's loop, fed events as watchdog's thread feeds them -----------------
+
+
+class Log:
+    """The watcher's log and warn lines, each with the (monotonic) time it came."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[float, str]] = []
+        self.changed = threading.Condition()
+
+    def __call__(self, line: str) -> None:
+        with self.changed:
+            self.lines.append((time.monotonic(), line))
+            self.changed.notify_all()
+
+    def when(self, pattern: str) -> float | None:
+        """When the first line matching ``pattern`` came; None if none has."""
+        with self.changed:
+            return next((t for t, line in self.lines if re.search(pattern, line)), None)
+
+    def wait_for(self, pattern: str, timeout: float) -> bool:
+        with self.changed:
+            return self.changed.wait_for(lambda: self.when(pattern) is not None, timeout)
+
+
+@pytest.fixture
+def watcher(vault: Path):
+    """A Watcher on a vault with one partner and one session note, its first build done."""
+    (vault / "Partners" / "Debbie Harper.md").write_text(PARTNER, encoding="utf-8")
+    (vault / SESSION).parent.mkdir(parents=True, exist_ok=True)
+    (vault / SESSION).write_text(SESSION_NOTE, encoding="utf-8")
+    log = Log()
+    w = Watcher(Vault.open(vault), lambda: dt.date(2026, 11, 27), day_fixed=True, log=log, warn=log)
+    w.rebuild(Batch(full_scan=True), "start")
+    assert log.when(r"built: 2 notes")
+    yield w
+    w.builder.close()
+
+
+def event(w: Watcher, event_type: str, rel: str) -> SimpleNamespace:
+    """A watchdog event (what on_event reads of one) on a vault-relative path."""
+    path = str(w.vault.root / rel)
+    return SimpleNamespace(event_type=event_type, src_path=path, is_directory=False)
+
+
+def run_loop(w: Watcher, feed: Callable[[], None]) -> None:
+    """Run the watcher's loop in this thread (as ``ppsj watch`` does) while ``feed``
+    sends it events from another (as watchdog does); stop it when ``feed`` returns."""
+
+    def feeding() -> None:
+        try:
+            feed()
+        finally:
+            w.stop()
+
+    thread = threading.Thread(target=feeding, daemon=True)
+    thread.start()
+    try:
+        w._loop()
+    finally:
+        thread.join(10)
+
+
+def add_task(w: Watcher) -> None:
+    with open(w.vault.root / SESSION, "a", encoding="utf-8") as fh:
+        fh.write(NEW_TASK)
+
+
+def keep_sending(w: Watcher, events: list[SimpleNamespace], every: float, until: float) -> None:
+    """Send ``events`` over and over, one every ``every`` seconds, until a rebuild is
+    logged or ``until`` seconds have passed."""
+    started = time.monotonic()
+    for e in itertools.cycle(events):
+        if w.log.wait_for(r"rebuilt: ", every) or time.monotonic() - started > until:
+            return
+        w.on_event(e)
+
+
+def test_reads_and_ignored_paths_do_not_postpone_a_rebuild(
+    watcher: Watcher, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("ppsjournal.watch.MAX_WAIT", 30.0)  # not the cap: the noise is ignored
+    sent: list[float] = []
+    noise = [
+        event(watcher, "opened", "Follow-ups.md"),
+        event(watcher, "closed_no_write", "Follow-ups.md"),
+        event(watcher, "modified", ".git/x"),
+        event(watcher, "created", "Calendar/PPS.ics"),
+        event(watcher, "opened", SESSION),  # a note read, not written
+        event(watcher, "closed_no_write", SESSION),
+    ]
+
+    def feed() -> None:
+        add_task(watcher)
+        sent.append(time.monotonic())
+        watcher.on_event(event(watcher, "modified", SESSION))
+        keep_sending(watcher, noise, every=0.03, until=3.0)
+
+    run_loop(watcher, feed)
+    rebuilt = watcher.log.when(rf"rebuilt: changed {re.escape(SESSION)}; wrote Follow-ups\.md")
+    assert rebuilt is not None, watcher.log.lines
+    assert rebuilt - sent[0] < 1.5
+    assert "Bring the rate sheet" in (watcher.vault.root / "Follow-ups.md").read_text("utf-8")
+
+
+def test_a_vault_that_never_goes_quiet_is_still_built(watcher: Watcher):
+    """A relevant event every 100 ms, faster than the debounce: the batch is built
+    once MAX_WAIT has passed since its first event, not never."""
+    assert watcher.debounce == 0.25
+    sent: list[float] = []
+
+    def feed() -> None:
+        add_task(watcher)
+        sent.append(time.monotonic())
+        modified = event(watcher, "modified", SESSION)
+        watcher.on_event(modified)
+        keep_sending(watcher, [modified], every=0.1, until=3.0)
+
+    run_loop(watcher, feed)
+    rebuilt = watcher.log.when(rf"rebuilt: changed {re.escape(SESSION)}")
+    assert rebuilt is not None, watcher.log.lines
+    assert rebuilt - sent[0] < MAX_WAIT + watcher.debounce  # the cap, then the build itself
+
+
+def test_an_error_in_one_rebuild_is_reported_and_the_watcher_goes_on(
+    watcher: Watcher, monkeypatch: pytest.MonkeyPatch
+):
+    real = watcher.builder.build
+    calls: list[int] = []
+
+    def broken_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a bug")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(watcher.builder, "build", broken_once)
+
+    def feed() -> None:
+        add_task(watcher)
+        watcher.on_event(event(watcher, "modified", SESSION))
+        if not watcher.log.wait_for(r"internal error", 5):
+            return
+        watcher.on_event(event(watcher, "modified", SESSION))  # the next save
+        watcher.log.wait_for(r"rebuilt: ", 5)
+
+    run_loop(watcher, feed)
+    lines = [line for _, line in watcher.log.lines]
+    assert "ppsj: internal error in a rebuild: RuntimeError: a bug" in lines, lines
+    assert watcher.log.when(rf"rebuilt: changed {re.escape(SESSION)}; wrote Follow-ups\.md")
+    assert "Bring the rate sheet" in (watcher.vault.root / "Follow-ups.md").read_text("utf-8")
+    assert len(calls) == 2
+
+
 # -- the pure parts -----------------------------------------------------------------
 
 
@@ -217,6 +418,28 @@ def test_a_large_batch_or_a_folder_event_means_a_full_scan():
     for i in range(300):
         add_event(batch, "modified", False, [f"Sessions/2026/{i}.md"])
     assert batch.full_scan
+
+
+def test_only_an_event_that_can_change_an_output_counts():
+    """add_event says whether the event matters: only such an event wakes the watcher."""
+    batch = Batch()
+    for event_type, is_dir, rel in [
+        ("opened", False, "Follow-ups.md"),
+        ("closed_no_write", False, "Follow-ups.md"),
+        ("opened", False, "Partners/A.md"),  # a note read, not written
+        ("modified", False, "Follow-ups.md"),
+        ("modified", False, "Calendar/PPS.ics"),
+        ("created", False, ".git/x"),
+        ("modified", False, "notes.txt"),
+        ("modified", True, "Partners"),
+    ]:
+        assert add_event(batch, event_type, is_dir, [rel]) is False, (event_type, rel)
+    assert not batch
+    assert add_event(batch, "modified", False, ["Partners/A.md"]) is True
+    assert add_event(batch, "closed", False, ["Partners/A.md"]) is True  # a save ending
+    assert add_event(batch, "modified", False, ["ppsj.toml"]) is True
+    assert add_event(batch, "created", False, ["Templates/follow-ups.md.j2"]) is True
+    assert add_event(batch, "deleted", True, ["Leads"]) is True
 
 
 def test_a_note_whose_name_is_not_utf8_is_left_to_a_full_scan():
