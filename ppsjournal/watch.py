@@ -309,10 +309,10 @@ class Watcher:
     def _start_observer(self) -> Any:
         from watchdog.events import FileSystemEventHandler
 
-        if self.polling:
-            from watchdog.observers.polling import PollingObserver as ObserverClass
-        else:
-            from watchdog.observers import Observer as ObserverClass
+        from watchdog.observers import Observer
+        from watchdog.observers.polling import PollingObserver
+
+        observer_class: Any = PollingObserver if self.polling else Observer
 
         watcher = self
 
@@ -320,7 +320,7 @@ class Watcher:
             def on_any_event(self, event: Any) -> None:
                 watcher.on_event(event)
 
-        observer = ObserverClass()
+        observer = observer_class()
         observer.schedule(Handler(), str(self.vault.root), recursive=True)
         start_observer(observer)
         return observer
