@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.names import note_name
 
 MAX_NOTE_BYTES = 4 * 1024 * 1024  # a larger file is no note (a video renamed .md, say)
 MAX_FRONT_MATTER = 64 * 1024
+_HANDLER = YAMLHandler()
 
 try:  # libyaml when present: several times faster on large vaults
     _BaseLoader: type = yaml.CSafeLoader
@@ -141,7 +143,8 @@ def safe_load_properties(raw: str, path: str, line_offset: int = 0) -> dict[str,
                         "YAML anchors and aliases are not allowed in front-matter",
                         f"{path}{line}",
                     )
-        data = yaml.load(raw, Loader=_Loader)
+        # python-frontmatter's YAML handler, with ppsj's safe loader.
+        data = _HANDLER.load(raw, Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{path}:{mark.line + 1 + line_offset}" if mark else path
@@ -161,7 +164,23 @@ def safe_load_properties(raw: str, path: str, line_offset: int = 0) -> dict[str,
             raise PpsjError(f"property {key!r} is a nested map; properties are flat", path)
         if isinstance(value, list) and any(isinstance(v, dict | list) for v in value):
             raise PpsjError(f"property {key!r} is a nested list; properties are flat", path)
+        items = value if isinstance(value, list) else [value]
+        odd = next((v for v in items if not isinstance(v, _PROPERTY_TYPES)), None)
+        if odd is not None or isinstance(value, tuple):
+            # !!set, !!binary, !!omap, !!pairs ...: no Obsidian property type, and
+            # each reads differently in each tool; refused, named, like a nested map.
+            kind = type(odd if odd is not None else value).__name__
+            raise PpsjError(
+                f"property {key!r} holds a {kind}; properties are text, numbers, "
+                "dates, yes/no or lists of them",
+                path,
+            )
     return data
+
+
+# The values a flat property may hold (Obsidian's types): a YAML tag that makes
+# anything else (a set, bytes, pairs) is refused.
+_PROPERTY_TYPES = (str, int, float, bool, dt.date, type(None))
 
 
 # -- the fast path: plain properties -----------------------------------------

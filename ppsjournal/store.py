@@ -33,6 +33,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -72,7 +73,8 @@ CREATE TABLE notes(
   meta TEXT NOT NULL,
   error_where TEXT, error TEXT,
   problem_where TEXT, problem TEXT,
-  conflict_line INTEGER
+  conflict_line INTEGER,
+  tasks TEXT NOT NULL
 );
 CREATE INDEX notes_kind ON notes(kind, partner_key);
 CREATE INDEX notes_name ON notes(name_key);
@@ -81,21 +83,20 @@ CREATE TABLE tasks(
   line INTEGER NOT NULL,
   state TEXT NOT NULL,
   due TEXT,
-  problems INTEGER NOT NULL,
-  data TEXT NOT NULL,
+  has_problems INTEGER NOT NULL,
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
 CREATE TABLE sections(
   path TEXT NOT NULL,
   ord INTEGER NOT NULL,
-  number INTEGER,
+  number INTEGER NOT NULL,
   heading TEXT NOT NULL,
-  text TEXT NOT NULL,
-  PRIMARY KEY(path, ord)
+  text TEXT NOT NULL
 );
+CREATE INDEX sections_path ON sections(path, ord);
 """
-_FTS = "CREATE VIRTUAL TABLE sections_fts USING fts5(path UNINDEXED, heading, text)"
+_FTS = "CREATE VIRTUAL TABLE sections_fts USING fts5(path UNINDEXED, heading, text)"  # on demand
 
 # Modules whose code decides what a row holds: their source is in the
 # fingerprint, so a fix to the task grammar drops the rows older code made.
@@ -116,19 +117,16 @@ def parser_fingerprint() -> str:
 # -- values to and from the database ----------------------------------------------
 
 
-def _encode(v: Any) -> Any:
-    """A property value (flat YAML: scalars, dates, date-times, lists of them) as JSON."""
+def _tagged(v: Any) -> Any:
+    """``json.dumps``'s ``default``: a date, date-time or time as a tagged object
+    (the C encoder calls it for those alone). Anything else the YAML reader
+    let through is text."""
     if isinstance(v, dt.datetime):
         return {"t": v.isoformat()}
     if isinstance(v, dt.date):
         return {"d": v.isoformat()}
     if isinstance(v, dt.time):
         return {"h": v.isoformat()}
-    if isinstance(v, list | tuple):
-        return [_encode(x) for x in v]
-    if v is None or isinstance(v, str | int | float | bool):
-        return v
-    # The YAML reader refuses other tags; a value that still gets here is text.
     return str(v)
 
 
@@ -139,86 +137,97 @@ _TAGGED: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _decode(v: Any) -> Any:
+def _untagged(v: Any) -> Any:
+    """A property value as ``_tagged`` wrote it: properties are flat, so a
+    value that is an object is a tagged date (a list may hold them)."""
     if type(v) is dict:
         ((tag, raw),) = v.items()
         return _TAGGED[tag](raw)
     if type(v) is list:
-        return [_decode(x) for x in v]
+        return [_untagged(x) for x in v]
     return v
 
 
 def _dump_meta(meta: dict[str, Any]) -> str:
-    return json.dumps({k: _encode(v) for k, v in meta.items()}, ensure_ascii=False)
+    return json.dumps(meta, ensure_ascii=False, default=_tagged)
 
 
 def _load_meta(raw: str) -> dict[str, Any]:
-    return {k: _decode(v) for k, v in json.loads(raw).items()}
+    meta = json.loads(raw)
+    for key, value in meta.items():
+        if type(value) is dict or type(value) is list:
+            meta[key] = _untagged(value)
+    return meta
 
 
-_TASK_FIELDS = [f.name for f in dataclasses.fields(Task)]
-_DATE_FIELDS = frozenset(
-    f.name for f in dataclasses.fields(Task) if "date" in str(f.type) and "time" not in str(f.type)
+# A note's tasks are kept whole in its row (one JSON list, each task its
+# fields in Task's order), and indexed by state and due date in the tasks
+# table, for the follow-up queries.
+_TASK_FIELDS = tuple(f.name for f in dataclasses.fields(Task))
+_task_values = operator.attrgetter(*_TASK_FIELDS)
+_DATE_FIELDS = tuple(
+    i for i, f in enumerate(dataclasses.fields(Task)) if f.type == "dt.date | None"
 )
-_TUPLE_FIELDS = frozenset(f.name for f in dataclasses.fields(Task) if "tuple" in str(f.type))
+_TUPLE_FIELDS = tuple(
+    i for i, f in enumerate(dataclasses.fields(Task)) if str(f.type).startswith("tuple")
+)
 
 
-def _dump_task(t: Task) -> str:
-    row = []
-    for name in _TASK_FIELDS:
-        v = getattr(t, name)
-        row.append(v.isoformat() if isinstance(v, dt.date) else v)
-    return json.dumps(row, ensure_ascii=False)
+def _dump_tasks(tasks: Sequence[Task]) -> str:
+    # The path is the note's (not repeated); dates go through ``default``:
+    # the C encoder calls it for them alone.
+    return json.dumps(
+        [_task_values(t)[1:] for t in tasks], ensure_ascii=False, default=dt.date.isoformat
+    )
 
 
-def _load_task(raw: str) -> Task:
-    values = json.loads(raw)
-    for i, name in enumerate(_TASK_FIELDS):
-        v = values[i]
-        if v is None:
-            continue
-        if name in _DATE_FIELDS:
-            values[i] = dt.date.fromisoformat(v)
-        elif name in _TUPLE_FIELDS:
-            values[i] = tuple(v)
-    return Task(*values)
+def _load_tasks(path: str, raw: str) -> list[Task]:
+    found = []
+    for values in json.loads(raw):
+        values.insert(0, path)
+        for i in _DATE_FIELDS:
+            if values[i] is not None:
+                values[i] = dt.date.fromisoformat(values[i])
+        for i in _TUPLE_FIELDS:
+            values[i] = tuple(values[i])
+        found.append(Task(*values))
+    return found
 
 
 # -- the sections of a session note ------------------------------------------------
 
-_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$")
+# A heading line, or a code fence (headings inside fenced code are no headings).
+_HEADING_OR_FENCE = re.compile(r"^(?:(#{1,6})[ \t]+(.*?)[ \t#]*|[ \t>]*(?:```|~~~).*)$", re.M)
 _NUMBERED = re.compile(r"^(\d{1,2})[.)]\s")
 
 
-def sections(body: str) -> list[tuple[int | None, str, str]]:
-    """(question number, heading, text) of each heading of a note's body (pure).
-
-    The question number is the heading's leading ``N.``, as the session
-    template writes the five questions; the text runs to the next heading.
-    """
-    found: list[tuple[int | None, str, str]] = []
+def sections(body: str) -> list[tuple[int, str, str]]:
+    """(question number, heading, text) of each numbered heading of a note's
+    body (pure): the questions, as the session template writes them (``## 1.
+    How are we doing ...``); the text runs to the next heading. ppsj's own
+    lists (carried follow-ups, context) are not answers and are left out."""
+    found: list[tuple[int, str, str]] = []
     heading: str | None = None
-    lines: list[str] = []
+    start = 0
     fence = False
-    for line in body.split("\n"):
-        if line.lstrip().startswith(("```", "~~~")):
+    for m in _HEADING_OR_FENCE.finditer(body):
+        if m.group(1) is None:
             fence = not fence
-        m = None if fence else _HEADING.match(line)
-        if m is None:
-            if heading is not None:
-                lines.append(line)
+            continue
+        if fence:
             continue
         if heading is not None:
-            found.append(_section(heading, lines))
-        heading, lines = m.group(2), []
+            _section(found, heading, body[start : m.start()])
+        heading, start = m.group(2), m.end() + 1
     if heading is not None:
-        found.append(_section(heading, lines))
+        _section(found, heading, body[start:])
     return found
 
 
-def _section(heading: str, lines: list[str]) -> tuple[int | None, str, str]:
+def _section(found: list[tuple[int, str, str]], heading: str, text: str) -> None:
     m = _NUMBERED.match(heading)
-    return (int(m.group(1)) if m else None, heading, "\n".join(lines).strip())
+    if m is not None:
+        found.append((int(m.group(1)), heading, text.strip()))
 
 
 # -- what a refresh did -------------------------------------------------------------
@@ -248,7 +257,7 @@ class Row:
     racy: bool
     entry: Entry
     found: Partner | SessionNote | Lead | Problem | None
-    sections: list[tuple[int | None, str, str]]
+    sections: list[tuple[int, str, str]]
 
 
 def _row_values(row: Row) -> tuple:
@@ -285,6 +294,7 @@ def _row_values(row: Row) -> tuple:
         problem.where if problem else None,
         problem.message if problem else None,
         e.conflict_line,
+        _dump_tasks(e.tasks),
     )
 
 
@@ -401,10 +411,7 @@ class Store:
     def _same_row(self, row: Row) -> bool:
         """Whether a note read again holds what its row holds (but for its stat)."""
         old = self.db.execute(f"SELECT {_CONTENT} FROM notes WHERE path = ?", (row.path,))
-        tasks = [r[0] for r in self.db.execute(_TASKS_OF_NOTE, (row.path,))]
-        return old.fetchone() == _row_values(row)[5:] and tasks == [
-            _dump_task(t) for t in row.entry.tasks
-        ]
+        return old.fetchone() == _row_values(row)[5:]
 
     def _write(
         self,
@@ -417,21 +424,24 @@ class Store:
             with self._transaction() as db:
                 paths = [(r.path,) for r in rows] + [(p,) for p in gone]
                 db.executemany("DELETE FROM tasks WHERE path = ?", paths)
-                db.executemany("DELETE FROM sections WHERE path = ?", paths)
                 if self.fts:
-                    db.executemany("DELETE FROM sections_fts WHERE path = ?", paths)
+                    db.executemany(
+                        "DELETE FROM sections_fts WHERE rowid IN "
+                        "(SELECT rowid FROM sections WHERE path = ?)",
+                        paths,
+                    )
+                db.executemany("DELETE FROM sections WHERE path = ?", paths)
                 db.executemany("DELETE FROM notes WHERE path = ?", [(p,) for p in gone])
                 db.executemany(_UPSERT, [_row_values(r) for r in rows])
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
                             t.line,
                             t.status,
-                            t.due.isoformat() if t.due else None,
+                            t.due and t.due.isoformat(),
                             int(bool(t.problems)),
-                            _dump_task(t),
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -441,8 +451,9 @@ class Store:
                 db.executemany("INSERT INTO sections VALUES (?, ?, ?, ?, ?)", parts)
                 if self.fts:
                     db.executemany(
-                        "INSERT INTO sections_fts VALUES (?, ?, ?)",
-                        [(p, h, t) for p, _, _, h, t in parts],
+                        "INSERT INTO sections_fts(rowid, path, heading, text) SELECT rowid, "
+                        "path, heading, text FROM sections WHERE path = ?",
+                        [(r.path,) for r in rows if r.sections],
                     )
                 if changed:
                     db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
@@ -554,19 +565,12 @@ class Store:
 
     def entries(self) -> list[Entry]:
         """Every note's entry, in path order (``ppsj doctor``)."""
-        tasks: dict[str, list[Task]] = {}
-        for path, data in self.db.execute("SELECT path, data FROM tasks ORDER BY path, line"):
-            tasks.setdefault(path, []).append(_load_task(data))
-        return [
-            self._entry(r, tasks.get(r[0], ())) for r in self.db.execute(_ENTRY + " ORDER BY path")
-        ]
+        return [self._entry(r) for r in self.db.execute(_ENTRY + " ORDER BY path")]
 
-    def _entry(self, r: tuple, tasks: Sequence[Task] | None = None) -> Entry:
-        path, meta, error_where, error, conflict = r
-        if tasks is None:
-            tasks = [_load_task(d) for (d,) in self.db.execute(_TASKS_OF_NOTE, (path,))]
+    def _entry(self, r: tuple) -> Entry:
+        path, meta, error_where, error, conflict, tasks = r
         problem = Problem(error_where, error) if error is not None else None
-        return Entry(path, _load_meta(meta), tuple(tasks), problem, conflict)
+        return Entry(path, _load_meta(meta), tuple(_load_tasks(path, tasks)), problem, conflict)
 
     def classified(self, kind: str, partner_key: str | None = None, status: str | None = None):
         """The notes that read as ``kind`` (partner, session, lead), in path order,
@@ -663,7 +667,7 @@ class Store:
             where.append("t.due >= ?")
             args.append(due_from.isoformat())
         if with_problems:
-            where.append("t.problems = 1")
+            where.append("t.has_problems = 1")
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
@@ -671,7 +675,7 @@ class Store:
             chosen = sorted(set(paths))
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
-        sql = "SELECT t.data FROM tasks t"
+        sql = "SELECT t.path, t.line FROM tasks t"
         if partner_key is not None:
             sql += " JOIN notes n ON n.path = t.path"
         if where:
@@ -679,11 +683,19 @@ class Store:
         if newest is not None:
             sql += " ORDER BY t.due DESC, t.path DESC, t.line DESC LIMIT ?"
             args.append(newest)
-            found = [_load_task(d) for (d,) in self.db.execute(sql, args)]
-            found.reverse()
+            found = self._tasks_at(self.db.execute(sql, args).fetchall())
+            found.sort(key=lambda t: (t.path, t.line))
             return found
         sql += " ORDER BY t.path, t.line"
-        return [_load_task(d) for (d,) in self.db.execute(sql, args)]
+        return self._tasks_at(self.db.execute(sql, args).fetchall())
+
+    def _tasks_at(self, where: list[tuple[str, int]]) -> list[Task]:
+        """The tasks at these (path, line)s, in that order, from their notes' rows."""
+        by_path: dict[str, dict[int, Task]] = {}
+        for path in dict.fromkeys(p for p, _ in where):
+            r = self.db.execute("SELECT tasks FROM notes WHERE path = ?", (path,)).fetchone()
+            by_path[path] = {t.line: t for t in _load_tasks(path, r[0])} if r else {}
+        return [by_path[p][line] for p, line in where if line in by_path[p]]
 
     def count_tasks(self, *, state: str, due_before: dt.date) -> int:
         return self.db.execute(
@@ -705,7 +717,7 @@ class Store:
 
     def sections(
         self, path_keys: Iterable[str] | None = None, number: int | None = None
-    ) -> list[tuple[str, int, int | None, str, str]]:
+    ) -> list[tuple[str, int, int, str, str]]:
         """(path, ord, number, heading, text) of session notes' sections."""
         sql = "SELECT path, ord, number, heading, text FROM sections"
         where: list[str] = []
@@ -720,6 +732,37 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         return list(self.db.execute(sql + " ORDER BY path, ord", args))
+
+    def search(self, text: str, limit: int = 100) -> list[tuple[str, int, str, str]]:
+        """(path, ord, heading, text) of the sections of session notes holding
+        ``text``: full-text (FTS5) where this SQLite has it, else a substring.
+
+        The full-text index is made on the first search, not by every cold
+        refresh (it would cost a cold build a fifth more), then kept in step.
+        """
+        if not self.fts:
+            with contextlib.suppress(sqlite3.OperationalError), self._transaction() as db:
+                db.execute(_FTS)
+                db.execute(
+                    "INSERT INTO sections_fts(rowid, path, heading, text) "
+                    "SELECT rowid, path, heading, text FROM sections"
+                )
+                self.fts = True
+        if self.fts:
+            words = " ".join('"' + w.replace('"', '""') + '"' for w in text.split())
+            rows = self.db.execute(
+                "SELECT s.path, s.ord, s.heading, s.text FROM sections_fts f "
+                "JOIN sections s ON s.rowid = f.rowid WHERE sections_fts MATCH ? "
+                "ORDER BY s.path, s.ord LIMIT ?",
+                (words, limit),
+            )
+        else:
+            rows = self.db.execute(
+                "SELECT path, ord, heading, text FROM sections WHERE instr(lower(text), ?) "
+                "ORDER BY path, ord LIMIT ?",
+                (text.lower(), limit),
+            )
+        return list(rows)
 
     def snapshot(self, paths: Iterable[str]) -> str:
         """A hash of these notes' stats: what an output made from them was made from."""
@@ -744,11 +787,10 @@ _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
 # A row's columns but its path, stat and racy flag: what a note holds.
 _CONTENT = (
     "name_key, type, kind, partner_key, partner, status, day, meta, "
-    "error_where, error, problem_where, problem, conflict_line"
+    "error_where, error, problem_where, problem, conflict_line, tasks"
 )
-_ENTRY = "SELECT path, meta, error_where, error, conflict_line FROM notes"
-_TASKS_OF_NOTE = "SELECT data FROM tasks WHERE path = ? ORDER BY line"
-_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 18) + ")"
+_ENTRY = "SELECT path, meta, error_where, error, conflict_line, tasks FROM notes"
+_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 19) + ")"
 
 
 def _below(path: str, walk_errors: list[tuple[str, str]]) -> bool:
@@ -796,7 +838,10 @@ def _connect(target: str) -> sqlite3.Connection:
     db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
     if target != ":memory:":
         db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")  # a cache: a lost commit is re-read
+        # A cache: a commit lost to a power cut is read again from the notes, and
+        # a file it leaves corrupt is made again (``Store.open``).
+        db.execute("PRAGMA synchronous = OFF")
+        db.execute("PRAGMA cache_size = -32768")  # 32 MiB: a cold refresh's indexes
     return db
 
 
@@ -823,8 +868,6 @@ def _check_schema(db: sqlite3.Connection) -> None:
         for statement in _SCHEMA.split(";"):
             if statement.strip():
                 db.execute(statement)
-        with contextlib.suppress(sqlite3.OperationalError):  # no FTS5 in this SQLite
-            db.execute(_FTS)
         db.execute("INSERT INTO meta VALUES ('parser', ?)", (want,))
         db.execute("INSERT INTO meta VALUES ('generation', 0)")
     except BaseException:

@@ -301,3 +301,26 @@ def test_links_leading_outside_the_vault_are_not_followed(ppsj, vault, tmp_path)
         "Partners/Secret.md: links outside the vault; not followed",
     ]
     assert "secret@outside.example" not in result.output
+
+
+@pytest.mark.parametrize(
+    "value, kind",
+    [("!!set {a, b}", "set"), ("!!binary aGVsbG8=", "bytes"), ("!!omap [a: 1]", "tuple")],
+)
+def test_a_yaml_tag_outside_the_property_types_is_one_line_and_the_rest_builds(
+    ppsj, vault, value, kind
+):
+    """One note with a set, bytes or ordered pairs in its properties made every
+    command an internal error (and rendered differently cold and warm): it is
+    named in one line, left out, and everything else is built."""
+    assert ppsj("add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    bad = vault / "Leads" / "Odd Tag.md"
+    bad.write_text(f"---\ntype: lead\ntags: {value}\n---\n- [ ] Call 📅 2026-11-20\n", "utf-8")
+    for _ in range(2):  # cold, then from the store
+        result = ppsj("build")
+        assert result.exit_code != 0 and "internal error" not in result.output
+        assert f"Leads/Odd Tag.md: property 'tags' holds a {kind}" in result.stderr
+        assert (vault / "Calendar" / "Debbie Harper.ics").is_file()
+        assert "Traceback" not in result.output
+    partners = ppsj("partners")
+    assert "Debbie Harper" in partners.stdout and "internal error" not in partners.output
