@@ -25,7 +25,6 @@ from ppsjournal.model import (
     SESSION_STATUSES,
 )
 from ppsjournal.names import check_name, link_target, name_key
-from ppsjournal.note import front_matter_key_lines
 from ppsjournal.schedule import clashes, occurrences, parse_moves
 from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
 
@@ -207,78 +206,86 @@ def _split_where(where: str) -> tuple[str, int]:
     return path, int(rest) if rest.isdigit() else 0
 
 
-def _unreadable(index: Index) -> Iterator[Finding]:
-    """Notes that do not parse, and model errors no property check explains."""
-    by_path: dict[str, list[Finding]] = {}
-    for entry in index.entries.values():
-        by_path[entry.path] = property_findings(entry) if not entry.error else []
-    for problem in index.problems:
-        path, line = _split_where(problem.where)
-        if by_path.get(path):
-            continue  # the property checks said it better, key by key
-        yield Finding(path, line, problem.message)
-    for findings in by_path.values():
-        yield from findings
-
-
-def _conflicts(index: Index) -> Iterator[Finding]:
-    for entry in index.entries.values():
+def _note_findings(index: Index) -> Iterator[Finding]:
+    """What each note says about itself, in one pass over the notes' properties
+    (streamed from the store, tasks left out: 100,000 notes stay small):
+    unreadable notes, bad properties, conflict markers, a folder's notes of
+    another type, names ppsj would refuse, and links to no partner or note."""
+    names = index.name_keys()
+    described: set[str] = set()  # notes whose property checks said it, key by key
+    for entry in index.notes():
+        if not entry.error:
+            found = property_findings(entry)
+            if found:
+                described.add(entry.path)
+                yield from found
+        if isinstance(entry.meta.get("type"), str) and entry.meta["type"] in SCHEMA:
+            for line, key, first in entry.twice:
+                yield Finding(
+                    entry.path,
+                    line,
+                    f"property {key!r} is written twice (also on line {first}); keep one line",
+                )
         if entry.conflict_line:
             yield Finding(
                 entry.path,
                 entry.conflict_line,
                 "git conflict marker (<<<<<<<): finish the merge and remove the markers",
             )
+        yield from _folder_type(entry)
+        yield from _bad_name(entry)
+        yield from _links(index, entry, names)
+    for problem in index.problems:
+        path, line = _split_where(problem.where)
+        if path not in described:
+            yield Finding(path, line, problem.message)
 
 
-def _folder_types(index: Index) -> Iterator[Finding]:
-    for entry in index.entries.values():
-        expected = FOLDER_TYPES.get(entry.path.split("/", 1)[0])
-        if expected and not entry.error and entry.meta.get("type") != expected:
-            got = entry.meta.get("type")
-            yield Finding(
-                entry.path,
-                0,
-                f"in {entry.path.split('/', 1)[0]}/ but "
-                + (f"its type is {got!r}" if got else "it has no 'type' property")
-                + f"; ppsj reads it only with 'type: {expected}'",
-            )
+def _folder_type(entry: Entry) -> Iterator[Finding]:
+    expected = FOLDER_TYPES.get(entry.path.split("/", 1)[0])
+    if expected and not entry.error and entry.meta.get("type") != expected:
+        got = entry.meta.get("type")
+        yield Finding(
+            entry.path,
+            0,
+            f"in {entry.path.split('/', 1)[0]}/ but "
+            + (f"its type is {got!r}" if got else "it has no 'type' property")
+            + f"; ppsj reads it only with 'type: {expected}'",
+        )
 
 
-def _links(index: Index) -> Iterator[Finding]:
+def _links(
+    index: Index, entry: Entry, names: dict[str, list[tuple[str, bool]]]
+) -> Iterator[Finding]:
     """partner: links to partners that do not exist; previous: links to no note."""
-    names: dict[str, list[Entry]] = {}
-    for entry in index.entries.values():
-        names.setdefault(name_key(entry.name), []).append(entry)
-    for entry in index.entries.values():
-        kind = entry.meta.get("type")
-        if entry.error or kind not in ("session", "lead"):
-            continue
-        target = link_target(entry.meta.get("partner"))
-        if target is not None and name_key(target) not in index.partners:
-            notes = names.get(name_key(target), [])
-            if any(n.error for n in notes):
-                why = f"its note {next(n.path for n in notes if n.error)} cannot be read"
-            elif notes:
-                why = f"{notes[0].path} is not a partner note (no 'type: partner')"
-            else:
-                why = f"there is no partner note {PARTNERS}/{target}.md"
-            what = "session of an unknown partner" if kind == "session" else "unknown partner"
-            yield Finding(entry.path, 0, f"{what} [[{target}]]: {why}")
-        previous = link_target(entry.meta.get("previous")) if kind == "session" else None
-        if previous is not None and name_key(previous) not in names:
-            yield Finding(entry.path, 0, f"'previous' links [[{previous}]], which is no note")
+    kind = entry.meta.get("type")
+    if entry.error or kind not in ("session", "lead"):
+        return
+    target = link_target(entry.meta.get("partner"))
+    if target is not None and name_key(target) not in index.partners:
+        notes = names.get(name_key(target), [])
+        broken = [path for path, error in notes if error]
+        if broken:
+            why = f"its note {broken[0]} cannot be read"
+        elif notes:
+            why = f"{notes[0][0]} is not a partner note (no 'type: partner')"
+        else:
+            why = f"there is no partner note {PARTNERS}/{target}.md"
+        what = "session of an unknown partner" if kind == "session" else "unknown partner"
+        yield Finding(entry.path, 0, f"{what} [[{target}]]: {why}")
+    previous = link_target(entry.meta.get("previous")) if kind == "session" else None
+    if previous is not None and name_key(previous) not in names:
+        yield Finding(entry.path, 0, f"'previous' links [[{previous}]], which is no note")
 
 
-def _bad_names(index: Index) -> Iterator[Finding]:
-    """Partner and lead notes whose names ppsj would refuse to create (from git, say)."""
-    for entry in index.entries.values():
-        if entry.error or entry.meta.get("type") not in ("partner", "lead"):
-            continue
-        try:
-            check_name(entry.name, f"{entry.meta['type']} name")
-        except PpsjError as exc:
-            yield Finding(entry.path, 0, f"{exc.message}; rename the note")
+def _bad_name(entry: Entry) -> Iterator[Finding]:
+    """A partner or lead note whose name ppsj would refuse to create (from git, say)."""
+    if entry.error or entry.meta.get("type") not in ("partner", "lead"):
+        return
+    try:
+        check_name(entry.name, f"{entry.meta['type']} name")
+    except PpsjError as exc:
+        yield Finding(entry.path, 0, f"{exc.message}; rename the note")
 
 
 def _shared_names(index: Index) -> Iterator[Finding]:
@@ -342,41 +349,18 @@ def _overlap(x: dt.time, y: dt.time, settings: Settings) -> bool:
 
 
 def _task_dates(index: Index) -> Iterator[Finding]:
-    for task in index.tasks:
+    for task in index.tasks_with_problems():
         if task.path.startswith(f"{TEMPLATES}/"):
             continue  # Obsidian templates hold placeholders such as 📅 {{date}}, not dates
         for problem in task.problems:
             yield Finding(task.path, task.line, problem)
 
 
-def duplicate_keys(path: str, text: str) -> list[Finding]:
-    """Properties written twice (a merge can leave both lines): YAML reads the last,
-    Obsidian reports the note's properties as invalid."""
-    first: dict[str, int] = {}
-    found = []
-    for line, key, _ in front_matter_key_lines(text):
-        if key in first:
-            found.append(
-                Finding(
-                    path,
-                    line,
-                    f"property {key!r} is written twice (also on line {first[key]}); keep one line",
-                )
-            )
-        else:
-            first[key] = line
-    return found
-
-
 def findings(index: Index, settings: Settings) -> list[Finding]:
     """Every finding in the vault, by path, then line, then message; no duplicates."""
     every = [
-        *_unreadable(index),
-        *_conflicts(index),
-        *_folder_types(index),
-        *_links(index),
+        *_note_findings(index),
         *_shared_names(index),
-        *_bad_names(index),
         *_double_booked(index, settings),
         *_same_day(index, settings),
         *_task_dates(index),

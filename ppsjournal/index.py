@@ -55,6 +55,7 @@ class Entry:
     tasks: tuple[Task, ...] = ()
     error: Problem | None = None
     conflict_line: int | None = None  # first git conflict marker, if any
+    twice: tuple[tuple[int, str, int], ...] = ()  # keys written twice (see Note.twice)
 
     @property
     def name(self) -> str:
@@ -73,7 +74,7 @@ def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
     except PpsjError as exc:
         return Entry(rel, error=Problem.of(exc), conflict_line=conflict), ""
     tasks = tuple(parse_tasks(rel, note.body, note.body_line))
-    return Entry(rel, note.meta, tasks, None, conflict), note.body
+    return Entry(rel, note.meta, tasks, None, conflict, note.twice), note.body
 
 
 def entry_from_bytes(rel: str, data: bytes) -> Entry:
@@ -123,6 +124,8 @@ class Source(Protocol):
     def shares_name(self, path: str) -> bool: ...
     def entry(self, path: str) -> Entry | None: ...
     def entries(self) -> list[Entry]: ...
+    def notes(self) -> Iterator[Entry]: ...
+    def name_keys(self) -> dict[str, list[tuple[str, bool]]]: ...
     def classified(
         self, kind: str, partner_key: str | None = None, status: str | None = None
     ) -> list[Any]: ...
@@ -346,6 +349,16 @@ class Index:
     @functools.cached_property
     def _owners(self) -> dict[str, tuple[str, str] | None]:
         return {}
+
+    # -- every note ----------------------------------------------------------------------
+
+    def notes(self) -> Iterator[Entry]:
+        """Every note's entry without its tasks, in path order, read as iterated."""
+        return self.source.notes()
+
+    def name_keys(self) -> dict[str, list[tuple[str, bool]]]:
+        """name_key -> (path, cannot be read) of every note of that name."""
+        return self.source.name_keys()
 
     # -- problems and paths ------------------------------------------------------------
 

@@ -60,6 +60,9 @@ class Note:
     body: str
     body_line: int  # the 1-based line number of the body's first line in the file
     has_front_matter: bool
+    # (line, key, first line) of each property written twice: YAML reads the
+    # last, Obsidian calls the properties invalid (``ppsj doctor`` says so).
+    twice: tuple[tuple[int, str, int], ...] = ()
 
     @property
     def name(self) -> str:
@@ -117,9 +120,29 @@ def parse_note(path: str, text: str) -> Note:
     raw = text[y_start:y_end]
     if len(raw.encode("utf-8")) > MAX_FRONT_MATTER:
         raise PpsjError(f"front-matter is larger than {MAX_FRONT_MATTER // 1024} KiB", f"{path}:1")
-    meta = load_yaml(raw, path, line_offset=1)
+    meta = fast_properties(raw)
+    twice: tuple[tuple[int, str, int], ...] = ()
+    if meta is None:  # the fast path takes no key twice: only this one can find one
+        meta = safe_load_properties(raw, path, line_offset=1)
+        twice = _keys_twice(raw)
     body_line = text.count("\n", 0, body_start) + 1
-    return Note(path, meta, text[body_start:], body_line, True)
+    return Note(path, meta, text[body_start:], body_line, True, twice)
+
+
+def _keys_twice(raw: str) -> tuple[tuple[int, str, int], ...]:
+    """(line in the file, key, its first line) of each top-level key written again."""
+    first: dict[str, int] = {}
+    found = []
+    for number, line in enumerate(raw.split("\n"), 2):  # the fence is line 1
+        m = _ANY_KEY.match(line)
+        if m is None:
+            continue
+        key = m.group(2)
+        if key in first:
+            found.append((number, key, first[key]))
+        else:
+            first[key] = number
+    return tuple(found)
 
 
 def load_yaml(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:

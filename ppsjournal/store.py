@@ -74,6 +74,7 @@ CREATE TABLE notes(
   error_where TEXT, error TEXT,
   problem_where TEXT, problem TEXT,
   conflict_line INTEGER,
+  twice TEXT,
   tasks TEXT NOT NULL
 );
 CREATE INDEX notes_kind ON notes(kind, partner_key);
@@ -294,6 +295,7 @@ def _row_values(row: Row) -> tuple:
         problem.where if problem else None,
         problem.message if problem else None,
         e.conflict_line,
+        json.dumps(e.twice) if e.twice else None,
         _dump_tasks(e.tasks),
     )
 
@@ -567,10 +569,27 @@ class Store:
         """Every note's entry, in path order (``ppsj doctor``)."""
         return [self._entry(r) for r in self.db.execute(_ENTRY + " ORDER BY path")]
 
+    def notes(self) -> Iterator[Entry]:
+        """Every note's entry without its tasks, in path order, as the rows are read."""
+        for path, meta, error_where, error, conflict, twice in self.db.execute(
+            "SELECT path, meta, error_where, error, conflict_line, twice FROM notes ORDER BY path"
+        ):
+            problem = Problem(error_where, error) if error is not None else None
+            yield Entry(path, _load_meta(meta), (), problem, conflict, _twice(twice))
+
+    def name_keys(self) -> dict[str, list[tuple[str, bool]]]:
+        found: dict[str, list[tuple[str, bool]]] = {}
+        for key, path, error in self.db.execute(
+            "SELECT name_key, path, error IS NOT NULL FROM notes ORDER BY path"
+        ):
+            found.setdefault(key, []).append((path, bool(error)))
+        return found
+
     def _entry(self, r: tuple) -> Entry:
-        path, meta, error_where, error, conflict, tasks = r
+        path, meta, error_where, error, conflict, twice, tasks = r
         problem = Problem(error_where, error) if error is not None else None
-        return Entry(path, _load_meta(meta), tuple(_load_tasks(path, tasks)), problem, conflict)
+        found = tuple(_load_tasks(path, tasks))
+        return Entry(path, _load_meta(meta), found, problem, conflict, _twice(twice))
 
     def classified(self, kind: str, partner_key: str | None = None, status: str | None = None):
         """The notes that read as ``kind`` (partner, session, lead), in path order,
@@ -787,10 +806,16 @@ _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
 # A row's columns but its path, stat and racy flag: what a note holds.
 _CONTENT = (
     "name_key, type, kind, partner_key, partner, status, day, meta, "
-    "error_where, error, problem_where, problem, conflict_line, tasks"
+    "error_where, error, problem_where, problem, conflict_line, twice, tasks"
 )
-_ENTRY = "SELECT path, meta, error_where, error, conflict_line, tasks FROM notes"
-_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 19) + ")"
+_ENTRY = "SELECT path, meta, error_where, error, conflict_line, twice, tasks FROM notes"
+
+
+def _twice(raw: str | None) -> tuple[tuple[int, str, int], ...]:
+    return tuple((int(a), str(b), int(c)) for a, b, c in json.loads(raw)) if raw else ()
+
+
+_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 20) + ")"
 
 
 def _below(path: str, walk_errors: list[tuple[str, str]]) -> bool:

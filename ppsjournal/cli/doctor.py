@@ -8,7 +8,6 @@ from ppsjournal.cli import (
     common_options,
     runtime,
 )
-from ppsjournal.errors import PpsjError
 
 
 @click.command()
@@ -26,22 +25,12 @@ def doctor() -> None:
     Example:
       ppsj doctor && git commit -am "weekly notes"
     """
-    from ppsjournal.doctor import duplicate_keys, findings
-    from ppsjournal.note import decode
+    from ppsjournal.doctor import findings
     from ppsjournal.output import printable
 
     rt = runtime()
     index = rt.index()
     found = findings(index, rt.vault.settings)
-    # Keys written twice do not survive parsing (the last wins): read the text again.
-    for entry in index.entries.values():
-        if entry.error or entry.meta.get("type") not in ("partner", "session", "lead"):
-            continue
-        try:
-            text = decode(entry.path, rt.vault.read_bytes(entry.path))
-        except PpsjError:
-            continue  # changed or gone since the index read it
-        found.extend(duplicate_keys(entry.path, text))
     found = sorted(set(found))
     for f in found:
         click.echo(printable(str(f)))
