@@ -308,7 +308,6 @@ class Watcher:
 
     def _start_observer(self) -> Any:
         from watchdog.events import FileSystemEventHandler
-
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
