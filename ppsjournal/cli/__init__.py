@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ppsjournal import __version__
+from ppsjournal.cli.types import DATE, BadValue, date_value
 from ppsjournal.errors import PpsjError, UsageError
 
 if TYPE_CHECKING:
@@ -69,6 +70,8 @@ _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 def _one_line(exc: click.UsageError) -> CliError:
     """A usage error as one line, like every other error, instead of click's usage block."""
+    if isinstance(exc, BadValue):
+        return CliError(exc.format_message(), 2)  # it says what was expected already
     path = exc.ctx.command_path if exc.ctx else "ppsj"
     return CliError(f"{exc.format_message().rstrip('.')} (see '{path} --help')", 2)
 
@@ -129,7 +132,7 @@ def common_options(f: Any) -> Any:
     """--vault and --today, taken on the group and on every command alike."""
     f = click.option(
         "--today",
-        metavar="YYYY-MM-DD",
+        type=DATE,
         expose_value=False,
         callback=_store("today"),
         help="Take this day as today (default: $PPSJ_TODAY, else the clock).",
@@ -164,17 +167,15 @@ class Runtime:
 
     @property
     def today(self) -> dt.date:
-        raw = self.options.get("today")
-        source = "--today"
-        if raw is None and self.environ.get("PPSJ_TODAY"):
-            raw, source = self.environ["PPSJ_TODAY"], "$PPSJ_TODAY"
-        if raw is not None:
-            from ppsjournal.settings import parse_date
-
+        day = self.options.get("today")  # a date: --today is parsed as the line is
+        if day is not None:
+            return day
+        raw = self.environ.get("PPSJ_TODAY")
+        if raw:
             try:
-                return parse_date(raw, source)
+                return date_value(raw)
             except PpsjError as exc:
-                raise UsageError(f"{source} {exc.message}") from None
+                raise UsageError(exc.message, "$PPSJ_TODAY") from None
         # The one place that reads the clock: today in the owner's time zone.
         return dt.datetime.now(self.vault.settings.tz).date()
 
@@ -253,17 +254,6 @@ def output_path(value: str, option: str) -> Path:
             "refusing to overwrite it (name the output .html or .eml)"
         )
     return path
-
-
-def parse_date_option(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    from ppsjournal.settings import parse_date
-
-    try:
-        return parse_date(value, option)
-    except PpsjError as exc:
-        raise click.BadParameter(exc.message, param_hint=option) from None
 
 
 @click.group(

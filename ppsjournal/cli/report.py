@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
@@ -15,10 +16,9 @@ from ppsjournal.cli import (
     echo_json,
     find_partner,
     output_path,
-    parse_date_option,
     runtime,
 )
-from ppsjournal.errors import UsageError
+from ppsjournal.cli.types import DATE
 
 if TYPE_CHECKING:
     from ppsjournal.report import Report
@@ -29,10 +29,10 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
 @click.command()
 @click.option(
     "--since",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help="First day of the period (default: 12 weeks back from --until).",
 )
-@click.option("--until", metavar="YYYY-MM-DD", help="Last day of the period (default: today).")
+@click.option("--until", type=DATE, help="Last day of the period (default: today).")
 @click.option("--partner", metavar="NAME", help="Only this partner.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option(
@@ -44,8 +44,8 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
 )
 @common_options
 def report(
-    since: str | None,
-    until: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
     partner: str | None,
     as_json: bool,
     html_file: str | None,
@@ -70,7 +70,7 @@ def report(
     from ppsjournal.cli import warn
     from ppsjournal.report import resolve_period, scorecard
 
-    first, last = _date(since, "--since"), _date(until, "--until")
+    first, last = since, until
     html_path = output_path(html_file, "--html") if html_file is not None else None
     rt = runtime()
     period = resolve_period(rt.today, first, last)
@@ -102,14 +102,6 @@ def report(
         click.echo(render_text(result, color=color, width=width), nl=False)
     if index.problems:
         click.get_current_context().exit(1)
-
-
-def _date(value: str | None, option: str):
-    """A date option, or one line naming it (click's own message spans four)."""
-    try:
-        return parse_date_option(value, option)
-    except click.BadParameter as exc:
-        raise UsageError(exc.message, option) from None
 
 
 def render_text(report: Report, *, color: bool, width: int) -> str:

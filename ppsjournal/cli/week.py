@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ppsjournal.cli import common_options, echo_json, parse_date_option, runtime, warn
+from ppsjournal.cli import common_options, echo_json, runtime, warn
+from ppsjournal.cli.types import DATE
 from ppsjournal.errors import PpsjError
 
 if TYPE_CHECKING:
@@ -32,13 +33,13 @@ class Item:
 @click.option(
     "--date",
     "date",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help="The first day of the 7 (default: today).",
 )
 @click.option("--dry-run", is_flag=True, help="Write nothing; show what would be written.")
 @click.option("--json", "as_json", is_flag=True, help="Print the agenda as one JSON document.")
 @common_options
-def week(date: str | None, dry_run: bool, as_json: bool) -> None:
+def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     """Write the note of every session in the 7 days from --date, and print the agenda.
 
     Each note gets the five questions of the method, the partner's context and
@@ -70,7 +71,7 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
     rt = runtime()
     vault, today = rt.vault, rt.today
     settings = vault.settings
-    day = parse_date_option(date, "--date") or today
+    day = date or today
     index = rt.index()
     links = Links(index)
 
