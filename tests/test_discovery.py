@@ -217,3 +217,48 @@ def test_every_date_and_time_is_refused_alike(ppsj, vault, args, line):
 def test_help_shows_how_to_write_a_date_or_time(command, metavar):
     result = run_cli(None, command, "--help", today=None)
     assert metavar in result.output
+
+
+# -- exit status: 0 done, 1 refused or failed, 2 usage, 3 done but the vault has problems
+
+
+def test_exit_codes_are_named_once():
+    from ppsjournal import errors
+
+    codes = (errors.EXIT_OK, errors.EXIT_FAILED, errors.EXIT_USAGE, errors.EXIT_PROBLEMS)
+    assert codes == (0, 1, 2, 3)
+    assert errors.PpsjError.exit_code == errors.EXIT_FAILED
+    assert errors.UsageError.exit_code == errors.EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stdout"),
+    [
+        (["partners"], 3, "Debbie Harper"),
+        (["overdue", "--json"], 3, '"overdue"'),
+        (["report", "--json"], 3, '"totals"'),
+        (["week", "--date", "2026-12-04", "--dry-run"], 3, "Debbie Harper"),
+        (["build"], 3, "wrote Follow-ups.md"),
+        (["build", "--check"], 3, "up to date"),
+        (["doctor"], 1, "Leads/Broken.md"),  # finding problems is doctor's verdict
+        (["build", "Follow-ups.md"], 1, "wrote Calendar/PPS.ics"),  # a file of mine: refused
+    ],
+)
+def test_done_but_the_vault_has_problems_is_exit_3(ppsj, vault, args, code, stdout):
+    """The output is produced and the note that cannot be read is named on stderr: exit 3.
+
+    A refused output (a file of the user's where Follow-ups.md goes) is still 1.
+    """
+    args = list(args)
+    assert ppsj("add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    (vault / "Leads").mkdir(exist_ok=True)
+    (vault / "Leads" / "Broken.md").write_text("---\ntype: [lead\n---\n", encoding="utf-8")
+    if args == ["build", "--check"]:
+        assert ppsj("build").exit_code == 3
+    if args == ["build", "Follow-ups.md"]:
+        (vault / args.pop()).write_text("# my own list\n", encoding="utf-8")
+    result = ppsj(*args)
+    assert result.exit_code == code, result.output
+    assert stdout in result.stdout
+    if args != ["doctor"]:
+        assert "ppsj: Leads/Broken.md:" in result.stderr

@@ -251,7 +251,7 @@ def test_dates_at_the_end_of_the_calendar_are_refused(ppsj, vault):
         '---\ntype: partner\npps_time: "13:00"\npps_start: 9999-12-31\n---\n'
     )
     result = ppsj("partners")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "ppsj: Partners/Far.md: pps_start: 9999-12-31 is out of range" in result.output
 
 

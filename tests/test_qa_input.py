@@ -350,12 +350,12 @@ def test_a_password_in_the_settings_is_refused_with_the_way_to_give_it(ppsj, vau
     assert "$PPSJ_SMTP_PASSWORD" in line and "hunter2" not in line
 
 
-def test_week_names_an_unreadable_note_and_exits_1_after_writing(ppsj, vault):
+def test_week_names_an_unreadable_note_and_exits_3_after_writing(ppsj, vault):
     ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
     (vault / "Leads").mkdir(exist_ok=True)
     (vault / "Leads" / "Broken.md").write_text("---\ntype: [lead\n---\n", encoding="utf-8")
     result = ppsj("week", "--date", "2026-12-04")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output
     assert "ppsj: Leads/Broken.md:" in result.output
     assert (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").is_file()
 

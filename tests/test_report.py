@@ -305,7 +305,7 @@ def test_errors_are_one_line(scored, ppsj, args, code, message):
 def test_a_bad_note_is_named_and_the_rest_is_reported(scored, ppsj):
     write(scored / "Leads" / "Broken.md", '---\ntype: lead\npartner: "[[Debbie Harper]]"\n---\n')
     result = ppsj("report", "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "Leads/Broken.md" in result.stderr
     assert json.loads(result.stdout)["totals"]["closings"] == 3
 

@@ -3,6 +3,7 @@
 Commands live in the modules of this package and are imported only when run,
 so ``ppsj --help`` stays fast. Only this layer reads the clock and talks to the
 terminal; a PpsjError becomes one line on stderr and exit 1 (2 for usage).
+The exit codes are named in ppsjournal.errors.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import click
 
 from ppsjournal import __version__
 from ppsjournal.cli.types import DATE, BadValue, date_value
-from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.errors import EXIT_FAILED, EXIT_USAGE, PpsjError, UsageError
 
 if TYPE_CHECKING:
     from ppsjournal.app import Builder
@@ -53,7 +54,7 @@ COMMANDS: dict[str, str] = {
 class CliError(click.ClickException):
     """A PpsjError on its way out: one line, ``ppsj: ...``, and its exit code."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         # click declares exit_code on the class; ours varies per error (1 or 2).
         self.exit_code = exit_code  # type: ignore[misc]
@@ -71,9 +72,9 @@ _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 def _one_line(exc: click.UsageError) -> CliError:
     """A usage error as one line, like every other error, instead of click's usage block."""
     if isinstance(exc, BadValue):
-        return CliError(exc.format_message(), 2)  # it says what was expected already
+        return CliError(exc.format_message(), EXIT_USAGE)  # it says what was expected already
     path = exc.ctx.command_path if exc.ctx else "ppsj"
-    return CliError(f"{exc.format_message().rstrip('.')} (see '{path} --help')", 2)
+    return CliError(f"{exc.format_message().rstrip('.')} (see '{path} --help')", EXIT_USAGE)
 
 
 class LazyGroup(click.Group):
@@ -267,6 +268,9 @@ def cli() -> None:
 
     Each partner is a note in Partners/, each weekly session a note in
     Sessions/, every follow-up a task line. Start with `ppsj init`.
+
+    Exit status: 0 done; 1 refused or failed; 2 bad usage; 3 done, but
+    some notes could not be read (each named on stderr).
 
     \b
     Example:

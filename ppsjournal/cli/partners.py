@@ -10,7 +10,7 @@ import click
 from ppsjournal import layout
 from ppsjournal.cli import common_options, echo_json, find_partner, runtime
 from ppsjournal.cli.types import DATE, DATETIME, TIME, When
-from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
 
 
 def _check_weekday(day: dt.date | None, settings) -> None:
@@ -259,7 +259,7 @@ def partners(as_json: bool) -> None:
     """Each partner: status, slot, week n of N, next session, open and overdue follow-ups.
 
     A partner note that cannot be read is named on stderr; the others are
-    still listed (and the exit status is 1).
+    still listed, and the exit status is 3.
 
     \b
     Example:
@@ -305,7 +305,7 @@ def partners(as_json: bool) -> None:
             )
         )
     if index.problems:
-        click.get_current_context().exit(1)
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def _apply(name: str, change) -> None:

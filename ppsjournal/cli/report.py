@@ -19,6 +19,7 @@ from ppsjournal.cli import (
     runtime,
 )
 from ppsjournal.cli.types import DATE
+from ppsjournal.errors import EXIT_PROBLEMS
 
 if TYPE_CHECKING:
     from ppsjournal.report import Report
@@ -58,7 +59,8 @@ def report(
     needs; leads passed on by source; prequalified; referrals; closings and
     commission (closings x money.commission_per_side); then the funnel and
     the method's "potential" (one closing per partner per month). Color
-    only on a terminal, never with NO_COLOR set. The rules: docs/report.md.
+    only on a terminal, never with NO_COLOR set. A note that cannot be read
+    is named on stderr and left out, exit 3. The rules: docs/report.md.
 
     \b
     Example:
@@ -100,8 +102,8 @@ def report(
         color = tty and not os.environ.get("NO_COLOR")
         width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if tty else PIPE_WIDTH
         click.echo(render_text(result, color=color, width=width), nl=False)
-    if index.problems:
-        click.get_current_context().exit(1)
+    if index.problems:  # named on stderr above; the scorecard leaves those notes out
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def render_text(report: Report, *, color: bool, width: int) -> str:
