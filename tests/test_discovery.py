@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import click
 import pytest
 
 from ppsjournal.cli import COMMANDS
@@ -262,3 +265,51 @@ def test_done_but_the_vault_has_problems_is_exit_3(ppsj, vault, args, code, stdo
     assert stdout in result.stdout
     if args != ["doctor"]:
         assert "ppsj: Leads/Broken.md:" in result.stderr
+
+
+# -- every command documented in docs/commands.md ----------------------------------------
+
+DOCS = Path(__file__).parent.parent / "docs" / "commands.md"
+NOT_DOCUMENTED_PER_COMMAND = {"help", "vault", "today"}  # every command's; said once, on top
+
+
+def _doc_sections() -> list[tuple[str, str]]:
+    """(heading, text) of each section of docs/commands.md, a heading running to the next."""
+    sections: list[tuple[str, str]] = []
+    for line in DOCS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            sections.append((line, ""))
+        elif sections:
+            heading, text = sections[-1]
+            sections[-1] = (heading, text + line + "\n")
+    return sections
+
+
+def _section_of(command: str) -> str:
+    found = [
+        heading + "\n" + text
+        for heading, text in _doc_sections()
+        if heading.startswith("### ") and re.search(rf"`ppsj {command}[ `]", heading)
+    ]
+    assert found, f"docs/commands.md has no '### `ppsj {command} ...`' heading"
+    return "\n".join(found)
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_and_option_is_documented(command):
+    from ppsjournal.cli import cli
+
+    section = _section_of(command)
+    ctx = click.Context(cli)
+    params = cli.get_command(ctx, command).params  # type: ignore[union-attr]
+    missing = []
+    for param in params:
+        if param.name in NOT_DOCUMENTED_PER_COMMAND:
+            continue
+        if isinstance(param, click.Argument):
+            names = [param.human_readable_name.strip("[].")]  # "[DIR]" is DIR
+        else:
+            names = [opt for opt in param.opts if opt.startswith("--")]
+        if not any(re.search(rf"{re.escape(n)}\b", section) for n in names):
+            missing.append(names[0])
+    assert not missing, f"docs/commands.md, `ppsj {command}`: {missing} not documented"
