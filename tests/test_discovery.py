@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
+import click
 import pytest
 
 from ppsjournal.cli import COMMANDS
@@ -117,21 +120,21 @@ def test_today_from_option_and_env(ppsj, monkeypatch):
 def test_bad_today_is_a_usage_error(ppsj, bad):
     result = ppsj("partners", today=bad)
     assert result.exit_code == 2
-    assert result.output.strip() == f"ppsj: --today must be a date as YYYY-MM-DD, got {bad!r}"
+    assert result.output.strip() == f"ppsj: --today: {bad!r} is not a date (YYYY-MM-DD)"
 
 
 @pytest.mark.parametrize("far", ["0001-01-01", "1899-12-31", "9000-01-01", "9999-12-31"])
 def test_today_far_from_now_is_refused_not_an_overflow(ppsj, far):
     result = ppsj("slots", today=far)
     assert result.exit_code == 2
-    assert result.output.strip() == f"ppsj: --today {far} is out of range (1900 to 8999)"
+    assert result.output.strip() == f"ppsj: --today: {far} is out of range (1900 to 8999)"
 
 
 def test_bad_today_from_env_is_a_usage_error(ppsj, monkeypatch):
     monkeypatch.setenv("PPSJ_TODAY", "someday")
     result = ppsj("slots", today=None)
     assert result.exit_code == 2
-    assert "got 'someday'" in result.output
+    assert result.output.strip() == "ppsj: $PPSJ_TODAY: 'someday' is not a date (YYYY-MM-DD)"
 
 
 def test_dot_folders_are_never_read_as_notes(ppsj, vault):
@@ -165,7 +168,6 @@ def test_every_help_has_an_example(command):
         ["add"],
         ["move", "Debbie Harper", "2026-12-04"],
         ["slots", "--weeks", "many"],
-        ["skip", "Debbie Harper", "someday"],
     ],
 )
 def test_usage_errors_are_one_line_with_exit_2(ppsj, args):
@@ -175,3 +177,139 @@ def test_usage_errors_are_one_line_with_exit_2(ppsj, args):
     assert len(lines) == 1
     assert lines[0].startswith("ppsj: ")
     assert "--help" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["slots", "--start", "2026-13-01"], "--start: '2026-13-01' is not a date (YYYY-MM-DD)"),
+        (["add", "Tom", "--at", "2pm"], "--at: '2pm' is not a time (HH:MM)"),
+        (["add", "Tom", "--at", "13:00", "--start", "2026-12-32"],
+         "--start: '2026-12-32' is not a date (YYYY-MM-DD)"),
+        (["add", "Tom", "--expect-referral", "soon"],
+         "--expect-referral: 'soon' is not a date (YYYY-MM-DD)"),
+        (["skip", "Debbie Harper", "someday"], "DATE: 'someday' is not a date (YYYY-MM-DD)"),
+        (["move", "Debbie Harper", "12/04/2026", "--to", "2026-12-03"],
+         "DATE: '12/04/2026' is not a date (YYYY-MM-DD)"),
+        (["move", "Debbie Harper", "2026-12-04", "--to", "2026-12-03 2pm"],
+         "--to: '2026-12-03 2pm' is not a date and time (YYYY-MM-DD HH:MM)"),
+        (["week", "--date", "monday"], "--date: 'monday' is not a date (YYYY-MM-DD)"),
+        (["lead", "Sam", "--partner", "Tom", "--source", "showing", "--showing", "2026-1-5"],
+         "--showing: '2026-1-5' is not a date (YYYY-MM-DD)"),
+        (["report", "--since", "2026-02-30"], "--since: '2026-02-30' is not a date (YYYY-MM-DD)"),
+        (["report", "--until", "now"], "--until: 'now' is not a date (YYYY-MM-DD)"),
+        (["partners", "--today", "tomorrow"], "--today: 'tomorrow' is not a date (YYYY-MM-DD)"),
+        (["--today", "9999-01-01", "partners"],
+         "--today: 9999-01-01 is out of range (1900 to 8999)"),
+    ],
+)  # fmt: skip
+def test_every_date_and_time_is_refused_alike(ppsj, vault, args, line):
+    """One format for a date or time that does not parse, whichever option took it: exit 2."""
+    result = ppsj(*args, today=None)
+    assert result.exit_code == 2
+    assert result.output.strip() == f"ppsj: {line}"
+    assert not (vault / "Partners" / "Tom.md").exists()
+
+
+@pytest.mark.parametrize(
+    ("command", "metavar"),
+    [("slots", "--start YYYY-MM-DD"), ("add", "--at HH:MM"), ("week", "--date YYYY-MM-DD"),
+     ("move", '--to "YYYY-MM-DD [HH:MM]"'), ("report", "--until YYYY-MM-DD"),
+     ("partners", "--today YYYY-MM-DD")],
+)  # fmt: skip
+def test_help_shows_how_to_write_a_date_or_time(command, metavar):
+    result = run_cli(None, command, "--help", today=None)
+    assert metavar in result.output
+
+
+# -- exit status: 0 done, 1 refused or failed, 2 usage, 3 done but the vault has problems
+
+
+def test_exit_codes_are_named_once():
+    from ppsjournal import errors
+
+    codes = (errors.EXIT_OK, errors.EXIT_FAILED, errors.EXIT_USAGE, errors.EXIT_PROBLEMS)
+    assert codes == (0, 1, 2, 3)
+    assert errors.PpsjError.exit_code == errors.EXIT_FAILED
+    assert errors.UsageError.exit_code == errors.EXIT_USAGE
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "stdout"),
+    [
+        (["partners"], 3, "Debbie Harper"),
+        (["overdue", "--json"], 3, '"overdue"'),
+        (["report", "--json"], 3, '"totals"'),
+        (["week", "--date", "2026-12-04", "--dry-run"], 3, "Debbie Harper"),
+        (["build"], 3, "wrote Follow-ups.md"),
+        (["build", "--check"], 3, "up to date"),
+        (["doctor"], 1, "Leads/Broken.md"),  # finding problems is doctor's verdict
+        (["build", "Follow-ups.md"], 1, "wrote Calendar/PPS.ics"),  # a file of mine: refused
+    ],
+)
+def test_done_but_the_vault_has_problems_is_exit_3(ppsj, vault, args, code, stdout):
+    """The output is produced and the note that cannot be read is named on stderr: exit 3.
+
+    A refused output (a file of the user's where Follow-ups.md goes) is still 1.
+    """
+    args = list(args)
+    assert ppsj("add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    (vault / "Leads").mkdir(exist_ok=True)
+    (vault / "Leads" / "Broken.md").write_text("---\ntype: [lead\n---\n", encoding="utf-8")
+    if args == ["build", "--check"]:
+        assert ppsj("build").exit_code == 3
+    if args == ["build", "Follow-ups.md"]:
+        (vault / args.pop()).write_text("# my own list\n", encoding="utf-8")
+    result = ppsj(*args)
+    assert result.exit_code == code, result.output
+    assert stdout in result.stdout
+    if args != ["doctor"]:
+        assert "ppsj: Leads/Broken.md:" in result.stderr
+
+
+# -- every command documented in docs/commands.md ----------------------------------------
+
+DOCS = Path(__file__).parent.parent / "docs" / "commands.md"
+NOT_DOCUMENTED_PER_COMMAND = {"help", "vault", "today"}  # every command's; said once, on top
+
+
+def _doc_sections() -> list[tuple[str, str]]:
+    """(heading, text) of each section of docs/commands.md, a heading running to the next."""
+    sections: list[tuple[str, str]] = []
+    for line in DOCS.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#"):
+            sections.append((line, ""))
+        elif sections:
+            heading, text = sections[-1]
+            sections[-1] = (heading, text + line + "\n")
+    return sections
+
+
+def _section_of(command: str) -> str:
+    found = [
+        heading + "\n" + text
+        for heading, text in _doc_sections()
+        if heading.startswith("### ") and re.search(rf"`ppsj {command}[ `]", heading)
+    ]
+    assert found, f"docs/commands.md has no '### `ppsj {command} ...`' heading"
+    return "\n".join(found)
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_every_command_and_option_is_documented(command):
+    from ppsjournal.cli import cli
+
+    section = _section_of(command)
+    ctx = click.Context(cli)
+    params = cli.get_command(ctx, command).params  # type: ignore[union-attr]
+    missing = []
+    for param in params:
+        if param.name in NOT_DOCUMENTED_PER_COMMAND:
+            continue
+        if isinstance(param, click.Argument):
+            names = [param.human_readable_name.strip("[].")]  # "[DIR]" is DIR
+        else:
+            names = [opt for opt in param.opts if opt.startswith("--")]
+        if not any(re.search(rf"{re.escape(n)}\b", section) for n in names):
+            missing.append(names[0])
+    assert not missing, f"docs/commands.md, `ppsj {command}`: {missing} not documented"

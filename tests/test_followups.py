@@ -315,7 +315,7 @@ def test_a_broken_vault_template_is_refused_and_nothing_written(friday: Path) ->
 def test_unreadable_notes_and_bad_dates_are_listed(friday: Path) -> None:
     note(friday, "Leads/Broken.md", "---\ntype: lead\npartner: [[x\n---\n")
     note(friday, "Inbox.md", "# Inbox\n\n- [ ] Typo 📅 2026-11-31\n")
-    text = build(friday, status=1)  # an unreadable note: exit 1
+    text = build(friday, status=3)  # an unreadable note: built, exit 3
     problems = sections(text)["Problems in the notes"]
     assert problems[0].startswith("- [[Inbox]] line 3: 📅 2026-11-31 is not a real date")
     # YAML notices the unclosed link on the line after it.

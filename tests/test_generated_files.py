@@ -136,7 +136,7 @@ def test_a_broken_partner_note_keeps_the_calendars_as_they_were(vault: Path, pps
     for text in broken:
         debbie.write_text(text, encoding="utf-8")
         result = ppsj("build")
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 3, result.output
         assert "Partners/Debbie Harper.md" in result.stderr
         assert (
             "Calendar/: not updated until Partners/Debbie Harper.md can be read again"
@@ -149,12 +149,12 @@ def test_a_broken_partner_note_keeps_the_calendars_as_they_were(vault: Path, pps
         assert "[[Debbie Harper]]" in followups.split("## Problems in the notes", 1)[1]
         # said again by the next build, with nothing changed
         again = ppsj("build")
-        assert again.exit_code == 1 and "Calendar/: not updated" in again.stderr
+        assert again.exit_code == 3 and "Calendar/: not updated" in again.stderr
 
     # while it is broken, a change to another partner waits too
     carl = vault / "Partners" / "Carl Ortiz.md"
     carl.write_text(carl.read_text(encoding="utf-8").replace("15:20", "16:00"), encoding="utf-8")
-    assert ppsj("build").exit_code == 1
+    assert ppsj("build").exit_code == 3
     assert _calendar_bytes(vault) == before
 
     # fixed: the calendars catch up, as a build from nothing would write them
@@ -185,7 +185,7 @@ def test_a_second_valid_note_for_a_partner_does_not_hold_the_calendars(vault: Pa
         "---\ntype: partner\nstatus: prospect\n---\n", encoding="utf-8"
     )
     result = ppsj("build")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "a second note for partner 'Debbie Harper'" in result.stderr
     assert "Calendar/: not updated" not in result.stderr
     assert "wrote Calendar/Debbie Harper.ics" in result.stdout

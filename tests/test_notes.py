@@ -238,7 +238,7 @@ def test_broken_partner_notes_are_named_and_the_others_listed(ppsj, vault):
     before = {name: (vault / "Partners" / name).read_bytes() for name in BROKEN}
 
     result = ppsj("partners")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "Traceback" not in result.output
     lines = result.output.splitlines()
     for name, (_, message) in BROKEN.items():
@@ -293,7 +293,7 @@ def test_links_leading_outside_the_vault_are_not_followed(ppsj, vault, tmp_path)
     os.symlink(vault / "Archive", vault / "Partners" / "Archive link")
 
     result = ppsj("partners", "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     doc = json.loads(result.stdout)
     assert [p["name"] for p in doc["partners"]] == ["Old"]
     assert sorted(doc["problems"]) == [

@@ -136,8 +136,8 @@ def test_bad_dates_are_named_on_stderr_and_the_rest_still_works(vault: Path) -> 
     note(vault, "Partners/Broken.md", "---\ntype: partner\n---\n- [ ] Oops 📅 2026-11-31\n")
     note(vault, "Partners/Unreadable.md", "---\ntype: [partner\n---\n")
     result = run_cli(vault, "overdue", "--json")
-    # The list is complete but for the note that cannot be read: exit 1 says so.
-    assert result.exit_code == 1
+    # The list is complete but for the note that cannot be read: exit 3 says so.
+    assert result.exit_code == 3
     doc = json.loads(result.stdout)
     assert doc["count"] == 5
     assert [p.split(":")[0] for p in doc["problems"]] == ["Partners/Unreadable.md"]

@@ -190,7 +190,7 @@ def test_add_refuses_control_and_invisible_characters(ppsj, vault, option, value
 @pytest.mark.parametrize("day", ["20261127", "2026-W48-5", "2026-331"])
 def test_today_must_be_written_yyyy_mm_dd(vault, day):
     line = one_line_error(run_cli(vault, "partners", today=day), code=2)
-    assert f"--today must be a date as YYYY-MM-DD, got '{day}'" in line
+    assert f"--today: '{day}' is not a date (YYYY-MM-DD)" in line
 
 
 def test_a_note_date_in_another_iso_form_is_reported(ppsj, vault):
@@ -312,11 +312,11 @@ def test_week_and_doctor_with_two_sessions_of_one_partner_on_one_day(ppsj, vault
 def test_a_bad_ppsj_today_is_named_as_the_variable(vault, monkeypatch):
     monkeypatch.setenv("PPSJ_TODAY", "tomorrow")
     line = one_line_error(run_cli(vault, "partners", today=None), code=2)
-    assert "$PPSJ_TODAY must be a date as YYYY-MM-DD, got 'tomorrow'" in line
+    assert "$PPSJ_TODAY: 'tomorrow' is not a date (YYYY-MM-DD)" in line
     # --today wins over the variable, and an empty --today is an error, not "the clock".
     ok(run_cli(vault, "partners", today="2026-11-27"))
     line = one_line_error(run_cli(vault, "partners", today=""), code=2)
-    assert "--today must be a date as YYYY-MM-DD, got ''" in line
+    assert "--today: '' is not a date (YYYY-MM-DD)" in line
 
 
 @pytest.mark.parametrize(
@@ -350,12 +350,12 @@ def test_a_password_in_the_settings_is_refused_with_the_way_to_give_it(ppsj, vau
     assert "$PPSJ_SMTP_PASSWORD" in line and "hunter2" not in line
 
 
-def test_week_names_an_unreadable_note_and_exits_1_after_writing(ppsj, vault):
+def test_week_names_an_unreadable_note_and_exits_3_after_writing(ppsj, vault):
     ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
     (vault / "Leads").mkdir(exist_ok=True)
     (vault / "Leads" / "Broken.md").write_text("---\ntype: [lead\n---\n", encoding="utf-8")
     result = ppsj("week", "--date", "2026-12-04")
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output
     assert "ppsj: Leads/Broken.md:" in result.output
     assert (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").is_file()
 

@@ -290,8 +290,8 @@ def test_one_partner(scored, ppsj):
     [
         (["--partner", "Nobody"], 1, "no partner named 'Nobody'"),
         (["--since", "2026-11-01", "--until", "2026-10-01"], 2, "is after --until"),
-        (["--since", "2026-13-01"], 2, "must be a date as YYYY-MM-DD"),
-        (["--until", "soon"], 2, "must be a date as YYYY-MM-DD"),
+        (["--since", "2026-13-01"], 2, "ppsj: --since: '2026-13-01' is not a date (YYYY-MM-DD)"),
+        (["--until", "soon"], 2, "ppsj: --until: 'soon' is not a date (YYYY-MM-DD)"),
     ],
 )
 def test_errors_are_one_line(scored, ppsj, args, code, message):
@@ -305,7 +305,7 @@ def test_errors_are_one_line(scored, ppsj, args, code, message):
 def test_a_bad_note_is_named_and_the_rest_is_reported(scored, ppsj):
     write(scored / "Leads" / "Broken.md", '---\ntype: lead\npartner: "[[Debbie Harper]]"\n---\n')
     result = ppsj("report", "--json")
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "Leads/Broken.md" in result.stderr
     assert json.loads(result.stdout)["totals"]["closings"] == 3
 

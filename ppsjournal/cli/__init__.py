@@ -3,6 +3,7 @@
 Commands live in the modules of this package and are imported only when run,
 so ``ppsj --help`` stays fast. Only this layer reads the clock and talks to the
 terminal; a PpsjError becomes one line on stderr and exit 1 (2 for usage).
+The exit codes are named in ppsjournal.errors.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ppsjournal import __version__
-from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.cli.types import DATE, BadValue, date_value
+from ppsjournal.errors import EXIT_FAILED, EXIT_USAGE, PpsjError, UsageError
 
 if TYPE_CHECKING:
     from ppsjournal.app import Builder
@@ -52,7 +54,7 @@ COMMANDS: dict[str, str] = {
 class CliError(click.ClickException):
     """A PpsjError on its way out: one line, ``ppsj: ...``, and its exit code."""
 
-    def __init__(self, message: str, exit_code: int = 1) -> None:
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
         super().__init__(message)
         # click declares exit_code on the class; ours varies per error (1 or 2).
         self.exit_code = exit_code  # type: ignore[misc]
@@ -69,8 +71,10 @@ _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
 
 def _one_line(exc: click.UsageError) -> CliError:
     """A usage error as one line, like every other error, instead of click's usage block."""
+    if isinstance(exc, BadValue):
+        return CliError(exc.format_message(), EXIT_USAGE)  # it says what was expected already
     path = exc.ctx.command_path if exc.ctx else "ppsj"
-    return CliError(f"{exc.format_message().rstrip('.')} (see '{path} --help')", 2)
+    return CliError(f"{exc.format_message().rstrip('.')} (see '{path} --help')", EXIT_USAGE)
 
 
 class LazyGroup(click.Group):
@@ -129,7 +133,7 @@ def common_options(f: Any) -> Any:
     """--vault and --today, taken on the group and on every command alike."""
     f = click.option(
         "--today",
-        metavar="YYYY-MM-DD",
+        type=DATE,
         expose_value=False,
         callback=_store("today"),
         help="Take this day as today (default: $PPSJ_TODAY, else the clock).",
@@ -164,17 +168,15 @@ class Runtime:
 
     @property
     def today(self) -> dt.date:
-        raw = self.options.get("today")
-        source = "--today"
-        if raw is None and self.environ.get("PPSJ_TODAY"):
-            raw, source = self.environ["PPSJ_TODAY"], "$PPSJ_TODAY"
-        if raw is not None:
-            from ppsjournal.settings import parse_date
-
+        day = self.options.get("today")  # a date: --today is parsed as the line is
+        if day is not None:
+            return day
+        raw = self.environ.get("PPSJ_TODAY")
+        if raw:
             try:
-                return parse_date(raw, source)
+                return date_value(raw)
             except PpsjError as exc:
-                raise UsageError(f"{source} {exc.message}") from None
+                raise UsageError(exc.message, "$PPSJ_TODAY") from None
         # The one place that reads the clock: today in the owner's time zone.
         return dt.datetime.now(self.vault.settings.tz).date()
 
@@ -255,17 +257,6 @@ def output_path(value: str, option: str) -> Path:
     return path
 
 
-def parse_date_option(value: str | None, option: str) -> dt.date | None:
-    if value is None:
-        return None
-    from ppsjournal.settings import parse_date
-
-    try:
-        return parse_date(value, option)
-    except PpsjError as exc:
-        raise click.BadParameter(exc.message, param_hint=option) from None
-
-
 @click.group(
     cls=LazyGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
@@ -277,6 +268,9 @@ def cli() -> None:
 
     Each partner is a note in Partners/, each weekly session a note in
     Sessions/, every follow-up a task line. Start with `ppsj init`.
+
+    Exit status: 0 done; 1 refused or failed; 2 bad usage; 3 done, but
+    some notes could not be read (each named on stderr).
 
     \b
     Example:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ppsjournal.cli import common_options, runtime, warn
+from ppsjournal.errors import EXIT_FAILED, EXIT_PROBLEMS
 
 
 @click.command()
@@ -15,11 +16,12 @@ def build(check: bool) -> None:
 
     A file whose bytes would not change is not rewritten. Notes that cannot be
     read are named on stderr and left out; the rest is still built, and the
-    exit status is 1 (as for every command that reads the vault). While a
+    exit status is 3 (as for every command that reads the vault). While a
     partner note cannot be read the calendars stay as they are: a typo must
     not cancel that partner's sessions for everyone subscribed. A file of
     your own where an output goes is never overwritten: it is named, the
-    rest is written, exit 1.
+    rest is written, exit 1. With --check: exit 1 if an output is stale,
+    else 0 (3 if notes could not be read).
 
     \b
     Example:
@@ -34,8 +36,10 @@ def build(check: bool) -> None:
         for rel in result.stale:
             click.echo(f"stale {rel}")
         if result.stale:
-            click.get_current_context().exit(1)
+            click.get_current_context().exit(EXIT_FAILED)
         click.echo("up to date")
+        if result.problems:
+            click.get_current_context().exit(EXIT_PROBLEMS)
         return
     for rel in result.written:
         click.echo(f"wrote {rel}")
@@ -45,8 +49,10 @@ def build(check: bool) -> None:
         click.echo("up to date")
     for refused in result.refused:
         warn(str(refused))
-    if result.refused or result.problems:
-        click.get_current_context().exit(1)
+    if result.refused:  # a file of the user's where an output goes: refused
+        click.get_current_context().exit(EXIT_FAILED)
+    if result.problems:  # built, but some notes were left out (named above)
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:

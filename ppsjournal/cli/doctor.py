@@ -8,6 +8,7 @@ from ppsjournal.cli import (
     common_options,
     runtime,
 )
+from ppsjournal.errors import EXIT_FAILED
 
 
 @click.command()
@@ -37,5 +38,6 @@ def doctor() -> None:
     if found:
         n = len(found)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found in {len(index.entries)} notes")
-        click.get_current_context().exit(1)
+        # Finding problems is doctor's verdict, as a linter's: 1, not 3.
+        click.get_current_context().exit(EXIT_FAILED)
     click.echo(f"vault is clean: {len(index.entries)} notes checked")

@@ -12,6 +12,7 @@ from ppsjournal.cli import (
     runtime,
     warn,
 )
+from ppsjournal.errors import EXIT_PROBLEMS
 
 
 @click.command()
@@ -22,7 +23,8 @@ def overdue(as_json: bool) -> None:
 
     Each with its partner and the note it is in (path:line). Carried-forward
     [>], done [x] and cancelled [-] tasks are not overdue. Task lines whose
-    dates ppsj cannot read are named on stderr.
+    dates ppsj cannot read are named on stderr. A note that cannot be read
+    is named too, and the exit status is 3: the list may be incomplete.
 
     \b
     Example:
@@ -57,7 +59,7 @@ def overdue(as_json: bool) -> None:
         for t in overdue_tasks(index, today)
     ]
     # A note that cannot be read may hold overdue tasks: the list is then
-    # incomplete, which the exit status says (as partners and report do).
+    # incomplete, which the exit status 3 says (as partners and report do).
     incomplete = bool(index.problems)
     if as_json:
         problems = [str(p) for p in index.problems]
@@ -68,7 +70,7 @@ def overdue(as_json: bool) -> None:
     else:
         _print_overdue(rows, today)
     if incomplete:
-        click.get_current_context().exit(1)
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def _print_overdue(rows: list[dict], today: dt.date) -> None:

@@ -10,7 +10,9 @@ from ppsjournal.cli import common_options
 
 
 @click.command()
-@click.argument("directory", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.argument(
+    "directory", metavar="[DIR]", default=".", type=click.Path(file_okay=False, path_type=Path)
+)
 @click.option("--name", prompt="Your name", help="The owner: the loan originator.")
 @click.option("--email", prompt="Your e-mail", help="The owner's e-mail (the invites' organizer).")
 @click.option(

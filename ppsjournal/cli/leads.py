@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import click
 
 from ppsjournal import layout
 from ppsjournal.cli import (
     common_options,
     find_partner,
-    parse_date_option,
     runtime,
 )
+from ppsjournal.cli.types import DATE
 from ppsjournal.errors import PpsjError, UsageError
 
 
@@ -26,9 +28,7 @@ from ppsjournal.errors import PpsjError, UsageError
 )
 @click.option("--phone", help="The lead's phone number.")
 @click.option("--email", help="The lead's e-mail address.")
-@click.option(
-    "--showing", metavar="YYYY-MM-DD", help="The day of a showing: pre-qualify before it."
-)
+@click.option("--showing", type=DATE, help="The day of a showing: pre-qualify before it.")
 @click.option(
     "--value", type=click.FloatRange(min=0), help="The loan amount, or what the deal is worth."
 )
@@ -39,7 +39,7 @@ def lead(
     source: str,
     phone: str | None,
     email: str | None,
-    showing: str | None,
+    showing: dt.date | None,
     value: float | None,
 ) -> None:
     """A new lead note, Leads/NAME.md, with its first follow-up.
@@ -58,7 +58,7 @@ def lead(
     from ppsjournal.names import name_key
     from ppsjournal.templates import render_note
 
-    day = parse_date_option(showing, "--showing")
+    day = showing
     rt = runtime()
     vault, today = rt.vault, rt.today
     index = rt.index()

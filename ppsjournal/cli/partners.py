@@ -8,8 +8,9 @@ import unicodedata
 import click
 
 from ppsjournal import layout
-from ppsjournal.cli import common_options, echo_json, find_partner, parse_date_option, runtime
-from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.cli import common_options, echo_json, find_partner, runtime
+from ppsjournal.cli.types import DATE, DATETIME, TIME, When
+from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
 
 
 def _check_weekday(day: dt.date | None, settings) -> None:
@@ -21,21 +22,10 @@ def _check_weekday(day: dt.date | None, settings) -> None:
         )
 
 
-def _time(value: str | None, option: str) -> dt.time | None:
-    if value is None:
-        return None
-    from ppsjournal.settings import parse_hhmm
-
-    try:
-        return parse_hhmm(value, option)
-    except PpsjError as exc:
-        raise click.BadParameter(exc.message, param_hint=option) from None
-
-
 @click.command()
 @click.option(
     "--start",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help="First session of the new series (default: where 'add' would start it).",
 )
 @click.option(
@@ -48,7 +38,7 @@ def _time(value: str | None, option: str) -> dt.time | None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @common_options
-def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -> None:
+def slots(start: dt.date | None, weeks: int | None, show_all: bool, as_json: bool) -> None:
     """The slots free in every week of a new series: what to offer on the spot.
 
     A slot is the window start, then every session length after it that fits
@@ -65,9 +55,8 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
 
     rt = runtime()
     settings = rt.vault.settings
-    first = parse_date_option(start, "--start")
-    _check_weekday(first, settings)
-    first = resolve_start(first, rt.today, settings)
+    _check_weekday(start, settings)
+    first = resolve_start(start, rt.today, settings)
     n = weeks or settings.sessions.weeks
     # Partners are all the slots need: the lean index has every one of them.
     result = free_slots(first, n, rt.index().booked(), settings.sessions)
@@ -106,10 +95,10 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
 @click.option("--email", help="The partner's e-mail (invites go there).")
 @click.option("--phone", help="The partner's phone number.")
 @click.option("--company", help="The partner's brokerage.")
-@click.option("--at", "at", metavar="HH:MM", help="Book the weekly series at this slot.")
+@click.option("--at", "at", type=TIME, help="Book the weekly series at this slot.")
 @click.option(
     "--start",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help="First session (default: the first PPS day at least 7 days out).",
 )
 @click.option(
@@ -117,7 +106,7 @@ def slots(start: str | None, weeks: int | None, show_all: bool, as_json: bool) -
 )
 @click.option(
     "--expect-referral",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help='Their answer to "so when do you think that\'s going to happen?"',
 )
 @common_options
@@ -126,10 +115,10 @@ def add(
     email: str | None,
     phone: str | None,
     company: str | None,
-    at: str | None,
-    start: str | None,
+    at: dt.time | None,
+    start: dt.date | None,
     weeks: int | None,
-    expect_referral: str | None,
+    expect_referral: dt.date | None,
 ) -> None:
     """Add a partner; with --at, book their weekly series on the spot.
 
@@ -165,9 +154,7 @@ def add(
             unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value
         ):
             raise UsageError(f"{option} must be one line of text, got {value!r}")
-    time = _time(at, "--at")
-    first = parse_date_option(start, "--start")
-    expected = parse_date_option(expect_referral, "--expect-referral")
+    time, first, expected = at, start, expect_referral
     if time is None and (first or weeks):
         raise click.UsageError("--start and --weeks go with --at (the slot to book)")
 
@@ -272,7 +259,7 @@ def partners(as_json: bool) -> None:
     """Each partner: status, slot, week n of N, next session, open and overdue follow-ups.
 
     A partner note that cannot be read is named on stderr; the others are
-    still listed (and the exit status is 1).
+    still listed, and the exit status is 3.
 
     \b
     Example:
@@ -318,7 +305,7 @@ def partners(as_json: bool) -> None:
             )
         )
     if index.problems:
-        click.get_current_context().exit(1)
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def _apply(name: str, change) -> None:
@@ -337,9 +324,9 @@ def _apply(name: str, change) -> None:
 
 @click.command()
 @click.argument("name")
-@click.argument("date")
+@click.argument("date", type=DATE, metavar="DATE")
 @common_options
-def skip(name: str, date: str) -> None:
+def skip(name: str, date: dt.date) -> None:
     """Skip one session of a partner's series (it stays in the note as pps_skip).
 
     \b
@@ -348,7 +335,7 @@ def skip(name: str, date: str) -> None:
     """
     from ppsjournal import partners as ops
 
-    day = parse_date_option(date, "DATE")
+    day = date
 
     def change(rt, index, partner):
         return ops.skip(
@@ -360,12 +347,16 @@ def skip(name: str, date: str) -> None:
 
 @click.command()
 @click.argument("name")
-@click.argument("date")
+@click.argument("date", type=DATE, metavar="DATE")
 @click.option(
-    "--to", "to", required=True, metavar='"YYYY-MM-DD HH:MM"', help="The new day and time."
+    "--to",
+    "to",
+    required=True,
+    type=DATETIME,
+    help="The new day and time (a day alone keeps the slot's time).",
 )
 @common_options
-def move(name: str, date: str, to: str) -> None:
+def move(name: str, date: dt.date, to: When) -> None:
     """Move one session of a partner's series to another day or time.
 
     DATE is the session's date (as booked, or where it was moved to). A move
@@ -377,12 +368,7 @@ def move(name: str, date: str, to: str) -> None:
     """
     from ppsjournal import partners as ops
 
-    day = parse_date_option(date, "DATE")
-    parts = to.strip().replace("T", " ").split()
-    new_day = parse_date_option(parts[0] if parts else "", "--to")
-    new_time = _time(parts[1], "--to") if len(parts) == 2 else None
-    if len(parts) > 2:
-        raise click.BadParameter('must be "YYYY-MM-DD HH:MM"', param_hint="--to")
+    day, (new_day, new_time) = date, to
 
     def change(rt, index, partner):
         if partner.series is None:

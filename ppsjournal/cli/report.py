@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import shutil
@@ -15,10 +16,10 @@ from ppsjournal.cli import (
     echo_json,
     find_partner,
     output_path,
-    parse_date_option,
     runtime,
 )
-from ppsjournal.errors import UsageError
+from ppsjournal.cli.types import DATE
+from ppsjournal.errors import EXIT_PROBLEMS
 
 if TYPE_CHECKING:
     from ppsjournal.report import Report
@@ -29,10 +30,10 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
 @click.command()
 @click.option(
     "--since",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help="First day of the period (default: 12 weeks back from --until).",
 )
-@click.option("--until", metavar="YYYY-MM-DD", help="Last day of the period (default: today).")
+@click.option("--until", type=DATE, help="Last day of the period (default: today).")
 @click.option("--partner", metavar="NAME", help="Only this partner.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option(
@@ -44,8 +45,8 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
 )
 @common_options
 def report(
-    since: str | None,
-    until: str | None,
+    since: dt.date | None,
+    until: dt.date | None,
     partner: str | None,
     as_json: bool,
     html_file: str | None,
@@ -58,7 +59,8 @@ def report(
     needs; leads passed on by source; prequalified; referrals; closings and
     commission (closings x money.commission_per_side); then the funnel and
     the method's "potential" (one closing per partner per month). Color
-    only on a terminal, never with NO_COLOR set. The rules: docs/report.md.
+    only on a terminal, never with NO_COLOR set. A note that cannot be read
+    is named on stderr and left out, exit 3. The rules: docs/report.md.
 
     \b
     Example:
@@ -70,7 +72,7 @@ def report(
     from ppsjournal.cli import warn
     from ppsjournal.report import resolve_period, scorecard
 
-    first, last = _date(since, "--since"), _date(until, "--until")
+    first, last = since, until
     html_path = output_path(html_file, "--html") if html_file is not None else None
     rt = runtime()
     period = resolve_period(rt.today, first, last)
@@ -100,16 +102,8 @@ def report(
         color = tty and not os.environ.get("NO_COLOR")
         width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if tty else PIPE_WIDTH
         click.echo(render_text(result, color=color, width=width), nl=False)
-    if index.problems:
-        click.get_current_context().exit(1)
-
-
-def _date(value: str | None, option: str):
-    """A date option, or one line naming it (click's own message spans four)."""
-    try:
-        return parse_date_option(value, option)
-    except click.BadParameter as exc:
-        raise UsageError(exc.message, option) from None
+    if index.problems:  # named on stderr above; the scorecard leaves those notes out
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def render_text(report: Report, *, color: bool, width: int) -> str:

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ppsjournal.cli import common_options, echo_json, parse_date_option, runtime, warn
-from ppsjournal.errors import PpsjError
+from ppsjournal.cli import common_options, echo_json, runtime, warn
+from ppsjournal.cli.types import DATE
+from ppsjournal.errors import EXIT_FAILED, EXIT_PROBLEMS, PpsjError
 
 if TYPE_CHECKING:
     from ppsjournal.vault import Vault
@@ -32,13 +33,13 @@ class Item:
 @click.option(
     "--date",
     "date",
-    metavar="YYYY-MM-DD",
+    type=DATE,
     help="The first day of the 7 (default: today).",
 )
 @click.option("--dry-run", is_flag=True, help="Write nothing; show what would be written.")
 @click.option("--json", "as_json", is_flag=True, help="Print the agenda as one JSON document.")
 @common_options
-def week(date: str | None, dry_run: bool, as_json: bool) -> None:
+def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     """Write the note of every session in the 7 days from --date, and print the agenda.
 
     Each note gets the five questions of the method, the partner's context and
@@ -48,6 +49,8 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
     sessions count where they were moved to. An existing note is never
     overwritten, so running it twice changes nothing. The note's body comes
     from templates/session.md.j2, or the vault's Templates/session.md.j2.
+    Exit 1 if a session could not get its note; else 3 if a note could not
+    be read (named on stderr), 0 if all went well.
 
     \b
     Example:
@@ -70,7 +73,7 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
     rt = runtime()
     vault, today = rt.vault, rt.today
     settings = vault.settings
-    day = parse_date_option(date, "--date") or today
+    day = date or today
     index = rt.index()
     links = Links(index)
 
@@ -114,9 +117,12 @@ def week(date: str | None, dry_run: bool, as_json: bool) -> None:
         echo_json(_as_json(items, first, last, today, dry_run, index.problems))
     else:
         click.echo(_agenda(items, first, last, dry_run))
-    # A blocked session, or a note that could not be read (named above): exit 1.
-    if index.problems or any(i.action == "blocked" for i in items):
-        click.get_current_context().exit(1)
+    # A session left without its note failed (1); the rest written, but a note
+    # could not be read (named above): done, with problems (3).
+    if any(i.action == "blocked" for i in items):
+        click.get_current_context().exit(EXIT_FAILED)
+    if index.problems:
+        click.get_current_context().exit(EXIT_PROBLEMS)
 
 
 def _read_carry(vault: Vault, rel: str) -> Carry:
