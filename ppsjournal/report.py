@@ -21,12 +21,13 @@ below is documented for users in docs/report.md; the short version:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from ppsjournal.errors import UsageError
-from ppsjournal.index import Index
-from ppsjournal.model import LEAD_SOURCES, Lead, Partner, SessionNote
+from ppsjournal.index import Index, SessionMark
+from ppsjournal.model import LEAD_SOURCES, Lead, Partner
 from ppsjournal.settings import Settings
 
 DEFAULT_WEEKS = 12
@@ -236,7 +237,7 @@ def scorecard(
 def _score(
     index: Index, partner: Partner, today: dt.date, period: Period, cps: float
 ) -> PartnerScore:
-    sessions = index.sessions_of(partner.name)
+    sessions = index.session_marks(partner.name)
     in_period = [s for s in sessions if s.date in period]
     tasks = index.open_tasks_of(partner.name)
     asof = min(period.until, today)
@@ -277,7 +278,7 @@ def _changed_to(lead: Lead, stages: tuple[str, ...], period: Period) -> bool:
     return lead.stage in stages and lead.stage_changed in period
 
 
-def streak(sessions: list[SessionNote], until: dt.date, today: dt.date) -> int:
+def streak(sessions: Sequence[SessionMark], until: dt.date, today: dt.date) -> int:
     """Weeks in a row with a held session, counting back from the latest note on or before until.
 
     A cancelled session, or a planned one that is not yet past (dated today or
@@ -296,7 +297,7 @@ def streak(sessions: list[SessionNote], until: dt.date, today: dt.date) -> int:
     return len(weeks)
 
 
-def _weeks(sessions: list[SessionNote], period: Period) -> tuple[str | None, ...]:
+def _weeks(sessions: Sequence[SessionMark], period: Period) -> tuple[str | None, ...]:
     cells: list[str | None] = []
     for start in period.week_starts:
         end = start + dt.timedelta(days=6)

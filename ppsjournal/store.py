@@ -577,6 +577,16 @@ class Store:
             problem = Problem(error_where, error) if error is not None else None
             yield Entry(path, _load_meta(meta), (), problem, conflict, _twice(twice))
 
+    def session_marks(self) -> list[tuple[str, dt.date, str]]:
+        """(partner key, date, status) of every session note, by date and path."""
+        return [
+            (key, dt.date.fromisoformat(day), status)
+            for key, day, status in self.db.execute(
+                "SELECT partner_key, day, status FROM notes WHERE kind = 'session' "
+                "ORDER BY day, path"
+            )
+        ]
+
     def name_keys(self) -> dict[str, list[tuple[str, bool]]]:
         found: dict[str, list[tuple[str, bool]]] = {}
         for key, path, error in self.db.execute(
