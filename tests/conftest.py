@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import os
+import shutil
 import struct
 import textwrap
 from collections.abc import Callable
@@ -15,6 +17,8 @@ from click.testing import CliRunner, Result
 from ppsjournal.cli import cli
 
 TODAY = "2026-11-27"  # a Friday; the first series booked on it starts 2026-12-04
+DAY = "2026-12-04"  # that first session's Friday; the day the example vault is "as of"
+EXAMPLE = Path(__file__).resolve().parent.parent / "example-vault"
 
 
 def run_cli(vault: Path | None, *args: str, today: str | None = TODAY, **kwargs) -> Result:
@@ -32,6 +36,39 @@ def write_note(vault: Path, rel: str, text: str) -> None:
     path = vault / rel
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+
+
+def ok(result: Result) -> Result:
+    """The result of a command that must have succeeded."""
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def one_line_error(result: Result, code: int = 1) -> str:
+    """The one line of a refused command: exit ``code``, no traceback."""
+    assert result.exit_code == code, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    return lines[0]
+
+
+def partner_note(vault: Path, name: str) -> Path:
+    return vault / "Partners" / f"{name}.md"
+
+
+def set_key(path: Path, key: str, value: str) -> str:
+    """Set a property's line as a hand edit would (added after the fence if absent)."""
+    lines = path.read_text(encoding="utf-8").split("\n")
+    for i, line in enumerate(lines):
+        if line.startswith(f"{key}:"):
+            lines[i] = f"{key}: {value}"
+            break
+    else:
+        lines.insert(1, f"{key}: {value}")
+    text = "\n".join(lines)
+    path.write_text(text, encoding="utf-8")
+    return text
 
 
 @pytest.fixture
@@ -62,6 +99,66 @@ def ppsj(vault: Path) -> Callable[..., Result]:
         return run_cli(vault, *args, today=today, **kwargs)
 
     return invoke
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A copy of the repo's example vault: tests never touch the repo's."""
+    root = tmp_path / "example"
+    shutil.copytree(EXAMPLE, root)
+    return root
+
+
+# Every kind of damage a vault from git can bring: bad YAML, an unclosed
+# front-matter, a list for a type, nan and huge numbers, a NUL byte, invalid
+# UTF-8, a conflict marker, escape sequences.
+HOSTILE_NOTES = {
+    "Partners/Bad Yaml.md": b"---\ntype: partner\n  status: : x\n---\nbody\n",
+    "Partners/Unclosed.md": b'---\ntype: partner\npps_time: "15:00"\n',
+    "Partners/Listed.md": b"---\ntype: [partner]\nstatus: active\n---\n",
+    "Partners/Nan.md": b"---\ntype: partner\npps_weeks: .nan\ncommitted: 2026-02-30\n---\n",
+    "Partners/Nul.md": b"---\ntype: partner\n---\n\x00\n",
+    "Partners/Latin.md": b"---\ntype: partner\ncompany: Caf\xe9\n---\n",
+    "Partners/Conflict.md": (
+        b"---\ntype: partner\n---\n<<<<<<< HEAD\n- [ ] a \xf0\x9f\x93\x85 2026-11-01\n"
+        b"=======\n>>>>>>> theirs\n"
+    ),
+    "Sessions/2026/2026-11-27 Nobody.md": (
+        b'---\ntype: session\npartner: "[[Nobody]]"\ndate: 2026-11-27\nweek: -1\n---\n'
+        b"- [ ] \x1b[2Jescape \xf0\x9f\x93\x85 2026-11-01\n- [ ] bad \xf0\x9f\x93\x85 2026-13-01\n"
+    ),
+    "Leads/Odd.md": (
+        b'---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: referral\nstage: won\n'
+        b"value: .inf\n---\n"
+    ),
+}
+
+
+@pytest.fixture
+def hostile(vault: Path, tmp_path: Path) -> Path:
+    """A vault holding, beside the healthy partner Debbie Harper, every note of
+    HOSTILE_NOTES, a link out of the vault and a folder link out of it, and
+    names that are not UTF-8."""
+    assert (
+        run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27").exit_code == 0
+    )
+    for rel, data in HOSTILE_NOTES.items():
+        path = vault / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.md").write_text("---\ntype: partner\n---\n")
+    os.symlink(outside / "secret.md", vault / "Partners" / "Secret.md")
+    os.symlink(outside, vault / "Sessions" / "elsewhere")
+    # Names that are not UTF-8 (a file from an old zip): a note, and a folder.
+    root = os.fsencode(vault)
+    with open(root + b"/Partners/Caf\xe9 Owner.md", "wb") as fh:
+        fh.write(b"---\ntype: partner\nstatus: active\n---\n")
+    os.mkdir(root + b"/Sessions/Vieux \xe9t\xe9")
+    with open(root + b"/Sessions/Vieux \xe9t\xe9/2026-11-20 X.md", "wb") as fh:
+        fh.write(b"---\ntype: session\n---\n- [ ] x \xf0\x9f\x93\x85 2026-11-01\n")
+    return vault
 
 
 def header_rows(head: dict, state: Path) -> dict[str, dict]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ppsjournal import app
+from tests.conftest import DAY, run_cli
 
 PAST_NS = 1_700_000_000 * 10**9
 
@@ -163,3 +164,36 @@ def test_an_up_to_date_build_imports_no_rendering_code(vault: Path, partner: Pat
     assert "jinja2" in first.stdout  # the first build renders
     second = subprocess.run(argv, capture_output=True, text=True, check=True)
     assert second.stdout.split("\n")[-2] == "none", second.stdout
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs here")
+@pytest.mark.parametrize("writer", [False, True])
+def test_a_fifo_named_like_a_note_never_hangs_a_build(vault: Path, writer: bool) -> None:
+    import subprocess
+    import sys
+
+    assert (
+        run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27").exit_code == 0
+    )
+    fifo = vault / "Leads" / "Pipe.md"
+    fifo.parent.mkdir(exist_ok=True)
+    os.mkfifo(fifo)
+    # A writer that holds the pipe open and writes nothing: a read would wait forever.
+    held = os.open(fifo, os.O_RDWR | os.O_NONBLOCK) if writer else None
+    try:
+        argv = [sys.executable, "-m", "ppsjournal", "--vault", str(vault), "--today", DAY]
+        result = subprocess.run(
+            [*argv, "build"], capture_output=True, text=True, timeout=60, check=False
+        )
+    finally:
+        if held is not None:
+            os.close(held)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    if writer:
+        assert result.returncode == 3, result.stderr
+        assert "Leads/Pipe.md: cannot read" in result.stderr
+    else:  # no writer: an empty note, which is no lead (no type)
+        assert result.returncode == 0, result.stderr
+    assert (vault / "Calendar" / "Debbie Harper.ics").is_file()  # the rest is built
+    followups = (vault / "Follow-ups.md").read_text(encoding="utf-8")
+    assert ("- [[Pipe]]: cannot read" in followups) == writer

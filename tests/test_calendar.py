@@ -20,7 +20,7 @@ import icalendar
 import recurring_ical_events
 import vobject
 
-from tests.conftest import run_cli
+from tests.conftest import DAY, run_cli
 
 CHICAGO = ZoneInfo("America/Chicago")
 
@@ -335,3 +335,16 @@ def test_a_partner_called_pps_does_not_overwrite_the_feed(ppsj, vault):
     ok(ppsj("build"))
     assert parse(ics(vault, "PPS"))["METHOD"] == "PUBLISH"
     assert "ATTENDEE" in masters(parse(ics(vault, "PPS (partner)")))[0]
+
+
+def test_a_sequence_beyond_a_calendars_range_is_a_clear_error(vault: Path) -> None:
+    assert run_cli(vault, "add", "Debbie Harper", "--at", "14:40").exit_code == 0
+    note = vault / "Partners" / "Debbie Harper.md"
+    text = note.read_text().replace("pps_sequence: 0", "pps_sequence: 99999999999999999999")
+    note.write_text(text)
+    for args in (["build"], ["invite", "Debbie Harper", "--out", str(vault / "x.eml")]):
+        result = run_cli(vault, *args, today=DAY)
+        assert "internal error" not in result.output, result.output
+        # build leaves the note out and builds the rest (3); invite is refused (1)
+        assert result.exit_code == (3 if args == ["build"] else 1)
+        assert "Partners/Debbie Harper.md" in result.output

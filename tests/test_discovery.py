@@ -10,7 +10,7 @@ import click
 import pytest
 
 from ppsjournal.cli import COMMANDS
-from tests.conftest import run_cli
+from tests.conftest import ok, one_line_error, run_cli
 
 
 @pytest.fixture
@@ -313,3 +313,19 @@ def test_every_command_and_option_is_documented(command):
         if not any(re.search(rf"{re.escape(n)}\b", section) for n in names):
             missing.append(names[0])
     assert not missing, f"docs/commands.md, `ppsj {command}`: {missing} not documented"
+
+
+@pytest.mark.parametrize("day", ["20261127", "2026-W48-5", "2026-331"])
+def test_today_must_be_written_yyyy_mm_dd(vault, day):
+    line = one_line_error(run_cli(vault, "partners", today=day), code=2)
+    assert f"--today: '{day}' is not a date (YYYY-MM-DD)" in line
+
+
+def test_a_bad_ppsj_today_is_named_as_the_variable(vault, monkeypatch):
+    monkeypatch.setenv("PPSJ_TODAY", "tomorrow")
+    line = one_line_error(run_cli(vault, "partners", today=None), code=2)
+    assert "$PPSJ_TODAY: 'tomorrow' is not a date (YYYY-MM-DD)" in line
+    # --today wins over the variable, and an empty --today is an error, not "the clock".
+    ok(run_cli(vault, "partners", today="2026-11-27"))
+    line = one_line_error(run_cli(vault, "partners", today=""), code=2)
+    assert "--today: '' is not a date (YYYY-MM-DD)" in line

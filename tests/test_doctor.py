@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_note
+from tests.conftest import DAY, HOSTILE_NOTES, ok, partner_note, run_cli, set_key, write_note
 
 note = write_note
 
@@ -256,3 +256,85 @@ def test_all_bad_properties_of_a_note_at_once(vault: Path) -> None:
 def test_doctor_help_has_an_example(vault: Path) -> None:
     result = run_cli(vault, "doctor", "--help")
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_doctor_names_every_broken_note(hostile: Path) -> None:
+    result = run_cli(hostile, "doctor", today=DAY)
+    assert result.exit_code == 1
+    for rel in HOSTILE_NOTES:
+        assert f"{rel}" in result.output, rel
+    assert "Partners/Secret.md: links outside the vault" in result.output
+
+
+@pytest.mark.parametrize("folder,name", [("Partners", "Debbie Harper"), ("Leads", "Sam Lee")])
+def test_doctor_names_a_type_that_is_a_list(ppsj, vault, folder, name):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    note = vault / folder / f"{name}.md"
+    set_key(note, "type", f"[{folder[:-1].lower()}]")
+    result = ppsj("doctor")
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    assert f"{folder}/{name}.md: in {folder}/ but its type is" in result.output
+
+
+def test_doctor_flags_a_sequence_no_calendar_can_hold(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    set_key(partner_note(vault, "Debbie Harper"), "pps_sequence", str(2**31))
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert (
+        "Partners/Debbie Harper.md: property 'pps_sequence' must be a whole number "
+        f"<= {2**31 - 1}, got {2**31}"
+    ) in result.output
+
+
+def test_doctor_reports_a_lead_named_as_a_partner(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Marcus Bell"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    (vault / "Leads" / "Sam Lee.md").rename(vault / "Leads" / "Marcus Bell.md")
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "Leads/Marcus Bell.md: has the name of the partner note Partners/Marcus Bell.md" in (
+        result.output
+    )
+
+
+def test_a_note_date_in_another_iso_form_is_reported(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    set_key(partner_note(vault, "Debbie Harper"), "committed", '"20261127"')
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "property 'committed' must be a date as YYYY-MM-DD, got '20261127'" in result.output
+
+
+def test_doctor_names_notes_ppsj_would_not_have_named_so(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    partners, leads = vault / "Partners", vault / "Leads"
+    (partners / "Debbie Harper.md").rename(partners / "CON.md")
+    (leads / "Sam Lee.md").rename(leads / "Sam\x1b[31mLee.md")
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "Partners/CON.md: partner name 'CON' is a reserved file name on Windows" in (
+        result.output
+    )
+    assert "Leads/Sam\\x1b[31mLee.md: lead name" in result.output
+    assert "\x1b" not in result.output
+
+
+def test_doctor_names_a_property_written_twice(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    # What a merge of two devices' edits can leave: both lines, no conflict marker.
+    text = note.read_text(encoding="utf-8").replace(
+        "status: active\n", "status: active\nstatus: paused\n"
+    )
+    note.write_text(text, encoding="utf-8")
+    result = ppsj("doctor")
+    assert result.exit_code == 1
+    assert "Partners/Debbie Harper.md:4: property 'status' is written twice (also on line 3)" in (
+        result.output
+    )
+    assert note.read_text(encoding="utf-8") == text

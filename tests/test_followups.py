@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_note
+from tests.conftest import ok, partner_note, run_cli, write_note
 
 TITLES = [
     "Overdue follow-ups",
@@ -320,3 +321,52 @@ def test_unreadable_notes_and_bad_dates_are_listed(friday: Path) -> None:
     assert problems[0].startswith("- [[Inbox]] line 3: 📅 2026-11-31 is not a real date")
     # YAML notices the unclosed link on the line after it.
     assert problems[1].startswith("- [[Broken]] line 4: front-matter is not valid YAML")
+
+
+def test_control_characters_from_notes_reach_follow_ups_as_replacement_characters(vault, ppsj):
+    import re
+
+    write_note(
+        vault,
+        "Partners/Debbie Harper.md",
+        "---\ntype: partner\nstatus: active\n---\n"
+        "- [ ] Call \x1b[31mthe Lees\x1b[0m, C1 \x9b and DEL \x7f here\u2028too 📅 2026-11-20\n",
+    )
+    # YAML's escapes put an OSC sequence and a newline into the lead's partner name.
+    write_note(
+        vault,
+        "Leads/Sam Lee.md",
+        '---\ntype: lead\npartner: "[[Deb\\e]2;pwned\\aby\\nName]]"\nsource: referral\n'
+        "stage: new\ncreated: 2026-11-01\n---\n",
+    )
+    assert ppsj("build").exit_code == 0
+    text = (vault / "Follow-ups.md").read_text(encoding="utf-8")
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]", text)
+    [task] = [line for line in text.splitlines() if "Call" in line]
+    # (U+2028 is whitespace: a description's runs of it are one space)
+    assert task.endswith(": Call \ufffd[31mthe Lees\ufffd[0m, C1 \ufffd and DEL \ufffd here too")
+    [lead] = [line for line in text.splitlines() if "[[Sam Lee]]" in line]
+    assert "[[Deb\ufffd]2;pwned\ufffdby\ufffdName]]" in lead
+    assert lead.endswith("make the first call")
+    # The same vault, the same bytes.
+    assert ppsj("build", "--check").exit_code == 0
+
+
+def test_a_large_follow_ups_list_is_built_not_refused(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    tasks = "".join(
+        f"- [ ] Call back buyer number {i} about the listing on Main Street #lead 📅 2026-11-01\n"
+        for i in range(10000)
+    )
+    note.write_text(note.read_text(encoding="utf-8") + tasks, encoding="utf-8")
+    result = ok(ppsj("build"))
+    assert "wrote Follow-ups.md" in result.output
+    followups = (vault / "Follow-ups.md").read_text(encoding="utf-8")
+    # The most recent 200 are listed, the rest counted (docs/followups.md)
+    assert followups.count("Call back buyer number") == 200
+    assert "10000 overdue" in followups
+    assert "And 9800 older, not listed here: `ppsj overdue` lists every one." in followups
+    assert (vault / "Calendar" / "PPS.ics").is_file()
+    listed = json.loads(ok(ppsj("overdue", "--json")).output)
+    assert listed["count"] == 10000

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ppsjournal.settings import parse_settings
-from tests.conftest import run_cli
+from tests.conftest import ok, run_cli
 
 OWNER = ["--name", "Alex Rivera", "--email", "alex@lender.example", "--timezone", "America/Chicago"]
 
@@ -133,3 +133,23 @@ def test_init_into_a_file_is_a_usage_error(tmp_path):
     result = init(tmp_path / "file", *OWNER)
     assert result.exit_code == 2
     assert "is a file" in result.output
+
+
+def test_init_in_a_folder_with_its_own_gitignore_says_what_it_lacks(tmp_path):
+    root = tmp_path / "pps"
+    root.mkdir()
+    (root / ".gitignore").write_text("node_modules/\n")
+    args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
+    result = ok(run_cli(None, *args, today=None))
+    assert (root / ".gitignore").read_text() == "node_modules/\n"  # never clobbered
+    assert "add the line '.ppsj/'" in result.output
+    assert "created .gitattributes" in result.output
+    assert ".gitattributes was left" not in result.output
+
+
+def test_init_gives_no_advice_when_the_gitignore_has_it(tmp_path):
+    root = tmp_path / "pps"
+    root.mkdir()
+    (root / ".gitignore").write_text("# mine\n.ppsj/\n")
+    args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
+    assert "note:" not in ok(run_cli(None, *args, today=None)).output

@@ -24,6 +24,7 @@ from ppsjournal import mail
 from ppsjournal.errors import PpsjError
 from ppsjournal.invite import check_address, check_header_text
 from ppsjournal.settings import Smtp
+from tests.conftest import DAY, one_line_error, partner_note, run_cli, set_key
 
 PASSWORD = "s3cret-Pa55"
 
@@ -409,3 +410,56 @@ def test_starttls_and_ssl_for_real(ppsj, vault, smtp_server, certificate):
     p = mail.plan(Smtp("127.0.0.1", port, "ssl", "alex"), PASSWORD)
     mail.send(msg, p, "alex@lender.example", ["d@x.example"], context=trusting)
     assert len(inbox.envelopes) == 1
+
+
+def test_invite_out_never_replaces_a_note(example):
+    path = example / "Partners" / "Marcus Bell.md"
+    before = path.read_bytes()
+    result = run_cli(example, "invite", "Marcus Bell", "--out", str(path), today=DAY)
+    assert result.exit_code == 2, result.output
+    assert "--out" in result.output and "refusing to overwrite it" in result.output
+    assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "address",
+    [r"debbie@sunrise\example", "deb(bie)@sunrise.example", "debbie@sunrise.", "debbie@.example"],
+)
+def test_an_address_no_header_can_hold_is_named_not_an_internal_error(ppsj, vault, address):
+    ok(ppsj("add", "Debbie Harper", "--email", "debbie@sunrise.example", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = set_key(note, "email", address)
+    line = one_line_error(ppsj("invite", "Debbie Harper", "--out", str(vault / "x.eml")))
+    assert "Partners/Debbie Harper.md" in line and "not an e-mail address" in line
+    assert note.read_text(encoding="utf-8") == text
+    assert not (vault / "x.eml").exists()
+    doctor = ppsj("doctor")
+    assert doctor.exit_code == 1
+    assert "Partners/Debbie Harper.md: property 'email' not an e-mail address" in doctor.output
+
+
+def test_an_international_domain_goes_in_the_invite_as_idna(ppsj, vault, tmp_path):
+    ok(ppsj("add", "Debbie Harper", "--email", "debbie@exämple.com", "--at", "14:40"))
+    out = tmp_path / "invite.eml"
+    ok(ppsj("invite", "Debbie Harper", "--out", str(out)))
+    msg = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "debbie@xn--exmple-cua.com"
+    assert "=?" not in out.read_bytes().decode("ascii").split("\r\n\r\n", 1)[0]
+
+
+def test_a_non_ascii_local_part_is_a_clear_error_for_invite(ppsj, vault, tmp_path):
+    ok(ppsj("add", "Debbie Harper", "--email", "zoë@example.com", "--at", "14:40"))
+    out = tmp_path / "invite.eml"
+    line = one_line_error(ppsj("invite", "Debbie Harper", "--out", str(out)))
+    assert "Partners/Debbie Harper.md" in line and "non-ASCII" in line
+    assert not out.exists()
+
+
+def test_an_apostrophe_before_the_at_is_a_real_address(ppsj, vault, tmp_path):
+    ok(ppsj("add", "Sean O'Brien", "--email", "o'brien@x.example", "--at", "15:40"))
+    out = tmp_path / "invite.eml"
+    ok(ppsj("invite", "Sean O'Brien", "--out", str(out)))
+    msg = email.message_from_bytes(out.read_bytes(), policy=policy.default)
+    assert msg["To"].addresses[0].addr_spec == "o'brien@x.example"
+    ok(ppsj("doctor"))
+    one_line_error(ppsj("add", "Zed", "--email", "zed@o'x.example"), code=2)

@@ -10,7 +10,7 @@ import pytest
 
 from ppsjournal.index import entry_from_bytes
 from ppsjournal.leads import first_due
-from tests.conftest import run_cli
+from tests.conftest import ok, one_line_error, run_cli
 
 D = dt.date.fromisoformat
 
@@ -230,3 +230,24 @@ def test_a_lead_template_in_the_vault_wins(debbie: Path) -> None:
 def test_help_has_an_example(vault: Path, command: str) -> None:
     result = run_cli(vault, command, "--help")
     assert result.exit_code == 0 and "Example:" in result.output
+
+
+def test_lead_refuses_the_name_of_a_partner(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Tom Okafor"))
+    line = one_line_error(
+        ppsj("lead", "debbie harper", "--partner", "Tom Okafor", "--source", "referral")
+    )
+    assert "Debbie Harper is a partner (Partners/Debbie Harper.md)" in line
+    assert not (vault / "Leads").exists() or not list((vault / "Leads").iterdir())
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "1e308"])
+def test_lead_refuses_a_value_it_could_not_read_back(ppsj, vault, value):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    args = ["lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "referral"]
+    line = one_line_error(ppsj(*args, "--value", value), code=2)
+    assert "--value must be a number of dollars from 0 to 1,000,000,000,000" in line
+    assert not (vault / "Leads" / "Sam Lee.md").exists()
+    ok(ppsj(*args, "--value", "385000"))
+    ok(ppsj("doctor"))

@@ -9,6 +9,7 @@ import pytest
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.names import check_name, link_target, name_key
+from tests.conftest import one_line_error, partner_note
 
 BAD_NAMES = {
     "../x": "contains /",
@@ -180,3 +181,24 @@ def test_names_are_one_partner_whatever_the_case_or_normal_form(ppsj, vault):
 def test_a_decomposed_name_is_written_composed(ppsj, vault):
     assert ppsj("add", "Jose\u0301").exit_code == 0
     assert [p.name for p in (vault / "Partners").iterdir()] == ["José.md"]
+
+
+def test_add_refuses_an_address_with_a_backslash(ppsj, vault):
+    line = one_line_error(ppsj("add", "Zed", "--email", r"zed@x\y.example"), code=2)
+    assert "--email" in line
+    assert not partner_note(vault, "Zed").exists()
+
+
+@pytest.mark.parametrize("value", ["a\x1b[31mb", "1\u20282", "a\u200bb", "a\tb"])
+@pytest.mark.parametrize("option", ["--phone", "--company"])
+def test_add_refuses_control_and_invisible_characters(ppsj, vault, option, value):
+    line = one_line_error(ppsj("add", "Zed", option, value), code=2)
+    assert f"{option} must be one line of text" in line
+    assert not partner_note(vault, "Zed").exists()
+
+
+@pytest.mark.parametrize("name", ["COM¹", "lpt²", "CONIN$", "conout$.md"])
+def test_more_windows_device_names_are_refused(ppsj, vault, name):
+    line = one_line_error(ppsj("add", name), code=2)
+    assert "reserved file name on Windows" in line
+    assert not any((vault / "Partners").glob("*.md"))

@@ -10,6 +10,7 @@ import pytest
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.note import DELETE, MAX_FRONT_MATTER, decode, parse_note, set_keys
+from tests.conftest import ok, one_line_error, partner_note
 
 # -- parsing -----------------------------------------------------------------
 
@@ -324,3 +325,87 @@ def test_a_yaml_tag_outside_the_property_types_is_one_line_and_the_rest_builds(
         assert "Traceback" not in result.output
     partners = ppsj("partners")
     assert "Debbie Harper" in partners.stdout and "internal error" not in partners.output
+
+
+@pytest.mark.parametrize("tail", [" ", "\t", "  \t", " \r"])
+def test_front_matter_fences_may_end_in_blanks_as_python_frontmatter_reads_them(vault, ppsj, tail):
+    import json
+
+    import frontmatter
+
+    text = (
+        f"---{tail}\ntype: partner\nemail: debbie@sunrise.example\nstatus: active\n---{tail}\n"
+        "Body\n- [ ] Send the buyer guide #commitment 📅 2026-11-20\n"
+    )
+    note = vault / "Partners" / "Debbie Harper.md"
+    note.write_bytes(text.encode("utf-8"))
+    # The peer reads these fences as front-matter; ppsj must read the same keys.
+    assert frontmatter.loads(text).metadata["status"] == "active"
+
+    result = ppsj("partners", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["problems"] == []
+    [row] = doc["partners"]
+    assert (row["name"], row["status"], row["overdue"]) == ("Debbie Harper", "active", 1)
+
+    # Editing finds the same fences: only the status line changes.
+    assert ppsj("pause", "Debbie Harper").exit_code == 0
+    edited = note.read_bytes().decode("utf-8")
+    assert "status: paused\n" in edited
+    assert edited.startswith(f"---{tail}\n")
+    assert f"\n---{tail}\nBody\n- [ ] Send the buyer guide" in edited
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["lead", "Sam Lee", "--partner", "debbie harper", "--source", "referral"],
+        ["report", "--partner", "[[Debbie Harper]]"],
+        ["invite", "Debbie Harper", "--out", "x.eml"],
+    ],
+)
+def test_a_partner_whose_note_does_not_read_is_named_not_unknown(ppsj, vault, args):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = note.read_text(encoding="utf-8").replace("status: active", "status: [active")
+    note.write_text(text, encoding="utf-8")
+    result = ppsj(*args)
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("ppsj: Partners/Debbie Harper.md:")
+    assert "fix the note first; see 'ppsj doctor'" in last
+    assert "no partner named" not in result.output
+    assert note.read_text(encoding="utf-8") == text
+    assert not (vault / "Leads" / "Sam Lee.md").exists()
+
+
+def test_an_edited_note_keeps_its_file_mode(ppsj, vault):
+    import stat
+
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    note.chmod(0o600)  # kept private: client names are in it
+    ok(ppsj("skip", "Debbie Harper", "2026-12-11"))
+    assert stat.S_IMODE(note.stat().st_mode) == 0o600
+    ok(ppsj("add", "Marcus Bell"))
+    assert stat.S_IMODE(partner_note(vault, "Marcus Bell").stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda t: t.replace("status: active\n", "status: active\nstatus: active\n"),
+        lambda t: t.replace("status: active\n", '"status": active\n'),
+    ],
+    ids=["twice", "quoted-key"],
+)
+def test_an_edit_that_would_not_take_is_refused(ppsj, vault, edit):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = edit(note.read_text(encoding="utf-8"))
+    note.write_text(text, encoding="utf-8")
+    line = one_line_error(ppsj("pause", "Debbie Harper"))
+    assert "Partners/Debbie Harper.md: property 'status' is written twice or in quotes" in line
+    assert note.read_text(encoding="utf-8") == text
+    assert "active" in ppsj("partners").output.splitlines()[1]

@@ -13,6 +13,7 @@ import re
 import pytest
 
 from ppsjournal.note import parse_note
+from tests.conftest import ok, one_line_error, partner_note, set_key
 
 ALL_SLOTS = ["13:00", "13:20", "13:40", "14:00", "14:20", "14:40", "15:00", "15:20", "15:40"]
 
@@ -30,11 +31,6 @@ def free(ppsj, *args, **kw) -> list[str]:
 def meta(vault, name: str) -> dict:
     path = f"Partners/{name}.md"
     return parse_note(path, (vault / path).read_text(encoding="utf-8")).meta
-
-
-def ok(result):
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def set_holidays(vault, days: str) -> None:
@@ -658,3 +654,66 @@ def test_a_note_changed_meanwhile_is_not_overwritten(ppsj, vault, monkeypatch):
     assert "changed on disk while ppsj was working; nothing written" in result.output
     assert path.read_bytes().endswith(b"typed in Obsidian meanwhile\n")
     assert "pps_skip: []" in path.read_text()
+
+
+def test_add_refuses_the_name_of_a_lead(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "showing"))
+    line = one_line_error(ppsj("add", "SAM LEE"))
+    assert "Sam Lee is a lead (Leads/Sam Lee.md)" in line
+    assert not partner_note(vault, "SAM LEE").exists()
+
+
+def test_renew_refuses_a_series_longer_than_a_note_may_hold(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    text = set_key(note, "pps_weeks", "1000")
+    line = one_line_error(ppsj("renew", "Debbie Harper", "--weeks", "104"))
+    assert "1104 weeks, more than the 1040" in line
+    assert note.read_text(encoding="utf-8") == text
+    ok(ppsj("renew", "Debbie Harper", "--weeks", "40"))
+    ok(ppsj("partners"))  # the note still reads
+
+
+def test_skip_leaves_the_other_moves_as_written(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    moved = 'pps_moved:\n  - "2026-12-18 -> 2026-12-17 14:40"   # her closing\n'
+    text = note.read_text(encoding="utf-8").replace("pps_moved: []\n", moved)
+    note.write_text(text, encoding="utf-8")
+    ok(ppsj("skip", "Debbie Harper", "2026-12-11"))
+    after = note.read_text(encoding="utf-8")
+    assert moved in after
+    assert "pps_skip: [2026-12-11]\n" in after
+    # Skipping the moved session itself drops its move.
+    ok(ppsj("skip", "Debbie Harper", "2026-12-17"))
+    assert "pps_moved: []" in note.read_text(encoding="utf-8")
+
+
+def test_move_refuses_a_day_the_partner_already_has_a_session(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    before = note.read_bytes()
+    line = one_line_error(ppsj("move", "Debbie Harper", "2026-12-11", "--to", "2026-12-18 15:40"))
+    assert "Debbie Harper already has a session on 2026-12-18 (at 14:40)" in line
+    assert note.read_bytes() == before
+
+
+@pytest.mark.parametrize("value", ["123", "yes", "null", "2026-01-01", "a: b", "#x", "1e3", "~"])
+def test_text_that_looks_like_another_type_still_books_a_prospect(ppsj, vault, value):
+    ok(ppsj("add", "Lena Ortiz"))
+    ok(ppsj("add", "Lena Ortiz", "--at", "13:20", "--company", value, "--phone", value))
+    doc = json.loads(ok(ppsj("partners", "--json")).output)
+    assert doc["partners"][0]["company"] == value
+
+
+def test_move_refuses_a_holiday(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text().replace("holidays = []", "holidays = [2026-12-25]"))
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    before = note.read_bytes()
+    line = one_line_error(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-25 13:00"))
+    assert "2026-12-25 is a holiday in ppsj.toml" in line
+    assert note.read_bytes() == before
+    ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-24 13:00"))

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import DAY, ok, run_cli
+
 TODAY = "2026-11-27"  # as the ppsj fixture takes it
 COMMISSION = 12500  # set in ppsj.toml below, so the default 12000 would show up as wrong
 
@@ -455,3 +457,23 @@ def test_leads_made_and_moved_by_ppsj_itself(ppsj):
     # Closed on 12-10: outside a period that ends the day before.
     before = by_name(report_json(ppsj, "--until", "2026-12-09", today="2026-12-11"))
     assert before["Debbie Harper"]["closings"] == 0
+
+
+@pytest.mark.parametrize(
+    "target", ["Partners/Debbie Harper.md", "ppsj.toml", "Sessions/2026/new.MD"]
+)
+def test_report_html_never_replaces_a_note_or_the_settings(example, target):
+    path = example / target
+    before = path.read_bytes() if path.exists() else None
+    result = run_cli(example, "report", "--html", str(path), today=DAY)
+    assert result.exit_code == 2, result.output
+    assert "refusing to overwrite it" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert (path.read_bytes() if path.exists() else None) == before
+
+
+def test_report_html_and_invite_out_still_write_their_files(example, tmp_path):
+    ok(run_cli(example, "report", "--html", str(tmp_path / "card.html"), today=DAY))
+    assert (tmp_path / "card.html").read_text().startswith("<!DOCTYPE html>")
+    ok(run_cli(example, "invite", "Marcus Bell", "--out", str(tmp_path / "m.eml"), today=DAY))
+    assert b"METHOD:REQUEST" in (tmp_path / "m.eml").read_bytes()

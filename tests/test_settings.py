@@ -9,6 +9,7 @@ import pytest
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.settings import parse_settings
+from tests.conftest import ok, one_line_error
 
 OWNER = """\
 [owner]
@@ -203,3 +204,19 @@ def test_the_quick_e_mail_check_accepts_only_what_the_e_mail_parser_accepts():
     for value in ("a..b@x.example", ".a@x.example", "a.@x.example", "a@x..example", "a@x."):
         with pytest.raises(PpsjError):
             settings.check_email(value, "email")
+
+
+def test_a_password_in_the_settings_is_refused_with_the_way_to_give_it(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text() + '\n[smtp]\nhost = "smtp.x.example"\npassword = "hunter2"\n')
+    line = one_line_error(ppsj("partners"))
+    assert "ppsj.toml: unknown key smtp.password" in line
+    assert "$PPSJ_SMTP_PASSWORD" in line and "hunter2" not in line
+
+
+def test_settings_saved_with_a_byte_order_mark_and_crlf_are_read(ppsj, vault):
+    toml = vault / "ppsj.toml"
+    text = toml.read_text(encoding="utf-8").replace("\n", "\r\n")
+    toml.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))  # as Windows Notepad saves it
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    assert "Debbie Harper" in ok(ppsj("partners")).output

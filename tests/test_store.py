@@ -13,8 +13,7 @@ from pathlib import Path
 from ppsjournal.app import Builder
 from ppsjournal.index import entry_from_bytes
 from ppsjournal.vault import Vault
-
-EXAMPLE = Path(__file__).resolve().parent.parent / "example-vault"
+from tests.conftest import EXAMPLE
 
 EVERY_FIELD = (
     "---\ntype: partner\nstatus: active\ncommitted: 2026-11-27\nwhen: 2026-11-27T14:40:00\n"

@@ -14,7 +14,7 @@ import pytest
 
 from ppsjournal import templates
 from ppsjournal.errors import PpsjError
-from tests.conftest import run_cli
+from tests.conftest import ok, one_line_error, run_cli
 
 OLD = "Sessions/2026/2026-12-04 Debbie Harper.md"
 NEW = "Sessions/2026/2026-12-11 Debbie Harper.md"
@@ -222,3 +222,30 @@ def _minimal_context() -> dict:
         "partner_followups": [],
         "leads": [],
     }
+
+
+def test_a_template_saved_with_a_byte_order_mark_and_crlf(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    (vault / "Templates").mkdir(exist_ok=True)
+    body = "# PPS with {{ partner.name }}\r\n\r\n## Notes\r\n"
+    (vault / "Templates" / "session.md.j2").write_bytes(b"\xef\xbb\xbf" + body.encode())
+    ok(ppsj("week", "--date", "2026-12-04"))
+    note = (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").read_bytes()
+    assert "\ufeff".encode() not in note and b"\r" not in note
+    assert b"\n---\n# PPS with Debbie Harper\n\n## Notes\n" in note
+
+
+def test_a_template_that_drops_the_carried_follow_ups_is_refused(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("week", "--date", "2026-12-04"))
+    old = vault / "Sessions/2026/2026-12-04 Debbie Harper.md"
+    with old.open("a", encoding="utf-8") as fh:
+        fh.write("- [ ] Send the buyer guide to the Lees #commitment 📅 2026-12-08\n")
+    before = old.read_bytes()
+    (vault / "Templates").mkdir(exist_ok=True)
+    (vault / "Templates" / "session.md.j2").write_text("# {{ partner.name }}\n\n## Notes\n")
+    line = one_line_error(ppsj("week", "--date", "2026-12-11"))
+    assert line.startswith("ppsj: Templates/session.md.j2: the session template does not write")
+    assert "Sessions/2026/2026-12-04 Debbie Harper.md" in line
+    assert old.read_bytes() == before  # the task is still open there: nothing lost
+    assert not (vault / "Sessions/2026/2026-12-11 Debbie Harper.md").exists()

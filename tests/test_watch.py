@@ -487,3 +487,16 @@ def test_a_signal_while_the_main_thread_holds_the_wake_lock_still_stops(vault: P
         check=False,
     )
     assert result.returncode == 0 and result.stdout.strip() == "stopped", result.stderr
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "-nan", "inf"])
+def test_watch_refuses_a_debounce_that_is_not_a_finite_number(ppsj, monkeypatch, value):
+    import ppsjournal.watch
+
+    started = []
+    # Were the value accepted, the watcher would start: record it instead of blocking.
+    monkeypatch.setattr(ppsjournal.watch.Watcher, "run", lambda self: started.append(self))
+    result = ppsj("watch", "--debounce", value)
+    assert result.exit_code == 2, result.output
+    assert "--debounce" in result.output
+    assert not started

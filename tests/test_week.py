@@ -14,6 +14,7 @@ from click.testing import Result
 from ppsjournal.app import load_index
 from ppsjournal.note import parse_note
 from ppsjournal.vault import Vault
+from tests.conftest import ok, partner_note, set_key
 
 QUESTIONS = (
     "## 1. How are we doing together - your team, my team, and what we produce for your buyers?",
@@ -58,11 +59,6 @@ OPEN_LINES = (
 )
 WEEK1_PATH = "Sessions/2026/2026-12-04 Debbie Harper.md"
 WEEK2_PATH = "Sessions/2026/2026-12-11 Debbie Harper.md"
-
-
-def ok(result: Result) -> Result:
-    assert result.exit_code == 0, result.output
-    return result
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -430,3 +426,37 @@ def test_a_lead_sharing_its_name_with_another_note_is_linked_by_path(partners: P
     # as Follow-ups.md links them: the path where two notes share a name
     assert "- Lead [[Leads/Sam Lee]]: showing" in text
     assert "- Lead [[Kim Park]]: referral" in text
+
+
+def test_week_and_doctor_with_two_sessions_of_one_partner_on_one_day(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    ok(ppsj("add", "Marcus Bell", "--at", "13:00"))
+    # As a hand edit (or a merge) could leave it: the 12-11 session moved onto 12-18.
+    set_key(partner_note(vault, "Debbie Harper"), "pps_moved", '["2026-12-11 -> 2026-12-18 15:40"]')
+    doctor = ppsj("doctor")
+    assert doctor.exit_code == 1
+    assert "Partners/Debbie Harper.md: two sessions of Debbie Harper on 2026-12-18" in (
+        doctor.output
+    )
+    result = ppsj("week", "--date", "2026-12-18", "--json")
+    assert result.exit_code == 1, result.output
+    doc = json.loads(result.output)
+    actions = [(s["partner"], s["time"], s["action"]) for s in doc["sessions"]]
+    assert actions == [
+        ("Marcus Bell", "13:00", "written"),
+        ("Debbie Harper", "14:40", "written"),
+        ("Debbie Harper", "15:40", "blocked"),
+    ]
+    assert "two sessions on 2026-12-18" in doc["sessions"][2]["reason"]
+    assert (vault / "Sessions/2026/2026-12-18 Debbie Harper.md").is_file()
+    assert (vault / "Sessions/2026/2026-12-18 Marcus Bell.md").is_file()
+
+
+def test_week_names_an_unreadable_note_and_exits_3_after_writing(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    (vault / "Leads").mkdir(exist_ok=True)
+    (vault / "Leads" / "Broken.md").write_text("---\ntype: [lead\n---\n", encoding="utf-8")
+    result = ppsj("week", "--date", "2026-12-04")
+    assert result.exit_code == 3, result.output
+    assert "ppsj: Leads/Broken.md:" in result.output
+    assert (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").is_file()
