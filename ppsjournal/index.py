@@ -131,6 +131,7 @@ class Source(Protocol):
         self, kind: str, partner_key: str | None = None, status: str | None = None
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
+    def second_notes(self) -> list[Problem]: ...
     def owner(self, path: str) -> tuple[str, str] | None: ...
     def tasks(
         self,
@@ -217,42 +218,21 @@ class Index:
     # -- the notes that read as partners, sessions and leads ---------------------
 
     @functools.cached_property
-    def _partners(self) -> tuple[dict[str, Partner], list[Problem]]:
-        found: dict[str, Partner] = {}
-        problems = []
-        for p in self.source.classified("partner"):
-            if p.key in found:
-                problems.append(
-                    Problem(
-                        p.path,
-                        f"a second note for partner {p.name!r} (the first is {found[p.key].path})",
-                    )
-                )
-            else:
-                found[p.key] = p
-        return found, problems
-
-    @property
     def partners(self) -> dict[str, Partner]:
-        """Every partner, by ``name_key`` (the first note by path, if two share a name)."""
-        return self._partners[0]
+        """Every partner, by ``name_key`` (the first note by path, if two share a
+        name: the others are problems, ``Source.second_notes``)."""
+        found: dict[str, Partner] = {}
+        for p in self.source.classified("partner"):
+            found.setdefault(p.key, p)
+        return found
 
     @functools.cached_property
-    def _leads(self) -> tuple[dict[str, Lead], list[Problem]]:
-        found: dict[str, Lead] = {}
-        problems = []
-        for lead in self.source.classified("lead"):
-            key = name_key(lead.name)
-            if key in found:
-                problems.append(Problem(lead.path, f"a second note for lead {lead.name!r}"))
-            else:
-                found[key] = lead
-        return found, problems
-
-    @property
     def leads(self) -> dict[str, Lead]:
-        """Every lead, by ``name_key``."""
-        return self._leads[0]
+        """Every lead, by ``name_key`` (the first note by path, as for partners)."""
+        found: dict[str, Lead] = {}
+        for lead in self.source.classified("lead"):
+            found.setdefault(name_key(lead.name), lead)
+        return found
 
     @functools.cached_property
     def sessions(self) -> list[SessionNote]:
@@ -354,8 +334,14 @@ class Index:
         return self.source.tasks(with_problems=True)
 
     def task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]:
-        """partner key -> (open, overdue) tasks in their notes."""
-        return self.source.open_task_counts(today)
+        """partner key -> (open, overdue) tasks in their notes (one query a day)."""
+        if today not in self._counts:
+            self._counts[today] = self.source.open_task_counts(today)
+        return self._counts[today]
+
+    @functools.cached_property
+    def _counts(self) -> dict[dt.date, dict[str, tuple[int, int]]]:
+        return {}
 
     def partner_of_task(self, task: Task) -> str | None:
         """The name of the partner whose note (or session or lead note) holds ``task``."""
@@ -390,7 +376,7 @@ class Index:
     def problems(self) -> list[Problem]:
         """Every problem: notes that cannot be read or do not classify, second notes
         of one partner or lead, and folders that could not be read."""
-        found = [*self.source.problems(), *self._partners[1], *self._leads[1]]
+        found = [*self.source.problems(), *self.source.second_notes()]
         found.sort(key=lambda p: p.where)
         found.extend(Problem(w, m) for w, m in self.source.walk_errors)
         return found

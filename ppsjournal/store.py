@@ -48,7 +48,7 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
-from ppsjournal.names import name_key
+from ppsjournal.names import name_key, note_name
 from ppsjournal.tasks import Task
 from ppsjournal.vault import FileStat, Vault
 
@@ -632,6 +632,24 @@ class Store:
             "WHERE error IS NOT NULL OR problem IS NOT NULL ORDER BY path"
         ):
             found.append(Problem(ew, e) if e is not None else Problem(pw, p))
+        return found
+
+    def second_notes(self) -> list[Problem]:
+        """Partner and lead notes whose name an earlier note (by path) of the
+        same kind has: the first is the partner or lead; these are problems."""
+        found = []
+        for path, kind, first in self.db.execute(
+            "SELECT n.path, n.kind, (SELECT min(m.path) FROM notes m WHERE m.kind = n.kind "
+            "AND m.name_key = n.name_key) AS first FROM notes n "
+            "WHERE n.kind IN ('partner', 'lead') AND first < n.path ORDER BY n.path"
+        ):
+            name = repr(note_name(path))
+            if kind == "partner":
+                found.append(
+                    Problem(path, f"a second note for partner {name} (the first is {first})")
+                )
+            else:
+                found.append(Problem(path, f"a second note for lead {name}"))
         return found
 
     def broken(self, folder: str, kind: str) -> list[str]:
