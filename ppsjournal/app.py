@@ -110,7 +110,7 @@ class Builder:
                 return known
         index = Index(self.store)
         result = BuildResult(problems=list(index.problems), changes=changes)
-        partners = self.store.kind_snapshot("partner")
+        partners = self.store.partner_generation
         kept: set[str] = set()
         calendars = True
         held = self.store.broken(PARTNERS, "partner")
@@ -202,7 +202,7 @@ class Builder:
             return None
         return BuildResult(unchanged=sorted(outputs), problems=problems)
 
-    def _record(self, key: str, partners: str, result: BuildResult, held: bool) -> None:
+    def _record(self, key: str, partners: int, result: BuildResult, held: bool) -> None:
         """Remember what this build wrote, so that a later one finding nothing
         changed can stop. Not after a walk error or a refused output: the next
         build must say so again."""

@@ -46,7 +46,7 @@ from typing import Any
 from ppsjournal import __version__
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Problem, classify, parse_entry
-from ppsjournal.layout import FOLLOWUPS, STATE
+from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import name_key, note_name
 from ppsjournal.tasks import Task
@@ -405,10 +405,28 @@ class Store:
                 gone,
                 changes.walk_errors if only is None else None,
                 bool(changes) or walk_changed,
+                self._touches_partners(changes, rows),
             )
         if only is None:
             self.walk_errors = changes.walk_errors
         return changes
+
+    def _touches_partners(self, changes: Changes, rows: list[Row]) -> bool:
+        """Whether a note that changed was, or is, a partner's (or in Partners/):
+        the calendars are made from those alone."""
+        new = {r.path: r for r in rows}
+        for path in changes.paths:
+            if path.startswith(PARTNERS + "/"):
+                return True
+            row = new.get(path)
+            if row is not None and (
+                isinstance(row.found, Partner) or row.entry.meta.get("type") == "partner"
+            ):
+                return True
+            old = self.db.execute("SELECT kind, type FROM notes WHERE path = ?", (path,))
+            if "partner" in (old.fetchone() or ()):
+                return True
+        return False
 
     def _same_row(self, row: Row) -> bool:
         """Whether a note read again holds what its row holds (but for its stat)."""
@@ -421,6 +439,7 @@ class Store:
         gone: list[str],
         walk_errors: list[tuple[str, str]] | None,
         changed: bool,
+        partners: bool,
     ) -> None:
         try:
             with self._transaction() as db:
@@ -459,6 +478,8 @@ class Store:
                     )
                 if changed:
                     db.execute("UPDATE meta SET value = value + 1 WHERE key = 'generation'")
+                if partners:
+                    db.execute("UPDATE meta SET value = value + 1 WHERE key = 'partners'")
                 if walk_errors is not None:
                     db.execute(
                         "INSERT OR REPLACE INTO meta VALUES ('walk_errors', ?)",
@@ -523,6 +544,11 @@ class Store:
     def generation(self) -> int:
         """Bumped by every refresh that found a note changed, added or removed."""
         return int(self.get("generation") or 0)
+
+    @property
+    def partner_generation(self) -> int:
+        """Bumped by every refresh that found a partner note changed, added or removed."""
+        return int(self.get("partners") or 0)
 
     def count(self) -> int:
         return self.db.execute("SELECT count(*) FROM notes").fetchone()[0]
@@ -811,24 +837,6 @@ class Store:
             )
         return list(rows)
 
-    def snapshot(self, paths: Iterable[str]) -> str:
-        """A hash of these notes' stats: what an output made from them was made from."""
-        h = hashlib.sha256()
-        for row in self.stats(paths):
-            h.update(repr(row).encode("utf-8", "surrogatepass"))
-        return h.hexdigest()
-
-    def kind_snapshot(self, kind: str) -> str:
-        """A hash of the paths and stats of the notes of ``type: kind`` or that read as it."""
-        h = hashlib.sha256()
-        for row in self.db.execute(
-            "SELECT path, size, mtime_ns, inode FROM notes WHERE kind = ? OR type = ? "
-            "OR substr(path, 1, 9) = 'Partners/' ORDER BY path",
-            (kind, kind),
-        ):
-            h.update(repr(row).encode("utf-8", "surrogatepass"))
-        return h.hexdigest()
-
 
 _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
 # A row's columns but its path, stat and racy flag: what a note holds.
@@ -923,6 +931,7 @@ def _check_schema(db: sqlite3.Connection) -> None:
                 db.execute(statement)
         db.execute("INSERT INTO meta VALUES ('parser', ?)", (want,))
         db.execute("INSERT INTO meta VALUES ('generation', 0)")
+        db.execute("INSERT INTO meta VALUES ('partners', 0)")
     except BaseException:
         db.rollback()
         raise
