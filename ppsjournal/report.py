@@ -26,7 +26,8 @@ from typing import Any
 
 from ppsjournal.errors import UsageError
 from ppsjournal.index import Index
-from ppsjournal.model import LEAD_SOURCES, Lead, Partner, SessionNote
+from ppsjournal.model import Lead, Partner, SessionNote
+from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
 
 DEFAULT_WEEKS = 12
