@@ -23,8 +23,9 @@ from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.layout import CALENDAR
-from ppsjournal.model import MAX_SEQUENCE, Partner
+from ppsjournal.model import Partner
 from ppsjournal.names import name_key
+from ppsjournal.properties import MAX_SEQUENCE
 from ppsjournal.schedule import Series
 from ppsjournal.settings import Settings, zone
 

@@ -9,24 +9,16 @@ shows all there is to fix.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Index
 from ppsjournal.layout import LEADS, PARTNERS, SESSIONS, TEMPLATES
-from ppsjournal.model import (
-    LEAD_SOURCES,
-    LEAD_STAGES,
-    MAX_SEQUENCE,
-    MAX_SERIES_WEEKS,
-    PARTNER_STATUSES,
-    SESSION_STATUSES,
-)
 from ppsjournal.names import check_name, link_target, name_key
-from ppsjournal.schedule import clashes, occurrences, parse_moves
-from ppsjournal.settings import Settings, check_email, parse_date, parse_hhmm
+from ppsjournal.properties import KINDS
+from ppsjournal.schedule import clashes, occurrences
+from ppsjournal.settings import Settings
 
 
 @dataclass(frozen=True, order=True)
@@ -40,162 +32,18 @@ class Finding:
         return f"{where}: {self.message}"
 
 
-# -- property checks: each returns what is wrong with a value, or None ---------
-
-Check = Callable[[Any], str | None]
-
-
-def _text(v: Any) -> str | None:
-    if isinstance(v, bool) or not isinstance(v, str | int | float):
-        return f"must be text, got {v!r}"
-    return None
-
-
-def _email(v: Any) -> str | None:
-    try:
-        check_email(v, "")
-    except PpsjError as exc:
-        return exc.message
-    return None
-
-
-def _date(v: Any) -> str | None:
-    try:
-        parse_date(v, "")
-    except PpsjError as exc:
-        return exc.message
-    return None
-
-
-def _time(v: Any) -> str | None:
-    if isinstance(v, int) and not isinstance(v, bool):
-        # YAML reads an unquoted 14:40 as the number 880 (base 60).
-        return f'must be a time as HH:MM in quotes, like "14:40" (unquoted, YAML read {v!r})'
-    try:
-        parse_hhmm(v, "")
-    except PpsjError as exc:
-        return exc.message
-    return None
-
-
-def _whole(low: int, high: int | None = None) -> Check:
-    def check(v: Any) -> str | None:
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            return f"must be a whole number >= {low}, got {v!r}"
-        if high is not None and v > high:
-            return f"must be a whole number <= {high}, got {v!r}"
-        return None
-
-    return check
-
-
-def _number(v: Any) -> str | None:
-    if isinstance(v, bool) or not isinstance(v, int | float):
-        return f"must be a number, got {v!r}"
-    return None
-
-
-def _choice(choices: tuple[str, ...]) -> Check:
-    def check(v: Any) -> str | None:
-        if v not in choices:
-            return f"must be one of {', '.join(choices)}, got {v!r}"
-        return None
-
-    return check
-
-
-def _link(v: Any) -> str | None:
-    if link_target(v) is None:
-        return f'must link a note, like "[[Name]]", got {v!r}'
-    return None
-
-
-def _dates(v: Any) -> str | None:
-    for item in v if isinstance(v, list) else [v]:
-        problem = _date(item)
-        if problem:
-            return f"{problem} (in a list of dates)"
-    return None
-
-
-def _moves(v: Any) -> str | None:
-    try:
-        parse_moves(v if isinstance(v, list) else [v], dt.time(0), "")
-    except PpsjError as exc:
-        return exc.message
-    return None
-
-
-def _texts(v: Any) -> str | None:
-    items = v if isinstance(v, list) else [v]
-    if any(isinstance(i, dict | list) for i in items):
-        return f"must be a list of text, got {v!r}"
-    return None
-
-
-# type -> key -> (required, check); the keys of product.md section 3.
-SCHEMA: dict[str, dict[str, tuple[bool, Check]]] = {
-    "partner": {
-        "email": (False, _email),
-        "phone": (False, _text),
-        "company": (False, _text),
-        "status": (False, _choice(PARTNER_STATUSES)),
-        "committed": (False, _date),
-        "referral_expected": (False, _date),
-        "pps_time": (False, _time),
-        "pps_start": (False, _date),
-        "pps_weeks": (False, _whole(1, MAX_SERIES_WEEKS)),
-        "pps_skip": (False, _dates),
-        "pps_moved": (False, _moves),
-        "pps_sequence": (False, _whole(0, MAX_SEQUENCE)),
-        "tags": (False, _texts),
-    },
-    "session": {
-        "partner": (True, _link),
-        "date": (True, _date),
-        "time": (False, _time),
-        "week": (False, _whole(1)),
-        "weeks": (False, _whole(1)),
-        "status": (False, _choice(SESSION_STATUSES)),
-        "previous": (False, _link),
-    },
-    "lead": {
-        "partner": (True, _link),
-        "source": (True, _choice(LEAD_SOURCES)),
-        "stage": (False, _choice(LEAD_STAGES)),
-        "created": (False, _date),
-        "stage_changed": (False, _date),
-        "phone": (False, _text),
-        "email": (False, _email),
-        "showing": (False, _date),
-        "value": (False, _number),
-    },
-}
 FOLDER_TYPES = {PARTNERS: "partner", SESSIONS: "session", LEADS: "lead"}
 
 
 def property_findings(entry: Entry) -> list[Finding]:
-    """Every missing or mistyped property of a partner, session or lead note."""
+    """Every missing or mistyped property of a partner, session or lead note,
+    by the declarations the model reads them with (properties.py)."""
     kind = entry.meta.get("type")
     # A type that is no text (a list, say) is no type ppsj knows: _folder_types says so.
-    schema = SCHEMA.get(kind) if isinstance(kind, str) else None
-    if schema is None:
+    declared = KINDS.get(kind) if isinstance(kind, str) else None
+    if declared is None:
         return []
-    found = []
-    for key, (required, check) in schema.items():
-        value = entry.meta.get(key)
-        if value is None or value == "" or value == []:
-            if required:
-                found.append(Finding(entry.path, 0, f"missing property {key!r}"))
-            continue
-        problem = check(value)
-        if problem:
-            found.append(Finding(entry.path, 0, f"property {key!r} {problem}"))
-    if entry.meta.get("type") == "partner":
-        has_time, has_start = "pps_time" in entry.meta, "pps_start" in entry.meta
-        if has_time != has_start:
-            found.append(Finding(entry.path, 0, "a series needs both 'pps_time' and 'pps_start'"))
-    return found
+    return [Finding(entry.path, 0, problem) for problem in declared.problems(entry.meta)]
 
 
 # -- the checks -------------------------------------------------------------------
@@ -219,7 +67,7 @@ def _note_findings(index: Index) -> Iterator[Finding]:
             if found:
                 described.add(entry.path)
                 yield from found
-        if isinstance(entry.meta.get("type"), str) and entry.meta["type"] in SCHEMA:
+        if isinstance(entry.meta.get("type"), str) and entry.meta["type"] in KINDS:
             for line, key, first in entry.twice:
                 yield Finding(
                     entry.path,

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.model import LEAD_SOURCES, LEAD_STAGES, Lead, Partner
+from ppsjournal.model import Lead, Partner
 from ppsjournal.names import check_name
+from ppsjournal.properties import LEAD_SOURCES, LEAD_STAGES
 from ppsjournal.settings import Settings, check_email
 
 # A loan amount: beyond this it is a typo, and beyond floats it is no number.

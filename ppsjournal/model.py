@@ -1,7 +1,9 @@
 """The domain model: partners, session notes and leads, read from notes' properties.
 
-Each ``*_from_note`` checks the keys it needs and raises PpsjError naming the
-note and the key, so one bad note is reported and the rest of the vault works.
+Each ``*_from_note`` reads the keys that ``properties.py`` declares for its kind
+and raises PpsjError naming the note and the key at the first bad one, so one
+bad note is reported and the rest of the vault works. ``ppsj doctor`` checks
+the same declarations, all of them at once.
 """
 
 from __future__ import annotations
@@ -10,24 +12,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from ppsjournal.errors import PpsjError
-from ppsjournal.names import link_target, name_key
+from ppsjournal import properties as p
+from ppsjournal.names import name_key
 from ppsjournal.note import Note
 from ppsjournal.schedule import Series, parse_moves
-from ppsjournal.settings import check_email, parse_date, parse_hhmm
-
-PARTNER_STATUSES = ("prospect", "active", "paused", "ended")
-SESSION_STATUSES = ("planned", "held", "missed", "cancelled")
-LEAD_SOURCES = ("lost-lead", "showing", "referral")
-LEAD_STAGES = ("new", "contacted", "prequalified", "application", "closed", "lost")
-
-# A series grows by renewals; twenty years of weekly sessions is more than anyone books.
-MAX_SERIES_WEEKS = 1040
-# A calendar's SEQUENCE is an RFC 5545 INTEGER: pps_sequence is at most this.
-MAX_SEQUENCE = 2**31 - 1
-
-# Keys written as quoted text always, so Obsidian keeps one property type per key.
-QUOTED_KEYS = frozenset({"pps_time", "phone", "partner", "previous", "time"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,153 +70,68 @@ class Lead:
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
-class _Keys:
-    def __init__(self, note: Note) -> None:
-        self.note = note
-
-    def where(self, key: str) -> str:
-        return f"{self.note.path}: {key}"
-
-    def text(self, key: str, required: bool = False) -> str | None:
-        value = self.note.meta.get(key)
-        if value is None or value == "":
-            if required:
-                raise PpsjError(f"missing property {key!r}", self.note.path)
-            return None
-        if isinstance(value, bool) or not isinstance(value, str | int | float):
-            raise PpsjError(f"property {key!r} must be text, got {value!r}", self.note.path)
-        return str(value)
-
-    def choice(self, key: str, choices: tuple[str, ...], default: str | None = None) -> str:
-        value = self.note.meta.get(key, default)
-        if value not in choices:
-            if value is None:
-                raise PpsjError(f"missing property {key!r}", self.note.path)
-            raise PpsjError(
-                f"property {key!r} must be one of {', '.join(choices)}, got {value!r}",
-                self.note.path,
-            )
-        return value
-
-    def date(self, key: str, required: bool = False) -> dt.date | None:
-        value = self.note.meta.get(key)
-        if value is None or value == "":
-            if required:
-                raise PpsjError(f"missing property {key!r}", self.note.path)
-            return None
-        return parse_date(value, self.where(key))
-
-    def integer(
-        self, key: str, default: int | None = None, low: int = 0, high: int | None = None
-    ) -> int | None:
-        value = self.note.meta.get(key, default)
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise PpsjError(f"must be a whole number >= {low}, got {value!r}", self.where(key))
-        if high is not None and value > high:
-            raise PpsjError(f"must be a whole number <= {high}, got {value!r}", self.where(key))
-        return value
-
-    def number(self, key: str) -> float | None:
-        value = self.note.meta.get(key)
-        if value is None or value == "":
-            return None
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise PpsjError(f"must be a number, got {value!r}", self.where(key))
-        return value
-
-    def dates(self, key: str) -> list[dt.date]:
-        value = self.note.meta.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            value = [value]
-        return [parse_date(v, self.where(key)) for v in value]
-
-    def texts(self, key: str) -> list[str]:
-        value = self.note.meta.get(key)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            value = [value]
-        return [str(v) for v in value if v is not None]
-
-    def link(self, key: str, required: bool = False) -> str | None:
-        value = self.note.meta.get(key)
-        target = link_target(value)
-        if target is None and required:
-            raise PpsjError(f'property {key!r} must link a note, like "[[Name]]"', self.note.path)
-        return target
-
-
 def partner_from_note(note: Note) -> Partner:
-    k = _Keys(note)
-    email = k.text("email")
-    if email is not None:
-        check_email(email, k.where("email"))
-    status = k.choice("status", PARTNER_STATUSES, default="active")
+    m, at = note.meta, note.path
+    email = p.EMAIL.read(m, at)
+    status = p.PARTNER_STATUS.read(m, at)
+    time = p.PPS_TIME.read(m, at)
+    start = p.PPS_START.read(m, at)
+    weeks = p.PPS_WEEKS.read(m, at)
+    skip = p.PPS_SKIP.read(m, at)
+    moved = p.PPS_MOVED.read(m, at)
+    p.PARTNER.check_rules(m, at)
     series = None
-    pps_time = note.meta.get("pps_time")
-    pps_start = k.date("pps_start")
-    if pps_time is not None or pps_start is not None:
-        if pps_time is None or pps_start is None:
-            raise PpsjError("a series needs both 'pps_time' and 'pps_start'", note.path)
-        time = parse_hhmm(pps_time, k.where("pps_time"))
-        weeks = k.integer("pps_weeks", default=12, low=1, high=MAX_SERIES_WEEKS) or 12
+    if time is not None and start is not None:
         series = Series(
             partner=note.name,
-            start=pps_start,
+            start=start,
             time=time,
             weeks=weeks,
-            skip=frozenset(k.dates("pps_skip")),
-            moved=parse_moves(k.texts("pps_moved"), time, k.where("pps_moved")),
+            skip=skip,
+            # PPS_MOVED checked the grammar; only the slot, the default time, was unknown.
+            moved=parse_moves(moved, time, at),
         )
     return Partner(
         name=note.name,
-        path=note.path,
+        path=at,
         status=status,
         email=email,
-        phone=k.text("phone"),
-        company=k.text("company"),
-        committed=k.date("committed"),
-        referral_expected=k.date("referral_expected"),
+        phone=p.PHONE.read(m, at),
+        company=p.COMPANY.read(m, at),
+        committed=p.COMMITTED.read(m, at),
+        referral_expected=p.REFERRAL_EXPECTED.read(m, at),
         series=series,
-        sequence=k.integer("pps_sequence", default=0, high=MAX_SEQUENCE) or 0,
-        tags=tuple(k.texts("tags")),
+        sequence=p.PPS_SEQUENCE.read(m, at),
+        tags=p.TAGS.read(m, at),
     )
 
 
 def session_from_note(note: Note) -> SessionNote:
-    k = _Keys(note)
-    time_raw = note.meta.get("time")
+    m, at = note.meta, note.path
     return SessionNote(
-        path=note.path,
-        partner=k.link("partner", required=True),  # type: ignore[arg-type]
-        date=k.date("date", required=True),  # type: ignore[arg-type]
-        time=parse_hhmm(time_raw, k.where("time")) if time_raw not in (None, "") else None,
-        week=k.integer("week", low=1),
-        weeks=k.integer("weeks", low=1),
-        status=k.choice("status", SESSION_STATUSES, default="planned"),
-        previous=k.link("previous"),
+        path=at,
+        partner=p.SESSION_PARTNER.read(m, at),
+        date=p.SESSION_DATE.read(m, at),
+        time=p.SESSION_TIME.read(m, at),
+        week=p.WEEK.read(m, at),
+        weeks=p.WEEKS.read(m, at),
+        status=p.SESSION_STATUS.read(m, at),
+        previous=p.PREVIOUS.read(m, at),
     )
 
 
 def lead_from_note(note: Note) -> Lead:
-    k = _Keys(note)
-    email = k.text("email")
-    if email is not None:
-        check_email(email, k.where("email"))
+    m, at = note.meta, note.path
     return Lead(
         name=note.name,
-        path=note.path,
-        partner=k.link("partner", required=True),  # type: ignore[arg-type]
-        source=k.choice("source", LEAD_SOURCES),
-        stage=k.choice("stage", LEAD_STAGES, default="new"),
-        created=k.date("created"),
-        stage_changed=k.date("stage_changed"),
-        phone=k.text("phone"),
-        email=email,
-        showing=k.date("showing"),
-        value=k.number("value"),
+        path=at,
+        partner=p.LEAD_PARTNER.read(m, at),
+        source=p.SOURCE.read(m, at),
+        stage=p.STAGE.read(m, at),
+        created=p.CREATED.read(m, at),
+        stage_changed=p.STAGE_CHANGED.read(m, at),
+        phone=p.PHONE.read(m, at),
+        email=p.EMAIL.read(m, at),
+        showing=p.SHOWING.read(m, at),
+        value=p.VALUE.read(m, at),
     )

@@ -12,7 +12,8 @@ from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
-from ppsjournal.model import MAX_SERIES_WEEKS, Partner
+from ppsjournal.model import Partner
+from ppsjournal.properties import MAX_SERIES_WEEKS
 from ppsjournal.schedule import (
     Clash,
     Occurrence,

@@ -27,7 +27,8 @@ from typing import Any
 
 from ppsjournal.errors import UsageError
 from ppsjournal.index import Index, SessionMark
-from ppsjournal.model import LEAD_SOURCES, Lead, Partner
+from ppsjournal.model import Lead, Partner
+from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
 
 DEFAULT_WEEKS = 12

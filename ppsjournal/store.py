@@ -101,7 +101,7 @@ _FTS = "CREATE VIRTUAL TABLE sections_fts USING fts5(path UNINDEXED, heading, te
 
 # Modules whose code decides what a row holds: their source is in the
 # fingerprint, so a fix to the task grammar drops the rows older code made.
-PARSER_MODULES = ("note", "tasks", "names", "model", "index", "store")
+PARSER_MODULES = ("note", "tasks", "names", "properties", "model", "index", "store")
 
 
 def parser_fingerprint() -> str:

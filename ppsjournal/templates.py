@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.model import QUOTED_KEYS
 from ppsjournal.note import render_front_matter
+from ppsjournal.properties import QUOTED_KEYS
 
 MAX_OUTPUT = 1024 * 1024  # a note
 # Follow-ups.md lists the whole vault: thousands of overdue items pass 1 MiB,

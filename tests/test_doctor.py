@@ -6,6 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from ppsjournal.doctor import property_findings
+from ppsjournal.errors import PpsjError
+from ppsjournal.index import Entry
+from ppsjournal.model import lead_from_note, partner_from_note, session_from_note
+from ppsjournal.note import Note
+from ppsjournal.properties import KINDS
 from tests.conftest import DAY, HOSTILE_NOTES, ok, partner_note, run_cli, set_key, write_note
 
 note = write_note
@@ -338,3 +344,89 @@ def test_doctor_names_a_property_written_twice(ppsj, vault):
         result.output
     )
     assert note.read_text(encoding="utf-8") == text
+
+
+# -- one declaration of the properties, read by the model and by doctor ----------------
+
+GOOD_NOTES = {
+    # Every declared key of each kind, with a good value.
+    "partner": {
+        "type": "partner",
+        "email": "debbie@sunrise.example",
+        "phone": "+1 555 0100",
+        "company": "Sunrise Realty",
+        "status": "active",
+        "committed": "2026-11-27",
+        "referral_expected": "2026-12-11",
+        "pps_time": "14:40",
+        "pps_start": "2026-12-04",
+        "pps_weeks": 12,
+        "pps_skip": ["2026-12-25"],
+        "pps_moved": ["2027-01-01 -> 2026-12-31 14:40"],
+        "pps_sequence": 0,
+        "tags": ["partner"],
+    },
+    "session": {
+        "type": "session",
+        "partner": "[[Debbie Harper]]",
+        "date": "2026-12-04",
+        "time": "14:40",
+        "week": 1,
+        "weeks": 12,
+        "status": "held",
+        "previous": "[[2026-11-27 Debbie Harper]]",
+    },
+    "lead": {
+        "type": "lead",
+        "partner": "[[Debbie Harper]]",
+        "source": "showing",
+        "stage": "new",
+        "created": "2026-11-27",
+        "stage_changed": "2026-11-28",
+        "phone": "+1 312 555 0133",
+        "email": "sam@lee.example",
+        "showing": "2026-12-05",
+        "value": 350000,
+    },
+}
+BAD_VALUES = (0.5, [{"a": 1}], "no good", -1)  # for each key, one of these is bad
+
+
+def _read(meta: dict) -> object:
+    read = {"partner": partner_from_note, "session": session_from_note, "lead": lead_from_note}
+    return read[meta["type"]](Note("X.md", meta, "", 1, True))
+
+
+def _doctor(meta: dict) -> list[str]:
+    return [f.message for f in property_findings(Entry("X.md", meta))]
+
+
+def _bad(meta: dict, key: str) -> object:
+    """A value of ``key`` the model refuses (the declared type's, whatever it is)."""
+    for value in BAD_VALUES:
+        try:
+            _read({**meta, key: value})
+        except PpsjError:
+            return value
+    raise AssertionError(f"the model takes every value of {key!r}: is it read at all?")
+
+
+@pytest.mark.parametrize("kind", sorted(GOOD_NOTES))
+def test_the_model_and_doctor_share_each_key(kind: str) -> None:
+    good = GOOD_NOTES[kind]
+    declared = [prop.key for prop in KINDS[kind].props]
+    assert sorted(declared) == sorted(k for k in good if k != "type")
+    _read(good)
+    assert _doctor(good) == []
+    for key in declared:
+        bad = {**good, key: _bad(good, key)}
+        with pytest.raises(PpsjError) as raised:
+            _read(bad)
+        assert raised.value.message.startswith(f"property {key!r} ")
+        # doctor says the same, and says it of this key only
+        assert _doctor(bad) == [raised.value.message]
+        if KINDS[kind].props[declared.index(key)].required:
+            missing = {k: v for k, v in good.items() if k != key}
+            with pytest.raises(PpsjError, match=f"missing property {key!r}"):
+                _read(missing)
+            assert _doctor(missing) == [f"missing property {key!r}"]

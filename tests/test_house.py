@@ -21,6 +21,7 @@ LAYERS = {
         "schedule",
         "note",
         "tasks",
+        "properties",
         "model",
         "index",
         "output",

@@ -235,7 +235,7 @@ def test_an_address_with_a_line_break_is_refused(ppsj, vault):
     )
     out = failed(ppsj("invite", "Debbie Harper"))
     # The note is named as unreadable (settings.check_email refuses the line break).
-    assert out.startswith("ppsj: Partners/Debbie Harper.md: email: not an e-mail address")
+    assert out.startswith("ppsj: Partners/Debbie Harper.md: property 'email' not an e-mail address")
     assert out.count("\n") == 1
     assert list((vault / "Calendar").glob("*.eml")) == []
     for bad in ("a@b.example\r\nBcc: c@d.example", "a@b.example\n", "a@b.example\r"):

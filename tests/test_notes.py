@@ -213,20 +213,20 @@ BROKEN = {
     ),
     "Bad Date.md": (
         b'---\ntype: partner\npps_time: "14:00"\npps_start: 2026-02-30\n---\n',
-        ": pps_start: must be a date",
+        ": property 'pps_start' must be a date",
     ),
     "Bad Email.md": (
         b'---\ntype: partner\nemail: "a@b.example\\r\\nBcc: x@y"\n---\n',
-        ": email: not an e-mail address",
+        ": property 'email' not an e-mail address",
     ),
     "Bad Move.md": (
         b'---\ntype: partner\npps_time: "13:00"\npps_start: 2026-12-04\npps_moved: [soon]\n---\n',
-        ": pps_moved: must be",
+        ": property 'pps_moved' must be",
     ),
     "Half Series.md": (b'---\ntype: partner\npps_time: "13:00"\n---\n', ": a series needs both"),
     "Many Weeks.md": (
         b'---\ntype: partner\npps_time: "13:00"\npps_start: 2026-12-04\npps_weeks: 99999999\n---\n',
-        ": pps_weeks: must be a whole number <= 1040",
+        ": property 'pps_weeks' must be a whole number <= 1040",
     ),
 }
 

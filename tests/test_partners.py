@@ -248,7 +248,7 @@ def test_dates_at_the_end_of_the_calendar_are_refused(ppsj, vault):
     )
     result = ppsj("partners")
     assert result.exit_code == 3
-    assert "ppsj: Partners/Far.md: pps_start: 9999-12-31 is out of range" in result.output
+    assert "ppsj: Partners/Far.md: property 'pps_start' 9999-12-31 is out of range" in result.output
 
 
 def test_a_prospect_then_booked_with_at(ppsj, vault):

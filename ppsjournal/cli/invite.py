@@ -79,7 +79,7 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
         # The CANCEL's SEQUENCE is now the series': a later REQUEST (resume,
         # renew) bumps it again and so supersedes the cancellation.
         from ppsjournal.invite import invite_sequence
-        from ppsjournal.model import QUOTED_KEYS
+        from ppsjournal.properties import QUOTED_KEYS
 
         sequence = invite_sequence(partner, cancel)
         vault.update_keys(partner.path, {"pps_sequence": sequence}, QUOTED_KEYS)

@@ -98,8 +98,8 @@ def stage(name: str, stage: str) -> None:
       ppsj stage "Sam Lee" prequalified
     """
     from ppsjournal.leads import check_choice, stage_updates
-    from ppsjournal.model import LEAD_STAGES, QUOTED_KEYS
     from ppsjournal.names import name_key
+    from ppsjournal.properties import LEAD_STAGES, QUOTED_KEYS
 
     try:
         stage = check_choice(stage, LEAD_STAGES, "stage")

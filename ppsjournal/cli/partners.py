@@ -133,9 +133,9 @@ def add(
       ppsj add "Debbie Harper" --email debbie@sunrise.example --company "Sunrise Realty" \\
           --at 14:40 --expect-referral 2026-12-11
     """
-    from ppsjournal.model import QUOTED_KEYS
     from ppsjournal.names import check_name, name_key
     from ppsjournal.partners import book, partner_front_matter, resolve_start
+    from ppsjournal.properties import QUOTED_KEYS
     from ppsjournal.schedule import Series
     from ppsjournal.settings import check_email
     from ppsjournal.templates import render_note
@@ -310,7 +310,7 @@ def partners(as_json: bool) -> None:
 
 def _apply(name: str, change) -> None:
     """Load the partner, compute the key updates, write them to the note."""
-    from ppsjournal.model import QUOTED_KEYS
+    from ppsjournal.properties import QUOTED_KEYS
 
     rt = runtime()
     # Every change here reads partners only (the series and the slots they
