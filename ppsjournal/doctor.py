@@ -33,6 +33,8 @@ class Finding:
 
 
 FOLDER_TYPES = {PARTNERS: "partner", SESSIONS: "session", LEADS: "lead"}
+# Keys on which doctor has advice beyond what the model refuses (an unquoted time).
+ADVISED = tuple(sorted({p.key for kind in KINDS.values() for p in kind.props if p.advice}))
 
 
 def property_findings(entry: Entry) -> list[Finding]:
@@ -55,13 +57,13 @@ def _split_where(where: str) -> tuple[str, int]:
 
 
 def _note_findings(index: Index) -> Iterator[Finding]:
-    """What each note says about itself, in one pass over the notes' properties
-    (streamed from the store, tasks left out: 100,000 notes stay small):
+    """What each note says about itself, in one pass over the notes the store
+    finds suspect (any other was read cleanly by the model; tasks left out):
     unreadable notes, bad properties, conflict markers, a folder's notes of
     another type, names ppsj would refuse, and links to no partner or note."""
     names = index.name_keys()
     described: set[str] = set()  # notes whose property checks said it, key by key
-    for entry in index.notes():
+    for entry in index.suspects(FOLDER_TYPES, ADVISED):
         if not entry.error:
             found = property_findings(entry)
             if found:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
@@ -125,6 +125,9 @@ class Source(Protocol):
     def entry(self, path: str) -> Entry | None: ...
     def entries(self) -> list[Entry]: ...
     def notes(self) -> Iterator[Entry]: ...
+    def suspects(
+        self, folder_types: Mapping[str, str], advised: Sequence[str]
+    ) -> Iterator[Entry]: ...
     def session_marks(self) -> list[tuple[str, dt.date, str]]: ...
     def name_keys(self) -> dict[str, list[tuple[str, bool]]]: ...
     def classified(
@@ -365,6 +368,10 @@ class Index:
     def notes(self) -> Iterator[Entry]:
         """Every note's entry without its tasks, in path order, read as iterated."""
         return self.source.notes()
+
+    def suspects(self, folder_types: Mapping[str, str], advised: Sequence[str]) -> Iterator[Entry]:
+        """The notes doctor must look at (``Store.suspects``), without their tasks."""
+        return self.source.suspects(folder_types, advised)
 
     def name_keys(self) -> dict[str, list[tuple[str, bool]]]:
         """name_key -> (path, cannot be read) of every note of that name."""

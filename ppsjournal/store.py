@@ -38,7 +38,7 @@ import os
 import re
 import sqlite3
 import stat
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ CREATE TABLE notes(
   problem_where TEXT, problem TEXT,
   conflict_line INTEGER,
   twice TEXT,
+  previous_key TEXT,
   tasks TEXT NOT NULL
 );
 CREATE INDEX notes_kind ON notes(kind, partner_key);
@@ -296,6 +297,7 @@ def _row_values(row: Row) -> tuple:
         problem.message if problem else None,
         e.conflict_line,
         json.dumps(e.twice) if e.twice else None,
+        name_key(found.previous) if isinstance(found, SessionNote) and found.previous else None,
         _dump_tasks(e.tasks),
     )
 
@@ -603,6 +605,39 @@ class Store:
             problem = Problem(error_where, error) if error is not None else None
             yield Entry(path, _load_meta(meta), (), problem, conflict, _twice(twice))
 
+    def suspects(self, folder_types: Mapping[str, str], advised: Sequence[str]) -> Iterator[Entry]:
+        """The notes ``ppsj doctor`` must look at, without their tasks, by path:
+        any that cannot be read or does not read as its type, has a key twice
+        or a conflict marker, is a partner or lead (their names), lies in a
+        typed folder with another type, links a partner or a previous note that
+        is not there, or holds a number in a key of ``advised`` (an unquoted
+        time). Every other note is one the model read cleanly: nothing to say.
+        """
+        folders = " OR ".join(
+            "(substr(path, 1, ?) = ? AND coalesce(type, '') != ?)" for _ in folder_types
+        )
+        args: list[Any] = []
+        for folder, kind in folder_types.items():
+            args += [len(folder) + 1, folder + "/", kind]
+        numbers = " OR ".join("json_type(meta, ?) = 'integer'" for _ in advised)
+        args += [f'$."{key}"' for key in advised]
+        sql = (
+            "SELECT path, meta, error_where, error, conflict_line, twice FROM notes WHERE "
+            "error IS NOT NULL OR problem IS NOT NULL OR twice IS NOT NULL "
+            "OR conflict_line IS NOT NULL OR kind IN ('partner', 'lead') "
+            "OR type IN ('partner', 'lead') "
+            "OR (kind = 'session' AND previous_key IS NOT NULL "
+            "AND previous_key NOT IN (SELECT name_key FROM notes)) "
+            "OR (kind IN ('session', 'lead') "
+            "AND partner_key NOT IN (SELECT name_key FROM notes WHERE kind = 'partner'))"
+            + (f" OR {folders}" if folders else "")
+            + (f" OR {numbers}" if numbers else "")
+            + " ORDER BY path"
+        )
+        for path, meta, error_where, error, conflict, twice in self.db.execute(sql, args):
+            problem = Problem(error_where, error) if error is not None else None
+            yield Entry(path, _load_meta(meta), (), problem, conflict, _twice(twice))
+
     def session_marks(self) -> list[tuple[str, dt.date, str]]:
         """(partner key, date, status) of every session note, by date and path."""
         return [
@@ -842,7 +877,7 @@ _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
 # A row's columns but its path, stat and racy flag: what a note holds.
 _CONTENT = (
     "name_key, type, kind, partner_key, partner, status, day, meta, "
-    "error_where, error, problem_where, problem, conflict_line, twice, tasks"
+    "error_where, error, problem_where, problem, conflict_line, twice, previous_key, tasks"
 )
 _ENTRY = "SELECT path, meta, error_where, error, conflict_line, twice, tasks FROM notes"
 
@@ -851,7 +886,7 @@ def _twice(raw: str | None) -> tuple[tuple[int, str, int], ...]:
     return tuple((int(a), str(b), int(c)) for a, b, c in json.loads(raw)) if raw else ()
 
 
-_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 20) + ")"
+_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 21) + ")"
 
 
 def _below(path: str, walk_errors: list[tuple[str, str]]) -> bool:

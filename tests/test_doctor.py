@@ -430,3 +430,28 @@ def test_the_model_and_doctor_share_each_key(kind: str) -> None:
             with pytest.raises(PpsjError, match=f"missing property {key!r}"):
                 _read(missing)
             assert _doctor(missing) == [f"missing property {key!r}"]
+
+
+def test_doctor_looks_only_at_suspect_notes_and_misses_nothing(hostile: Path, monkeypatch):
+    """doctor reads only the notes the store finds suspect (tests/test_store.py's
+    rule in SQL); over every note it must find exactly the same."""
+    from ppsjournal.index import Index
+
+    for rel, text in [
+        ("Partners/Real One.md", "---\ntype: partner\nstatus: prospect\n---\n"),
+        ("Sessions/2026/2026-12-04 Unquoted.md",
+         '---\ntype: session\npartner: "[[Real One]]"\ndate: 2026-12-04\ntime: 14:40\n---\n'),
+        ("Sessions/2026/2026-12-11 Prev.md",
+         '---\ntype: session\npartner: "[[Real One]]"\ndate: 2026-12-11\nprevious: "[[Gone]]"\n---\n'),
+        ("Leads/Kim.md", '---\ntype: lead\npartner: "[[Nobody]]"\nsource: referral\n---\n'),
+        ("Partners/Typed Other.md", "---\ntype: lead\n---\n"),
+    ]:  # fmt: skip
+        write_note(hostile, rel, text)
+    suspects = run_cli(hostile, "doctor", today=DAY)
+    monkeypatch.setattr(Index, "suspects", lambda self, *a: self.notes())
+    every = run_cli(hostile, "doctor", today=DAY)
+    assert suspects.exit_code == every.exit_code == 1
+    assert suspects.output == every.output
+    for needle in ("Unquoted.md: property 'time'", "Prev.md: 'previous' links [[Gone]]",
+                   "Leads/Kim.md: unknown partner [[Nobody]]", "Typed Other.md: in Partners/"):  # fmt: skip
+        assert needle in suspects.output
