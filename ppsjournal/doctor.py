@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Entry, Index
 from ppsjournal.layout import LEADS, PARTNERS, SESSIONS, TEMPLATES
-from ppsjournal.names import check_name, link_target, name_key
+from ppsjournal.names import check_name, link_target, name_key, note_name
 from ppsjournal.properties import KINDS
 from ppsjournal.schedule import clashes, occurrences
 from ppsjournal.settings import Settings
@@ -61,7 +61,6 @@ def _note_findings(index: Index) -> Iterator[Finding]:
     finds suspect (any other was read cleanly by the model; tasks left out):
     unreadable notes, bad properties, conflict markers, a folder's notes of
     another type, names ppsj would refuse, and links to no partner or note."""
-    names = index.name_keys()
     described: set[str] = set()  # notes whose property checks said it, key by key
     for entry in index.suspects(FOLDER_TYPES, ADVISED):
         if not entry.error:
@@ -84,7 +83,7 @@ def _note_findings(index: Index) -> Iterator[Finding]:
             )
         yield from _folder_type(entry)
         yield from _bad_name(entry)
-        yield from _links(index, entry, names)
+        yield from _links(index, entry)
     for problem in index.problems:
         path, line = _split_where(problem.where)
         if path not in described:
@@ -104,16 +103,14 @@ def _folder_type(entry: Entry) -> Iterator[Finding]:
         )
 
 
-def _links(
-    index: Index, entry: Entry, names: dict[str, list[tuple[str, bool]]]
-) -> Iterator[Finding]:
+def _links(index: Index, entry: Entry) -> Iterator[Finding]:
     """partner: links to partners that do not exist; previous: links to no note."""
     kind = entry.meta.get("type")
     if entry.error or kind not in ("session", "lead"):
         return
     target = link_target(entry.meta.get("partner"))
     if target is not None and name_key(target) not in index.partners:
-        notes = names.get(name_key(target), [])
+        notes = index.notes_named(target)
         broken = [path for path, error in notes if error]
         if broken:
             why = f"its note {broken[0]} cannot be read"
@@ -124,7 +121,7 @@ def _links(
         what = "session of an unknown partner" if kind == "session" else "unknown partner"
         yield Finding(entry.path, 0, f"{what} [[{target}]]: {why}")
     previous = link_target(entry.meta.get("previous")) if kind == "session" else None
-    if previous is not None and name_key(previous) not in names:
+    if previous is not None and not index.notes_named(previous):
         yield Finding(entry.path, 0, f"'previous' links [[{previous}]], which is no note")
 
 
@@ -140,15 +137,13 @@ def _bad_name(entry: Entry) -> Iterator[Finding]:
 
 def _shared_names(index: Index) -> Iterator[Finding]:
     """A lead named as a partner is: every [[Name]] link to one may open the other."""
-    for key, lead in sorted(index.leads.items()):
-        partner = index.partners.get(key)
-        if partner is not None:
-            yield Finding(
-                lead.path,
-                0,
-                f"has the name of the partner note {partner.path}, so a link [[{lead.name}]] "
-                "is ambiguous; rename the lead note (e.g. add a middle initial)",
-            )
+    for lead, partner in index.leads_named_as_partners():
+        yield Finding(
+            lead,
+            0,
+            f"has the name of the partner note {partner}, so a link [[{note_name(lead)}]] "
+            "is ambiguous; rename the lead note (e.g. add a middle initial)",
+        )
 
 
 def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:

@@ -129,7 +129,8 @@ class Source(Protocol):
         self, folder_types: Mapping[str, str], advised: Sequence[str]
     ) -> Iterator[Entry]: ...
     def session_marks(self) -> list[tuple[str, dt.date, str]]: ...
-    def name_keys(self) -> dict[str, list[tuple[str, bool]]]: ...
+    def notes_named(self, name: str) -> list[tuple[str, bool]]: ...
+    def leads_named_as_partners(self) -> list[tuple[str, str]]: ...
     def classified(
         self, kind: str, partner_key: str | None = None, status: str | None = None
     ) -> list[Any]: ...
@@ -373,9 +374,13 @@ class Index:
         """The notes doctor must look at (``Store.suspects``), without their tasks."""
         return self.source.suspects(folder_types, advised)
 
-    def name_keys(self) -> dict[str, list[tuple[str, bool]]]:
-        """name_key -> (path, cannot be read) of every note of that name."""
-        return self.source.name_keys()
+    def notes_named(self, name: str) -> list[tuple[str, bool]]:
+        """(path, cannot be read) of every note of that name."""
+        return self.source.notes_named(name)
+
+    def leads_named_as_partners(self) -> list[tuple[str, str]]:
+        """(lead note, partner note) of each name a lead and a partner share."""
+        return self.source.leads_named_as_partners()
 
     # -- problems and paths ------------------------------------------------------------
 

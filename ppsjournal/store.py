@@ -648,13 +648,26 @@ class Store:
             )
         ]
 
-    def name_keys(self) -> dict[str, list[tuple[str, bool]]]:
-        found: dict[str, list[tuple[str, bool]]] = {}
-        for key, path, error in self.db.execute(
-            "SELECT name_key, path, error IS NOT NULL FROM notes ORDER BY path"
-        ):
-            found.setdefault(key, []).append((path, bool(error)))
-        return found
+    def notes_named(self, name: str) -> list[tuple[str, bool]]:
+        """(path, cannot be read) of the notes called ``name`` (as name_key compares)."""
+        return [
+            (path, bool(error))
+            for path, error in self.db.execute(
+                "SELECT path, error IS NOT NULL FROM notes WHERE name_key = ? ORDER BY path",
+                (name_key(name),),
+            )
+        ]
+
+    def leads_named_as_partners(self) -> list[tuple[str, str]]:
+        """(lead note, partner note) where a lead has a partner's name: the first
+        lead and the first partner of that name, by path."""
+        return list(
+            self.db.execute(
+                "SELECT min(l.path), min(p.path) FROM notes l JOIN notes p "
+                "ON p.name_key = l.name_key AND p.kind = 'partner' "
+                "WHERE l.kind = 'lead' GROUP BY l.name_key ORDER BY l.name_key"
+            )
+        )
 
     def _entry(self, r: tuple) -> Entry:
         path, meta, error_where, error, conflict, twice, tasks = r

@@ -442,7 +442,8 @@ def test_doctor_looks_only_at_suspect_notes_and_misses_nothing(hostile: Path, mo
         ("Sessions/2026/2026-12-04 Unquoted.md",
          '---\ntype: session\npartner: "[[Real One]]"\ndate: 2026-12-04\ntime: 14:40\n---\n'),
         ("Sessions/2026/2026-12-11 Prev.md",
-         '---\ntype: session\npartner: "[[Real One]]"\ndate: 2026-12-11\nprevious: "[[Gone]]"\n---\n'),
+         '---\ntype: session\npartner: "[[Real One]]"\ndate: 2026-12-11\n'
+         'previous: "[[Gone]]"\n---\n'),
         ("Leads/Kim.md", '---\ntype: lead\npartner: "[[Nobody]]"\nsource: referral\n---\n'),
         ("Partners/Typed Other.md", "---\ntype: lead\n---\n"),
     ]:  # fmt: skip
@@ -452,6 +453,10 @@ def test_doctor_looks_only_at_suspect_notes_and_misses_nothing(hostile: Path, mo
     every = run_cli(hostile, "doctor", today=DAY)
     assert suspects.exit_code == every.exit_code == 1
     assert suspects.output == every.output
-    for needle in ("Unquoted.md: property 'time'", "Prev.md: 'previous' links [[Gone]]",
-                   "Leads/Kim.md: unknown partner [[Nobody]]", "Typed Other.md: in Partners/"):  # fmt: skip
+    for needle in (
+        "Unquoted.md: property 'time'",
+        "Prev.md: 'previous' links [[Gone]]",
+        "Leads/Kim.md: unknown partner [[Nobody]]",
+        "Typed Other.md: in Partners/",
+    ):
         assert needle in suspects.output
