@@ -56,6 +56,7 @@ DB_NAME = "index.sqlite3"
 SCHEMA_VERSION = 1
 # A locked database (another ppsj writing a large refresh) is waited for this long.
 LOCK_TIMEOUT = 30.0
+REFRESH_CHUNK = 2000  # notes parsed and written per transaction
 
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -392,23 +393,35 @@ class Store:
             rel for rel, st in found.items() if (k := known.get(rel)) is None or k[:3] != st or k[3]
         )
         clock = self._clock() if stale else None
-        rows = [read_row(vault, rel, found[rel], clock) for rel in stale]
-        for row in rows:
-            if row.path not in known:
-                changes.added.append(row.path)
-            elif not self._same_row(row):
-                # Prose edited around unchanged properties and tasks changes no output.
-                changes.changed.append(row.path)
         changes.removed = sorted(gone)
         walk_changed = only is None and changes.walk_errors != self.walk_errors
-        if rows or gone or walk_changed:
-            self._write(
-                rows,
-                gone,
-                changes.walk_errors if only is None else None,
-                bool(changes) or walk_changed,
-                self._touches_partners(changes, rows),
-            )
+        # In chunks, each its own transaction: a cold refresh of 100,000 notes
+        # holds a chunk's rows in memory, not the vault's, and the write lock a
+        # moment at a time (a watcher's rebuild meanwhile waits for one chunk).
+        for start in range(0, max(len(stale), 1), REFRESH_CHUNK):
+            rows = [
+                read_row(vault, rel, found[rel], clock) for rel in stale[start:][:REFRESH_CHUNK]
+            ]
+            done = Changes()
+            for row in rows:
+                if row.path not in known:
+                    done.added.append(row.path)
+                elif not self._same_row(row):
+                    # Prose edited around unchanged properties and tasks changes no output.
+                    done.changed.append(row.path)
+            last = start + REFRESH_CHUNK >= len(stale)
+            if last:
+                done.removed = changes.removed
+            if rows or done.removed or (last and walk_changed):
+                self._write(
+                    rows,
+                    done.removed,
+                    changes.walk_errors if last and only is None else None,
+                    bool(done) or (last and walk_changed),
+                    self._touches_partners(done, rows),
+                )
+            changes.added += done.added
+            changes.changed += done.changed
         if only is None:
             self.walk_errors = changes.walk_errors
         return changes
