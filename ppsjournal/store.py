@@ -201,7 +201,8 @@ def _load_tasks(path: str, raw: str) -> list[Task]:
 
 # A heading line, or a code fence (headings inside fenced code are no headings).
 _HEADING_OR_FENCE = re.compile(r"^(?:(#{1,6})[ \t]+(.*?)[ \t#]*|[ \t>]*(?:```|~~~).*)$", re.M)
-_NUMBERED = re.compile(r"^(\d{1,2})[.)]\s")
+_HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
+_NUMBERED = re.compile(r"(\d{1,2})[.)]\s")
 
 
 def sections(body: str) -> list[tuple[int, str, str]]:
@@ -209,28 +210,22 @@ def sections(body: str) -> list[tuple[int, str, str]]:
     body (pure): the questions, as the session template writes them (``## 1.
     How are we doing ...``); the text runs to the next heading. ppsj's own
     lists (carried follow-ups, context) are not answers and are left out."""
+    if "```" in body or "~~~" in body:
+        headings, fence = [], False
+        for m in _HEADING_OR_FENCE.finditer(body):
+            if m.group(1) is None:
+                fence = not fence
+            elif not fence:
+                headings.append((m.start(), m.end(), m.group(2)))
+    else:  # no fence can open: every heading line counts
+        headings = [(m.start(), m.end(), m.group(1)) for m in _HEADING.finditer(body)]
     found: list[tuple[int, str, str]] = []
-    heading: str | None = None
-    start = 0
-    fence = False
-    for m in _HEADING_OR_FENCE.finditer(body):
-        if m.group(1) is None:
-            fence = not fence
-            continue
-        if fence:
-            continue
-        if heading is not None:
-            _section(found, heading, body[start : m.start()])
-        heading, start = m.group(2), m.end() + 1
-    if heading is not None:
-        _section(found, heading, body[start:])
+    for i, (_, end, heading) in enumerate(headings):
+        number = _NUMBERED.match(heading)
+        if number is not None:
+            stop = headings[i + 1][0] if i + 1 < len(headings) else len(body)
+            found.append((int(number.group(1)), heading, body[end + 1 : stop].strip()))
     return found
-
-
-def _section(found: list[tuple[int, str, str]], heading: str, text: str) -> None:
-    m = _NUMBERED.match(heading)
-    if m is not None:
-        found.append((int(m.group(1)), heading, text.strip()))
 
 
 # -- what a refresh did -------------------------------------------------------------
