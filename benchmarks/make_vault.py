@@ -4,9 +4,17 @@ About 2% partners (a tenth of them with an active series), 10% leads and the
 rest weekly session notes of 1.5-2.5 KB, each with the five questions answered
 briefly and 3-6 follow-ups (old ones done, cancelled or carried forward; two
 of this week's still open), so that sizes and task counts look like a real
-LO's vault; 4% of leads still new. The same N and seed give the same vault.
+LO's vault; 4% of leads still new. The same N, seed and open share give the
+same vault.
+
+--open-share F keeps that share of the old (not this week's) session
+follow-ups open forever, `- [ ]` with their due dates in the past (the
+issue's "a fifth of old tasks stay open" shape is 0.2: Follow-ups.md then
+lists over 10,000 items at 20,000 notes). Its draws come from their own
+random stream, so at 0 (the default) the vault is the same as without it.
 
     python benchmarks/make_vault.py 20000 /tmp/vault20k
+    python benchmarks/make_vault.py 20000 /tmp/vault20k-open --open-share 0.2
 """
 
 from __future__ import annotations
@@ -38,8 +46,13 @@ def _front(meta: dict[str, str]) -> str:
     return "---\n" + "".join(f"{k}: {v}\n" for k, v in meta.items()) + "---\n"
 
 
-def make_vault(root: Path, n: int, seed: int = 1) -> dict[str, int]:
+def make_vault(root: Path, n: int, seed: int = 1, open_share: float = 0.0) -> dict[str, int]:
+    if not 0.0 <= open_share <= 1.0:
+        raise ValueError(f"open_share must be between 0 and 1, not {open_share}")
     rnd = random.Random(seed)
+    # A stream of its own: the other draws (and so the default vault) do not move.
+    rnd_open = random.Random(f"{seed}/open-share")
+    stuck = 0  # old follow-ups left open
     root.mkdir(parents=True, exist_ok=True)
     (root / "ppsj.toml").write_text(
         render_settings("Alex Rivera", "alex@lender.example", "America/Chicago")
@@ -98,6 +111,10 @@ def make_vault(root: Path, n: int, seed: int = 1) -> dict[str, int]:
         for k in range(rnd.randint(3, 6)):
             due = day + dt.timedelta(days=rnd.randint(1, 14))
             status = " " if recent and k < 2 else rnd.choice("xxx>-")
+            if not recent and open_share and rnd_open.random() < open_share:
+                status = " "  # never done: overdue forever
+                due = min(due, today - dt.timedelta(days=1))
+                stuck += 1
             done = f" ✅ {due}" if status == "x" else ""
             tag = TAGS[k % 4]
             parts.append(f"- [{status}] Call back about the listing {k} {tag} 📅 {due}{done}\n")
@@ -116,7 +133,7 @@ def make_vault(root: Path, n: int, seed: int = 1) -> dict[str, int]:
         box = " " if meta["stage"] == "new" else "x"
         body = f"# {name}\n\n- [{box}] First call with [[{name}]] #lead 📅 2026-11-20\n"
         (root / "Leads" / f"{name}.md").write_text(_front(meta) + body)
-    return {"partners": n_partners, "sessions": n_sessions, "leads": n_leads}
+    return {"partners": n_partners, "sessions": n_sessions, "leads": n_leads, "old_open": stuck}
 
 
 def main() -> None:
@@ -124,8 +141,17 @@ def main() -> None:
     ap.add_argument("n", type=int, help="number of notes")
     ap.add_argument("dir", type=Path, help="the vault folder to write (created)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument(
+        "--open-share",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help="share (0-1) of old session follow-ups left open, due in the past (default 0)",
+    )
     args = ap.parse_args()
-    counts = make_vault(args.dir, args.n, args.seed)
+    if not 0.0 <= args.open_share <= 1.0:
+        ap.error("--open-share must be between 0 and 1")
+    counts = make_vault(args.dir, args.n, args.seed, args.open_share)
     print(f"wrote {args.n} notes to {args.dir}: {counts}")
 
 
