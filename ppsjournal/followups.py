@@ -118,10 +118,8 @@ def stale_leads(index: Index, today: dt.date, days: int = NEW_LEAD_DAYS) -> list
     """Leads still ``new`` ``days`` or more days after they were created."""
     found = [
         lead
-        for lead in index.leads.values()
-        if lead.stage == "new"
-        and _lead_since(lead) is not None
-        and (today - _lead_since(lead)).days >= days  # type: ignore[operator]
+        for lead in index.leads_at(("new",))
+        if _lead_since(lead) is not None and (today - _lead_since(lead)).days >= days  # type: ignore[operator]
     ]
     return sorted(found, key=lambda lead: (_lead_since(lead), name_key(lead.name)))
 
@@ -131,8 +129,8 @@ def unqualified_showings(index: Index, today: dt.date, days: int = SHOWING_DAYS)
     end = today + dt.timedelta(days=days)
     found = [
         lead
-        for lead in index.leads.values()
-        if lead.showing is not None and lead.showing < end and lead.stage in UNQUALIFIED
+        for lead in index.leads_at(UNQUALIFIED)
+        if lead.showing is not None and lead.showing < end
     ]
     return sorted(found, key=lambda lead: (lead.showing, name_key(lead.name)))
 

@@ -121,7 +121,7 @@ class Source(Protocol):
     def count(self) -> int: ...
     def paths(self) -> list[str]: ...
     def has(self, path: str) -> bool: ...
-    def shares_name(self, path: str) -> bool: ...
+    def shares_name(self, path: str) -> bool | None: ...
     def entry(self, path: str) -> Entry | None: ...
     def entries(self) -> list[Entry]: ...
     def notes(self) -> Iterator[Entry]: ...
@@ -132,7 +132,7 @@ class Source(Protocol):
     def notes_named(self, name: str) -> list[tuple[str, bool]]: ...
     def leads_named_as_partners(self) -> list[tuple[str, str]]: ...
     def classified(
-        self, kind: str, partner_key: str | None = None, status: str | None = None
+        self, kind: str, partner_key: str | None = None, status: Sequence[str] | None = None
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
     def second_notes(self) -> list[Problem]: ...
@@ -191,9 +191,10 @@ class Targets(Mapping[str, str]):
         self._source = source
 
     def __getitem__(self, path: str) -> str:
-        if not self._source.has(path):
+        shared = self._source.shares_name(path)
+        if shared is None:
             raise KeyError(path)
-        return path[:-3] if self._source.shares_name(path) else note_name(path)
+        return path[:-3] if shared else note_name(path)
 
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and self._source.has(path)
@@ -245,20 +246,18 @@ class Index:
 
     def planned_sessions(self) -> list[SessionNote]:
         """The session notes still ``planned``, by date, time and partner."""
-        return _by_date(self.source.classified("session", status="planned"))
+        return _by_date(self.source.classified("session", status=("planned",)))
 
     def sessions_of(self, partner: str) -> list[SessionNote]:
         return _by_date(self.source.classified("session", partner_key=name_key(partner)))
 
     def leads_of(self, partner: str) -> list[Lead]:
-        return list(self._leads_by_partner.get(name_key(partner), ()))
+        """A partner's leads, by path (one query a partner)."""
+        return _first_of_each_name(self.source.classified("lead", partner_key=name_key(partner)))
 
-    @functools.cached_property
-    def _leads_by_partner(self) -> dict[str, list[Lead]]:
-        found: dict[str, list[Lead]] = {}
-        for lead in self.leads.values():
-            found.setdefault(name_key(lead.partner), []).append(lead)
-        return found
+    def leads_at(self, stages: Sequence[str]) -> list[Lead]:
+        """The leads at one of these stages, by path."""
+        return _first_of_each_name(self.source.classified("lead", status=stages))
 
     def session_marks(self, partner: str) -> list[SessionMark]:
         """(date, status) of a partner's session notes, by date: what a scorecard
@@ -397,6 +396,18 @@ class Index:
     def paths(self) -> list[str]:
         """Every note's path, sorted."""
         return self.source.paths()
+
+
+def _first_of_each_name(leads: list[Lead]) -> list[Lead]:
+    """Leads by path, a second note of one name left out (it is a problem)."""
+    seen: set[str] = set()
+    found = []
+    for lead in leads:
+        key = name_key(lead.name)
+        if key not in seen:
+            seen.add(key)
+            found.append(lead)
+    return found
 
 
 def _task_order(t: Task) -> tuple:

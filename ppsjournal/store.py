@@ -77,10 +77,13 @@ CREATE TABLE notes(
   conflict_line INTEGER,
   twice TEXT,
   previous_key TEXT,
-  tasks TEXT NOT NULL
+  tasks TEXT NOT NULL,
+  shared INTEGER NOT NULL DEFAULT 0  -- another note has its name: linked by path
 );
 CREATE INDEX notes_kind ON notes(kind, partner_key);
+CREATE INDEX notes_status ON notes(kind, status);
 CREATE INDEX notes_name ON notes(name_key);
+CREATE INDEX notes_problems ON notes(path) WHERE error IS NOT NULL OR problem IS NOT NULL;
 CREATE TABLE tasks(
   path TEXT NOT NULL,
   line INTEGER NOT NULL,
@@ -90,6 +93,7 @@ CREATE TABLE tasks(
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
+CREATE INDEX tasks_problems ON tasks(path, line) WHERE has_problems = 1;
 CREATE TABLE sections(
   path TEXT NOT NULL,
   ord INTEGER NOT NULL,
@@ -463,7 +467,15 @@ class Store:
                     )
                 db.executemany("DELETE FROM sections WHERE path = ?", paths)
                 db.executemany("DELETE FROM notes WHERE path = ?", [(p,) for p in gone])
-                db.executemany(_UPSERT, [_row_values(r) for r in rows])
+                values = [_row_values(r) for r in rows]
+                db.executemany(_UPSERT, values)
+                # A note added or removed may make its name shared, or no longer.
+                names = {(name_key(note_name(p)),) for p in gone} | {(r[5],) for r in values}
+                db.executemany(
+                    "UPDATE notes SET shared = (SELECT count(*) > 1 FROM notes m "
+                    "WHERE m.name_key = notes.name_key) WHERE name_key = ?",
+                    sorted(names),
+                )
                 db.executemany(
                     "INSERT INTO tasks VALUES (?, ?, ?, ?, ?)",
                     [
@@ -683,17 +695,20 @@ class Store:
         found = tuple(_load_tasks(path, tasks))
         return Entry(path, _load_meta(meta), found, problem, conflict, _twice(twice))
 
-    def classified(self, kind: str, partner_key: str | None = None, status: str | None = None):
+    def classified(
+        self, kind: str, partner_key: str | None = None, status: Sequence[str] | None = None
+    ) -> list[Any]:
         """The notes that read as ``kind`` (partner, session, lead), in path order,
-        as model objects; of one partner, or with one status, if given."""
+        as model objects; of one partner, or with one of these statuses (a
+        lead's: its stage), if given."""
         sql = "SELECT path, size, mtime_ns, inode, meta FROM notes WHERE kind = ?"
         args: list[Any] = [kind]
         if partner_key is not None:
             sql += " AND partner_key = ?"
             args.append(partner_key)
         if status is not None:
-            sql += " AND status = ?"
-            args.append(status)
+            sql += f" AND status IN ({', '.join('?' * len(status))})"
+            args.extend(status)
         found = []
         for path, size, mtime_ns, inode, meta in self.db.execute(sql + " ORDER BY path", args):
             key = (size, mtime_ns, inode)
@@ -708,13 +723,17 @@ class Store:
 
     def problems(self) -> list[Problem]:
         """Each note's reason it cannot be read or does not classify, in path order."""
-        found = []
-        for ew, e, pw, p in self.db.execute(
-            "SELECT error_where, error, problem_where, problem FROM notes "
+        return [
+            Problem(ew, e) if e is not None else Problem(pw, p)
+            for _, _, ew, e, pw, p in self._problem_rows()
+        ]
+
+    def _problem_rows(self) -> list[tuple]:
+        # The WHERE clause is the partial index's: SQLite reads the index alone.
+        return self.db.execute(
+            "SELECT path, type, error_where, error, problem_where, problem FROM notes "
             "WHERE error IS NOT NULL OR problem IS NOT NULL ORDER BY path"
-        ):
-            found.append(Problem(ew, e) if e is not None else Problem(pw, p))
-        return found
+        ).fetchall()
 
     def second_notes(self) -> list[Problem]:
         """Partner and lead notes whose name an earlier note (by path) of the
@@ -737,13 +756,9 @@ class Store:
     def broken(self, folder: str, kind: str) -> list[str]:
         """Notes in ``folder`` or of ``type: kind`` that cannot be read or do not classify."""
         return [
-            r[0]
-            for r in self.db.execute(
-                "SELECT path FROM notes WHERE (error IS NOT NULL AND "
-                "(substr(path, 1, ?) = ? OR type = ?)) OR (problem IS NOT NULL AND type = ?) "
-                "ORDER BY path",
-                (len(folder) + 1, folder + "/", kind, kind),
-            )
+            path
+            for path, typ, _, error, _, _ in self._problem_rows()
+            if typ == kind or (error is not None and path.startswith(folder + "/"))
         ]
 
     def owner(self, path: str) -> tuple[str, str] | None:
@@ -757,13 +772,10 @@ class Store:
     def has(self, path: str) -> bool:
         return self.db.execute("SELECT 1 FROM notes WHERE path = ?", (path,)).fetchone() is not None
 
-    def shares_name(self, path: str) -> bool:
-        r = self.db.execute(
-            "SELECT count(*) FROM notes "
-            "WHERE name_key = (SELECT name_key FROM notes WHERE path = ?)",
-            (path,),
-        ).fetchone()
-        return r[0] > 1
+    def shares_name(self, path: str) -> bool | None:
+        """Whether another note has this note's name; None when there is no such note."""
+        r = self.db.execute("SELECT shared FROM notes WHERE path = ?", (path,)).fetchone()
+        return None if r is None else bool(r[0])
 
     def tasks(
         self,
@@ -907,7 +919,10 @@ def _twice(raw: str | None) -> tuple[tuple[int, str, int], ...]:
     return tuple((int(a), str(b), int(c)) for a, b, c in json.loads(raw)) if raw else ()
 
 
-_UPSERT = "INSERT OR REPLACE INTO notes VALUES (" + ", ".join("?" * 21) + ")"
+_UPSERT = (
+    "INSERT OR REPLACE INTO notes (path, size, mtime_ns, inode, racy, "
+    f"{_CONTENT}) VALUES ({', '.join('?' * 21)})"
+)
 
 
 def _below(path: str, walk_errors: list[tuple[str, str]]) -> bool:

@@ -422,3 +422,22 @@ def test_a_store_from_other_parsing_code_is_made_again(vault: Path) -> None:
     db = sqlite3.connect(_db(vault))
     assert db.execute("SELECT count(*) FROM notes WHERE meta = '{}'").fetchone()[0] < 3
     db.close()
+
+
+def test_a_name_shared_then_unshared_is_linked_by_path_then_by_name(vault: Path) -> None:
+    notes = Notes(vault)
+    seed(notes)
+
+    def build() -> str:
+        assert run_cli(vault, "build").exit_code == 0
+        assert outputs_on_disk(vault) == full_build(vault, _dates("2026-11-27"))
+        return (vault / "Follow-ups.md").read_text(encoding="utf-8")
+
+    assert "[[Sam Lee]]" in build()
+    notes.write("Inbox/Sam Lee.md", "A plain note that shares the lead's name.\n")
+    assert "[[Leads/Sam Lee]]" in build()
+    notes.edit(_session_day("11-13"), "buyer guide", "buyer's guide")  # nothing added
+    assert "[[Leads/Sam Lee]]" in build()
+    notes.delete("Inbox/Sam Lee.md")
+    text = build()
+    assert "[[Sam Lee]]" in text and "[[Leads/Sam Lee]]" not in text
