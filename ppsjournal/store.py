@@ -83,6 +83,7 @@ CREATE TABLE notes(
 CREATE INDEX notes_kind ON notes(kind, partner_key);
 CREATE INDEX notes_status ON notes(kind, status);
 CREATE INDEX notes_name ON notes(name_key);
+CREATE INDEX notes_partner ON notes(partner_key);
 CREATE INDEX notes_problems ON notes(path) WHERE error IS NOT NULL OR problem IS NOT NULL;
 CREATE TABLE tasks(
   path TEXT NOT NULL,
@@ -817,8 +818,8 @@ class Store:
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
         sql = "SELECT t.path, t.line FROM tasks t"
-        if partner_key is not None:
-            sql += " JOIN notes n ON n.path = t.path"
+        if partner_key is not None:  # the partner's notes first (notes_partner), then theirs
+            sql = "SELECT t.path, t.line FROM notes n CROSS JOIN tasks t ON t.path = n.path"
         if where:
             sql += " WHERE " + " AND ".join(where)
         if newest is not None:

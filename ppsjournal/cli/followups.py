@@ -76,11 +76,13 @@ def overdue(as_json: bool) -> None:
 def _print_overdue(rows: list[dict], today: dt.date) -> None:
     from ppsjournal.output import printable
 
+    lines = []  # written at once: a backlog of 15,000 is 45,000 lines
     for r in rows:
         late = "1 day" if r["days_overdue"] == 1 else f"{r['days_overdue']} days"
         partner = printable(r["partner"] or "(no partner)")
-        click.echo(f"{r['due'].isoformat()}  {late} late  {partner}")
-        click.echo(f"  {printable(r['description'])}")
-        click.echo(printable(f"  [[{r['note']}]]  {r['path']}:{r['line']}"))
+        lines.append(f"{r['due'].isoformat()}  {late} late  {partner}")
+        lines.append(f"  {printable(r['description'])}")
+        lines.append(printable(f"  [[{r['note']}]]  {r['path']}:{r['line']}"))
     n = len(rows)
-    click.echo(f"{n} overdue follow-up{'s' if n != 1 else ''} as of {today.isoformat()}")
+    lines.append(f"{n} overdue follow-up{'s' if n != 1 else ''} as of {today.isoformat()}")
+    click.echo("\n".join(lines))
