@@ -129,7 +129,7 @@ def unqualified_showings(index: Index, today: dt.date, days: int = SHOWING_DAYS)
     end = today + dt.timedelta(days=days)
     found = [
         lead
-        for lead in index.leads_at(UNQUALIFIED)
+        for lead in index.leads_at(UNQUALIFIED, showing_before=end)
         if lead.showing is not None and lead.showing < end
     ]
     return sorted(found, key=lambda lead: (lead.showing, name_key(lead.name)))

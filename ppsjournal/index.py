@@ -132,7 +132,11 @@ class Source(Protocol):
     def notes_named(self, name: str) -> list[tuple[str, bool]]: ...
     def leads_named_as_partners(self) -> list[tuple[str, str]]: ...
     def classified(
-        self, kind: str, partner_key: str | None = None, status: Sequence[str] | None = None
+        self,
+        kind: str,
+        partner_key: str | None = None,
+        status: Sequence[str] | None = None,
+        day_before: dt.date | None = None,
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
     def second_notes(self) -> list[Problem]: ...
@@ -255,9 +259,10 @@ class Index:
         """A partner's leads, by path (one query a partner)."""
         return _first_of_each_name(self.source.classified("lead", partner_key=name_key(partner)))
 
-    def leads_at(self, stages: Sequence[str]) -> list[Lead]:
-        """The leads at one of these stages, by path."""
-        return _first_of_each_name(self.source.classified("lead", status=stages))
+    def leads_at(self, stages: Sequence[str], showing_before: dt.date | None = None) -> list[Lead]:
+        """The leads at one of these stages (with a showing before a day), by path."""
+        found = self.source.classified("lead", status=stages, day_before=showing_before)
+        return _first_of_each_name(found)
 
     def session_marks(self, partner: str) -> list[SessionMark]:
         """(date, status) of a partner's session notes, by date: what a scorecard

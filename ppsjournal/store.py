@@ -69,8 +69,8 @@ CREATE TABLE notes(
   kind TEXT,
   partner_key TEXT,
   partner TEXT,
-  status TEXT,
-  day TEXT,
+  status TEXT,   -- a partner's status, a session's, a lead's stage
+  day TEXT,      -- a session's date, a lead's showing
   meta TEXT NOT NULL,
   error_where TEXT, error TEXT,
   problem_where TEXT, problem TEXT,
@@ -84,6 +84,7 @@ CREATE INDEX notes_kind ON notes(kind, partner_key);
 CREATE INDEX notes_status ON notes(kind, status);
 CREATE INDEX notes_name ON notes(name_key);
 CREATE INDEX notes_partner ON notes(partner_key);
+CREATE INDEX notes_shared ON notes(name_key) WHERE shared = 1;
 CREATE INDEX notes_problems ON notes(path) WHERE error IS NOT NULL OR problem IS NOT NULL;
 CREATE TABLE tasks(
   path TEXT NOT NULL,
@@ -276,6 +277,7 @@ def _row_values(row: Row) -> tuple:
     elif isinstance(found, Lead):
         kind, partner_key, status = "lead", name_key(found.partner), found.stage
         partner = found.partner
+        day = found.showing.isoformat() if found.showing else None
     typ = e.meta.get("type")
     size, mtime_ns, inode = row.stat
     return (
@@ -697,11 +699,16 @@ class Store:
         return Entry(path, _load_meta(meta), found, problem, conflict, _twice(twice))
 
     def classified(
-        self, kind: str, partner_key: str | None = None, status: Sequence[str] | None = None
+        self,
+        kind: str,
+        partner_key: str | None = None,
+        status: Sequence[str] | None = None,
+        day_before: dt.date | None = None,
     ) -> list[Any]:
         """The notes that read as ``kind`` (partner, session, lead), in path order,
-        as model objects; of one partner, or with one of these statuses (a
-        lead's: its stage), if given."""
+        as model objects; of one partner, with one of these statuses (a lead's:
+        its stage), dated before a day (a session's date, a lead's showing),
+        if given."""
         sql = "SELECT path, size, mtime_ns, inode, meta FROM notes WHERE kind = ?"
         args: list[Any] = [kind]
         if partner_key is not None:
@@ -710,6 +717,9 @@ class Store:
         if status is not None:
             sql += f" AND status IN ({', '.join('?' * len(status))})"
             args.extend(status)
+        if day_before is not None:
+            sql += " AND day < ?"
+            args.append(day_before.isoformat())
         found = []
         for path, size, mtime_ns, inode, meta in self.db.execute(sql + " ORDER BY path", args):
             key = (size, mtime_ns, inode)
@@ -743,7 +753,8 @@ class Store:
         for path, kind, first in self.db.execute(
             "SELECT n.path, n.kind, (SELECT min(m.path) FROM notes m WHERE m.kind = n.kind "
             "AND m.name_key = n.name_key) AS first FROM notes n "
-            "WHERE n.kind IN ('partner', 'lead') AND first < n.path ORDER BY n.path"
+            "WHERE n.shared = 1 AND n.kind IN ('partner', 'lead') AND first < n.path "
+            "ORDER BY n.path"
         ):
             name = repr(note_name(path))
             if kind == "partner":
