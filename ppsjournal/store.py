@@ -591,27 +591,6 @@ class Store:
             found.extend(r.fetchall())
         return found
 
-    def shared_paths(self) -> frozenset[str]:
-        """The notes whose name (as ``name_key`` compares them) another note has too."""
-        return frozenset(
-            r[0]
-            for r in self.db.execute(
-                "SELECT path FROM notes WHERE name_key IN "
-                "(SELECT name_key FROM notes GROUP BY name_key HAVING count(*) > 1)"
-            )
-        )
-
-    def paths_named(self, names: Iterable[str]) -> list[str]:
-        found: list[str] = []
-        for name in names:
-            found += [
-                r[0]
-                for r in self.db.execute(
-                    "SELECT path FROM notes WHERE name_key = ? ORDER BY path", (name_key(name),)
-                )
-            ]
-        return found
-
     def entry(self, path: str) -> Entry | None:
         r = self.db.execute(_ENTRY + " WHERE path = ?", (path,)).fetchone()
         return self._entry(r) if r else None
