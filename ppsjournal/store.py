@@ -788,7 +788,9 @@ class Store:
         where: list[str] = []
         args: list[Any] = []
         if state is not None:
-            where.append("t.state = ?")
+            # Of one partner's notes, each note's tasks by their key (path, line):
+            # "+" keeps SQLite from walking every open task of the vault instead.
+            where.append("+t.state = ?" if partner_key is not None else "t.state = ?")
             args.append(state)
         if dated:
             where.append("t.due IS NOT NULL")
