@@ -151,8 +151,10 @@ class Source(Protocol):
         with_problems: bool = False,
         partner_key: str | None = None,
         paths: Iterable[str] | None = None,
+        tag: str | None = None,
         newest: int | None = None,
     ) -> list[Task]: ...
+    def about(self, paths: Iterable[str]) -> dict[str, tuple[str | None, str | None, bool]]: ...
     def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
     def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
 
@@ -193,9 +195,12 @@ class Targets(Mapping[str, str]):
 
     def __init__(self, source: Source) -> None:
         self._source = source
+        self.known: dict[str, bool] = {}  # path -> shares its name (Index.prefetch)
 
     def __getitem__(self, path: str) -> str:
-        shared = self._source.shares_name(path)
+        shared = self.known.get(path)
+        if shared is None:
+            shared = self._source.shares_name(path)
         if shared is None:
             raise KeyError(path)
         return path[:-3] if shared else note_name(path)
@@ -257,7 +262,15 @@ class Index:
 
     def leads_of(self, partner: str) -> list[Lead]:
         """A partner's leads, by path (one query a partner)."""
-        return _first_of_each_name(self.source.classified("lead", partner_key=name_key(partner)))
+        key = name_key(partner)
+        if key not in self._leads_of:
+            found = self.source.classified("lead", partner_key=key)
+            self._leads_of[key] = _first_of_each_name(found)
+        return list(self._leads_of[key])
+
+    @functools.cached_property
+    def _leads_of(self) -> dict[str, list[Lead]]:
+        return {}
 
     def leads_at(self, stages: Sequence[str], showing_before: dt.date | None = None) -> list[Lead]:
         """The leads at one of these stages (with a showing before a day), by path."""
@@ -318,9 +331,16 @@ class Index:
         """Every task of the vault, by note path and line (``ppsj doctor``)."""
         return self.source.tasks()
 
-    def open_tasks_of(self, partner: str) -> list[Task]:
-        """A partner's open tasks (in their notes, sessions and leads), by path and line."""
-        return self.source.tasks(state="open", partner_key=name_key(partner))
+    def open_tasks_of(self, partner: str, tag: str | None = None) -> list[Task]:
+        """A partner's open tasks (in their notes, sessions and leads), by path and
+        line; with ``tag``, those tagged so (or below it, as Task.has_tag)."""
+        return self.source.tasks(state="open", partner_key=name_key(partner), tag=tag)
+
+    def prefetch(self, paths: Iterable[str]) -> None:
+        """Read the owner and link target of these notes at once, for a long list."""
+        for path, (key, partner, shared) in self.source.about(paths).items():
+            self._owners[path] = (key, partner or "") if key is not None else None
+            self.targets.known[path] = shared
 
     def overdue(self, today: dt.date, newest: int | None = None) -> list[Task]:
         """Open tasks due before today, oldest due first (then by note path and line).

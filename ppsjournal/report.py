@@ -240,9 +240,9 @@ def _score(
 ) -> PartnerScore:
     sessions = index.session_marks(partner.name)
     in_period = [s for s in sessions if s.date in period]
-    tasks = index.open_tasks_of(partner.name)
     asof = min(period.until, today)
-    needs = [t for t in tasks if t.has_tag("need")]
+    n_open, n_overdue = index.task_counts(asof).get(partner.key, (0, 0))
+    needs = index.open_tasks_of(partner.name, tag="need")
     leads = [lead for lead in index.leads_of(partner.name) if lead.created in period]
     by_source = {source: sum(lead.source == source for lead in leads) for source in LEAD_SOURCES}
     by_source["total"] = len(leads)
@@ -254,8 +254,8 @@ def _score(
         sessions_planned=sum(s.status == "planned" for s in in_period),
         sessions_cancelled=sum(s.status == "cancelled" for s in in_period),
         streak=streak(sessions, period.until, today),
-        open_followups=len(tasks),
-        overdue=sum(t.is_overdue(asof) for t in tasks),
+        open_followups=n_open,
+        overdue=n_overdue,
         needs_open=len(needs),
         leads=by_source,
         prequalified=sum(_changed_to(lead, PREQUALIFIED_OR_BEYOND, period) for lead in all_leads),

@@ -32,7 +32,7 @@ def overdue(as_json: bool) -> None:
       ppsj overdue --json | jq -r '.overdue[] | "\\(.due) \\(.partner) \\(.description)"'
     """
     from ppsjournal.followups import overdue_tasks
-    from ppsjournal.index import note_name
+    from ppsjournal.names import note_name
 
     rt = runtime()
     # What Follow-ups.md reads is enough: open dated tasks, tasks with
@@ -43,6 +43,8 @@ def overdue(as_json: bool) -> None:
     for t in index.tasks_with_problems():
         for message in t.problems:
             warn(f"{t.path}:{t.line}: {message}")
+    late = overdue_tasks(index, today)
+    index.prefetch(t.path for t in late)  # owners and link names of every note at once
     targets = index.targets
     rows = [
         {
@@ -56,7 +58,7 @@ def overdue(as_json: bool) -> None:
             "tags": list(t.tags),
             "text": t.text,
         }
-        for t in overdue_tasks(index, today)
+        for t in late
     ]
     # A note that cannot be read may hold overdue tasks: the list is then
     # incomplete, which the exit status 3 says (as partners and report do).
