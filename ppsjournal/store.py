@@ -447,6 +447,7 @@ class Store:
                 isinstance(row.found, Partner) or row.entry.meta.get("type") == "partner"
             ):
                 return True
+        for path in [*changes.changed, *changes.removed]:  # what they were: an added note was not
             old = self.db.execute("SELECT kind, type FROM notes WHERE path = ?", (path,))
             if "partner" in (old.fetchone() or ()):
                 return True
