@@ -16,10 +16,11 @@ changed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,6 +88,18 @@ class Builder:
         """The vault as the commands see it, after a refresh."""
         self.refresh(only)
         return Index(self.store)
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[Index]:
+        """The vault's write lock, and the vault as it is once it is held.
+
+        A command that checks the vault and then writes (a slot is free, so book
+        it) does both in here: the notes are read again inside the lock, so what
+        another ppsj wrote is seen, and none can write between the check and the
+        write (two ``ppsj add --at 14:40`` at once: one books, one is refused).
+        """
+        with self.vault.lock():
+            yield self.index()
 
     def build(
         self,

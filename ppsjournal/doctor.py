@@ -201,6 +201,33 @@ def _task_dates(index: Index) -> Iterator[Finding]:
             yield Finding(task.path, task.line, problem)
 
 
+def _open_twice(index: Index) -> Iterator[Finding]:
+    """A follow-up open in a session note and in the previous one it was carried
+    from (a ``ppsj week`` stopped between writing the new note and marking the
+    old lines [>]): both count as open, and each would be carried on."""
+    sessions = {name_key(note_name(s.path)): s for s in index.sessions}
+    pairs = []  # (previous note, the note carried to)
+    for s in sessions.values():
+        before = sessions.get(name_key(s.previous)) if s.previous else None
+        if before is not None and before.path != s.path:
+            pairs.append((before.path, s.path))
+    if not pairs:
+        return
+    open_lines: dict[str, dict[str, int]] = {}  # path -> task line as written -> line number
+    for task in index.open_tasks():
+        open_lines.setdefault(task.path, {}).setdefault(task.text.strip(), task.line)
+    for old, new in pairs:
+        carried = open_lines.get(new, {})
+        for text, line in open_lines.get(old, {}).items():
+            if text in carried:
+                yield Finding(
+                    old,
+                    line,
+                    f"follow-up open twice: carried to {new} (line {carried[text]}) but "
+                    "still open here; mark it [>] here (ppsj week does, rerun for that week)",
+                )
+
+
 def findings(index: Index, settings: Settings) -> list[Finding]:
     """Every finding in the vault, by path, then line, then message; no duplicates."""
     every = [
@@ -209,5 +236,6 @@ def findings(index: Index, settings: Settings) -> list[Finding]:
         *_double_booked(index, settings),
         *_same_day(index, settings),
         *_task_dates(index),
+        *_open_twice(index),
     ]
     return sorted(set(every))

@@ -331,6 +331,10 @@ class Index:
         """Every task of the vault, by note path and line (``ppsj doctor``)."""
         return self.source.tasks()
 
+    def open_tasks(self) -> list[Task]:
+        """Every open task of the vault, by note path and line."""
+        return self.source.tasks(state="open")
+
     def open_tasks_of(self, partner: str, tag: str | None = None) -> list[Task]:
         """A partner's open tasks (in their notes, sessions and leads), by path and
         line; with ``tag``, those tagged so (or below it, as Task.has_tag)."""

@@ -390,8 +390,11 @@ def _check_keys_plain(rel: str, text: str, updates: dict) -> None:
             )
 
 
-# A front-matter key line, plain or quoted: `status:`, `"status":`, `'status':`.
-_ANY_KEY = re.compile(r"""^(["']?)([A-Za-z_][\w-]*)\1[ \t]*:""")
+# A front-matter key line, plain or quoted: `status:`, `"status":`, `'status':`,
+# as YAML reads it: the ':' ends the key only before a blank or the line's end.
+# `status:2025: was a prospect` is the key `status:2025`, the user's own line.
+_KEY_END = r"""[ \t]*:(?=[ \t\r\n\x85\u2028\u2029]|$)"""
+_ANY_KEY = re.compile(r"""^(["']?)([A-Za-z_][\w-]*)\1""" + _KEY_END)
 
 
 def _check_took(rel: str, text: str, updates: dict) -> None:
@@ -416,7 +419,7 @@ def _check_took(rel: str, text: str, updates: dict) -> None:
 
 
 DELETE = object()  # a sentinel value for set_keys: remove the key
-_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:")
+_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)" + _KEY_END)  # a plain key
 _PLAIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _.@+()/'&-]*$")
 
 
@@ -493,13 +496,35 @@ def set_keys(
     return edited
 
 
+def _value_end(lines: list[str], i: int) -> int:
+    """The index after the last line of the value of the key on ``lines[i]``.
+
+    The value goes on while lines are indented, block-list items, blank or
+    comments; comments and blank lines after its last line are not part of it
+    (``status: active`` then ``  # why``: the comment is the user's).
+    """
+    j = end = i + 1
+    while j < len(lines):
+        line = lines[j]
+        stripped = line.strip(" \t\r\n")
+        if not stripped or stripped.startswith("#"):
+            j += 1
+            continue
+        if line[:1] in (" ", "\t") or line.startswith("-"):
+            j = end = j + 1
+            continue
+        break
+    return end
+
+
 def _set_keys(text: str, updates: dict[str, Any], quoted: frozenset[str]) -> str:
     span = _split(text)
     if span is None:
         new = {k: v for k, v in updates.items() if v is not DELETE}
         return render_front_matter(new, quoted) + text if new else text
     y_start, y_end, _ = span
-    newline = "\r\n" if text[y_start:y_end].endswith("\r\n") else "\n"
+    # The note's line end, from its front-matter (or its opening fence, when empty).
+    newline = "\r\n" if (text[y_start:y_end] or text[:y_start]).endswith("\r\n") else "\n"
     lines = text[y_start:y_end].splitlines(keepends=True)
     pending = dict(updates)
     out: list[str] = []
@@ -508,9 +533,7 @@ def _set_keys(text: str, updates: dict[str, Any], quoted: frozenset[str]) -> str
         m = _KEY_LINE.match(lines[i])
         j = i + 1
         if m:
-            # The key's value goes on while lines are indented or block-list items.
-            while j < len(lines) and (lines[j][:1] in (" ", "\t") or lines[j].startswith("-")):
-                j += 1
+            j = _value_end(lines, i)
         if m and m.group(1) in pending:
             value = pending.pop(m.group(1))
             if value is not DELETE:

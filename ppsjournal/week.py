@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +23,7 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.layout import session_path
 from ppsjournal.model import Partner
-from ppsjournal.names import name_key, note_name
+from ppsjournal.names import link_target, name_key, note_name
 from ppsjournal.note import decode, parse_note
 from ppsjournal.schedule import Occurrence, occurrences
 from ppsjournal.settings import Settings
@@ -176,15 +176,21 @@ def check_carried(text: str, carry: Carry | None) -> None:
         )
 
 
-def carry_forward(path: str, data: bytes) -> Carry:
+def carry_forward(path: str, data: bytes, only: Collection[str] | None = None) -> Carry:
     """Mark the open tasks of a note's bytes as carried; return them and the new bytes.
 
     Only the status character of each open task line changes; every other byte
     (line endings, a byte-order mark, text around the tasks) stays as it was.
+    ``only``: just the tasks whose carried line is one of these lines.
     """
     text = decode(path, data)
     note = parse_note(path, text)
     tasks = [t for t in parse_tasks(path, note.body, note.body_line) if t.is_open]
+    pieces = split_lines(note.body, keepends=True)
+    lines = _carried_lines(note.body, pieces, tasks, note.body_line) if tasks else []
+    if only is not None:
+        kept = [(t, line) for t, line in zip(tasks, lines, strict=True) if line in only]
+        tasks, lines = [t for t, _ in kept], [line for _, line in kept]
     if not tasks:
         return Carry(path, data, data, (), ())
     # Offsets in the text as parse_tasks counts lines (tasks.split_lines), so
@@ -192,7 +198,6 @@ def carry_forward(path: str, data: bytes) -> Carry:
     body_start = len(text) - len(note.body)
     starts: list[int] = []
     pos = body_start
-    pieces = split_lines(note.body, keepends=True)
     for piece in pieces:
         starts.append(pos)
         pos += len(piece)
@@ -206,13 +211,25 @@ def carry_forward(path: str, data: bytes) -> Carry:
         chars[starts[i] + m.start("status")] = FORWARDED
     bom = "\ufeff" if data.startswith(b"\xef\xbb\xbf") else ""
     new = (bom + "".join(chars)).encode("utf-8")
-    return Carry(
-        path,
-        data,
-        new,
-        tuple(tasks),
-        tuple(_carried_lines(note.body, pieces, tasks, note.body_line)),
-    )
+    return Carry(path, data, new, tuple(tasks), tuple(lines))
+
+
+def unfinished_carry(path: str, data: bytes, previous: str, previous_data: bytes) -> Carry | None:
+    """The marking a stopped ``ppsj week`` left undone, or None.
+
+    ``week`` writes the new note first, then marks the carried lines ``[>]`` in
+    the previous one; stopped in between (killed, a power cut), the follow-ups
+    are open in both. When the note at ``path`` names ``previous`` as its
+    previous note, the open tasks there whose carried line the note holds
+    exactly are the copies: marking them finishes the carry. Any other line,
+    typed since, stays as it is.
+    """
+    note = parse_note(path, decode(path, data))
+    target = link_target(note.meta.get("previous"))
+    if target is None or name_key(target) != name_key(note_name(previous)):
+        return None
+    carry = carry_forward(previous, previous_data, only=set(split_lines(note.body)))
+    return carry if carry.tasks else None
 
 
 def _width(indent: str) -> int:

@@ -346,6 +346,45 @@ def test_doctor_names_a_property_written_twice(ppsj, vault):
     assert note.read_text(encoding="utf-8") == text
 
 
+def test_doctor_names_a_follow_up_open_in_a_note_and_the_one_it_was_carried_to(vault):
+    # What `ppsj week` stopped between writing the new note and marking the old one leaves.
+    clean(vault)
+    old = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    new = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    line = "- [ ] Send the buyer guide #commitment 📅 2026-12-08"
+    with (vault / old).open("a", encoding="utf-8") as fh:
+        fh.write(f"{line}\n- [ ] Only here\n")
+    session = (
+        '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: {day}\ntime: "14:40"\n'
+        "week: {week}\nweeks: 12\nstatus: planned\n{previous}---\n{line}\n"
+    )
+    note(
+        vault,
+        new,
+        session.format(
+            day="2026-12-11",
+            week=2,
+            previous='previous: "[[2026-12-04 Debbie Harper]]"\n',
+            line=line,
+        ),
+    )
+    # The same text in a note that names no previous note is no carried copy.
+    note(
+        vault,
+        "Sessions/2026/2026-12-18 Debbie Harper.md",
+        session.format(day="2026-12-18", week=3, previous="", line="- [ ] Only here"),
+    )
+    code, lines = doctor(vault)
+    assert code == 1
+    assert lines[:-1] == [
+        f"{old}:13: follow-up open twice: carried to {new} (line 11) but still open here; "
+        "mark it [>] here (ppsj week does, rerun for that week)"
+    ]
+    text = (vault / old).read_text(encoding="utf-8")
+    (vault / old).write_text(text.replace("- [ ] Send", "- [>] Send"), encoding="utf-8")
+    assert doctor(vault)[0] == 0
+
+
 # -- one declaration of the properties, read by the model and by doctor ----------------
 
 GOOD_NOTES = {

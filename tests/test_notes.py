@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.note import DELETE, MAX_FRONT_MATTER, decode, parse_note, set_keys
@@ -409,3 +412,165 @@ def test_an_edit_that_would_not_take_is_refused(ppsj, vault, edit):
     assert "Partners/Debbie Harper.md: property 'status' is written twice or in quotes" in line
     assert note.read_text(encoding="utf-8") == text
     assert "active" in ppsj("partners").output.splitlines()[1]
+
+
+# -- a key line is what YAML reads as that key -------------------------------
+
+
+def test_pause_keeps_a_users_line_that_only_starts_like_status(ppsj, vault):
+    # YAML reads `status:2025` as a key of its own: it is the user's line, not ppsj's.
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    note = partner_note(vault, "Debbie Harper")
+    mine = "status:2025: was a prospect until spring\n"
+    text = note.read_text(encoding="utf-8").replace("status: active\n", mine + "status: active\n")
+    note.write_text(text, encoding="utf-8")
+    assert ok(ppsj("pause", "Debbie Harper")).output == "paused Debbie Harper\n"
+    after = note.read_text(encoding="utf-8")
+    assert mine in after and "status: paused\n" in after
+    assert after == text.replace("status: active\n", "status: paused\n").replace(
+        "pps_sequence: 0", "pps_sequence: 1"
+    )
+    meta = parse_note("P.md", after).meta
+    assert (meta["status"], meta["status:2025"]) == ("paused", "was a prospect until spring")
+    # Without a status line of its own (active, by default), the user's line
+    # stays and the status line is added.
+    note.write_text(text.replace("status: active\n", ""), encoding="utf-8")
+    ok(ppsj("pause", "Debbie Harper"))
+    after = note.read_text(encoding="utf-8")
+    assert mine in after and parse_note("P.md", after).meta["status"] == "paused"
+
+
+# The property: for any flat front-matter the YAML reader accepts, editing an
+# owned key changes that key's line(s) and no other byte of the note.
+
+OWNED: dict[str, st.SearchStrategy] = {
+    "status": st.sampled_from(["active", "paused", "ended", "prospect"]),
+    "pps_sequence": st.integers(0, 10**6),
+    "pps_time": st.times().map(lambda t: f"{t:%H:%M}"),
+    "pps_skip": st.lists(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)), max_size=3),
+    "referral_expected": st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)),
+}
+_WORDS = st.text("abcxyz019 -_.:/", min_size=1, max_size=12).map(str.strip).filter(bool)
+_PLAIN_KEYS = st.from_regex(r"[a-z_][a-z0-9_-]{0,8}", fullmatch=True).filter(
+    lambda k: (
+        k not in OWNED
+        and k not in ("y", "n", "yes", "no", "on", "off", "true", "false")
+        and k not in ("null", "nan", "inf")
+    )
+)
+
+
+def _tricky_keys(owned: str) -> st.SearchStrategy[str]:
+    return st.sampled_from(
+        [
+            f"{owned}:2025",
+            f"{owned}:x",
+            f"{owned}::",
+            f"{owned}-old",
+            f"{owned}_2",
+            f'"{owned} old"',
+            f"'{owned}:2025'",
+            f'"{owned}:"',
+            f"{owned}.old",
+            f"{owned}\t:x",
+        ]
+    )
+
+
+_SCALARS = st.one_of(
+    _WORDS.filter(lambda w: ": " not in w and not w.endswith(":") and w[0] not in "-:"),
+    _WORDS.map(lambda w: json.dumps(w + ": x")),
+    _WORDS.map(lambda w: "'" + w.replace("'", "''") + ": y'"),
+    st.integers(-999, 999).map(str),
+    st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)).map(str),
+    st.just("http://example.com:8080/a"),
+    st.just("12:30"),
+    st.just(""),
+)
+
+
+@st.composite
+def _value_lines(draw, scalars=_SCALARS) -> list[str]:
+    """A value: its first line's tail (after "key:") and any lines after it."""
+    kind = draw(st.sampled_from(["scalar", "comment", "flow", "block", "literal"]))
+    if kind == "scalar" or kind == "comment":
+        value = draw(scalars)
+        line = f" {value}" if value else ""
+        if kind == "comment":
+            line += draw(st.sampled_from([" # why", "   #: note: here", "\t# tab"]))
+        return [line]
+    items = draw(
+        st.lists(
+            st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31)).map(str), min_size=1, max_size=3
+        )
+    )
+    if kind == "flow":
+        return [" [" + ", ".join(items) + "]"]
+    if kind == "block":
+        indent = draw(st.sampled_from(["", "  "]))
+        return ["", *(f"{indent}- {item}" for item in items)]
+    return [" |", *(f"  {item}: text" for item in items)]
+
+
+_EXTRA = st.sampled_from(["# a comment", "  # an indented comment", "", "   ", "#status: old"])
+
+
+@st.composite
+def _notes(draw):
+    owned = draw(st.sampled_from(sorted(OWNED)))
+    keys = draw(st.lists(st.one_of(_PLAIN_KEYS, _tricky_keys(owned)), max_size=6, unique=True))
+    entries: list[list[str]] = []
+    for key in keys:
+        tail = draw(_value_lines())
+        entries.append([key + ":" + tail[0], *tail[1:]])
+        entries.extend([extra] for extra in draw(st.lists(_EXTRA, max_size=2)))
+    owned_at = None
+    if draw(st.booleans()):  # the owned key is in the note (else it is added)
+        lists = owned == "pps_skip"
+        old = draw(_value_lines(OWNED[owned].map(lambda v: "" if isinstance(v, list) else str(v))))
+        if not lists and len(old) > 1:
+            old = [" 1"]
+        if owned == "pps_time":
+            old = [' "13:00"']
+        owned_at = draw(st.integers(0, len(entries)))
+        space = draw(st.sampled_from(["", " ", "\t"]))
+        entries.insert(owned_at, [owned + space + ":" + old[0], *old[1:]])
+        for extra in draw(st.lists(_EXTRA, max_size=1)):
+            entries.insert(owned_at + 1, [extra])
+    eol = draw(st.sampled_from(["\n", "\r\n"]))
+    body = draw(st.sampled_from(["", "# Notes\n", f"{owned}: in the body\n- [ ] a task\n"]))
+    lines = ["---", *(line for entry in entries for line in entry), "---"]
+    text = eol.join(lines) + eol + body.replace("\n", eol)
+    return owned, text, eol, entries, owned_at
+
+
+@settings(
+    max_examples=300,
+    deadline=dt.timedelta(seconds=2),
+    suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow],
+)
+@given(_notes(), st.data())
+def test_editing_an_owned_key_changes_no_other_byte(note, data):
+    owned, text, eol, entries, owned_at = note
+    try:
+        before = parse_note("P.md", text).meta
+    except PpsjError:
+        assume(False)  # only front-matter the YAML reader accepts
+    new_value = data.draw(OWNED[owned])
+    edited = set_keys(text, {owned: new_value}, "P.md", frozenset({"pps_time"}))
+    # Every line but the owned key's own, byte for byte and in order.
+    others = [line for i, e in enumerate(entries) if i != owned_at for line in e]
+    old_lines = text.split(eol)
+    new_lines = edited.split(eol)
+    fence = new_lines.index("---", 1)
+    key_line = re.compile(rf"{re.escape(owned)}:( |$)")
+    mine = [line for line in new_lines[1:fence] if key_line.match(line)]
+    assert len(mine) == 1, edited
+    assert [line for line in new_lines[1:fence] if not key_line.match(line)] == others
+    assert new_lines[fence:] == old_lines[old_lines.index("---", 1) :]
+    assert edited.count("\r\n") == edited.count("\n") if eol == "\r\n" else "\r" not in edited
+    after = parse_note("P.md", edited).meta
+    assert after[owned] == new_value
+    assert {k: v for k, v in after.items() if k != owned} == {
+        k: v for k, v in before.items() if k != owned
+    }

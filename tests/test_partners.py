@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -717,3 +720,78 @@ def test_move_refuses_a_holiday(ppsj, vault):
     assert "2026-12-25 is a holiday in ppsj.toml" in line
     assert note.read_bytes() == before
     ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-24 13:00"))
+
+
+# -- two bookings at once ----------------------------------------------------
+
+
+# ppsj, its note writes slowed down: a process that checked the slot is still
+# writing when the others check it. Written under the vault's write lock, the
+# checks wait; written after an unlocked check, they all pass.
+SLOW_WRITES = """
+import sys, time
+from ppsjournal.vault import Vault
+for name in ("create", "update_keys"):
+    def slow(self, *args, _write=getattr(Vault, name), **kwargs):
+        time.sleep(0.5)
+        return _write(self, *args, **kwargs)
+    setattr(Vault, name, slow)
+from ppsjournal.cli import main
+main()
+"""
+
+
+DAY0 = "2026-11-27"
+
+
+def _at_once(vault, *commands: list[str]) -> list[tuple[int, str]]:
+    """Start every command as its own ppsj process, together; (exit, output) of each."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SLOW_WRITES, "--vault", str(vault), "--today", DAY0, *command],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        for command in commands
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in procs]
+    return [(p.returncode, out) for p, out in zip(procs, outputs, strict=True)]
+
+
+def test_simultaneous_adds_book_one_slot_once(ppsj, vault):
+    ok(ppsj("slots"))  # the store exists: every process starts from the same cache
+    results = _at_once(vault, *[["add", f"P{i}", "--at", "14:40"] for i in range(6)])
+    booked = [(code, out) for code, out in results if out.startswith("booked")]
+    assert len(booked) == 1, results
+    assert booked[0][0] == 0
+    holder = booked[0][1].split(":")[0].removeprefix("booked ")
+    for code, out in results:
+        if not out.startswith("booked"):
+            assert code == 1, out
+            assert out == (
+                "ppsj: slot refused: 14:40 on 2026-12-04 is taken by "
+                f"{holder} (and 11 more sessions); see 'ppsj slots'\n"
+            )
+    # Only the holder's note was written; the slot is held once.
+    assert sorted(p.stem for p in (vault / "Partners").glob("P*.md")) == [holder]
+    assert "14:40" not in free(ppsj)
+
+
+def test_simultaneous_moves_onto_one_slot_move_one(ppsj, vault):
+    names = [f"Partner {i}" for i in range(5)]
+    for name, slot in zip(names, ALL_SLOTS, strict=False):
+        ok(ppsj("add", name, "--at", slot))
+    to = ["2026-12-04", "--to", "2026-12-04 15:00"]
+    results = _at_once(vault, *[["move", name, *to] for name in names])
+    moved = [out for code, out in results if code == 0]
+    assert len(moved) == 1, results
+    mover = moved[0].split("moved ")[1].split("'s")[0]
+    for code, out in results:
+        if code != 0:
+            assert code == 1 and f"15:00 on 2026-12-04 is taken by {mover}" in out, out
+    for name in names:
+        expected = ["2026-12-04 -> 2026-12-04 15:00"] if name == mover else []
+        assert meta(vault, name)["pps_moved"] == expected

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -460,3 +464,71 @@ def test_week_names_an_unreadable_note_and_exits_3_after_writing(ppsj, vault):
     assert result.exit_code == 3, result.output
     assert "ppsj: Leads/Broken.md:" in result.output
     assert (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").is_file()
+
+
+# -- a run stopped between writing the new note and marking the old one --------
+
+# ppsj, killed (SIGKILL: no cleanup runs) right after it wrote the new session
+# note, before it marked the carried lines [>] in the old one.
+KILLED_BEFORE_MARKING = """
+import os, signal
+from ppsjournal.vault import Vault
+Vault.replace = lambda self, *args, **kwargs: os.kill(os.getpid(), signal.SIGKILL)
+from ppsjournal.cli import main
+main()
+"""
+
+
+def test_a_run_killed_before_marking_is_finished_by_the_next(week2: Path, ppsj) -> None:
+    args = ["--vault", str(week2), "--today", "2026-12-11", "week", "--date", "2026-12-11"]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_MARKING, *args], env=env, capture_output=True
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    # The crash: the follow-ups are open in the new note and still in the old.
+    old, new = week2 / WEEK1_PATH, week2 / WEEK2_PATH
+    assert old.read_text(encoding="utf-8") == WEEK1
+    written = new.read_bytes()
+    carried = [ln for ln in note(week2, WEEK2_PATH).body.splitlines() if ln.startswith("- [")]
+    assert carried == list(OPEN_LINES)
+
+    # doctor names each follow-up open twice, where it should be [>].
+    result = ppsj("doctor", today="2026-12-11")
+    assert result.exit_code == 1
+    for line in OPEN_LINES:
+        number = WEEK1.splitlines().index(line) + 1
+        assert (
+            f"{WEEK1_PATH}:{number}: follow-up open twice: carried to {WEEK2_PATH}"
+        ) in result.stdout, result.stdout
+
+    # Running week again finishes the marking; the new note is not touched.
+    result = ok(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
+    assert f"exists       {WEEK2_PATH} (not touched)" in result.stdout
+    assert f"  marked [>] 3 follow-ups carried from {WEEK1_PATH}" in result.stdout
+    expected = WEEK1
+    for line in OPEN_LINES:
+        expected = expected.replace(line, "- [>]" + line[5:])
+    assert old.read_text(encoding="utf-8") == expected
+    assert new.read_bytes() == written
+    assert "open twice" not in ppsj("doctor", today="2026-12-11").stdout
+    # And once finished, a run changes nothing.
+    before = snapshot(week2)
+    result = ok(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
+    assert "marked" not in result.stdout and snapshot(week2) == before
+
+
+def test_only_exact_carried_copies_are_marked_when_finishing(week2: Path, ppsj) -> None:
+    ok(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
+    old = week2 / WEEK1_PATH
+    # Lines typed in the old note since: one that is no copy, one that is.
+    marked = old.read_text(encoding="utf-8")
+    typed = marked + "- [ ] Call the Lees again\n- [ ] Send the buyer guide\n"
+    old.write_text(typed, encoding="utf-8")
+    new = week2 / WEEK2_PATH
+    new.write_text(new.read_text(encoding="utf-8") + "- [ ] Send the buyer guide\n")
+    result = ok(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
+    assert "marked [>] 1 follow-up carried" in result.stdout
+    assert old.read_text(encoding="utf-8") == typed.replace(
+        "- [ ] Send the buyer guide\n", "- [>] Send the buyer guide\n"
+    )

@@ -19,8 +19,10 @@ def doctor() -> None:
     Finds front-matter that does not parse, missing or mistyped properties of
     partner, session and lead notes, git conflict markers, two active series
     sharing a slot in some week, session and lead notes linking a partner that
-    does not exist, and task dates ppsj cannot read. Exit 1 if anything was
-    found, 0 if the vault is clean.
+    does not exist, task dates ppsj cannot read, and a follow-up open both in
+    a session note and in the previous one it was carried from (a 'ppsj week'
+    stopped half-way; running it again for that week finishes it). Exit 1 if
+    anything was found, 0 if the vault is clean.
 
     \b
     Example:

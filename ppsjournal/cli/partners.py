@@ -161,85 +161,87 @@ def add(
     rt = runtime()
     vault, settings, today = rt.vault, rt.vault.settings, rt.today
     _check_weekday(first, settings)
-    # Partners (the slots they hold), and any note of this name: a lead of
-    # the same name is refused. Not every entry of the vault.
-    index = rt.index()
     n = weeks or settings.sessions.weeks
-    existing = index.partners.get(name_key(name))
+    # Partners (the slots they hold), and any note of this name: a lead of
+    # the same name is refused. Not every entry of the vault. Checked and
+    # written under the vault's write lock, the notes read again inside it:
+    # two adds at once cannot both book one slot.
+    with rt.builder().writing() as index:
+        existing = index.partners.get(name_key(name))
 
-    if existing is not None:
-        if time is None or (existing.series is not None and existing.status == "active"):
-            raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
-        day = resolve_start(first, today, settings)
-        series_keys = book(index, settings, existing.name, time, day, n, existing.sequence + 1)
-        # Keys the note lacks go at the end of its front-matter, in the contract's order.
-        keys: dict = {
-            key: value
-            for key, value in (("email", email), ("phone", phone), ("company", company))
-            if value is not None
+        if existing is not None:
+            if time is None or (existing.series is not None and existing.status == "active"):
+                raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
+            day = resolve_start(first, today, settings)
+            series_keys = book(index, settings, existing.name, time, day, n, existing.sequence + 1)
+            # Keys the note lacks go at the end of its front-matter, in the contract's order.
+            keys: dict = {
+                key: value
+                for key, value in (("email", email), ("phone", phone), ("company", company))
+                if value is not None
+            }
+            keys["status"] = "active"
+            if existing.committed is None:
+                keys["committed"] = today
+            if expected is not None:
+                keys["referral_expected"] = expected
+            keys.update(series_keys)
+            vault.update_keys(existing.path, keys, QUOTED_KEYS)
+            click.echo(_booked_line(existing.name, keys, settings))
+            return
+
+        index.check_new_name(name, "partner")
+        series = None
+        if time is not None:
+            day = resolve_start(first, today, settings)
+            series = book(index, settings, name, time, day, n)
+        meta = partner_front_matter(
+            email=email,
+            phone=phone,
+            company=company,
+            status="active" if series else "prospect",
+            committed=today if series or expected else None,
+            referral_expected=expected,
+            series=series,
+        )
+        end = None
+        if series:
+            end = Series(name, series["pps_start"], time, n).end  # type: ignore[arg-type]
+        context = {
+            "partner": {
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "company": company,
+                "status": meta["status"],
+                "committed": meta.get("committed"),
+                "referral_expected": expected,
+                "pps_time": series["pps_time"] if series else None,
+                "pps_start": series["pps_start"] if series else None,
+                "pps_weeks": n if series else None,
+                "pps_end": end,
+            },
+            "owner": {
+                "name": settings.owner.name,
+                "email": settings.owner.email,
+                "timezone": settings.owner.timezone,
+            },
+            "sessions": {
+                "weekday": settings.sessions.weekday_name,
+                "window": settings.sessions.window,
+                "length": settings.sessions.length,
+                "reminder": settings.sessions.reminder,
+            },
+            "today": today,
         }
-        keys["status"] = "active"
-        if existing.committed is None:
-            keys["committed"] = today
-        if expected is not None:
-            keys["referral_expected"] = expected
-        keys.update(series_keys)
-        vault.update_keys(existing.path, keys, QUOTED_KEYS)
-        click.echo(_booked_line(existing.name, keys, settings))
-        return
-
-    index.check_new_name(name, "partner")
-    series = None
-    if time is not None:
-        day = resolve_start(first, today, settings)
-        series = book(index, settings, name, time, day, n)
-    meta = partner_front_matter(
-        email=email,
-        phone=phone,
-        company=company,
-        status="active" if series else "prospect",
-        committed=today if series or expected else None,
-        referral_expected=expected,
-        series=series,
-    )
-    end = None
-    if series:
-        end = Series(name, series["pps_start"], time, n).end  # type: ignore[arg-type]
-    context = {
-        "partner": {
-            "name": name,
-            "email": email,
-            "phone": phone,
-            "company": company,
-            "status": meta["status"],
-            "committed": meta.get("committed"),
-            "referral_expected": expected,
-            "pps_time": series["pps_time"] if series else None,
-            "pps_start": series["pps_start"] if series else None,
-            "pps_weeks": n if series else None,
-            "pps_end": end,
-        },
-        "owner": {
-            "name": settings.owner.name,
-            "email": settings.owner.email,
-            "timezone": settings.owner.timezone,
-        },
-        "sessions": {
-            "weekday": settings.sessions.weekday_name,
-            "window": settings.sessions.window,
-            "length": settings.sessions.length,
-            "reminder": settings.sessions.reminder,
-        },
-        "today": today,
-    }
-    rel = layout.partner_path(name)
-    text = render_note(vault.root, "partner.md.j2", meta, context)
-    vault.create(rel, text.encode("utf-8"))
-    if series:
-        click.echo(_booked_line(name, series, settings))
-        click.echo(f'wrote {rel}; next: ppsj invite "{name}"')
-    else:
-        click.echo(f'wrote {rel} (a prospect; book with: ppsj add "{name}" --at HH:MM)')
+        rel = layout.partner_path(name)
+        text = render_note(vault.root, "partner.md.j2", meta, context)
+        vault.create(rel, text.encode("utf-8"))
+        if series:
+            click.echo(_booked_line(name, series, settings))
+            click.echo(f'wrote {rel}; next: ppsj invite "{name}"')
+        else:
+            click.echo(f'wrote {rel} (a prospect; book with: ppsj add "{name}" --at HH:MM)')
 
 
 def _booked_line(name: str, keys: dict, settings) -> str:
@@ -314,11 +316,13 @@ def _apply(name: str, change) -> None:
 
     rt = runtime()
     # Every change here reads partners only (the series and the slots they
-    # hold): the lean index has all of them, and every note's problems.
-    index = rt.index()
-    partner = find_partner(index, name, writing=True)
-    keys, message = change(rt, index, partner)
-    rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
+    # hold): the lean index has all of them, and every note's problems. Read
+    # and written under the vault's write lock: a check (the slot is free)
+    # still holds when the note is written.
+    with rt.builder().writing() as index:
+        partner = find_partner(index, name, writing=True)
+        keys, message = change(rt, index, partner)
+        rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
     click.echo(message)
 
 

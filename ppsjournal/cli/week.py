@@ -47,7 +47,9 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     those old lines become [>] (carried), nothing else in the old note changes.
     Holidays, skipped sessions and paused or ended partners get no note; moved
     sessions count where they were moved to. An existing note is never
-    overwritten, so running it twice changes nothing. The note's body comes
+    overwritten, so running it twice changes nothing; a run stopped between
+    writing a note and marking the old lines has them marked by the next run
+    (those the note holds exactly as carried). The note's body comes
     from templates/session.md.j2, or the vault's Templates/session.md.j2.
     Exit 1 if a session could not get its note; else 3 if a note could not
     be read (named on stderr), 0 if all went well.
@@ -84,7 +86,9 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     for p in plan_week(index, settings, day):
         counts = followup_counts(index, p.partner.name, today)
         if p.existing:
-            items.append(Item(p, counts, "exists"))
+            # A run stopped after writing it may have left the carried lines
+            # open in the previous note too: this run marks them.
+            items.append(Item(p, counts, "exists", carry=_unfinished(vault, p)))
             continue
         if p.path in writing:
             # Two sessions of one partner on one day (a hand-edited pps_moved):
@@ -108,7 +112,7 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
         writing.add(p.path)
 
     if not dry_run:
-        _write(vault, [i for i in items if i.action == "write"])
+        _write(vault, [i for i in items if i.action == "write" or i.carry])
 
     for problem in index.problems:
         warn(str(problem))
@@ -125,6 +129,20 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
+def _unfinished(vault: Vault, p: Planned) -> Carry | None:
+    """The [>] marks a stopped run left undone in the note before ``p.existing``."""
+    from ppsjournal.week import unfinished_carry
+
+    if p.existing is None or p.previous is None:
+        return None
+    try:
+        return unfinished_carry(
+            p.existing, vault.read_bytes(p.existing), p.previous, vault.read_bytes(p.previous)
+        )
+    except PpsjError:
+        return None  # a note that cannot be read: the index names it
+
+
 def _read_carry(vault: Vault, rel: str) -> Carry:
     from ppsjournal.week import carry_forward
 
@@ -137,7 +155,7 @@ def _write(vault: Vault, items: list[Item]) -> None:
     with vault.lock():
         # Checked before the first write, so a refusal leaves everything as it was.
         for item in items:
-            if vault.exists(item.planned.path):
+            if item.action == "write" and vault.exists(item.planned.path):
                 raise PpsjError(
                     "a note of that name already exists; not overwritten", item.planned.path
                 )
@@ -152,9 +170,14 @@ def _write(vault: Vault, items: list[Item]) -> None:
                     item.carry.path,
                 )
         for item in items:
+            if item.action == "exists":  # only the marks a stopped run left undone
+                assert item.carry is not None
+                vault.replace(item.carry.path, item.carry.old, item.carry.new)
+                continue
             assert item.note is not None
-            # New note first: if marking the old lines then fails, the tasks are
-            # open in both notes (nothing lost), never in neither.
+            # New note first: if marking the old lines then fails (or ppsj is
+            # stopped), the tasks are open in both notes (nothing lost), never
+            # in neither; the next run marks them (_unfinished).
             vault.create(item.planned.path, item.note)
             if item.carry and item.carry.tasks:
                 try:
@@ -197,6 +220,14 @@ def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool) -> 
     for i in items:
         if i.action == "exists":
             lines.append(f"exists       {i.planned.existing} (not touched)")
+            if i.carry:
+                n = len(i.carry.tasks)
+                what = "follow-up" if n == 1 else "follow-ups"
+                mark = "would mark" if dry_run else "marked"
+                lines.append(
+                    f"  {mark} [>] {n} {what} carried from {i.carry.path} "
+                    "(a run stopped before marking them)"
+                )
         elif i.action == "blocked":
             lines.append(f"not written  {i.planned.path}: {i.reason}")
         else:
