@@ -45,6 +45,8 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     # Outputs not written: the user's own file is where they go.
     refused: list[PpsjError] = field(default_factory=list)
+    # Temp files a killed write left (.ppsj-*.tmp), removed.
+    cleaned: list[str] = field(default_factory=list)
     changes: Changes = field(default_factory=Changes)  # what the refresh found
 
 
@@ -114,15 +116,17 @@ class Builder:
         render even when the stamp says the outputs are current.
         """
         changes = self.store.refresh(only)
+        cleaned = self._clean(changes) if not check else []
         key = self._key(today)
         stamp = self._stamp()
         if not check and not force:
             known = self._known(stamp, key)
             if known is not None:
                 known.changes = changes
+                known.cleaned = cleaned
                 return known
         index = Index(self.store)
-        result = BuildResult(problems=list(index.problems), changes=changes)
+        result = BuildResult(problems=list(index.problems), changes=changes, cleaned=cleaned)
         partners = self.store.partner_generation
         kept: set[str] = set()
         calendars = True
@@ -158,6 +162,16 @@ class Builder:
                 self._remove_stale_calendars(outputs.keys() | kept, result, check=False)
         self._record(key, partners, result, bool(held))
         return result
+
+    def _clean(self, changes: Changes) -> list[str]:
+        """Remove the temp files of writes cut off (a killed ppsj) that the
+        refresh's walk saw; housekeeping: a refusal (the lock) skips it."""
+        if not changes.leftovers:
+            return []
+        try:
+            return self.vault.remove_leftovers(changes.leftovers)
+        except PpsjError:
+            return []
 
     # -- the build stamp ------------------------------------------------------------
 

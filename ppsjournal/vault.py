@@ -8,9 +8,12 @@ under the vault's write lock so two ppsj processes never interleave.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,13 @@ from ppsjournal.note import MAX_NOTE_BYTES, Note, decode, parse_note, set_keys
 from ppsjournal.settings import CONFIG_NAME, Settings, parse_settings
 
 MAX_SETTINGS_BYTES = 256 * 1024
+LOCK_NAME = "write.lock"  # in .ppsj/
+# The temp file of an atomic write (tempfile.mkstemp's 8 random characters): one
+# a killed ppsj left behind is removed by the next build once this old.
+TEMP_PREFIX, TEMP_SUFFIX = ".ppsj-", ".tmp"
+_TEMP_NAME = re.compile(r"\.ppsj-[a-z0-9_]{8}\.tmp\Z")
+LEFTOVER_AGE_NS = 60 * 10**9
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 def find_root(explicit: str | Path | None, env: Mapping[str, str], cwd: Path) -> Path:
@@ -208,7 +218,9 @@ class Vault:
         bad = set(_drop_bad_names(found, errors))
         return iter(sorted(rel for rel in found if rel not in bad))
 
-    def scan_notes(self, errors: list[tuple[str, str]] | None = None) -> dict[str, FileStat]:
+    def scan_notes(
+        self, errors: list[tuple[str, str]] | None = None, leftovers: list[str] | None = None
+    ) -> dict[str, FileStat]:
         """Every note ``walk_notes`` lists, with its stat, in one pass (in the
         order the folders list them: sorting 100,000 paths is the caller's
         choice, and the cache's scan needs only the few that changed sorted).
@@ -216,6 +228,8 @@ class Vault:
         What the index cache compares to know which notes changed: one
         ``scandir`` per folder and one ``stat`` per note. A note whose stat
         fails is reported in ``errors`` and left out, like an unreadable folder.
+        ``leftovers``: the temp files of atomic writes seen on the way (no
+        extra system call: the walk lists them anyway).
         """
         found: dict[str, FileStat] = {}
         stack = [""]
@@ -232,6 +246,8 @@ class Vault:
                 for e in it:
                     name = e.name
                     if name.startswith("."):
+                        if leftovers is not None and _TEMP_NAME.match(name):
+                            leftovers.append(f"{rel_dir}/{name}" if rel_dir else name)
                         continue
                     rel = f"{rel_dir}/{name}" if rel_dir else name
                     try:
@@ -372,11 +388,12 @@ class Vault:
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The vault's write lock (re-entrant within a process)."""
         state = self.root / STATE
-        state.mkdir(exist_ok=True)
+        if self._lock is None or not self._lock.is_locked:
+            self._check_lock_file()
         # One FileLock per vault: it counts re-entries, so a command may hold the
         # lock around several writes (a second FileLock on the same file would wait).
         if self._lock is None:
-            self._lock = filelock.FileLock(str(state / "write.lock"))
+            self._lock = filelock.FileLock(str(state / LOCK_NAME))
         try:
             with self._lock.acquire(timeout=timeout):
                 yield
@@ -405,6 +422,7 @@ class Vault:
                 return False
             if current is not None and ours is not None and not ours(current):
                 raise NotOurs(rel)
+            self._folders(rel, create=True)
             _atomic_write(path, data, rel)
         return True
 
@@ -413,6 +431,7 @@ class Vault:
         path = self.abs(rel)
         self._check_target(path, rel)
         with self.lock():
+            self._folders(rel, create=True)
             _atomic_write(path, data, rel, exclusive=True)
 
     def replace(self, rel: str, old: bytes, new: bytes) -> bool:
@@ -432,6 +451,7 @@ class Vault:
                     "nothing written; run the command again",
                     rel,
                 )
+            self._folders(rel, create=True)
             _atomic_write(path, new, rel)
         return True
 
@@ -445,9 +465,120 @@ class Vault:
                 return False
         return True
 
+    def remove_leftovers(self, rels: Iterable[str]) -> list[str]:
+        """Remove the temp files a killed write left (``rels``, from
+        ``scan_notes``): only regular files named as ``_atomic_write`` names
+        them, over a minute old (a write in progress is never that slow), in a
+        real folder of the vault; never a link. What was removed."""
+        removed = []
+        with self.lock():
+            for rel in rels:
+                path = os.path.join(self._root_str, rel)
+                if not _TEMP_NAME.match(os.path.basename(path)):
+                    continue
+                try:
+                    self._check_target(Path(path), rel)
+                    if not self.inside(Path(path).parent):
+                        continue
+                    st = os.lstat(path)
+                    if not stat.S_ISREG(st.st_mode):
+                        continue
+                    if time.time_ns() - st.st_mtime_ns < LEFTOVER_AGE_NS:
+                        continue
+                    os.unlink(path)
+                except (OSError, PpsjError):
+                    continue
+                removed.append(rel)
+        return removed
+
+    def _check_lock_file(self) -> None:
+        """Make ``.ppsj/write.lock`` if missing, never through a link.
+
+        ``.ppsj`` is never in git, so one that is a link (or a lock file that is
+        one) came with a cloned vault to make ppsj write elsewhere: every write
+        is refused, in one line, until it is removed (ppsj makes it again).
+        Read-only commands still work (the store then stays in memory).
+        """
+        state = os.path.join(self._root_str, STATE)
+        try:
+            os.mkdir(state)  # never follows a link at that name (EEXIST)
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise PpsjError(f"cannot create the folder: {exc.strerror}", STATE) from None
+        try:
+            is_dir = stat.S_ISDIR(os.lstat(state).st_mode)
+        except OSError as exc:
+            raise PpsjError(f"cannot read: {exc.strerror}", STATE) from None
+        if not is_dir:
+            raise PpsjError(
+                "is a link or a file, not a folder of the vault; refusing to write "
+                "(remove it: ppsj makes it again)",
+                STATE,
+            )
+        rel = f"{STATE}/{LOCK_NAME}"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0)
+        try:
+            if not _NOFOLLOW and os.path.islink(os.path.join(state, LOCK_NAME)):
+                raise OSError(errno.ELOOP, "link")
+            fd = os.open(os.path.join(state, LOCK_NAME), flags, 0o644)
+        except OSError as exc:
+            if exc.errno in (errno.ELOOP, errno.EMLINK):
+                raise PpsjError(
+                    "is a link; refusing to write (remove it: ppsj makes it again)", rel
+                ) from None
+            raise PpsjError(f"cannot write: {exc.strerror}", rel) from None
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        finally:
+            os.close(fd)
+        if not regular:
+            raise PpsjError("is not a file; refusing to write (remove it)", rel)
+
     def _check_target(self, path: Path, rel: str) -> None:
-        parent = path.parent
-        if path.is_symlink() or not self.inside(parent if parent.exists() else self.root):
+        """Refuse a write at a link, or below a link leading out of the vault."""
+        if path.is_symlink():
+            raise PpsjError("refusing to write through a link", rel)
+        self._folders(rel, create=False)
+
+    def _folders(self, rel: str, create: bool) -> None:
+        """Check the folders above ``rel``, from the root down; with ``create``,
+        make the missing ones, one level at a time.
+
+        Each must be a real folder (by lstat), or a link to a folder inside the
+        vault; ``mkdir`` never follows a link at the name it makes, and what it
+        made is checked again. So a missing ``Sessions/2026`` under a
+        ``Sessions`` linked out of the vault is never made out there.
+        """
+        parts = rel.split("/")[:-1]
+        current = self._root_str
+        for i, part in enumerate(parts):
+            current = os.path.join(current, part)
+            try:
+                st = os.lstat(current)
+            except FileNotFoundError:
+                if not create:
+                    return  # made, and checked, when written
+                try:
+                    os.mkdir(current)
+                except FileExistsError:
+                    pass
+                except OSError as exc:
+                    where = "/".join(parts[: i + 1])
+                    raise PpsjError(f"cannot create the folder: {exc.strerror}", where) from None
+                try:
+                    st = os.lstat(current)
+                except OSError as exc:
+                    raise PpsjError(f"cannot write: {exc.strerror}", rel) from None
+            except OSError as exc:
+                raise PpsjError(f"cannot write: {exc.strerror}", rel) from None
+            if stat.S_ISLNK(st.st_mode):
+                if not (self.inside(Path(current)) and os.path.isdir(current)):
+                    raise PpsjError("refusing to write through a link", rel)
+            elif not stat.S_ISDIR(st.st_mode):
+                where = "/".join(parts[: i + 1])
+                raise PpsjError("cannot write: is a file, not a folder", where)
+        if create and not self.inside(Path(current)):  # pragma: no cover - checked above
             raise PpsjError("refusing to write through a link", rel)
 
 
@@ -455,8 +586,8 @@ def _atomic_write(
     path: Path, data: bytes, rel: str, exclusive: bool = False, durable: bool = True
 ) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ppsj-", suffix=".tmp")
+        # The folders above were made and checked by Vault._folders.
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TEMP_PREFIX, suffix=TEMP_SUFFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)

@@ -14,11 +14,13 @@ from ppsjournal.settings import (
     parse_settings,
     render_settings,
 )
-from ppsjournal.vault import Vault
+from ppsjournal.vault import TEMP_PREFIX, TEMP_SUFFIX, Vault
 
 GITIGNORE = f"""\
 # ppsj's cache and lock: local to each machine
 {STATE}/
+# the temp file of a write cut off (the next 'ppsj build' removes it)
+{TEMP_PREFIX}*{TEMP_SUFFIX}
 # Obsidian's per-device workspace state
 .obsidian/workspace*.json
 .trash/
@@ -67,6 +69,11 @@ def advice(vault: Vault, created: list[str]) -> list[str]:
     tips = []
     wanted = (
         (".gitignore", f"{STATE}/", "so ppsj's cache and lock stay out of git"),
+        (
+            ".gitignore",
+            f"{TEMP_PREFIX}*{TEMP_SUFFIX}",
+            "so the temp file of a write cut off stays out of git",
+        ),
         (".gitattributes", "*.ics -text", "so git keeps the calendars' CRLF line ends"),
     )
     for rel, line, why in wanted:

@@ -150,6 +150,6 @@ def test_init_in_a_folder_with_its_own_gitignore_says_what_it_lacks(tmp_path):
 def test_init_gives_no_advice_when_the_gitignore_has_it(tmp_path):
     root = tmp_path / "pps"
     root.mkdir()
-    (root / ".gitignore").write_text("# mine\n.ppsj/\n")
+    (root / ".gitignore").write_text("# mine\n.ppsj/\n.ppsj-*.tmp\n")
     args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
     assert "note:" not in ok(run_cli(None, *args, today=None)).output

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import errno
 import importlib
 import os
 import sys
@@ -255,6 +256,25 @@ def output_path(value: str, option: str) -> Path:
             "refusing to overwrite it (name the output .html or .eml)"
         )
     return path
+
+
+def write_output(path: Path, data: bytes, value: str) -> None:
+    """Write an --out/--html file, never through a link at its name (a link a
+    cloned vault carries would send the bytes out of it): refused, one line."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        if path.is_symlink():
+            raise OSError(errno.ELOOP, "link")
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise PpsjError("is a link; refusing to write through it", value) from None
+        raise PpsjError(f"cannot write: {exc.strerror}", value) from None
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    except OSError as exc:
+        raise PpsjError(f"cannot write: {exc.strerror}", value) from None
 
 
 @click.group(

@@ -41,6 +41,8 @@ def build(check: bool) -> None:
         if result.problems:
             click.get_current_context().exit(EXIT_PROBLEMS)
         return
+    for rel in result.cleaned:
+        click.echo(f"removed {rel} (left by a write that was cut off)")
     for rel in result.written:
         click.echo(f"wrote {rel}")
     for rel in result.removed:

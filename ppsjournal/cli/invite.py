@@ -7,8 +7,7 @@ import os
 
 import click
 
-from ppsjournal.cli import common_options, find_partner, output_path, runtime
-from ppsjournal.errors import PpsjError
+from ppsjournal.cli import common_options, find_partner, output_path, runtime, write_output
 
 
 @click.command()
@@ -66,10 +65,7 @@ def invite(name: str, out: str | None, send: bool, cancel: bool) -> None:
         mail.send(msg, plan, sender, [to])
         click.echo(f"sent the {what} to {to} via {plan.server} ({plan.security})")
     if out_path is not None:
-        try:
-            out_path.write_bytes(data)
-        except OSError as exc:
-            raise PpsjError(f"cannot write: {exc.strerror}", out) from None
+        write_output(out_path, data, str(out_path))
         click.echo(f"wrote {out}")
     if plan is None and out is None:
         rel = invite_path(partner, cancel)

@@ -16,6 +16,7 @@ from ppsjournal.cli import (
     find_partner,
     output_path,
     runtime,
+    write_output,
 )
 from ppsjournal.cli.types import DATE
 from ppsjournal.errors import EXIT_PROBLEMS
@@ -86,7 +87,7 @@ def report(
         from ppsjournal.report_html import render_html
 
         assert html_path is not None
-        html_path.write_bytes(render_html(result).encode("utf-8"))
+        write_output(html_path, render_html(result).encode("utf-8"), html_file)
     if as_json:
         data = result.as_json()
         data["problems"] = [str(p) for p in index.problems]
