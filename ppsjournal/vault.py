@@ -8,6 +8,7 @@ under the vault's write lock so two ppsj processes never interleave.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import stat
 import tempfile
@@ -130,7 +131,7 @@ class Vault:
         self._root_str = str(root)
         # What the real path of a file inside starts with (checked for every note read).
         self._real_prefix = str(self._real_root).rstrip(os.sep) + os.sep
-        self._lock: filelock.BaseFileLock | None = None
+        self._locks: dict[str, filelock.BaseFileLock] = {}
 
     @classmethod
     def open(cls, root: Path) -> Vault:
@@ -371,20 +372,46 @@ class Vault:
     @contextlib.contextmanager
     def lock(self, timeout: float = 30.0) -> Iterator[None]:
         """The vault's write lock (re-entrant within a process)."""
-        state = self.root / STATE
-        state.mkdir(exist_ok=True)
-        # One FileLock per vault: it counts re-entries, so a command may hold the
-        # lock around several writes (a second FileLock on the same file would wait).
-        if self._lock is None:
-            self._lock = filelock.FileLock(str(state / "write.lock"))
+        where = self._lock_path()
+        # One FileLock per vault (and place): it counts re-entries, so a command may
+        # hold the lock around several writes (a second FileLock on the same file
+        # would wait).
+        found = self._locks.get(where)
+        if found is None:
+            found = self._locks[where] = filelock.FileLock(where)
         try:
-            with self._lock.acquire(timeout=timeout):
+            with found.acquire(timeout=timeout):
                 yield
         except filelock.Timeout:
             raise PpsjError(
                 f"another ppsj is writing this vault "
                 f"(waited {timeout:.0f} s for {STATE}/write.lock)"
             ) from None
+
+    def _lock_path(self) -> str:
+        """``.ppsj/write.lock``; where ``.ppsj`` is no folder (a file put there, say),
+        a lock of this vault's in the system's temporary folder: every ppsj on this
+        machine finds the same one, and the file at ``.ppsj`` is never touched."""
+        state = self.root / STATE
+        with contextlib.suppress(OSError):
+            state.mkdir(exist_ok=True)
+        if state.is_dir():
+            return str(state / "write.lock")
+        key = hashlib.sha256(os.fsencode(self.root.resolve())).hexdigest()[:16]
+        return os.path.join(tempfile.gettempdir(), f"ppsj-{key}.lock")
+
+    def state_problem(self) -> str | None:
+        """What is wrong with ``.ppsj``, if it is there and no folder."""
+        try:
+            st = os.lstat(self.root / STATE)
+        except OSError:
+            return None
+        if stat.S_ISDIR(st.st_mode) or (stat.S_ISLNK(st.st_mode) and (self.root / STATE).is_dir()):
+            return None
+        return (
+            "is not a folder: ppsj keeps its index and write lock there; the index is "
+            "kept in memory until it is one again (remove or rename the file)"
+        )
 
     def write(self, rel: str, data: bytes, ours: Callable[[bytes], bool] | None = None) -> bool:
         """Write a generated file atomically; False (and no write) if unchanged.
