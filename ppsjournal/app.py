@@ -29,6 +29,7 @@ from ppsjournal import followups as followups_mod
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index, Problem
 from ppsjournal.layout import CALENDAR, FOLLOWUPS, PARTNERS, TEMPLATES
+from ppsjournal.names import check_name, note_name
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
@@ -126,11 +127,15 @@ class Builder:
                 known.cleaned = cleaned
                 return known
         index = Index(self.store)
-        result = BuildResult(problems=list(index.problems), changes=changes, cleaned=cleaned)
+        result = BuildResult(
+            problems=[*index.problems, *index.conflicts], changes=changes, cleaned=cleaned
+        )
         partners = self.store.partner_generation
         kept: set[str] = set()
         calendars = True
-        held = self.store.broken(PARTNERS, "partner")
+        # A note whose name ppsj refuses for a partner never is one (it is named
+        # among the problems): it holds back no calendar, and gets none.
+        held = [p for p in self.store.broken(PARTNERS, "partner") if _could_be_partner(p)]
         if held:
             # Left out, a partner's series would drop from PPS.ics and their file
             # be removed: every subscriber would see the sessions cancelled over
@@ -290,6 +295,15 @@ class Builder:
                 result.stale.append(rel)
             elif self.vault.remove(rel):
                 result.removed.append(rel)
+
+
+def _could_be_partner(path: str) -> bool:
+    """Whether a note's name is one a partner may have (names.check_name)."""
+    try:
+        check_name(note_name(path))
+    except PpsjError:
+        return False
+    return True
 
 
 def _generated_test(rel: str) -> Callable[[bytes], bool]:

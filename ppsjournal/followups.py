@@ -44,6 +44,10 @@ RENEW_DAYS = 14  # a series ending within 14 days: renew?
 NEW_LEAD_DAYS = 2  # a lead still new after 2 days
 SHOWING_DAYS = 7  # showings in the next 7 days (or past) with no pre-qualification
 OVERDUE_SHOWN = 200  # overdue follow-ups listed in Follow-ups.md; `ppsj overdue` lists all
+# Problems listed in Follow-ups.md; `ppsj doctor` lists all. One note of stray
+# date fields holds 100,000 of them: listed, they would pass the file's size
+# limit and stop the build, calendars included.
+PROBLEMS_SHOWN = 200
 UNQUALIFIED = ("new", "contacted")  # lead stages before "prequalified"
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # not %a: locale-free
 _WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -172,6 +176,7 @@ class _Builder:
         self.today = today
         self.targets = index.targets
         self.older_overdue = 0
+        self.more_unread = 0
 
     def link(self, path: str, block: str | None = None) -> str:
         return wikilink(self.targets.get(path, note_name(path)), block)
@@ -362,6 +367,8 @@ class _Builder:
             for message in t.problems:
                 found.append((t.path, t.line, self.link(t.path), message))
         found.sort(key=lambda f: (f[0], f[1], f[3]))
+        self.more_unread = max(len(found) - PROBLEMS_SHOWN, 0)
+        del found[PROBLEMS_SHOWN:]
         return [
             {"path": p, "line": line or None, "link": link, "message": m}
             for p, line, link, m in found
@@ -430,6 +437,7 @@ def followups_context(index: Index, settings: Settings, today: dt.date) -> dict[
             "owner": settings.owner.name,
             "sections": b.sections(),
             "unread": b.unread(),
+            "unread_more": b.more_unread,
         }
     )
 

@@ -25,11 +25,12 @@ from ppsjournal.model import (
     partner_from_note,
     session_from_note,
 )
-from ppsjournal.names import name_key, note_name
+from ppsjournal.names import check_name, name_key, note_name
 from ppsjournal.note import Note, decode, parse_note
 from ppsjournal.tasks import Task, parse_tasks, split_lines
 
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
+CONFLICT_MESSAGE = "git conflict marker (<<<<<<<): finish the merge and remove the markers"
 KINDS = ("partner", "session", "lead")  # the ``type`` values the index classifies
 
 
@@ -94,6 +95,16 @@ def _conflict_line(text: str) -> int | None:
 Classified = Partner | SessionNote | Lead | Problem | None
 
 
+def check_partner_name(entry: Entry) -> None:
+    """Refuse a partner note whose name ``ppsj add`` would refuse (names.check_name)."""
+    try:
+        check_name(entry.name, "partner name")
+    except PpsjError as exc:
+        raise PpsjError(
+            f"{exc.message}; rename the note (left out until then)", entry.path
+        ) from None
+
+
 def classify(entry: Entry) -> Classified:
     """What one entry is by itself, by its ``type`` property (pure): a partner, a
     session or a lead, the problem that keeps it out, or None (another kind of note)."""
@@ -105,6 +116,9 @@ def classify(entry: Entry) -> Classified:
     note = Note(entry.path, entry.meta, "", 1, True)
     try:
         if kind == "partner":
+            # A partner's name becomes file names (session notes, Calendar/<name>.ics):
+            # a name ppsj would refuse to create is named and left out, never served.
+            check_partner_name(entry)
             return partner_from_note(note)
         if kind == "session":
             return session_from_note(note)
@@ -139,6 +153,7 @@ class Source(Protocol):
         day_before: dt.date | None = None,
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
+    def conflicts(self) -> list[Problem]: ...
     def second_notes(self) -> list[Problem]: ...
     def owner(self, path: str) -> tuple[str, str] | None: ...
     def tasks(
@@ -420,6 +435,12 @@ class Index:
         found.sort(key=lambda p: p.where)
         found.extend(Problem(w, m) for w, m in self.source.walk_errors)
         return found
+
+    @functools.cached_property
+    def conflicts(self) -> list[Problem]:
+        """Every note holding a git conflict marker (``path:line`` of the first): read
+        as it stands, both sides counted, so ``build`` and ``watch`` name it."""
+        return self.source.conflicts()
 
     @functools.cached_property
     def paths(self) -> list[str]:

@@ -26,14 +26,15 @@ def check_name(name: str, what: str = "name") -> str:
     if not name or not name.strip():
         raise PpsjError(f"the {what} is empty")
     shown = repr(name)
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
+        kind = "a line break, a" if "\n" in name or "\r" in name else "a"
+        raise PpsjError(f"{what} {shown} contains {kind} control character")
     bad = sorted({c for c in name if c in FORBIDDEN_CHARS})
     if bad:
         raise PpsjError(
             f"{what} {shown} contains {' '.join(bad)}; "
             'these characters are not allowed in note names: * " \\ / < > : | ? # ^ [ ]'
         )
-    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in name):
-        raise PpsjError(f"{what} {shown} contains a control character")
     if name.startswith("."):
         raise PpsjError(f"{what} {shown} starts with a dot (a hidden file)")
     if name != name.strip():

@@ -43,6 +43,21 @@ def printable(text: str) -> str:
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
+# What would break a message's one line apart (a line break, a line or
+# paragraph separator) or turn it around on screen (the bidi controls: a file
+# named with U+202E shows its name, and what follows, backwards).
+_NOT_ONE_LINE = re.compile("[\n\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def one_line(text: str) -> str:
+    """A message as one line safe to print: ``printable``, and each line break or
+    bidi control shown as an escape (a file named ``A\\nB.md`` is named in one line)."""
+    text = printable(text)
+    if not _NOT_ONE_LINE.search(text):
+        return text
+    return _NOT_ONE_LINE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned table: readable in any terminal, pipe or log."""
     cells = [[_cell(c) for c in row] for row in rows]

@@ -154,6 +154,23 @@ def clashes(
     return found
 
 
+def check_wall_clock(days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone: str) -> None:
+    """Refuse a session time that does not exist, or happens twice, on one of ``days``
+    in the owner's zone (the night clocks change): its calendar event would land
+    an hour off, or in either hour, depending on the client."""
+    for day in days:
+        naive = dt.datetime.combine(day, time)
+        early, late = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
+        if early.utcoffset() == late.utcoffset():
+            continue
+        at = f"{time:%H:%M} on {day.isoformat()}"
+        if early.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
+            why = "does not exist (the clocks skip that hour)"
+        else:
+            why = "happens twice (the clocks go back an hour)"
+        raise PpsjError(f"{at} {why} in {zone}; choose another time")
+
+
 def new_series_days(start: dt.date, weeks: int, s: SessionSettings) -> list[dt.date]:
     days = [start + dt.timedelta(weeks=i) for i in range(weeks)]
     return [d for d in days if d not in s.holidays]

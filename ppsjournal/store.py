@@ -45,7 +45,7 @@ from typing import Any
 
 from ppsjournal import __version__
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Entry, Problem, classify, parse_entry
+from ppsjournal.index import CONFLICT_MESSAGE, Entry, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import name_key, note_name
@@ -86,6 +86,7 @@ CREATE INDEX notes_name ON notes(name_key);
 CREATE INDEX notes_partner ON notes(partner_key);
 CREATE INDEX notes_shared ON notes(name_key) WHERE shared = 1;
 CREATE INDEX notes_problems ON notes(path) WHERE error IS NOT NULL OR problem IS NOT NULL;
+CREATE INDEX notes_conflicts ON notes(path) WHERE conflict_line IS NOT NULL;
 CREATE TABLE tasks(
   path TEXT NOT NULL,
   line INTEGER NOT NULL,
@@ -734,6 +735,16 @@ class Store:
             "SELECT path, type, error_where, error, problem_where, problem FROM notes "
             "WHERE error IS NOT NULL OR problem IS NOT NULL ORDER BY path"
         ).fetchall()
+
+    def conflicts(self) -> list[Problem]:
+        """Each note holding a git conflict marker, at its first, in path order."""
+        return [
+            Problem(f"{path}:{line}", CONFLICT_MESSAGE)
+            for path, line in self.db.execute(
+                "SELECT path, conflict_line FROM notes WHERE conflict_line IS NOT NULL "
+                "ORDER BY path"
+            )
+        ]
 
     def second_notes(self) -> list[Problem]:
         """Partner and lead notes whose name an earlier note (by path) of the

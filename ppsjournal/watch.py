@@ -38,6 +38,7 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.index import Problem
 from ppsjournal.layout import CALENDAR, FOLLOWUPS, TEMPLATES
 from ppsjournal.names import is_utf8
+from ppsjournal.output import one_line
 from ppsjournal.settings import CONFIG_NAME
 
 if TYPE_CHECKING:
@@ -213,17 +214,17 @@ class Watcher:
                 self.builder.reload_settings()
                 self.vault = self.builder.vault
             except PpsjError as exc:
-                self.warn(f"ppsj: {exc} (keeping the previous settings)")
+                self.warn(one_line(f"ppsj: {exc} (keeping the previous settings)"))
         today = self.today()
         self.last_day = today
         only = None if batch.full_scan else sorted(batch.notes)
         try:
             result = self.builder.build(today, only=only, force=reason != "change")
         except PpsjError as exc:
-            self.warn(f"ppsj: {exc}")
+            self.warn(one_line(f"ppsj: {exc}"))
             return None
         except Exception as exc:  # a bug must not end the watcher: say so, go on
-            self.warn(f"ppsj: internal error in a rebuild: {type(exc).__name__}: {exc}")
+            self.warn(one_line(f"ppsj: internal error in a rebuild: {type(exc).__name__}: {exc}"))
             return None
         changes = result.changes
         if reason == "change" and not changes and not batch.settings and not batch.templates:
@@ -231,7 +232,7 @@ class Watcher:
         # A user's own file where an output goes is kept and named, like a broken note.
         problems = {*result.problems, *map(Problem.of, result.refused)}
         for problem in sorted(problems - self.known_problems, key=str):
-            self.warn(f"ppsj: {problem}")
+            self.warn(one_line(f"ppsj: {problem}"))
         self.known_problems = problems
         if reason == "start":
             n = self.builder.store.count()
@@ -244,10 +245,12 @@ class Watcher:
         elapsed = time.perf_counter() - started
         stamp = time.strftime("%H:%M:%S")
         self.log(
-            f"{stamp} {'built' if reason == 'start' else 'rebuilt'}: {what}; "
-            f"{'wrote ' + ', '.join(wrote) if wrote else 'nothing to write'}"
-            + (f"; {len(problems)} problem(s)" if problems else "")
-            + f" ({elapsed:.2f} s)"
+            one_line(
+                f"{stamp} {'built' if reason == 'start' else 'rebuilt'}: {what}; "
+                f"{'wrote ' + ', '.join(wrote) if wrote else 'nothing to write'}"
+                + (f"; {len(problems)} problem(s)" if problems else "")
+                + f" ({elapsed:.2f} s)"
+            )
         )
         return result
 

@@ -33,7 +33,8 @@ DAYS = 7  # the week: the given day and the six after it
 FORWARDED = ">"
 OPEN_LEAD_STAGES = ("new", "contacted", "prequalified", "application")
 _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_LIST_ITEM = re.compile(r"^([ \t]*)(?:[-*+]|\d+[.)])(?:[ \t]|$)")
+# Indentation as a task's (tasks.TASK_LINE): any white space, a no-break space too.
+_LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])(?:\s|$)")
 
 
 # -- which sessions ------------------------------------------------------------
@@ -260,6 +261,9 @@ def _carried_lines(body: str, pieces: list[str], tasks: list[Task], body_line: i
         if not m:
             if line.strip() and not line[:1].isspace():
                 stack.clear()
+            if t is not None:  # a task all the same: carried, un-indented, never dropped
+                new_indent[i] = ""
+                out.append(t.text[len(t.indent) :])
             continue
         width = _width(m.group(1))
         while stack and stack[-1][0] >= width:

@@ -61,9 +61,9 @@ class CliError(click.ClickException):
         self.exit_code = exit_code  # type: ignore[misc]
 
     def show(self, file: Any = None) -> None:
-        from ppsjournal.output import printable
+        from ppsjournal.output import one_line
 
-        click.echo(f"ppsj: {printable(self.format_message())}", err=True)
+        click.echo(f"ppsj: {one_line(self.format_message())}", err=True)
 
 
 # Click >= 8.2 raises this (a UsageError) for a bare `ppsj`; older versions exit instead.
@@ -202,6 +202,13 @@ def runtime() -> Runtime:
     return Runtime(ctx.ensure_object(dict))
 
 
+def _note_path(where: str) -> str:
+    """The note a problem names: ``where`` without its ``:line`` (a note's name may
+    hold a colon of its own, from git)."""
+    path, colon, line = where.rpartition(":")
+    return path if colon and line.isdigit() else where
+
+
 def find_partner(index: Index, name: str, writing: bool = False) -> Any:
     """The partner called ``name``; if their note exists but cannot be read, say why.
 
@@ -216,7 +223,7 @@ def find_partner(index: Index, name: str, writing: bool = False) -> Any:
         return index.partner(name)
     except PpsjError:
         for problem in index.problems:
-            path = problem.where.split(":", 1)[0]
+            path = _note_path(problem.where)
             folder, _, file = path.partition("/")
             if folder == PARTNERS and name_key(file.removesuffix(".md")) == name_key(name):
                 fix = (
@@ -237,9 +244,9 @@ def echo_json(data: Any) -> None:
 
 
 def warn(message: str) -> None:
-    from ppsjournal.output import printable
+    from ppsjournal.output import one_line
 
-    click.echo(f"ppsj: {printable(message)}", err=True)
+    click.echo(f"ppsj: {one_line(message)}", err=True)
 
 
 # What a report or an invite written with --html/--out must never replace: a

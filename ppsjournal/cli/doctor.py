@@ -29,14 +29,14 @@ def doctor() -> None:
       ppsj doctor && git commit -am "weekly notes"
     """
     from ppsjournal.doctor import findings
-    from ppsjournal.output import printable
+    from ppsjournal.output import one_line
 
     rt = runtime()
     index = rt.index()
     found = findings(index, rt.vault.settings)
     found = sorted(set(found))
     for f in found:
-        click.echo(printable(str(f)))
+        click.echo(one_line(str(f)))  # a file named with a line break: one line still
     if found:
         n = len(found)
         click.echo(f"{n} problem{'s' if n != 1 else ''} found in {len(index.entries)} notes")

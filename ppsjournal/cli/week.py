@@ -104,7 +104,11 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
             reason = f"{blockers[0]} cannot be read; fix it first (ppsj doctor)"
             items.append(Item(p, counts, "blocked", reason=reason))
             continue
-        carry = _read_carry(vault, p.carry_from) if p.carry_from else None
+        try:
+            carry = _read_carry(vault, p.carry_from) if p.carry_from else None
+        except PpsjError as exc:  # that partner's note: the others still get theirs
+            items.append(Item(p, counts, "blocked", reason=f"{exc}; fix it first (ppsj doctor)"))
+            continue
         context = session_context(p, carry, index, settings, today, links)
         text = render_note(vault.root, "session.md.j2", session_meta(p), context)
         check_carried(text, carry)
