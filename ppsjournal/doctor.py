@@ -17,7 +17,7 @@ from ppsjournal.index import CONFLICT_MESSAGE, Entry, Index
 from ppsjournal.layout import LEADS, PARTNERS, SESSIONS, TEMPLATES
 from ppsjournal.names import check_name, link_target, name_key, note_name
 from ppsjournal.properties import KINDS
-from ppsjournal.schedule import clashes, occurrences
+from ppsjournal.schedule import occurrences
 from ppsjournal.settings import Settings
 
 
@@ -148,27 +148,45 @@ def _shared_names(index: Index) -> Iterator[Finding]:
 
 
 def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
-    """Two active series whose sessions overlap in some week (skips, moves, holidays counted)."""
+    """Two active series whose sessions overlap in some week (skips, moves, holidays counted).
+
+    Each series' sessions are laid out once and compared day by day, in start
+    order: 200 active series made 20,000 pairs, each laid out again.
+    """
     booked = sorted(
         (p for p in index.partners.values() if p.booked and p.series), key=lambda p: p.key
     )
-    for i, a in enumerate(booked):
-        mine = [(o.date, o.time) for o in occurrences(a.series, settings.sessions.holidays)]  # type: ignore[arg-type]
-        for b in booked[i + 1 :]:
-            found = clashes(mine, [b.series], settings.sessions)  # type: ignore[list-item]
-            if found:
-                first = found[0]
-                own = next(
-                    t for d, t in mine if d == first.date and _overlap(t, first.time, settings)
-                )
-                more = f" and {len(found) - 1} more" if len(found) > 1 else ""
-                yield Finding(
-                    a.path,
-                    0,
-                    f"double-booked: {a.name} ({own:%H:%M}) and {b.name} ({first.time:%H:%M}, "
-                    f"{b.path}) overlap on {first.date.isoformat()}{more}; "
-                    f"move or skip one (ppsj move / ppsj skip)",
-                )
+    length = settings.sessions.length
+    mine = [
+        [(o.date, o.time) for o in occurrences(p.series, settings.sessions.holidays)]  # type: ignore[arg-type]
+        for p in booked
+    ]
+    by_day: dict[dt.date, list[tuple[int, int, dt.time]]] = {}  # (start minute, series, time)
+    for i, sessions in enumerate(mine):
+        for day, time in sessions:
+            by_day.setdefault(day, []).append((time.hour * 60 + time.minute, i, time))
+    clashes: dict[tuple[int, int], list[tuple[dt.date, dt.time]]] = {}  # (a, b) -> b's sessions
+    for day, starts in by_day.items():
+        starts.sort()
+        for x, (start, i, time_i) in enumerate(starts):
+            for other, j, time_j in starts[x + 1 :]:
+                if other >= start + length:
+                    break
+                if i != j:  # one series twice on a day is _same_day's
+                    lo, hi, time_hi = (i, j, time_j) if i < j else (j, i, time_i)
+                    clashes.setdefault((lo, hi), []).append((day, time_hi))
+    for (ia, ib), found in sorted(clashes.items()):
+        a, b = booked[ia], booked[ib]
+        first_day, first_time = min(found)
+        own = next(t for d, t in mine[ia] if d == first_day and _overlap(t, first_time, settings))
+        more = f" and {len(found) - 1} more" if len(found) > 1 else ""
+        yield Finding(
+            a.path,
+            0,
+            f"double-booked: {a.name} ({own:%H:%M}) and {b.name} ({first_time:%H:%M}, "
+            f"{b.path}) overlap on {first_day.isoformat()}{more}; "
+            f"move or skip one (ppsj move / ppsj skip)",
+        )
 
 
 def _same_day(index: Index, settings: Settings) -> Iterator[Finding]:
