@@ -224,16 +224,11 @@ def _open_twice(index: Index) -> Iterator[Finding]:
     """A follow-up open in a session note and in the previous one it was carried
     from (a ``ppsj week`` stopped between writing the new note and marking the
     old lines [>]): both count as open, and each would be carried on."""
-    sessions = {name_key(note_name(s.path)): s for s in index.sessions}
-    pairs = []  # (previous note, the note carried to)
-    for s in sessions.values():
-        before = sessions.get(name_key(s.previous)) if s.previous else None
-        if before is not None and before.path != s.path:
-            pairs.append((before.path, s.path))
+    pairs = index.carried_pairs()  # (previous note, the note carried to), both with open tasks
     if not pairs:
         return
     open_lines: dict[str, dict[str, int]] = {}  # path -> task line as written -> line number
-    for task in index.open_tasks():
+    for task in index.open_tasks({p for pair in pairs for p in pair}):
         open_lines.setdefault(task.path, {}).setdefault(task.text.strip(), task.line)
     for old, new in pairs:
         carried = open_lines.get(new, {})

@@ -143,6 +143,7 @@ class Source(Protocol):
         self, folder_types: Mapping[str, str], advised: Sequence[str]
     ) -> Iterator[Entry]: ...
     def session_marks(self) -> list[tuple[str, dt.date, str]]: ...
+    def carried_pairs(self) -> list[tuple[str, str]]: ...
     def notes_named(self, name: str) -> list[tuple[str, bool]]: ...
     def leads_named_as_partners(self) -> list[tuple[str, str]]: ...
     def classified(
@@ -346,9 +347,13 @@ class Index:
         """Every task of the vault, by note path and line (``ppsj doctor``)."""
         return self.source.tasks()
 
-    def open_tasks(self) -> list[Task]:
-        """Every open task of the vault, by note path and line."""
-        return self.source.tasks(state="open")
+    def open_tasks(self, paths: Iterable[str] | None = None) -> list[Task]:
+        """Every open task of the vault (or of these notes), by note path and line."""
+        return self.source.tasks(state="open", paths=paths)
+
+    def carried_pairs(self) -> list[tuple[str, str]]:
+        """(previous session note, the one carried to) where both hold open tasks."""
+        return self.source.carried_pairs()
 
     def open_tasks_of(self, partner: str, tag: str | None = None) -> list[Task]:
         """A partner's open tasks (in their notes, sessions and leads), by path and

@@ -58,6 +58,7 @@ SCHEMA_VERSION = 1
 LOCK_TIMEOUT = 30.0
 REFRESH_CHUNK = 2000  # notes parsed and written per transaction
 
+# Run statement by statement, split at ";": none may stand in a comment.
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE notes(
@@ -94,6 +95,7 @@ CREATE TABLE tasks(
   due TEXT,
   has_problems INTEGER NOT NULL,
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
+  data TEXT,  -- an open task, whole (what every command reads), else NULL
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
@@ -199,16 +201,22 @@ def _tag_column(tags: tuple[str, ...]) -> str | None:
 
 
 def _load_tasks(path: str, raw: str) -> list[Task]:
-    found = []
-    for values in json.loads(raw):
-        values.insert(0, path)
-        for i in _DATE_FIELDS:
-            if values[i] is not None:
-                values[i] = dt.date.fromisoformat(values[i])
-        for i in _TUPLE_FIELDS:
-            values[i] = tuple(values[i])
-        found.append(Task(*values))
-    return found
+    return [_task(path, values) for values in json.loads(raw)]
+
+
+def _dump_task(t: Task) -> str:
+    return json.dumps(_task_values(t)[1:], ensure_ascii=False, default=dt.date.isoformat)
+
+
+def _task(path: str, values: list[Any]) -> Task:
+    """A task from its fields as ``_dump_tasks`` wrote them (without its path)."""
+    values.insert(0, path)
+    for i in _DATE_FIELDS:
+        if values[i] is not None:
+            values[i] = dt.date.fromisoformat(values[i])
+    for i in _TUPLE_FIELDS:
+        values[i] = tuple(values[i])
+    return Task(*values)
 
 
 # -- the sections of a session note ------------------------------------------------
@@ -490,7 +498,7 @@ class Store:
                     sorted(names),
                 )
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
@@ -499,6 +507,7 @@ class Store:
                             t.due and t.due.isoformat(),
                             int(bool(t.problems)),
                             _tag_column(t.tags),
+                            _dump_task(t) if t.is_open else None,
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -650,6 +659,20 @@ class Store:
         for path, meta, error_where, error, conflict, twice in self.db.execute(sql, args):
             problem = Problem(error_where, error) if error is not None else None
             yield Entry(path, _load_meta(meta), (), problem, conflict, _twice(twice))
+
+    def carried_pairs(self) -> list[tuple[str, str]]:
+        """(previous session note, the session note whose ``previous`` links it)
+        where both hold open tasks: where a follow-up may be open twice."""
+        return list(
+            self.db.execute(
+                "SELECT old.path, new.path FROM notes new JOIN notes old "
+                "ON old.name_key = new.previous_key AND old.kind = 'session' "
+                "WHERE new.kind = 'session' AND old.path != new.path "
+                "AND EXISTS (SELECT 1 FROM tasks t WHERE t.path = new.path AND t.state = 'open') "
+                "AND EXISTS (SELECT 1 FROM tasks t WHERE t.path = old.path AND t.state = 'open') "
+                "ORDER BY old.path, new.path"
+            )
+        )
 
     def session_marks(self) -> list[tuple[str, dt.date, str]]:
         """(partner key, date, status) of every session note, by date and path."""
@@ -848,11 +871,26 @@ class Store:
             args.append(partner_key)
         if paths is not None:
             chosen = sorted(set(paths))
+            if len(chosen) > 500 and newest is None:  # SQLite takes so many variables a query
+                return [
+                    t
+                    for start in range(0, len(chosen), 500)
+                    for t in self.tasks(
+                        state=state,
+                        due_before=due_before,
+                        due_from=due_from,
+                        dated=dated,
+                        with_problems=with_problems,
+                        partner_key=partner_key,
+                        paths=chosen[start : start + 500],
+                        tag=tag,
+                    )
+                ]
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
-        sql = "SELECT t.path, t.line FROM tasks t"
+        sql = "SELECT t.path, t.line, t.data FROM tasks t"
         if partner_key is not None:  # the partner's notes first (notes_partner), then theirs
-            sql = "SELECT t.path, t.line FROM notes n CROSS JOIN tasks t ON t.path = n.path"
+            sql = "SELECT t.path, t.line, t.data FROM notes n CROSS JOIN tasks t ON t.path = n.path"
         if where:
             sql += " WHERE " + " AND ".join(where)
         if newest is not None:
@@ -864,13 +902,22 @@ class Store:
         sql += " ORDER BY t.path, t.line"
         return self._tasks_at(self.db.execute(sql, args).fetchall())
 
-    def _tasks_at(self, where: list[tuple[str, int]]) -> list[Task]:
-        """The tasks at these (path, line)s, in that order, from their notes' rows."""
+    def _tasks_at(self, where: list[tuple[str, int, str | None]]) -> list[Task]:
+        """The tasks at these (path, line, data)s, in that order: an open task from
+        its own row, any other from its note's row (read once a note)."""
         by_path: dict[str, dict[int, Task]] = {}
-        for path in dict.fromkeys(p for p, _ in where):
-            r = self.db.execute("SELECT tasks FROM notes WHERE path = ?", (path,)).fetchone()
-            by_path[path] = {t.line: t for t in _load_tasks(path, r[0])} if r else {}
-        return [by_path[p][line] for p, line in where if line in by_path[p]]
+        found = []
+        for path, line, data in where:
+            if data is not None:
+                found.append(_task(path, json.loads(data)))
+                continue
+            if path not in by_path:
+                r = self.db.execute("SELECT tasks FROM notes WHERE path = ?", (path,)).fetchone()
+                by_path[path] = {t.line: t for t in _load_tasks(path, r[0])} if r else {}
+            task = by_path[path].get(line)
+            if task is not None:
+                found.append(task)
+        return found
 
     def count_tasks(self, *, state: str, due_before: dt.date) -> int:
         return self.db.execute(

@@ -53,3 +53,22 @@ def test_the_sections_are_the_answers_to_the_numbered_questions(tmp_path: Path):
     assert "warrantable buildings" in rows[2][4]
     assert any("warrantable" in text for *_, text in builder.store.search("warrantable"))
     builder.close()
+
+
+def test_tasks_of_many_notes_are_read_in_chunks(tmp_path: Path):
+    """More notes than SQLite takes variables in one query: every open task of
+    them, in path and line order, as over the whole vault."""
+    root = tmp_path / "v"
+    shutil.copytree(EXAMPLE, root)
+    for i in range(1200):
+        (root / "Inbox").mkdir(exist_ok=True)
+        (root / "Inbox" / f"n{i:04d}.md").write_text(
+            f"- [ ] Call {i} 📅 2026-12-0{1 + i % 9}\n- [x] Done {i}\n", encoding="utf-8"
+        )
+    builder = Builder(Vault.open(root))
+    index = builder.index()
+    every = index.open_tasks()
+    chosen = [f"Inbox/n{i:04d}.md" for i in range(0, 1200, 2)] + ["Partners/Debbie Harper.md"]
+    assert index.open_tasks(chosen) == [t for t in every if t.path in set(chosen)]
+    assert len(index.open_tasks(chosen)) > 600
+    builder.close()
