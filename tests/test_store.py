@@ -70,5 +70,5 @@ def test_tasks_of_many_notes_are_read_in_chunks(tmp_path: Path):
     every = index.open_tasks()
     chosen = [f"Inbox/n{i:04d}.md" for i in range(0, 1200, 2)] + ["Partners/Debbie Harper.md"]
     assert index.open_tasks(chosen) == [t for t in every if t.path in set(chosen)]
-    assert len(index.open_tasks(chosen)) > 600
+    assert len(index.open_tasks(chosen)) >= 600
     builder.close()
