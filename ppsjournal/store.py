@@ -668,8 +668,9 @@ class Store:
                 "SELECT old.path, new.path FROM notes new JOIN notes old "
                 "ON old.name_key = new.previous_key AND old.kind = 'session' "
                 "WHERE new.kind = 'session' AND old.path != new.path "
-                "AND EXISTS (SELECT 1 FROM tasks t WHERE t.path = new.path AND t.state = 'open') "
-                "AND EXISTS (SELECT 1 FROM tasks t WHERE t.path = old.path AND t.state = 'open') "
+                # "+": by each note's key, not by walking every open task (no statistics)
+                "AND EXISTS (SELECT 1 FROM tasks t WHERE t.path = new.path AND +t.state = 'open') "
+                "AND EXISTS (SELECT 1 FROM tasks t WHERE t.path = old.path AND +t.state = 'open') "
                 "ORDER BY old.path, new.path"
             )
         )
