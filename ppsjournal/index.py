@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.model import (
@@ -175,17 +175,14 @@ class Source(Protocol):
     def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
 
 
-class Entries(Mapping[str, Entry]):
-    """Every note's entry by path, read one at a time (or all, for ``doctor``)."""
+V = TypeVar("V")
+
+
+class _ByPath(Mapping[str, V]):
+    """Something of every note, by path, looked up in the store one path at a time."""
 
     def __init__(self, source: Source) -> None:
         self._source = source
-
-    def __getitem__(self, path: str) -> Entry:
-        found = self._source.entry(path)
-        if found is None:
-            raise KeyError(path)
-        return found
 
     def __contains__(self, path: object) -> bool:
         return isinstance(path, str) and self._source.has(path)
@@ -196,11 +193,21 @@ class Entries(Mapping[str, Entry]):
     def __len__(self) -> int:
         return self._source.count()
 
+
+class Entries(_ByPath[Entry]):
+    """Every note's entry by path, read one at a time (or all, for ``doctor``)."""
+
+    def __getitem__(self, path: str) -> Entry:
+        found = self._source.entry(path)
+        if found is None:
+            raise KeyError(path)
+        return found
+
     def values(self) -> list[Entry]:  # type: ignore[override]
         return self._source.entries()
 
 
-class Targets(Mapping[str, str]):
+class Targets(_ByPath[str]):
     """Each note's path -> the target a wiki-link uses for it.
 
     The file name, as Obsidian links it; where two notes share a name
@@ -210,7 +217,7 @@ class Targets(Mapping[str, str]):
     """
 
     def __init__(self, source: Source) -> None:
-        self._source = source
+        super().__init__(source)
         self.known: dict[str, bool] = {}  # path -> shares its name (Index.prefetch)
 
     def __getitem__(self, path: str) -> str:
@@ -220,15 +227,6 @@ class Targets(Mapping[str, str]):
         if shared is None:
             raise KeyError(path)
         return path[:-3] if shared else note_name(path)
-
-    def __contains__(self, path: object) -> bool:
-        return isinstance(path, str) and self._source.has(path)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._source.paths())
-
-    def __len__(self) -> int:
-        return self._source.count()
 
 
 class SessionMark(NamedTuple):
