@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import os
 import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import tzdata
 
 from ppsjournal.errors import PpsjError
 
@@ -90,9 +95,6 @@ def check_email(value: object, where: str) -> str:
     if value.isascii() and not _PLAIN_EMAIL.match(value):
         # The e-mail parser is the judge of what fits a header: a backslash,
         # brackets or a comment pass the quick check but not an invite's To:.
-        from email.errors import HeaderParseError
-        from email.headerregistry import Address
-
         try:
             ok = Address(addr_spec=value).addr_spec == value
         except (ValueError, IndexError, HeaderParseError):  # "a@x." raises the last
@@ -106,8 +108,6 @@ def _tzdata_bytes(*parts: str) -> bytes:
     """A file of the ``tzdata`` package. Opened by its path where the package is
     a folder (as pip installs it): ``importlib.resources`` imports zipfile and
     more, ~4 ms at every command, since every command checks the zone."""
-    import tzdata
-
     folder = os.path.dirname(tzdata.__file__ or "")
     try:
         with open(os.path.join(folder, *parts), "rb") as fh:
@@ -145,8 +145,6 @@ def zone(key: str) -> ZoneInfo:
     different VTIMEZONE blocks, or see a different "today", for the same
     vault, and conflict in git.
     """
-    import io
-
     check_timezone(key, "ppsj.toml: owner.timezone")
     try:
         data = _tzdata_bytes("zoneinfo", *key.split("/"))

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import os
 import re
+import signal
 import sys
 import threading
 from collections.abc import Iterator
@@ -192,8 +193,6 @@ def _limits() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _time_limit() -> Iterator[None]:
-    import signal
-
     if (
         not hasattr(signal, "setitimer")
         or threading.current_thread() is not threading.main_thread()
