@@ -7,7 +7,9 @@ refused with a message that says why.
 
 from __future__ import annotations
 
+import difflib
 import unicodedata
+from collections.abc import Iterable
 
 from ppsjournal.errors import PpsjError
 
@@ -52,6 +54,44 @@ def check_name(name: str, what: str = "name") -> str:
 def name_key(name: str) -> str:
     """The identity of a name: ``Debbie Harper`` and ``debbie harper`` are one partner."""
     return unicodedata.normalize("NFC", name).casefold()
+
+
+def fold(name: str) -> str:
+    """A name as typed, for matching: no case, no accents, single spaces (José = jose)."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
+
+
+def match_name(typed: str, names: Iterable[str], kind: str = "partner", hint: str = "") -> str:
+    """The one name of ``names`` that ``typed`` means, or PpsjError in one line.
+
+    Case and accents aside (``jose nunez`` is José Núñez), the whole name, else a
+    unique first name (``debbie``), else a unique start of the name (``deb h``).
+    Several matches are listed; no match suggests the closest name.
+    """
+    want = fold(typed)
+    table = [(name, fold(name)) for name in dict.fromkeys(names)]
+    if want:
+        for found in (
+            [name for name, key in table if key == want],
+            [name for name, key in table if key.split(" ", 1)[0] == want],
+            [name for name, key in table if key.startswith(want)],
+        ):
+            if len(found) == 1:
+                return found[0]
+            if found:
+                listed = ", ".join(sorted(found, key=fold))
+                raise PpsjError(
+                    f"{typed!r} could be more than one {kind}: {listed} (type more of the name)"
+                )
+    keys = {key: name for name, key in table}
+    close = difflib.get_close_matches(want, list(keys), n=1, cutoff=0.6)
+    if not close:  # a misspelt first name: "debie" for Debbie Harper
+        firsts = {key.split(" ", 1)[0]: key for key in keys}
+        close = [firsts[k] for k in difflib.get_close_matches(want, list(firsts), n=1)]
+    why = f"did you mean {keys[close[0]]!r}?" if close else hint
+    raise PpsjError(f"no {kind} named {typed!r}" + (f" ({why})" if why else ""))
 
 
 def link_target(value: object) -> str | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ppsjournal.errors import PpsjError, UsageError
@@ -28,6 +29,37 @@ GITIGNORE = f"""\
 
 # Calendars are written with CRLF line ends (RFC 5545): git must not touch them.
 GITATTRIBUTES = "*.ics -text\n"
+
+
+def check_place(directory: Path) -> None:
+    """Refuse a new vault inside another vault, or in a folder of notes (without --here)."""
+    here = directory.expanduser().resolve()
+    for folder in here.parents:
+        if (folder / CONFIG_NAME).is_file():
+            raise PpsjError(
+                f"{directory} is inside the vault {folder}; "
+                "a vault in a vault is refused (use --here to create it anyway)"
+            )
+    if (here / CONFIG_NAME).exists():
+        return  # create_vault says "already exists"
+    note = first_note(here)
+    if note is not None:
+        raise PpsjError(
+            f"{directory} already holds Markdown notes ({note}); "
+            "use --here to make it a vault as it is"
+        )
+
+
+def first_note(directory: Path) -> str | None:
+    """The first Markdown note under ``directory`` (hidden folders skipped), if any."""
+    if not directory.is_dir():
+        return None
+    for top, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for file in sorted(files):
+            if file.lower().endswith((".md", ".markdown")):
+                return (Path(top) / file).relative_to(directory).as_posix()
+    return None
 
 
 def create_vault(

@@ -10,6 +10,7 @@ import click
 import pytest
 
 from ppsjournal.cli import COMMANDS
+from ppsjournal.cli.types import TYPED_DATE as TYPED
 from tests.conftest import ok, one_line_error, run_cli
 
 
@@ -116,11 +117,11 @@ def test_today_from_option_and_env(ppsj, monkeypatch):
     assert row["next_session"].startswith("2026-12-11")
 
 
-@pytest.mark.parametrize("bad", ["2026-02-30", "tomorrow", "2026-1-1", "12/04/2026"])
+@pytest.mark.parametrize("bad", ["2026-02-30", "tomorrow", "2026-1-1", "2026/12/04"])
 def test_bad_today_is_a_usage_error(ppsj, bad):
     result = ppsj("partners", today=bad)
     assert result.exit_code == 2
-    assert result.output.strip() == f"ppsj: --today: {bad!r} is not a date (YYYY-MM-DD)"
+    assert result.output.strip() == f"ppsj: --today: {bad!r} is not a date ({TYPED})"
 
 
 @pytest.mark.parametrize("far", ["0001-01-01", "1899-12-31", "9000-01-01", "9999-12-31"])
@@ -134,7 +135,7 @@ def test_bad_today_from_env_is_a_usage_error(ppsj, monkeypatch):
     monkeypatch.setenv("PPSJ_TODAY", "someday")
     result = ppsj("slots", today=None)
     assert result.exit_code == 2
-    assert result.output.strip() == "ppsj: $PPSJ_TODAY: 'someday' is not a date (YYYY-MM-DD)"
+    assert result.output.strip() == f"ppsj: $PPSJ_TODAY: 'someday' is not a date ({TYPED})"
 
 
 def test_dot_folders_are_never_read_as_notes(ppsj, vault):
@@ -182,23 +183,23 @@ def test_usage_errors_are_one_line_with_exit_2(ppsj, args):
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (["slots", "--start", "2026-13-01"], "--start: '2026-13-01' is not a date (YYYY-MM-DD)"),
+        (["slots", "--start", "2026-13-01"], f"--start: '2026-13-01' is not a date ({TYPED})"),
         (["add", "Tom", "--at", "2pm"], "--at: '2pm' is not a time (HH:MM)"),
         (["add", "Tom", "--at", "13:00", "--start", "2026-12-32"],
-         "--start: '2026-12-32' is not a date (YYYY-MM-DD)"),
+         f"--start: '2026-12-32' is not a date ({TYPED})"),
         (["add", "Tom", "--expect-referral", "soon"],
-         "--expect-referral: 'soon' is not a date (YYYY-MM-DD)"),
-        (["skip", "Debbie Harper", "someday"], "DATE: 'someday' is not a date (YYYY-MM-DD)"),
-        (["move", "Debbie Harper", "12/04/2026", "--to", "2026-12-03"],
-         "DATE: '12/04/2026' is not a date (YYYY-MM-DD)"),
+         f"--expect-referral: 'soon' is not a date ({TYPED})"),
+        (["skip", "Debbie Harper", "someday"], f"DATE: 'someday' is not a date ({TYPED})"),
+        (["move", "Debbie Harper", "2026/12/04", "--to", "2026-12-03"],
+         f"DATE: '2026/12/04' is not a date ({TYPED})"),
         (["move", "Debbie Harper", "2026-12-04", "--to", "2026-12-03 2pm"],
          "--to: '2026-12-03 2pm' is not a date and time (YYYY-MM-DD HH:MM)"),
-        (["week", "--date", "monday"], "--date: 'monday' is not a date (YYYY-MM-DD)"),
+        (["week", "--date", "monday"], f"--date: 'monday' is not a date ({TYPED})"),
         (["lead", "Sam", "--partner", "Tom", "--source", "showing", "--showing", "2026-1-5"],
-         "--showing: '2026-1-5' is not a date (YYYY-MM-DD)"),
-        (["report", "--since", "2026-02-30"], "--since: '2026-02-30' is not a date (YYYY-MM-DD)"),
-        (["report", "--until", "now"], "--until: 'now' is not a date (YYYY-MM-DD)"),
-        (["partners", "--today", "tomorrow"], "--today: 'tomorrow' is not a date (YYYY-MM-DD)"),
+         f"--showing: '2026-1-5' is not a date ({TYPED})"),
+        (["report", "--since", "2026-02-30"], f"--since: '2026-02-30' is not a date ({TYPED})"),
+        (["report", "--until", "now"], f"--until: 'now' is not a date ({TYPED})"),
+        (["partners", "--today", "tomorrow"], f"--today: 'tomorrow' is not a date ({TYPED})"),
         (["--today", "9999-01-01", "partners"],
          "--today: 9999-01-01 is out of range (1900 to 8999)"),
     ],
@@ -318,14 +319,14 @@ def test_every_command_and_option_is_documented(command):
 @pytest.mark.parametrize("day", ["20261127", "2026-W48-5", "2026-331"])
 def test_today_must_be_written_yyyy_mm_dd(vault, day):
     line = one_line_error(run_cli(vault, "partners", today=day), code=2)
-    assert f"--today: '{day}' is not a date (YYYY-MM-DD)" in line
+    assert f"--today: '{day}' is not a date ({TYPED})" in line
 
 
 def test_a_bad_ppsj_today_is_named_as_the_variable(vault, monkeypatch):
     monkeypatch.setenv("PPSJ_TODAY", "tomorrow")
     line = one_line_error(run_cli(vault, "partners", today=None), code=2)
-    assert "$PPSJ_TODAY: 'tomorrow' is not a date (YYYY-MM-DD)" in line
+    assert f"$PPSJ_TODAY: 'tomorrow' is not a date ({TYPED})" in line
     # --today wins over the variable, and an empty --today is an error, not "the clock".
     ok(run_cli(vault, "partners", today="2026-11-27"))
     line = one_line_error(run_cli(vault, "partners", today=""), code=2)
-    assert "--today: '' is not a date (YYYY-MM-DD)" in line
+    assert f"--today: '' is not a date ({TYPED})" in line

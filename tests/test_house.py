@@ -16,6 +16,7 @@ LAYERS = {
     "domain": {
         "errors",
         "names",
+        "dates",
         "layout",
         "settings",
         "schedule",

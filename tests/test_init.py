@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ppsjournal.settings import parse_settings
-from tests.conftest import ok, run_cli
+from tests.conftest import ok, one_line_error, run_cli
 
 OWNER = ["--name", "Alex Rivera", "--email", "alex@lender.example", "--timezone", "America/Chicago"]
 
@@ -78,7 +78,7 @@ def test_init_leaves_existing_git_files_alone(tmp_path):
     (root / ".gitignore").write_text("my-own-rule\n")
     (root / "Partners").mkdir()
     (root / "Partners" / "Old.md").write_text("kept\n")
-    result = init(root, *OWNER)
+    result = init(root, *OWNER, "--here")
     assert result.exit_code == 0, result.output
     assert (root / ".gitignore").read_text() == "my-own-rule\n"
     assert "created .gitignore" not in result.output
@@ -153,3 +153,46 @@ def test_init_gives_no_advice_when_the_gitignore_has_it(tmp_path):
     (root / ".gitignore").write_text("# mine\n.ppsj/\n.ppsj-*.tmp\n")
     args = ["init", str(root), "--name", "A B", "--email", "a@b.example", "--timezone", "UTC"]
     assert "note:" not in ok(run_cli(None, *args, today=None)).output
+
+
+def test_init_creates_the_vault_that_vault_option_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "pps"
+    ok(run_cli(root, "init", *OWNER, today=None))
+    assert (root / "ppsj.toml").is_file()
+    assert not (tmp_path / "ppsj.toml").exists()
+
+
+def test_init_creates_the_vault_that_ppsj_vault_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    root = tmp_path / "from-env"
+    ok(run_cli(None, "init", *OWNER, today=None, env={"PPSJ_VAULT": str(root)}))
+    assert (root / "ppsj.toml").is_file()
+    assert not (tmp_path / "ppsj.toml").exists()
+
+
+def test_init_dir_and_a_different_vault_option_are_refused(tmp_path):
+    result = run_cli(tmp_path / "a", "init", str(tmp_path / "b"), *OWNER, today=None)
+    assert one_line_error(result, 2).startswith("ppsj: DIR ")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_init_refuses_a_vault_inside_a_vault(tmp_path):
+    outer = tmp_path / "pps"
+    ok(init(outer, *OWNER))
+    inner = outer / "Sessions" / "nested"
+    line = one_line_error(init(inner, *OWNER))
+    assert f"is inside the vault {outer}" in line and "--here" in line
+    assert not inner.exists()
+    ok(init(inner, *OWNER, "--here"))
+
+
+def test_init_refuses_a_folder_of_notes_without_here(tmp_path):
+    root = tmp_path / "notes"
+    (root / "Journal").mkdir(parents=True)
+    (root / "Journal" / "Monday.md").write_text("my notes\n")
+    line = one_line_error(init(root, *OWNER))
+    assert "already holds Markdown notes (Journal/Monday.md)" in line and "--here" in line
+    assert not (root / "ppsj.toml").exists()
+    ok(init(root, *OWNER, "--here"))
+    assert (root / "Journal" / "Monday.md").read_text() == "my notes\n"

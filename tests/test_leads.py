@@ -117,7 +117,7 @@ def test_a_lost_lead_gets_reach_out_task(debbie: Path) -> None:
         (["Sam Lee", "--partner", "Debbie Harper", "--source", "showing", "--phone", "1\n2"],
          "--phone must be one line", 2),
         (["Sam Lee", "--partner", "Debbie Harper", "--source", "showing", "--showing", "soon"],
-         "ppsj: --showing: 'soon' is not a date (YYYY-MM-DD)", 2),
+         "ppsj: --showing: 'soon' is not a date (YYYY-MM-DD,", 2),
         (["Sam Lee", "--partner", "Debbie Harper", "--source", "showing", "--value", "-5"],
          "--value", 2),
         (["Sam Lee", "--source", "showing"], "Missing option '--partner'", 2),

@@ -15,6 +15,7 @@ import sys
 
 import pytest
 
+from ppsjournal.cli.types import TYPED_DATE as TYPED
 from ppsjournal.note import parse_note
 from tests.conftest import ok, one_line_error, partner_note, set_key
 
@@ -223,7 +224,7 @@ def test_add_refuses_times_outside_the_window(ppsj):
         (["--at", "13:00", "--start", "2026-12-32"], "--start: '2026-12-32' is not a date"),
         (["--at", "13:00", "--start", "2026-12-05"], "is a Saturday"),
         (["--at", "13:00", "--weeks", "0"], "Invalid value for '--weeks'"),
-        (["--expect-referral", "soon"], "--expect-referral: 'soon' is not a date (YYYY-MM-DD)"),
+        (["--expect-referral", "soon"], f"--expect-referral: 'soon' is not a date ({TYPED})"),
         (["--start", "2026-12-04"], "--start and --weeks go with --at"),
     ],
 )

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from ppsjournal.cli.types import TYPED_DATE as TYPED
 from tests.conftest import DAY, ok, run_cli
 
 TODAY = "2026-11-27"  # as the ppsj fixture takes it
@@ -292,8 +293,8 @@ def test_one_partner(scored, ppsj):
     [
         (["--partner", "Nobody"], 1, "no partner named 'Nobody'"),
         (["--since", "2026-11-01", "--until", "2026-10-01"], 2, "is after --until"),
-        (["--since", "2026-13-01"], 2, "ppsj: --since: '2026-13-01' is not a date (YYYY-MM-DD)"),
-        (["--until", "soon"], 2, "ppsj: --until: 'soon' is not a date (YYYY-MM-DD)"),
+        (["--since", "2026-13-01"], 2, f"ppsj: --since: '2026-13-01' is not a date ({TYPED})"),
+        (["--until", "soon"], 2, f"ppsj: --until: 'soon' is not a date ({TYPED})"),
     ],
 )
 def test_errors_are_one_line(scored, ppsj, args, code, message):

@@ -210,12 +210,13 @@ def _note_path(where: str) -> str:
 
 
 def find_partner(index: Index, name: str, writing: bool = False) -> Any:
-    """The partner called ``name``; if their note exists but cannot be read, say why.
+    """The partner ``name`` means (see names.match_name); if their note exists but
+    cannot be read, say why.
 
     "No partner named X" would send the user looking for a note that is right there.
     """
     from ppsjournal.layout import PARTNERS
-    from ppsjournal.names import link_target, name_key
+    from ppsjournal.names import link_target, match_name, name_key
 
     # "[[Debbie Harper]]", as copied from a note, names Debbie Harper too.
     name = link_target(name) or name
@@ -232,7 +233,9 @@ def find_partner(index: Index, name: str, writing: bool = False) -> Any:
                     else "fix the note first; see 'ppsj doctor'"
                 )
                 raise PpsjError(f"{problem.message} ({fix})", problem.where) from None
-        raise
+    # As typed: any case or accents, a unique first name or start of the name.
+    names = [partner.name for partner in index.partners.values()]
+    return index.partner(match_name(name, names, "partner", "see 'ppsj partners'"))
 
 
 def echo_json(data: Any) -> None:

@@ -98,7 +98,7 @@ def stage(name: str, stage: str) -> None:
       ppsj stage "Sam Lee" prequalified
     """
     from ppsjournal.leads import check_choice, stage_updates
-    from ppsjournal.names import name_key
+    from ppsjournal.names import match_name, name_key
     from ppsjournal.properties import LEAD_STAGES, QUOTED_KEYS
 
     try:
@@ -117,7 +117,9 @@ def stage(name: str, stage: str) -> None:
                 raise PpsjError(f"cannot read the lead note: {problem.message}", problem.where)
         if entry is not None:
             raise PpsjError("not a lead note (no 'type: lead')", path)
-        raise PpsjError(f"no lead named {name!r} (create it with 'ppsj lead')")
+        # As typed: any case or accents, a unique first name or start of the name.
+        names = [lead.name for lead in index.leads.values()]
+        found = index.lead(match_name(name, names, "lead", "create it with 'ppsj lead'"))
     updates = stage_updates(found, stage, rt.today)
     if not updates:
         click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")

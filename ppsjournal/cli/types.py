@@ -3,16 +3,21 @@
 Every date or time an option or argument takes is one of these, so each is
 checked while the command line is parsed, before the vault is opened, and a
 bad one is refused alike everywhere: one line, ``ppsj: --start: '2026-13-01'
-is not a date (YYYY-MM-DD)``, exit 2.
+is not a date (YYYY-MM-DD, ...)``, exit 2. Dates may be typed as people
+type them (``12/25``, ``Dec 25``: see ppsjournal.dates); a day without a year
+is the next one on or after the CLI's today (``--today`` given before it,
+``$PPSJ_TODAY``, else the clock).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import click
 
+from ppsjournal.dates import TYPED_FORMATS as TYPED_DATE
 from ppsjournal.errors import PpsjError
 
 DATE_FORMAT = "YYYY-MM-DD"
@@ -37,16 +42,40 @@ class NotParsed(PpsjError):
     """Not written as a date or time at all (as against a date out of range)."""
 
 
-def date_value(value: object) -> dt.date:
-    """``value`` as a date, or PpsjError with the one message every date option gives."""
-    from ppsjournal.settings import parse_date
+def date_value(value: object, today: Callable[[], dt.date] | None = None) -> dt.date:
+    """``value`` as a date, or PpsjError with the one message every date option gives.
 
+    ``today`` is asked only for a day typed without a year (default: the clock).
+    """
+    from ppsjournal.dates import NotADate, needs_today, parse_typed_date
+    from ppsjournal.settings import check_date_range
+
+    if not isinstance(value, str):
+        raise NotParsed(f"{value!r} is not a date ({TYPED_DATE})")
+    day = None
+    if needs_today(value):
+        day = today() if today is not None else dt.date.today()
     try:
-        return parse_date(value, "")
+        return check_date_range(parse_typed_date(value, day), "")
+    except NotADate as exc:
+        raise NotParsed(exc.message) from None
     except PpsjError as exc:
-        if exc.message.startswith("must be"):  # else: a date, but out of range
-            raise NotParsed(f"{value!r} is not a date ({DATE_FORMAT})") from None
         raise PpsjError(exc.message) from None
+
+
+def cli_today(ctx: click.Context | None) -> Callable[[], dt.date]:
+    """The CLI's today, as a command would see it, read only when asked for."""
+
+    def today() -> dt.date:
+        from ppsjournal.cli import Runtime
+
+        obj = ctx.find_root().obj if ctx is not None else None
+        try:
+            return Runtime(obj if isinstance(obj, dict) else {}).today
+        except PpsjError:  # no vault yet (or a bad $PPSJ_TODAY, said elsewhere)
+            return dt.date.today()
+
+    return today
 
 
 def time_value(value: object) -> dt.time:
@@ -69,22 +98,22 @@ class _Type(click.ParamType):
         if not isinstance(value, str):
             return value  # a default, or a value converted already
         try:
-            return self.parse(value)
+            return self.parse(value, ctx)
         except PpsjError as exc:
             raise BadValue(exc.message, ctx, param) from None
 
-    def parse(self, value: str) -> Any:  # pragma: no cover - every subclass has its own
+    def parse(self, value: str, ctx: click.Context | None) -> Any:  # pragma: no cover
         raise NotImplementedError
 
 
 class DateType(_Type):
-    """A day, written YYYY-MM-DD (and between 1900 and 8999)."""
+    """A day, written YYYY-MM-DD, MM/DD/YYYY, MM/DD or Dec 25 (between 1900 and 8999)."""
 
     name = "date"
     metavar = DATE_FORMAT
 
-    def parse(self, value: str) -> dt.date:
-        return date_value(value)
+    def parse(self, value: str, ctx: click.Context | None) -> dt.date:
+        return date_value(value, cli_today(ctx))
 
 
 class TimeType(_Type):
@@ -93,7 +122,7 @@ class TimeType(_Type):
     name = "time"
     metavar = TIME_FORMAT
 
-    def parse(self, value: str) -> dt.time:
+    def parse(self, value: str, ctx: click.Context | None) -> dt.time:
         return time_value(value)
 
 
@@ -110,15 +139,26 @@ class WhenType(_Type):
     name = "date-time"
     metavar = f'"{DATE_FORMAT} [{TIME_FORMAT}]"'
 
-    def parse(self, value: str) -> When:
-        parts = value.strip().replace("T", " ", 1).split()
+    def parse(self, value: str, ctx: click.Context | None) -> When:
+        text = value.strip()
+        if len(text) > 10 and text[10] == "T" and text[:4].isdigit():
+            text = f"{text[:10]} {text[11:]}"  # 2026-12-04T14:40
+        parts = text.split()
+        today = cli_today(ctx)
         try:
-            if len(parts) == 1:
-                return When(date_value(parts[0]), None)
-            if len(parts) == 2:
-                return When(date_value(parts[0]), time_value(parts[1]))
+            return When(date_value(" ".join(parts), today), None)
         except NotParsed:
             pass
+        if len(parts) >= 2:
+            try:
+                time = time_value(parts[-1])
+            except NotParsed:
+                pass
+            else:
+                try:
+                    return When(date_value(" ".join(parts[:-1]), today), time)
+                except NotParsed:
+                    pass
         raise NotParsed(f"{value!r} is not a date and time ({DATE_FORMAT} {TIME_FORMAT})")
 
 
