@@ -7,17 +7,20 @@ what it needs. Deleting ``.ppsj/`` loses nothing.
 Refresh (``Store.refresh``) is the whole of indexing, as in zk and khal: one
 stat walk, compare each note's (size, mtime_ns, inode) with its row, parse the
 notes that are new or changed (or "racy", below), and write their rows and
-remove the rows of notes gone, in one transaction. A note is racy (git's
-"racy clean" rule) when its mtime is not older than the moment the refresh
-began by the file system's own clock: an edit in the same clock tick as our
-read would leave the stat unchanged, so such a note is read again next time.
+remove the rows of notes gone, 2,000 notes to a transaction (a refresh after
+a change is one). A note is racy (git's "racy clean" rule) when its mtime is
+not older than the moment the refresh began by the file system's own clock:
+an edit in the same clock tick as our read would leave the stat unchanged,
+so such a note is read again next time.
 
 Each note's row keeps what the commands query: its kind (partner, session or
 lead, when it reads as one), whose it is, its status and day, its properties
-(JSON, never pickle: a vault may come from a stranger), why it cannot be read;
-its tasks are rows of their own (state and due date as columns, for the
-follow-up queries) and so are the sections of session notes (full-text
-searchable where the interpreter's SQLite has FTS5).
+(JSON, never pickle: a vault may come from a stranger), why it cannot be
+read, and its tasks (one JSON list). The tasks table indexes each task by
+state, due date and tags, and holds an open task whole (what every command
+reads). The sections table holds the answers of session notes, full-text
+searchable (FTS5, made on the first search) where the interpreter's SQLite
+has it. docs/performance.md explains the indexes.
 
 The schema version and a fingerprint of the parsing code are kept in the meta
 table: a mismatch, a corrupt file or a missing one starts from nothing. Where
