@@ -33,6 +33,7 @@ from ppsjournal.names import check_name, note_name
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
+from ppsjournal.week import Links, Planned, session_context, session_meta
 
 STAMP = "build_stamp"  # the meta key of the last build's stamp
 
@@ -336,3 +337,12 @@ def load_index(vault: Vault, memory: bool = False) -> Index:
     """The vault's index, through its store (``memory``: a store of this process
     only, every note read, nothing written)."""
     return Builder(vault, memory=memory).index()
+
+
+def session_note(vault: Vault, index: Index, planned: Planned, today: dt.date, status: str) -> str:
+    """The text of a new session note for ``planned``, as ``ppsj week`` writes it
+    (nothing carried: the earlier note keeps its open follow-ups), with ``status``."""
+    meta = session_meta(planned)
+    meta["status"] = status
+    context = session_context(planned, None, index, vault.settings, today, Links(index))
+    return templates.render_note(vault.root, "session.md.j2", meta, context)

@@ -15,8 +15,10 @@ from typing import Any
 from ppsjournal.errors import PpsjError
 from ppsjournal.model import Lead, Partner
 from ppsjournal.names import check_name
+from ppsjournal.note import parse_note
 from ppsjournal.properties import LEAD_SOURCES, LEAD_STAGES
 from ppsjournal.settings import Settings, check_email
+from ppsjournal.tasks import done_line, iter_task_lines, parse_task
 
 # A loan amount: beyond this it is a typo, and beyond floats it is no number.
 MAX_VALUE = 1e12
@@ -146,3 +148,68 @@ def stage_updates(lead: Lead, stage: str, today: dt.date) -> dict[str, Any]:
     if stage == lead.stage:
         return {}
     return {"stage": stage, "stage_changed": today}
+
+
+# The lead's own tasks, as lead.md.j2 words them (the start of the description,
+# any case): the first call ("First call with NAME, referred by ..." for a
+# referral, "Reach out to NAME ..." for a lost lead) and the pre-qualification
+# call ("Pre-qualification call with NAME", for a showing).
+FIRST_CALL = "first call"
+PREQUALIFICATION = "pre-qualification"
+_TASK_WORDING = {
+    FIRST_CALL: ("first call", "reach out"),
+    PREQUALIFICATION: ("pre-qualification", "prequalification", "pre-qualify", "prequalify"),
+}
+# The stages that fulfil each task: contacted or later, prequalified or later
+# ("lost" is the end of a lead, not a call made: it ticks nothing).
+_FULFILLED_FROM = {FIRST_CALL: "contacted", PREQUALIFICATION: "prequalified"}
+_PROGRESS = ("new", "contacted", "prequalified", "application", "closed")
+
+
+def fulfilled(stage: str) -> list[str]:
+    """The lead tasks (FIRST_CALL, PREQUALIFICATION) that reaching ``stage`` fulfils."""
+    if stage not in _PROGRESS:
+        return []
+    at = _PROGRESS.index(stage)
+    return [kind for kind, since in _FULFILLED_FROM.items() if _PROGRESS.index(since) <= at]
+
+
+def task_kind(description: str) -> str | None:
+    """Which of the lead template's tasks a description is, by its wording."""
+    words = description.strip().casefold()
+    for kind, starts in _TASK_WORDING.items():
+        if words.startswith(starts):
+            return kind
+    return None
+
+
+def tick_fulfilled(path: str, text: str, stage: str, today: dt.date) -> tuple[str, list[str]]:
+    """``text`` with the first open task of each kind ``stage`` fulfils ticked done today.
+
+    Returns the new text and the ticked lines as now written; every other byte
+    (line ends too) is kept.
+    """
+    kinds = fulfilled(stage)
+    if not kinds:
+        return text, []
+    lines = text.split("\n")
+    ticked: list[str] = []
+    body_line = parse_note(path, text).body_line
+    for line_no, line in iter_task_lines(text):
+        if line_no < body_line:
+            continue  # the properties hold no task
+        task = parse_task(path, line_no, line)
+        if task is None or not task.is_open:
+            continue
+        kind = task_kind(task.description)
+        if kind not in kinds:
+            continue
+        kinds.remove(kind)
+        raw = lines[line_no - 1]
+        cr = "\r" if raw.endswith("\r") else ""
+        new = done_line(raw[: len(raw) - len(cr)], today)
+        lines[line_no - 1] = new + cr
+        ticked.append(new)
+        if not kinds:
+            break
+    return "\n".join(lines), ticked

@@ -113,9 +113,13 @@ class Choice:
     choices: tuple[str, ...]
 
     def __call__(self, value: Any) -> str:
-        if value not in self.choices:
-            raise PpsjError(f"must be one of {', '.join(self.choices)}, got {value!r}")
-        return value
+        # Read in any case (Obsidian users type "Held"): the value is the choice as listed.
+        if isinstance(value, str):
+            wanted = value.strip().casefold()
+            for choice in self.choices:
+                if choice == wanted:
+                    return choice
+        raise PpsjError(f"must be one of {', '.join(self.choices)}, got {value!r}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -401,3 +401,22 @@ def parse_tasks(path: str, body: str, first_line: int = 1) -> list[Task]:
             if task is not None:
                 tasks.append(task)
     return tasks
+
+
+def done_line(line: str, day: dt.date) -> str:
+    """``line`` (a task line, no line break) ticked as the Tasks plugin ticks it.
+
+    The status becomes ``x`` and `` ✅ YYYY-MM-DD`` is appended, before a
+    trailing block id (`` ^id``) if there is one; nothing else changes.
+    """
+    m = TASK_LINE.match(line)
+    if m is None:
+        raise ValueError(f"not a task line: {line!r}")
+    head, rest = line[: m.start("status")] + "x" + line[m.end("status") :], ""
+    trimmed = head.rstrip()
+    block = _BLOCK_ID.search(trimmed)
+    if block is not None:
+        head, rest = trimmed[: block.start()], trimmed[block.start() :]
+    else:
+        head = trimmed
+    return f"{head} ✅ {day.isoformat()}{rest}"

@@ -349,15 +349,24 @@ class Vault:
         data = self.read_bytes(rel)
         return parse_note(rel, decode(rel, data)), data
 
-    def update_keys(self, rel: str, updates: dict, quoted: frozenset[str] = frozenset()) -> bool:
+    def update_keys(
+        self,
+        rel: str,
+        updates: dict,
+        quoted: frozenset[str] = frozenset(),
+        edit: Callable[[str], str] | None = None,
+    ) -> bool:
         """Set front-matter keys of a note, keeping every other byte of it.
 
+        ``edit``, if given, then changes the text (the whole note, as set_keys
+        left it) before it is written, in the same write.
         A note that does not parse is never rewritten; one that changes on disk
         meanwhile is refused (nothing written).
         """
         data = self.read_bytes(rel)
         text = decode(rel, data)
-        new = set_keys(text, updates, rel, quoted).encode("utf-8")
+        text = set_keys(text, updates, rel, quoted) if updates else text
+        new = (edit(text) if edit is not None else text).encode("utf-8")
         if data.startswith(b"\xef\xbb\xbf"):  # decode dropped the byte-order mark: keep it
             new = b"\xef\xbb\xbf" + new
         return self.replace(rel, data, new)

@@ -430,3 +430,52 @@ def session_context(
         },
         "today": today,
     }
+
+
+# -- recording a session (ppsj held, ppsj missed) ---------------------------------
+
+
+@dataclass(frozen=True)
+class SessionDay:
+    """A partner's session of one day: its note, or the Planned one to write."""
+
+    day: dt.date
+    existing: str | None  # the session note of that day, if there is one
+    planned: Planned | None  # with no note yet: the session to write it for
+
+
+def find_session(
+    index: Index, settings: Settings, partner: Partner, day: dt.date | None, today: dt.date
+) -> SessionDay:
+    """The partner's session of ``day`` (default: the latest on or before today).
+
+    A session note of that day counts whatever the series says; else the
+    series' occurrence of that day (skips, moves and holidays applied), whose
+    note is to be written. PpsjError when there is neither.
+    """
+    notes = {s.date: s.path for s in index.sessions_of(partner.name)}
+    occs = {}
+    if partner.series is not None:
+        occs = {o.date: o for o in occurrences(partner.series, settings.sessions.holidays)}
+    if day is None:
+        past = [d for d in (*notes, *occs) if d <= today]
+        if not past:
+            raise PpsjError(f"{partner.name} has no session on or before {today.isoformat()}")
+        day = max(past)
+    if day in notes:
+        return SessionDay(day, notes[day], None)
+    occ = occs.get(day)
+    if occ is None:
+        raise PpsjError(f"{partner.name} has no session on {day.isoformat()}")
+    before = index.latest_session_before(partner.name, day)
+    previous = before.path if before else None
+    path = session_path(day.isoformat(), partner.name)
+    return SessionDay(day, None, Planned(partner, occ, path, None, previous, None))
+
+
+def append_note(text: str, note: str) -> str:
+    """``text`` with ``note`` added as a paragraph at its end, in the text's line ends."""
+    end = "\r\n" if "\r\n" in text else "\n"
+    if text and not text.endswith("\n"):
+        text += end
+    return f"{text}{end}{note}{end}"

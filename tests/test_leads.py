@@ -251,3 +251,70 @@ def test_lead_refuses_a_value_it_could_not_read_back(ppsj, vault, value):
     assert not (vault / "Leads" / "Sam Lee.md").exists()
     ok(ppsj(*args, "--value", "385000"))
     ok(ppsj("doctor"))
+
+
+def _lead_note(vault: Path, name: str, body: str) -> Path:
+    path = vault / "Leads" / f"{name}.md"
+    path.parent.mkdir(exist_ok=True)
+    path.write_bytes(
+        (
+            '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: showing\nstage: new\n'
+            "created: 2026-11-20\nstage_changed: 2026-11-20\n---\n" + body
+        ).encode()
+    )
+    return path
+
+
+def test_stage_ticks_the_task_it_fulfils_and_nothing_else(debbie: Path) -> None:
+    body = (
+        "# Sam Lee\r\n\r\n## Follow-ups\n\n"
+        "- [x] Pre-qualification call with Sam Lee #lead 📅 2026-11-01 ✅ 2026-11-01\n"
+        "- [ ] Send the guide #lead 📅 2026-11-28\n"
+        "- [ ] Pre-qualification call with Sam Lee #lead 📅 2026-11-28 ^pq1\r\n"
+        "- [ ] Pre-qualification call with Sam Lee again #lead 📅 2026-11-29\n"
+        "\n## Notes\n"
+    )
+    path = _lead_note(debbie, "Sam Lee", body)
+    before = path.read_bytes().decode()
+    result = ok(run_cli(debbie, "stage", "Sam Lee", "prequalified", today="2026-11-30"))
+    assert result.stdout.splitlines()[1] == (
+        "ticked: - [x] Pre-qualification call with Sam Lee #lead 📅 2026-11-28 ✅ 2026-11-30 ^pq1"
+    )
+    expected = (
+        before.replace("stage: new\n", "stage: prequalified\n")
+        .replace("stage_changed: 2026-11-20\n", "stage_changed: 2026-11-30\n")
+        .replace(
+            "- [ ] Pre-qualification call with Sam Lee #lead 📅 2026-11-28 ^pq1\r\n",
+            "- [x] Pre-qualification call with Sam Lee #lead 📅 2026-11-28 ✅ 2026-11-30 ^pq1\r\n",
+        )
+    )
+    assert path.read_bytes() == expected.encode()
+
+
+@pytest.mark.parametrize(
+    ("source", "stage", "ticked"),
+    [
+        ("referral", "contacted", True),
+        ("referral", "application", True),
+        ("lost-lead", "contacted", True),
+        ("showing", "contacted", False),  # a pre-qualification call is not done by a first call
+        ("showing", "prequalified", True),
+        ("referral", "lost", False),
+    ],
+)
+def test_stage_ticks_the_task_ppsj_lead_wrote(
+    debbie: Path, source: str, stage: str, ticked: bool
+) -> None:
+    ok(run_cli(debbie, "lead", "Ana Ruiz", "--partner", "Debbie Harper", "--source", source))
+    path = debbie / "Leads" / "Ana Ruiz.md"
+    before = path.read_text(encoding="utf-8")
+    result = ok(run_cli(debbie, "stage", "Ana", stage, today="2026-11-28"))
+    after = path.read_text(encoding="utf-8")
+    assert ("ticked:" in result.stdout) is ticked
+    assert ("- [x] " in after and "✅ 2026-11-28\n" in after) is ticked
+    assert ("- [ ] " in after) is not ticked
+    # Only the task line (and the two properties) changed.
+    changed = [
+        (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
+    ]
+    assert len(changed) == 2 + ticked

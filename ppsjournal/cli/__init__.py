@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "resume": "ppsjournal.cli.partners:resume",
     "renew": "ppsjournal.cli.partners:renew",
     "week": "ppsjournal.cli.week:week",
+    "held": "ppsjournal.cli.sessions:held",
+    "missed": "ppsjournal.cli.sessions:missed",
     "lead": "ppsjournal.cli.leads:lead",
     "stage": "ppsjournal.cli.leads:stage",
     "overdue": "ppsjournal.cli.followups:overdue",

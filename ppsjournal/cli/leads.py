@@ -91,13 +91,18 @@ def stage(name: str, stage: str) -> None:
     """Move a lead to STAGE; sets stage and stage_changed (today).
 
     STAGE is one of: new, contacted, prequalified, application, closed, lost.
-    Only those two lines of the note's properties change.
+    Only those two lines of the note's properties change, and the note's own
+    open task that the stage fulfils is ticked done today ([x] and a done
+    date, as the Tasks plugin writes it): the first call ("First call with
+    ..." or "Reach out to ...", as ppsj lead words it) from contacted on, the
+    pre-qualification call ("Pre-qualification call with ...") from
+    prequalified on. lost ticks nothing.
 
     \b
     Example:
       ppsj stage "Sam Lee" prequalified
     """
-    from ppsjournal.leads import check_choice, stage_updates
+    from ppsjournal.leads import check_choice, stage_updates, tick_fulfilled
     from ppsjournal.names import match_name, name_key
     from ppsjournal.properties import LEAD_STAGES, QUOTED_KEYS
 
@@ -124,8 +129,17 @@ def stage(name: str, stage: str) -> None:
     if not updates:
         click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
         return
-    rt.vault.update_keys(found.path, updates, QUOTED_KEYS)
+    ticked: list[str] = []
+
+    def tick(text: str) -> str:
+        new, lines = tick_fulfilled(found.path, text, updates["stage"], rt.today)
+        ticked[:] = lines
+        return new
+
+    rt.vault.update_keys(found.path, updates, QUOTED_KEYS, edit=tick)
     click.echo(
         f"{found.name}: {found.stage} -> {updates['stage']} "
         f"(stage_changed {rt.today.isoformat()}) in {found.path}"
     )
+    for line in ticked:
+        click.echo(f"ticked: {line.strip()}")
