@@ -87,3 +87,61 @@ def _day(text: str, month: int, day: int, year: str | None, today: dt.date | Non
         if candidate >= today:
             return candidate
     raise PpsjError(f"{text!r} is not a date")  # pragma: no cover - unreachable
+
+
+# -- times -----------------------------------------------------------------
+
+TYPED_TIME_FORMATS = "14:40, 2:40pm, 2:40 PM, 2pm, or 2:40 read in the PPS window"
+
+_CLOCK = re.compile(r"(\d{1,2})(?::([0-5]\d))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
+_24H = re.compile(r"(\d{1,2}):([0-5]\d)")
+
+
+class NotATime(PpsjError):
+    """Not written in any of the forms a time is typed in."""
+
+
+def needs_window(text: str) -> bool:
+    """Whether ``text`` is a time the PPS window must settle (``2:40``)."""
+    m = _24H.fullmatch(text.strip())
+    return m is not None and len(m.group(1)) == 1 and m.group(1) != "0"
+
+
+def parse_typed_time(text: str, window: tuple[dt.time, dt.time] | None) -> dt.time:
+    """The time of day ``text`` names; PpsjError (one line) if it names none, or no one.
+
+    ``14:40``, ``02:40`` and ``10:30`` are the 24-hour clock; ``2:40pm``,
+    ``2:40 PM``, ``2pm`` the 12-hour one. A one-digit hour without am/pm
+    (``2:40``) is 02:40 or 14:40: the one of them in ``window`` (start
+    inclusive, end exclusive); refused when both or neither are, or when no
+    window is given. Pure: the window is a parameter.
+    """
+    value = text.strip()
+    m = _CLOCK.fullmatch(value)
+    if m:
+        hour, minute = int(m.group(1)), int(m.group(2) or 0)
+        if not 1 <= hour <= 12:
+            raise NotATime(f"{text!r} is not a time ({TYPED_TIME_FORMATS})")
+        return dt.time(hour % 12 + (12 if m.group(3).lower() == "p" else 0), minute)
+    m = _24H.fullmatch(value)
+    if not m or int(m.group(1)) > 23:
+        raise NotATime(f"{text!r} is not a time ({TYPED_TIME_FORMATS})")
+    hour, minute = int(m.group(1)), int(m.group(2))
+    if len(m.group(1)) == 2 or hour == 0:
+        return dt.time(hour, minute)
+    early, late = dt.time(hour, minute), dt.time(hour + 12, minute)
+    if window is None:
+        raise PpsjError(
+            f"{text!r} could be {early:%H:%M} or {late:%H:%M}: "
+            f"write {early:%H:%M} or {late:%H:%M} (or {hour}:{minute:02d}am / pm)"
+        )
+    start, end = window
+    fits = [t for t in (early, late) if start <= t < end]
+    if len(fits) == 1:
+        return fits[0]
+    span = f"the PPS window {start:%H:%M}-{end:%H:%M}"
+    said = "both {} and {} are in" if fits else "neither {} nor {} is in"
+    raise PpsjError(
+        f"{text!r}: {said.format(f'{early:%H:%M}', f'{late:%H:%M}')} {span}: "
+        f"write {early:%H:%M} or {late:%H:%M}"
+    )

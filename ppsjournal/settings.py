@@ -49,7 +49,7 @@ class SessionSettings:
     weekday: int = 4  # Monday is 0, as in datetime.date.weekday()
     window_start: dt.time = dt.time(13, 0)
     window_end: dt.time = dt.time(16, 0)
-    length: int = 20
+    length: int = 15
     weeks: int = 12
     reminder: int = 15
     holidays: frozenset[dt.date] = frozenset()
@@ -348,7 +348,7 @@ timezone = {_toml_str(timezone)}      # IANA name; every time in the vault is in
 [sessions]
 weekday = "friday"
 window = "13:00-16:00"            # the weekly PPS window
-length = 20                       # minutes a session
+length = 15                       # minutes a session
 weeks = 12                        # sessions in a new series
 reminder = 15                     # minutes before, in the calendar
 holidays = []                     # dates with no session for anyone

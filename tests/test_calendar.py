@@ -119,7 +119,7 @@ def test_skip_holiday_and_move_give_the_right_sessions(ppsj, vault):
     (override,) = [e for e in cal.walk("VEVENT") if "RECURRENCE-ID" in e]
     assert override["UID"] == master["UID"]
     assert override["DTSTART"].dt == dt.datetime(2027, 1, 14, 15, 20, tzinfo=CHICAGO)
-    assert override["DTEND"].dt - override["DTSTART"].dt == dt.timedelta(minutes=20)
+    assert override["DTEND"].dt - override["DTSTART"].dt == dt.timedelta(minutes=15)
 
     # vobject reads the same rule and exceptions.
     vcal = vobject.readOne(text)
@@ -308,7 +308,7 @@ def test_combined_feed_is_publish_without_attendees(ppsj, vault):
 
 def test_reminder_and_length_come_from_the_settings(ppsj, vault):
     set_setting(vault, "reminder = 15", "reminder = 30")
-    set_setting(vault, "length = 20", "length = 40")
+    set_setting(vault, "length = 15", "length = 40")
     add(ppsj, "Debbie Harper", "14:00")
     ok(ppsj("build"))
     (ev,) = masters(parse(ics(vault, "Debbie Harper")))

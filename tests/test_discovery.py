@@ -11,6 +11,7 @@ import pytest
 
 from ppsjournal.cli import COMMANDS
 from ppsjournal.cli.types import TYPED_DATE as TYPED
+from ppsjournal.cli.types import TYPED_TIME
 from tests.conftest import ok, one_line_error, run_cli
 
 
@@ -184,7 +185,7 @@ def test_usage_errors_are_one_line_with_exit_2(ppsj, args):
     ("args", "line"),
     [
         (["slots", "--start", "2026-13-01"], f"--start: '2026-13-01' is not a date ({TYPED})"),
-        (["add", "Tom", "--at", "2pm"], "--at: '2pm' is not a time (HH:MM)"),
+        (["add", "Tom", "--at", "noon"], f"--at: 'noon' is not a time ({TYPED_TIME})"),
         (["add", "Tom", "--at", "13:00", "--start", "2026-12-32"],
          f"--start: '2026-12-32' is not a date ({TYPED})"),
         (["add", "Tom", "--expect-referral", "soon"],
@@ -192,8 +193,8 @@ def test_usage_errors_are_one_line_with_exit_2(ppsj, args):
         (["skip", "Debbie Harper", "someday"], f"DATE: 'someday' is not a date ({TYPED})"),
         (["move", "Debbie Harper", "2026/12/04", "--to", "2026-12-03"],
          f"DATE: '2026/12/04' is not a date ({TYPED})"),
-        (["move", "Debbie Harper", "2026-12-04", "--to", "2026-12-03 2pm"],
-         "--to: '2026-12-03 2pm' is not a date and time (YYYY-MM-DD HH:MM)"),
+        (["move", "Debbie Harper", "2026-12-04", "--to", "2026-12-03 noon"],
+         "--to: '2026-12-03 noon' is not a date and time (YYYY-MM-DD HH:MM)"),
         (["week", "--date", "monday"], f"--date: 'monday' is not a date ({TYPED})"),
         (["lead", "Sam", "--partner", "Tom", "--source", "showing", "--showing", "2026-1-5"],
          f"--showing: '2026-1-5' is not a date ({TYPED})"),

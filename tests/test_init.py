@@ -34,7 +34,7 @@ def test_init_creates_settings_folders_and_git_files(tmp_path):
     assert (s.weekday_name, s.window, s.length, s.weeks, s.reminder) == (
         "friday",
         "13:00-16:00",
-        20,
+        15,
         12,
         15,
     )

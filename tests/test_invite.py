@@ -93,7 +93,7 @@ def test_invite_is_a_readable_imip_request(ppsj, vault):
     assert msg["Message-ID"].endswith("@lender.example>")
 
     text = text_part(msg)
-    assert "Fridays, 14:40 to 15:00 (America/Chicago time)" in text
+    assert "Fridays, 14:40 to 14:55 (America/Chicago time)" in text
     assert "Sessions:  11, from Friday 4 December 2026 to Friday 19 February 2027" in text
     assert "Friday 25 December 2026 (skipped)" in text
     assert "Friday 1 January 2027 -> Thursday 31 December 2026 at 14:40" in text

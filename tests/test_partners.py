@@ -2,6 +2,8 @@
 
 Today is 2026-11-27 (a Friday) unless a test says otherwise; a series booked on
 it starts a week later, 2026-12-04, and its 12th session is 2027-02-19.
+The vault's sessions are 20 minutes (the default is 15: see test_times.py), the
+grid these tests' slots are on.
 """
 
 from __future__ import annotations
@@ -16,8 +18,18 @@ import sys
 import pytest
 
 from ppsjournal.cli.types import TYPED_DATE as TYPED
+from ppsjournal.cli.types import TYPED_TIME
 from ppsjournal.note import parse_note
 from tests.conftest import ok, one_line_error, partner_note, set_key
+
+
+@pytest.fixture
+def vault(vault):
+    """The fixture vault (conftest's), with sessions of 20 minutes."""
+    toml = vault / "ppsj.toml"
+    toml.write_text(toml.read_text().replace("length = 15", "length = 20"))
+    return vault
+
 
 ALL_SLOTS = ["13:00", "13:20", "13:40", "14:00", "14:20", "14:40", "15:00", "15:20", "15:40"]
 
@@ -219,8 +231,8 @@ def test_add_refuses_times_outside_the_window(ppsj):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--at", "25:00"], "ppsj: --at: '25:00' is not a time (HH:MM)"),
-        (["--at", "2pm"], "ppsj: --at: '2pm' is not a time (HH:MM)"),
+        (["--at", "25:00"], f"ppsj: --at: '25:00' is not a time ({TYPED_TIME})"),
+        (["--at", "noon"], f"ppsj: --at: 'noon' is not a time ({TYPED_TIME})"),
         (["--at", "13:00", "--start", "2026-12-32"], "--start: '2026-12-32' is not a date"),
         (["--at", "13:00", "--start", "2026-12-05"], "is a Saturday"),
         (["--at", "13:00", "--weeks", "0"], "Invalid value for '--weeks'"),

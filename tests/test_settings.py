@@ -25,7 +25,7 @@ def test_only_the_owner_is_required_and_everything_else_has_the_documented_defau
     assert s.tz.key == "America/Chicago"
     assert s.sessions.weekday == 4  # friday
     assert (s.sessions.window_start, s.sessions.window_end) == (dt.time(13), dt.time(16))
-    assert (s.sessions.length, s.sessions.weeks, s.sessions.reminder) == (20, 12, 15)
+    assert (s.sessions.length, s.sessions.weeks, s.sessions.reminder) == (15, 12, 15)
     assert s.sessions.holidays == frozenset()
     assert s.money.commission_per_side == 12000
     assert (s.smtp.host, s.smtp.port, s.smtp.security, s.smtp.username) == (
@@ -134,7 +134,7 @@ def test_owner_errors(text, message):
     ("old", "new", "key"),
     [
         ('weekday = "friday"', 'weekday = "fri"', "sessions.weekday"),
-        ("length = 20", "length = 0", "sessions.length"),
+        ("length = 15", "length = 0", "sessions.length"),
         ("holidays = []", 'holidays = ["2026-13-01"]', "sessions.holidays"),
         ("[money]", "[money]\ncurrency = 'USD'", "unknown key money.currency"),
     ],
@@ -168,7 +168,7 @@ def test_changed_settings_change_the_slots(ppsj, vault):
     toml = vault / "ppsj.toml"
     text = toml.read_text()
     text = text.replace('window = "13:00-16:00"', 'window = "09:00-10:00"')
-    text = text.replace("length = 20", "length = 30")
+    text = text.replace("length = 15", "length = 30")
     text = text.replace('weekday = "friday"', 'weekday = "monday"')
     toml.write_text(text)
     result = ppsj("slots", "--json")  # today 2026-11-27 is a Friday

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 import click
 
 from ppsjournal.dates import TYPED_FORMATS as TYPED_DATE
+from ppsjournal.dates import TYPED_TIME_FORMATS as TYPED_TIME
 from ppsjournal.errors import PpsjError
 
 DATE_FORMAT = "YYYY-MM-DD"
@@ -78,14 +79,38 @@ def cli_today(ctx: click.Context | None) -> Callable[[], dt.date]:
     return today
 
 
-def time_value(value: object) -> dt.time:
-    """``value`` as a time of day, or PpsjError with the one message every time option gives."""
-    from ppsjournal.settings import parse_hhmm
+def cli_window(ctx: click.Context | None) -> Callable[[], tuple[dt.time, dt.time] | None]:
+    """The vault's PPS window (``[sessions] window``), read only when asked for;
+    None when there is no vault to read it from."""
 
+    def window() -> tuple[dt.time, dt.time] | None:
+        from ppsjournal.cli import Runtime
+
+        obj = ctx.find_root().obj if ctx is not None else None
+        try:
+            s = Runtime(obj if isinstance(obj, dict) else {}).vault.settings.sessions
+        except PpsjError:  # no vault (or a bad one, said when the command opens it)
+            return None
+        return (s.window_start, s.window_end)
+
+    return window
+
+
+def time_value(
+    value: object, window: Callable[[], tuple[dt.time, dt.time] | None] | None = None
+) -> dt.time:
+    """``value`` as a time of day, or PpsjError with the one message every time option gives.
+
+    ``window`` is asked only for a time that needs it (``2:40``: see ppsjournal.dates).
+    """
+    from ppsjournal.dates import NotATime, needs_window, parse_typed_time
+
+    if not isinstance(value, str):
+        raise NotParsed(f"{value!r} is not a time ({TYPED_TIME})")
     try:
-        return parse_hhmm(value, "")
-    except PpsjError:
-        raise NotParsed(f"{value!r} is not a time ({TIME_FORMAT})") from None
+        return parse_typed_time(value, window() if window and needs_window(value) else None)
+    except NotATime as exc:
+        raise NotParsed(exc.message) from None
 
 
 class _Type(click.ParamType):
@@ -117,13 +142,13 @@ class DateType(_Type):
 
 
 class TimeType(_Type):
-    """A time of day, written HH:MM."""
+    """A time of day: 14:40, 2:40pm, 2:40 PM, 2pm, or 2:40 read in the PPS window."""
 
     name = "time"
     metavar = TIME_FORMAT
 
     def parse(self, value: str, ctx: click.Context | None) -> dt.time:
-        return time_value(value)
+        return time_value(value, cli_window(ctx))
 
 
 class When(NamedTuple):
@@ -149,16 +174,17 @@ class WhenType(_Type):
             return When(date_value(" ".join(parts), today), None)
         except NotParsed:
             pass
-        if len(parts) >= 2:
+        for n in (1, 2):  # the time is the last word, or two: "3:20 pm"
+            if len(parts) <= n:
+                break
             try:
-                time = time_value(parts[-1])
+                time = time_value(" ".join(parts[-n:]), cli_window(ctx))
+            except NotParsed:
+                continue
+            try:
+                return When(date_value(" ".join(parts[:-n]), today), time)
             except NotParsed:
                 pass
-            else:
-                try:
-                    return When(date_value(" ".join(parts[:-1]), today), time)
-                except NotParsed:
-                    pass
         raise NotParsed(f"{value!r} is not a date and time ({DATE_FORMAT} {TIME_FORMAT})")
 
 
