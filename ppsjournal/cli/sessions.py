@@ -44,14 +44,18 @@ def _record(name: str, day: dt.date | None, status: str, note: str | None) -> No
     click.echo(f"wrote {planned.path}: status {status}" + (", note added" if note else ""))
 
 
-@click.command()
-@click.argument("name")
-@click.option(
+# The session's day, as held and missed both take it.
+_date_option = click.option(
     "--date",
     "day",
     type=DATE,
     help="The session's day (default: the latest session on or before today).",
 )
+
+
+@click.command()
+@click.argument("name")
+@_date_option
 @click.option("--note", help="Text to add at the end of the session note.")
 @common_options
 def held(name: str, day: dt.date | None, note: str | None) -> None:
@@ -73,12 +77,7 @@ def held(name: str, day: dt.date | None, note: str | None) -> None:
 
 @click.command()
 @click.argument("name")
-@click.option(
-    "--date",
-    "day",
-    type=DATE,
-    help="The session's day (default: the latest session on or before today).",
-)
+@_date_option
 @common_options
 def missed(name: str, day: dt.date | None) -> None:
     """Record that NAME's session was missed: its note's status becomes missed.
