@@ -262,11 +262,6 @@ class Index:
             found.setdefault(name_key(lead.name), lead)
         return found
 
-    @functools.cached_property
-    def sessions(self) -> list[SessionNote]:
-        """Every session note, by date, time and partner."""
-        return _by_date(self.source.classified("session"))
-
     def planned_sessions(self) -> list[SessionNote]:
         """The session notes still ``planned``, by date, time and partner."""
         return _by_date(self.source.classified("session", status=("planned",)))
@@ -342,7 +337,8 @@ class Index:
 
     @functools.cached_property
     def tasks(self) -> list[Task]:
-        """Every task of the vault, by note path and line (``ppsj doctor``)."""
+        """Every task of the vault, by note path and line (decodes every note's
+        tasks: no command needs them all; ask for open, overdue or a partner's)."""
         return self.source.tasks()
 
     def open_tasks(self, paths: Iterable[str] | None = None) -> list[Task]:
