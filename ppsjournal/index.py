@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
+from ppsjournal.answers import Answer
 from ppsjournal.errors import PpsjError
 from ppsjournal.model import (
     Lead,
@@ -173,6 +174,19 @@ class Source(Protocol):
     def about(self, paths: Iterable[str]) -> dict[str, tuple[str | None, str | None, bool]]: ...
     def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
     def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
+    def answers(
+        self,
+        partner_key: str,
+        numbers: Collection[int] | None = None,
+        since: dt.date | None = None,
+        before: dt.date | None = None,
+    ) -> list[tuple[str, str, int, str]]: ...
+    def search(
+        self, text: str, partner_key: str | None = None, limit: int = -1
+    ) -> list[tuple[str, str, str, int, str, str]]: ...
+    def search_tasks(
+        self, text: str, partner_key: str | None = None
+    ) -> list[tuple[str, str | None, str | None, Task]]: ...
 
 
 V = TypeVar("V")
@@ -405,6 +419,39 @@ class Index:
     @functools.cached_property
     def _owners(self) -> dict[str, tuple[str, str] | None]:
         return {}
+
+    # -- answers ---------------------------------------------------------------------------
+
+    def answers_of(
+        self,
+        partner: str,
+        numbers: Collection[int] | None = None,
+        since: dt.date | None = None,
+        before: dt.date | None = None,
+    ) -> list[Answer]:
+        """A partner's non-empty answers in their session notes, newest first
+        (``since``: on or after that day; ``before``: before it)."""
+        rows = self.source.answers(name_key(partner), numbers, since, before)
+        return [Answer(dt.date.fromisoformat(d), p, n, t) for p, d, n, t in rows]
+
+    def search_answers(self, text: str, partner: str | None = None) -> list[Answer]:
+        """The non-empty answers holding every word of ``text``, newest first."""
+        key = name_key(partner) if partner is not None else None
+        return [
+            Answer(dt.date.fromisoformat(d), p, n, t, who)
+            for p, d, who, n, _, t in self.source.search(text, key)
+        ]
+
+    def search_tasks(
+        self, text: str, partner: str | None = None
+    ) -> list[tuple[dt.date | None, str | None, Task]]:
+        """(session day, partner as written, task) of the tasks whose line holds
+        every word of ``text``, any case, by note path and line."""
+        key = name_key(partner) if partner is not None else None
+        return [
+            (dt.date.fromisoformat(d) if d else None, who, t)
+            for _, d, who, t in self.source.search_tasks(text, key)
+        ]
 
     # -- every note ----------------------------------------------------------------------
 

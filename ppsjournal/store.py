@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from ppsjournal import __version__
+from ppsjournal.answers import answer
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import CONFLICT_MESSAGE, Entry, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
@@ -116,7 +117,7 @@ _FTS = "CREATE VIRTUAL TABLE sections_fts USING fts5(path UNINDEXED, heading, te
 
 # Modules whose code decides what a row holds: their source is in the
 # fingerprint, so a fix to the task grammar drops the rows older code made.
-PARSER_MODULES = ("note", "tasks", "names", "properties", "model", "index", "store")
+PARSER_MODULES = ("note", "tasks", "names", "properties", "model", "index", "answers", "store")
 
 
 def parser_fingerprint() -> str:
@@ -231,9 +232,10 @@ _NUMBERED = re.compile(r"(\d{1,2})[.)]\s")
 
 
 def sections(body: str) -> list[tuple[int, str, str]]:
-    """(question number, heading, text) of each numbered heading of a note's
+    """(question number, heading, answer) of each numbered heading of a note's
     body (pure): the questions, as the session template writes them (``## 1.
-    How are we doing ...``); the text runs to the next heading. ppsj's own
+    How are we doing ...``); the text runs to the next heading, less the
+    template's hint and the remembered quote (``answers.answer``). ppsj's own
     lists (carried follow-ups, context) are not answers and are left out."""
     if "```" in body or "~~~" in body:
         headings, fence = [], False
@@ -249,7 +251,7 @@ def sections(body: str) -> list[tuple[int, str, str]]:
         number = _NUMBERED.match(heading)
         if number is not None:
             stop = headings[i + 1][0] if i + 1 < len(headings) else len(body)
-            found.append((int(number.group(1)), heading, body[end + 1 : stop].strip()))
+            found.append((int(number.group(1)), heading, answer(body[end + 1 : stop])))
     return found
 
 
@@ -963,9 +965,40 @@ class Store:
             sql += " WHERE " + " AND ".join(where)
         return list(self.db.execute(sql + " ORDER BY path, ord", args))
 
-    def search(self, text: str, limit: int = 100) -> list[tuple[str, int, str, str]]:
-        """(path, ord, heading, text) of the sections of session notes holding
-        ``text``: full-text (FTS5) where this SQLite has it, else a substring.
+    def answers(
+        self,
+        partner_key: str,
+        numbers: Collection[int] | None = None,
+        since: dt.date | None = None,
+        before: dt.date | None = None,
+    ) -> list[tuple[str, str, int, str]]:
+        """(path, day, number, answer) of a partner's non-empty answers in their
+        session notes (``since`` on or after, ``before`` before a day), newest
+        note first, each note's in its order."""
+        sql = (
+            "SELECT n.path, n.day, s.number, s.text FROM notes n CROSS JOIN sections s "
+            "ON s.path = n.path WHERE n.kind = 'session' AND n.partner_key = ? AND s.text != ''"
+        )
+        args: list[Any] = [partner_key]
+        if numbers is not None:
+            chosen = sorted(set(numbers))
+            sql += f" AND s.number IN ({','.join('?' * len(chosen))})"
+            args.extend(chosen)
+        if since is not None:
+            sql += " AND n.day >= ?"
+            args.append(since.isoformat())
+        if before is not None:
+            sql += " AND n.day < ?"
+            args.append(before.isoformat())
+        return list(self.db.execute(sql + " ORDER BY n.day DESC, n.path DESC, s.ord", args))
+
+    def search(
+        self, text: str, partner_key: str | None = None, limit: int = -1
+    ) -> list[tuple[str, str, str, int, str, str]]:
+        """(path, day, partner, number, heading, answer) of the non-empty answers
+        in session notes holding every word of ``text``, newest first:
+        full-text (FTS5) where this SQLite has it, else each word as a
+        substring, any case. ``limit``: at most so many (-1: all).
 
         The full-text index is made on the first search, not by every cold
         refresh (it would cost a cold build a fifth more), then kept in step.
@@ -978,21 +1011,55 @@ class Store:
                     "SELECT rowid, path, heading, text FROM sections"
                 )
                 self.fts = True
+        words = text.split()
+        if not words:
+            return []
+        select = (
+            "SELECT s.path, n.day, n.partner, s.number, s.heading, s.text FROM sections s "
+            "JOIN notes n ON n.path = s.path"
+        )
+        where = ["n.kind = 'session'", "s.text != ''"]
+        args: list[Any] = []
         if self.fts:
-            words = " ".join('"' + w.replace('"', '""') + '"' for w in text.split())
-            rows = self.db.execute(
-                "SELECT s.path, s.ord, s.heading, s.text FROM sections_fts f "
-                "JOIN sections s ON s.rowid = f.rowid WHERE sections_fts MATCH ? "
-                "ORDER BY s.path, s.ord LIMIT ?",
-                (words, limit),
+            select += " JOIN sections_fts f ON f.rowid = s.rowid"
+            where.append("sections_fts MATCH ?")  # the answer's words, not the heading's
+            args.append(
+                "text : (" + " ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
             )
         else:
-            rows = self.db.execute(
-                "SELECT path, ord, heading, text FROM sections WHERE instr(lower(text), ?) "
-                "ORDER BY path, ord LIMIT ?",
-                (text.lower(), limit),
-            )
-        return list(rows)
+            for w in words:
+                where.append("instr(casefold(s.text), ?)")
+                args.append(w.casefold())
+        if partner_key is not None:
+            where.append("n.partner_key = ?")
+            args.append(partner_key)
+        sql = f"{select} WHERE {' AND '.join(where)} ORDER BY n.day DESC, s.path, s.ord LIMIT ?"
+        return list(self.db.execute(sql, [*args, limit]))
+
+    def search_tasks(
+        self, text: str, partner_key: str | None = None
+    ) -> list[tuple[str, str | None, str | None, Task]]:
+        """(path, session day, partner, task) of every task whose line holds each
+        word of ``text`` (any case), in path and line order."""
+        words = [w.casefold() for w in text.split()]
+        if not words:
+            return []
+        sql = "SELECT path, kind, day, partner, tasks FROM notes WHERE tasks != '[]'"
+        args: list[Any] = []
+        for w in words:  # a first sieve: the word in the note's tasks as stored
+            if w == json.dumps(w, ensure_ascii=False)[1:-1]:
+                sql += " AND instr(casefold(tasks), ?)"
+                args.append(w)
+        if partner_key is not None:
+            sql += " AND partner_key = ?"
+            args.append(partner_key)
+        found = []
+        for path, kind, day, partner, raw in self.db.execute(sql + " ORDER BY path", args):
+            for t in _load_tasks(path, raw):
+                line = t.text.casefold()
+                if all(w in line for w in words):
+                    found.append((path, day if kind == "session" else None, partner, t))
+        return found
 
 
 _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
@@ -1056,6 +1123,8 @@ def _db_path(vault: Vault) -> Path | None:
 
 def _connect(target: str) -> sqlite3.Connection:
     db = sqlite3.connect(target, timeout=LOCK_TIMEOUT, isolation_level=None)
+    # Case-insensitive as Python compares (SQLite's lower() folds ASCII only).
+    db.create_function("casefold", 1, _casefold, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
     if target != ":memory:":
         db.execute("PRAGMA journal_mode = WAL")
@@ -1064,6 +1133,10 @@ def _connect(target: str) -> sqlite3.Connection:
         db.execute("PRAGMA synchronous = OFF")
         db.execute("PRAGMA cache_size = -32768")  # 32 MiB: a cold refresh's indexes
     return db
+
+
+def _casefold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
 
 
 def _memory() -> sqlite3.Connection:

@@ -26,6 +26,7 @@ LAYERS = {
         "model",
         "index",
         "output",
+        "answers",
     },
     "features": {
         "partners",
@@ -37,6 +38,7 @@ LAYERS = {
         "report",
         "report_html",
         "doctor",
+        "history",
     },
     "adapters": {"vault", "store", "templates", "mail"},
     "app": {"app", "vault_setup"},

@@ -46,6 +46,8 @@ COMMANDS: dict[str, str] = {
     "lead": "ppsjournal.cli.leads:lead",
     "stage": "ppsjournal.cli.leads:stage",
     "overdue": "ppsjournal.cli.followups:overdue",
+    "history": "ppsjournal.cli.history:history",
+    "search": "ppsjournal.cli.history:search",
     "doctor": "ppsjournal.cli.doctor:doctor",
     "build": "ppsjournal.cli.build:build",
     "watch": "ppsjournal.cli.build:watch",

@@ -1,0 +1,156 @@
+"""ppsj history and ppsj search: the partnership's memory, read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import click
+
+from ppsjournal.cli import common_options, echo_json, find_partner, runtime, warn
+from ppsjournal.cli.types import DATE
+from ppsjournal.errors import EXIT_PROBLEMS, UsageError
+
+
+@click.command()
+@click.argument("name")
+@click.option(
+    "--question",
+    type=click.IntRange(1, 5),
+    metavar="N",
+    help="Only question N (1-5).",
+)
+@click.option("--since", type=DATE, help="Only answers from sessions on or after this day.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+@common_options
+def history(name: str, question: int | None, since: dt.date | None, as_json: bool) -> None:
+    """NAME's answers to each of the five questions, newest first.
+
+    From every session note of the partner: the text under the question's
+    heading, without the template's hint line and without the "Last time"
+    quote of an earlier answer; empty answers are left out. Each answer
+    with its session's date and a link to its note. A note that cannot be
+    read is named on stderr, and the exit status is 3.
+
+    \b
+    Example:
+      ppsj history "Debbie Harper"
+      ppsj history debbie --question 3 --since 2026-11-01
+      ppsj history debbie --json | jq -r '.questions[2].answers[0].text'
+    """
+    from ppsjournal.history import history as partner_history
+
+    rt = runtime()
+    index = rt.index()
+    partner = find_partner(index, name)
+    for problem in index.problems:
+        warn(str(problem))
+    questions = partner_history(index, partner.name, question, since)
+    targets = index.targets
+    doc = {
+        "partner": partner.name,
+        "questions": [
+            {
+                "number": q.number,
+                "title": q.title,
+                "answers": [
+                    {
+                        "date": a.date,
+                        "note": targets.get(a.path, a.path),
+                        "path": a.path,
+                        "text": a.text,
+                    }
+                    for a in q.answers
+                ],
+            }
+            for q in questions
+        ],
+    }
+    if as_json:
+        echo_json(doc)
+    else:
+        _print_history(doc, since)
+    if index.problems:
+        click.get_current_context().exit(EXIT_PROBLEMS)
+
+
+def _print_history(doc: dict, since: dt.date | None) -> None:
+    from ppsjournal.output import printable
+
+    lines = [f"{doc['partner']}: answers, newest first" + (f", since {since}" if since else "")]
+    for q in doc["questions"]:
+        lines += ["", f"{q['number']}. {q['title']}"]
+        if not q["answers"]:
+            lines.append("  (no answers)")
+        for a in q["answers"]:
+            lines.append(f"  {a['date'].isoformat()}  [[{a['note']}]]")
+            lines += [f"    {line}".rstrip() for line in a["text"].split("\n")]
+    click.echo(printable("\n".join(lines)))
+
+
+@click.command()
+@click.argument("text")
+@click.option("--partner", metavar="NAME", help="Only this partner's notes.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hits as one JSON list.")
+@common_options
+def search(text: str, partner: str | None, as_json: bool) -> None:
+    """Answers and follow-ups holding every word of TEXT, newest first.
+
+    One line a hit: the session's date, the partner, the note, and a
+    snippet. Answers are searched with SQLite's full-text index (FTS5:
+    whole words, any case, accents ignored) where the interpreter's SQLite
+    has it, else as text (each word a substring, any case); follow-ups
+    (task lines, in any note) as text. A line carried forward ([>]) is left
+    out: its open copy is found in the later note.
+
+    \b
+    Example:
+      ppsj search warrantable
+      ppsj search "renovation loan" --partner debbie
+      ppsj search condo --json | jq -r '.[] | "\\(.date) \\(.note)"'
+    """
+    from ppsjournal.history import search as find
+
+    if not text.split():
+        raise UsageError("TEXT: give at least one word to search for")
+    rt = runtime()
+    index = rt.index()
+    who = find_partner(index, partner).name if partner is not None else None
+    for problem in index.problems:
+        warn(str(problem))
+    targets = index.targets
+    hits = [
+        {
+            "kind": h.kind,
+            "date": h.date,
+            "partner": h.partner,
+            "note": targets.get(h.path, h.path),
+            "path": h.path,
+            "question": h.question,
+            "line": h.line,
+            "status": h.status,
+            "text": h.text,
+            "snippet": h.snippet,
+        }
+        for h in find(index, text, who)
+    ]
+    if as_json:
+        echo_json(hits)
+    elif not hits:
+        click.echo(f"nothing found for {text!r}")
+    else:
+        _print_hits(hits)
+    if index.problems:
+        click.get_current_context().exit(EXIT_PROBLEMS)
+
+
+def _print_hits(hits: list[dict]) -> None:
+    from ppsjournal.output import printable
+
+    lines = []
+    for h in hits:
+        day = h["date"].isoformat() if h["date"] else "----------"
+        where = f"[[{h['note']}]]" + (f" q{h['question']}" if h["question"] else f":{h['line']}")
+        lines.append(f"{day}  {h['partner'] or '(no partner)'}  {where}  {h['snippet']}")
+    n = len(hits)
+    lines.append(f"{n} hit{'s' if n != 1 else ''}")
+    click.echo(printable("\n".join(lines)))

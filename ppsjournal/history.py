@@ -1,0 +1,148 @@
+"""The partnership's memory: a partner's answers over time, and finding words in them.
+
+"Paying attention to the answers from previous weeks and months": ``history``
+gathers a partner's answers to each of the five questions from every session
+note, newest first; ``last_answers`` is what the next note remembers (the
+session template quotes it); ``search`` finds words in every answer and
+follow-up of the vault. Pure functions of the index: the store answers each
+with one query (answers.py says what an answer is).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from ppsjournal.answers import QUESTIONS, Answer
+from ppsjournal.index import Index
+from ppsjournal.names import name_key
+from ppsjournal.tasks import Task
+
+NUMBERS = tuple(number for number, _ in QUESTIONS)
+SNIPPET = 80  # characters of a search hit's one line
+_BEFORE = 30  # of them, before the first word found
+
+
+@dataclass(frozen=True)
+class Question:
+    number: int
+    title: str
+    answers: list[Answer]
+
+
+def history(
+    index: Index, partner: str, number: int | None = None, since: dt.date | None = None
+) -> list[Question]:
+    """Each question (or just ``number``) with the partner's non-empty answers,
+    newest first (``since``: from that day on)."""
+    chosen = [(n, title) for n, title in QUESTIONS if number is None or n == number]
+    found = index.answers_of(partner, [n for n, _ in chosen], since=since)
+    return [Question(n, title, [a for a in found if a.number == n]) for n, title in chosen]
+
+
+def last_answers(
+    index: Index, partner: str, before: dt.date, numbers: Collection[int] = NUMBERS
+) -> dict[int, Answer | None]:
+    """Question number -> the partner's latest non-empty answer to it in a
+    session note dated before ``before`` (None: never answered)."""
+    last: dict[int, Answer | None] = dict.fromkeys(sorted(numbers))
+    for a in index.answers_of(partner, numbers, before=before):
+        if last.get(a.number) is None:  # newest first: the first is the last given
+            last[a.number] = a
+    return last
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One place that holds the words: an answer, or a follow-up (a task line)."""
+
+    kind: str  # "answer" | "follow-up"
+    date: dt.date | None  # the session's (None: a follow-up in another note)
+    partner: str | None
+    path: str
+    question: int | None  # an answer's
+    line: int | None  # a follow-up's
+    status: str | None  # a follow-up's: open, done, cancelled ...
+    text: str
+    snippet: str
+
+
+def search(index: Index, text: str, partner: str | None = None) -> list[Hit]:
+    """Every answer and follow-up holding each word of ``text``, newest session
+    first (then by note and place in it; follow-ups outside session notes last).
+
+    A follow-up carried forward (``[>]``) is left out: its copy lives on in a
+    later note, found itself.
+    """
+    words = text.split()
+    hits = [
+        Hit(
+            "answer",
+            a.date,
+            _partner(index, a.partner),
+            a.path,
+            a.number,
+            None,
+            None,
+            a.text,
+            snippet(a.text, words),
+        )
+        for a in index.search_answers(text, partner)
+    ]
+    hits += [
+        Hit(
+            "follow-up",
+            day,
+            _partner(index, who),
+            t.path,
+            None,
+            t.line,
+            t.status,
+            t.text,
+            snippet(_task_line(t), words),
+        )
+        for day, who, t in index.search_tasks(text, partner)
+        if t.status_char != ">"
+    ]
+    hits.sort(key=_order)
+    return hits
+
+
+def _order(h: Hit) -> tuple:
+    # Newest first: the date's ordinal negated; no date after every date.
+    day = -h.date.toordinal() if h.date is not None else 1
+    return (day, h.path, h.kind != "answer", h.question or 0, h.line or 0)
+
+
+def _partner(index: Index, written: str | None) -> str | None:
+    """The partner's name as their note has it, else as the note wrote it."""
+    if written is None:
+        return None
+    p = index.partners.get(name_key(written))
+    return p.name if p is not None else written
+
+
+def _task_line(t: Task) -> str:
+    return t.text.strip().removeprefix("- ").removeprefix("* ").removeprefix("+ ")
+
+
+def snippet(text: str, words: list[str]) -> str:
+    """One line of ``text`` around the first of ``words`` found (any case), at
+    most SNIPPET characters, "…" where cut."""
+    flat = " ".join(text.split())
+    at = min(
+        (m.start() for w in words if (m := re.search(re.escape(w), flat, re.IGNORECASE))),
+        default=0,
+    )
+    start = max(0, min(at - _BEFORE, len(flat) - SNIPPET))
+    if start > 0:
+        space = flat.find(" ", start, at)
+        start = space + 1 if space >= 0 else start
+    end = start + SNIPPET
+    cut = flat[start:end]
+    if end < len(flat):
+        space = cut.rfind(" ")
+        cut = (cut[:space] if space > SNIPPET // 2 else cut).rstrip() + " …"
+    return ("… " if start > 0 else "") + cut
