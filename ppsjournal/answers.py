@@ -34,6 +34,7 @@ QUESTIONS: tuple[tuple[int, str], ...] = (
         "pre-qualification conversation with?",
     ),
 )
+NUMBERS = tuple(number for number, _ in QUESTIONS)
 REMEMBERED_TITLE = "Last time"
 # The remembered quote's first line: "> [!quote]- Last time ...". Folded
 # ("-"), unfolded ("+") or plain, as a user may switch it in their template.

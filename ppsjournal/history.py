@@ -2,8 +2,8 @@
 
 "Paying attention to the answers from previous weeks and months": ``history``
 gathers a partner's answers to each of the five questions from every session
-note, newest first; ``last_answers`` is what the next note remembers (the
-session template quotes it); ``search`` finds words in every answer and
+note, newest first (what the next note remembers is ``Index.last_answers``);
+``search`` finds words in every answer and
 follow-up of the vault. Pure functions of the index: the store answers each
 with one query (answers.py says what an answer is).
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection
 from dataclasses import dataclass
 
 from ppsjournal.answers import QUESTIONS, Answer
@@ -20,7 +19,6 @@ from ppsjournal.index import Index
 from ppsjournal.names import name_key
 from ppsjournal.tasks import Task
 
-NUMBERS = tuple(number for number, _ in QUESTIONS)
 SNIPPET = 80  # characters of a search hit's one line
 _BEFORE = 30  # of them, before the first word found
 
@@ -40,18 +38,6 @@ def history(
     chosen = [(n, title) for n, title in QUESTIONS if number is None or n == number]
     found = index.answers_of(partner, [n for n, _ in chosen], since=since)
     return [Question(n, title, [a for a in found if a.number == n]) for n, title in chosen]
-
-
-def last_answers(
-    index: Index, partner: str, before: dt.date, numbers: Collection[int] = NUMBERS
-) -> dict[int, Answer | None]:
-    """Question number -> the partner's latest non-empty answer to it in a
-    session note dated before ``before`` (None: never answered)."""
-    last: dict[int, Answer | None] = dict.fromkeys(sorted(numbers))
-    for a in index.answers_of(partner, numbers, before=before):
-        if last.get(a.number) is None:  # newest first: the first is the last given
-            last[a.number] = a
-    return last
 
 
 @dataclass(frozen=True)

@@ -434,6 +434,18 @@ class Index:
         rows = self.source.answers(name_key(partner), numbers, since, before)
         return [Answer(dt.date.fromisoformat(d), p, n, t) for p, d, n, t in rows]
 
+    def last_answers(
+        self, partner: str, before: dt.date, numbers: Collection[int]
+    ) -> dict[int, Answer | None]:
+        """Question number -> the partner's latest non-empty answer to it in a
+        session note dated before ``before`` (None: never answered): what the
+        next note remembers."""
+        last: dict[int, Answer | None] = dict.fromkeys(sorted(numbers))
+        for a in self.answers_of(partner, numbers, before=before):
+            if last.get(a.number) is None:  # newest first: the first is the last given
+                last[a.number] = a
+        return last
+
     def search_answers(self, text: str, partner: str | None = None) -> list[Answer]:
         """The non-empty answers holding every word of ``text``, newest first."""
         key = name_key(partner) if partner is not None else None

@@ -19,6 +19,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ppsjournal.answers import NUMBERS, Answer, remembered
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.layout import session_path
@@ -344,7 +345,10 @@ class Links:
         self._targets = self.index.targets  # the rule Follow-ups.md links by
 
     def __call__(self, path: str) -> str:
-        return f"[[{self._targets.get(path, note_name(path))}]]"
+        return f"[[{self.target(path)}]]"
+
+    def target(self, path: str) -> str:
+        return self._targets.get(path, note_name(path))
 
 
 def session_context(
@@ -410,6 +414,10 @@ def session_context(
         else [],
         "carried_from": f"[[{note_name(carry.path)}]]" if carry and carry.tasks else None,
         "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
+        "last_answers": {
+            n: _last_answer(a, links) if a is not None else None
+            for n, a in index.last_answers(partner.name, occ.date, NUMBERS).items()
+        },
         "leads": [
             {
                 "name": lead.name,
@@ -429,6 +437,16 @@ def session_context(
             "timezone": settings.owner.timezone,
         },
         "today": today,
+    }
+
+
+def _last_answer(a: Answer, links: Links) -> dict[str, Any]:
+    return {
+        "date": a.date,
+        "note": note_name(a.path),
+        "link": links(a.path),
+        "text": a.text,
+        "quote": remembered(a.date, links.target(a.path), a.text),
     }
 
 
