@@ -220,6 +220,7 @@ def _minimal_context() -> dict:
         "carried": [],
         "carried_from": None,
         "partner_followups": [],
+        "last_answers": {1: None, 2: None, 3: None, 4: None, 5: None},
         "leads": [],
     }
 
