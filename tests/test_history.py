@@ -253,3 +253,15 @@ def test_the_packaged_template_heads_each_question_as_the_history_titles_it():
     text = (packaged_dir() / "session.md.j2").read_text(encoding="utf-8")
     for number, title in QUESTIONS:
         assert f"\n## {number}. {title}\n" in text
+
+
+def test_an_answer_edited_after_a_search_is_read_again(answered: Path):
+    assert json.loads(ok(run_cli(answered, "search", "bungalow", "--json")).output) == []
+    ok(run_cli(answered, "history", "Debbie Harper", "--json"))
+    answer(answered, "2026-12-18", 2, "They won the bungalow on Wolcott.")
+    hits = json.loads(ok(run_cli(answered, "search", "bungalow", "--json")).output)
+    assert [(h["date"], h["question"]) for h in hits] == [("2026-12-18", 2)]
+    doc = json.loads(ok(run_cli(answered, "history", "deb", "--question", "2", "--json")).output)
+    assert [a["text"] for a in doc["questions"][0]["answers"]] == [
+        "They won the bungalow on Wolcott."
+    ]
