@@ -346,3 +346,54 @@ def session_note(vault: Vault, index: Index, planned: Planned, today: dt.date, s
     meta["status"] = status
     context = session_context(planned, None, index, vault.settings, today, Links(index))
     return templates.render_note(vault.root, "session.md.j2", meta, context)
+
+
+# -- ppsj publish -------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    """What ``publish`` planned, and what it did: the steps sent, and those the
+    server refused because the object changed there since it was listed."""
+
+    steps: list = field(default_factory=list)  # publish.Step, in order
+    sent: list = field(default_factory=list)
+    changed: list = field(default_factory=list)  # not overwritten
+    problems: list[Problem] = field(default_factory=list)
+
+
+def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Published:
+    """Bring the CalDAV calendar of ``[caldav]`` to the vault's series (see publish.py).
+
+    Nothing in the vault is written. While a partner note cannot be read
+    nothing is sent: as for the calendar files, their series would be removed
+    from every phone over a typo.
+    """
+    from ppsjournal import publish as plans
+    from ppsjournal.caldav_sync import Server
+    from ppsjournal.calendar import series_objects
+
+    index = builder.index()
+    held = [p for p in builder.store.broken(PARTNERS, "partner") if _could_be_partner(p)]
+    if held:
+        raise PpsjError(f"not published until {', '.join(held)} can be read again")
+    local = series_objects(index, builder.vault.settings)
+    result = Published(problems=[*index.problems, *index.conflicts])
+    server = Server(builder.vault.settings.caldav, password)
+    try:
+        result.steps = plans.plan(local, server.listing())
+        if dry_run:
+            return result
+        for step in result.steps:
+            if step.action == plans.CREATE:
+                done = server.put(None, plans.object_name(step.uid), step.data, None)
+            elif step.action == plans.UPDATE:
+                done = server.put(step.href, "", step.data, step.etag)
+            elif step.action == plans.DELETE:
+                done = server.delete(step.href, step.etag)
+            else:
+                continue
+            (result.sent if done else result.changed).append(step)
+    finally:
+        server.close()
+    return result
