@@ -361,6 +361,21 @@ class Published:
     changed: list = field(default_factory=list)  # not overwritten
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def foreign(self) -> list:
+        """Series whose UID an event ppsj did not publish holds: left alone."""
+        return [s for s in self.steps if s.action == "foreign"]
+
+    def summary(self) -> str:
+        """One line: what was sent, per action, or "up to date"."""
+        words = {"create": "created", "update": "updated", "delete": "removed"}
+        parts = []
+        for action, word in words.items():
+            names = [s.name for s in self.sent if s.action == action]
+            if names:
+                parts.append(f"{word} {', '.join(names)}")
+        return "; ".join(parts) or ("up to date" if not self.changed else "nothing sent")
+
 
 def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Published:
     """Bring the CalDAV calendar of ``[caldav]`` to the vault's series (see publish.py).

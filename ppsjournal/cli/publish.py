@@ -40,7 +40,7 @@ def publish(dry_run: bool, as_json: bool) -> None:
     for problem in result.problems:
         warn(str(problem))
     changed = {id(s) for s in result.changed}
-    foreign = [s for s in result.steps if s.action == "foreign"]
+    foreign = result.foreign
     work = [s for s in result.steps if s.action in _DONE]
     if as_json:
         rows = []
