@@ -400,11 +400,10 @@ def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Pu
         if dry_run:
             return result
         for step in result.steps:
-            if step.action == plans.CREATE:
-                done = server.put(None, plans.object_name(step.uid), step.data, None)
-            elif step.action == plans.UPDATE:
-                done = server.put(step.href, "", step.data, step.etag)
-            elif step.action == plans.DELETE:
+            if step.action in (plans.CREATE, plans.UPDATE) and step.data is not None:
+                name = plans.object_name(step.uid)
+                done = server.put(step.href, name, step.data, step.etag)
+            elif step.action == plans.DELETE and step.href is not None:
                 done = server.delete(step.href, step.etag)
             else:
                 continue

@@ -26,7 +26,9 @@ _CAL = "{urn:ietf:params:xml:ns:caldav}"
 _QUERY = """<?xml version="1.0" encoding="utf-8"?>
 <C:calendar-query xmlns:D="DAV:" xmlns:C="urn:ietf:params:xml:ns:caldav">
   <D:prop><D:getetag/><C:calendar-data/></D:prop>
-  <C:filter><C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter></C:filter>
+  <C:filter>
+    <C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter>
+  </C:filter>
 </C:calendar-query>"""
 
 
@@ -68,12 +70,12 @@ class Server:
 
     def __init__(self, settings: Caldav, password: str | None) -> None:
         password = check(settings, password)
-        import caldav
+        from caldav.davclient import DAVClient
 
         assert settings.url
         self.server = urlsplit(settings.url).netloc
         self.where = f"{CONFIG_NAME}: caldav.calendar"
-        self.client: Any = caldav.DAVClient(
+        self.client: Any = DAVClient(
             settings.url,
             username=settings.username,
             password=password,
@@ -87,7 +89,7 @@ class Server:
 
     def _by_name(self, name: str) -> str:
         calendars = self._call(lambda: self.client.principal().calendars())
-        names = {}
+        names: dict[str, str] = {}
         for cal in calendars:
             shown = self._call(cal.get_display_name)
             names.setdefault(str(shown or ""), str(cal.url))
@@ -121,20 +123,19 @@ class Server:
             reason = " ".join(str(exc).split())[:200]
             raise PpsjError(f"the CalDAV server {self.server} failed: {reason}") from None
         except (OSError, ValueError) as exc:  # niquests/requests errors are OSErrors
-            raise PpsjError(f"cannot reach the CalDAV server {self.server}: {_reason(exc)}") from None
+            raise PpsjError(
+                f"cannot reach the CalDAV server {self.server}: {_reason(exc)}"
+            ) from None
 
     def _not_found(self) -> PpsjError:
-        return PpsjError(
-            f"no calendar at {urlsplit(self.url).path} on {self.server}", self.where
-        )
+        return PpsjError(f"no calendar at {urlsplit(self.url).path} on {self.server}", self.where)
 
     def _check_status(self, response: Any, what: str) -> None:
         if response.status == 404:
             raise self._not_found()
         if response.status >= 300:
             raise PpsjError(
-                f"the CalDAV server {self.server} refused to {what} "
-                f"(HTTP {response.status})"
+                f"the CalDAV server {self.server} refused to {what} (HTTP {response.status})"
             )
 
     def listing(self) -> list[Remote]:

@@ -18,7 +18,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vText
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
@@ -343,7 +343,7 @@ def series_objects(index: Index, settings: Settings) -> dict[str, tuple[str, byt
     for partner in calendar_partners(index):
         source = partner_calendar(partner, settings)
         zones = [c for c in source.subcomponents if c.name == "VTIMEZONE"]
-        groups: dict[str, list[Event]] = {}
+        groups: dict[str, list[Component]] = {}
         for ev in source.walk("VEVENT"):
             groups.setdefault(str(ev["UID"]), []).append(ev)
         for uid, events in groups.items():

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-
 from conftest import DAY, ok, one_line_error, run_cli
+
 from ppsjournal import caldav_sync
 from ppsjournal.cli import COMMANDS
 

@@ -108,9 +108,8 @@ def watch(polling: bool, debounce: float, publish: bool) -> None:
     """
     import sys
 
-    from ppsjournal.watch import Watcher
-
     from ppsjournal.caldav_sync import PASSWORD_ENV, check
+    from ppsjournal.watch import Watcher
 
     rt = runtime()
     fixed = bool(rt.options.get("today") or rt.environ.get("PPSJ_TODAY"))
