@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ppsjournal import __version__, templates
 from ppsjournal import followups as followups_mod
@@ -34,6 +35,9 @@ from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
 from ppsjournal.week import Links, Planned, session_context, session_meta
+
+if TYPE_CHECKING:
+    from ppsjournal.publish import Step
 
 STAMP = "build_stamp"  # the meta key of the last build's stamp
 
@@ -356,13 +360,13 @@ class Published:
     """What ``publish`` planned, and what it did: the steps sent, and those the
     server refused because the object changed there since it was listed."""
 
-    steps: list = field(default_factory=list)  # publish.Step, in order
-    sent: list = field(default_factory=list)
-    changed: list = field(default_factory=list)  # not overwritten
+    steps: list[Step] = field(default_factory=list)
+    sent: list[Step] = field(default_factory=list)
+    changed: list[Step] = field(default_factory=list)  # not overwritten
     problems: list[Problem] = field(default_factory=list)
 
     @property
-    def foreign(self) -> list:
+    def foreign(self) -> list[Step]:
         """Series whose UID an event ppsj did not publish holds: left alone."""
         return [s for s in self.steps if s.action == "foreign"]
 

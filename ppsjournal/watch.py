@@ -1,7 +1,9 @@
 """``ppsj watch``: keep the outputs right while the notes are edited.
 
 The watcher only decides WHEN to build (as mkdocs serve does); what it builds
-is ``build.build``, exactly as ``ppsj build`` does. It keeps the index cache
+is ``build.build``, exactly as ``ppsj build`` does; with ``publish``, a build
+that changed a calendar is followed by ``app.publish``, as ``ppsj publish``
+does (a failed one is tried again after the next rebuild). It keeps the index cache
 in memory and, on each batch of events, re-reads only the notes whose stat
 changed; the entries the outputs read stay decoded between rebuilds, the
 others stay undecoded cache lines (see ``sources.py``).

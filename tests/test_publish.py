@@ -276,10 +276,25 @@ def test_reschedule_publishes_both_series(published: Path, server: str, calendar
     assert server_sessions(server, calendar) == {k: sorted(v) for k, v in local.items()}
 
 
-def test_calendar_by_url_path_and_its_absence(example: Path, server: str, calendar):
+def test_calendar_by_url_path_and_its_absence(
+    example: Path, server: str, calendar, monkeypatch: pytest.MonkeyPatch
+):
     path = str(calendar.url.path)
     configure(example, server, path)
     assert "created Priya Shah" in ok(publish(example)).output
+    from caldav.davclient import DAVClient
+
+    methods: list[str] = []
+    request = DAVClient.request
+
+    def counted(self, url, method="GET", *args, **kwargs):
+        methods.append(method)
+        return request(self, url, method, *args, **kwargs)
+
+    monkeypatch.setattr(DAVClient, "request", counted)
+    assert ok(publish(example)).output == "up to date\n"
+    assert methods == ["REPORT"]  # nothing changed: one listing, nothing else
+    monkeypatch.undo()
     text = (example / "ppsj.toml").read_text(encoding="utf-8")
     (example / "ppsj.toml").write_text(text.replace(path, f"/{USER}/no-such-calendar/"))
     line = one_line_error(publish(example))
@@ -319,6 +334,20 @@ def test_no_caldav_section_is_one_clear_line(example: Path):
     assert "ppsj.toml: caldav.url: no CalDAV server" in line
     line = one_line_error(run_cli(example, "watch", "--publish", today=DAY))
     assert "no CalDAV server" in line
+
+
+@pytest.mark.parametrize(
+    ("lines", "message"),
+    [
+        ('url = "ftp://dav.example/"', "caldav.url: must be an http:// or https:// address"),
+        ('url = "https://dav.example/"\npassword = "x"', "$PPSJ_CALDAV_PASSWORD, never"),
+        ('url = "https://dav.example/"\ncalendar = ""', "caldav.calendar: must be non-empty"),
+    ],
+)
+def test_bad_caldav_settings_name_the_key(example: Path, lines: str, message: str):
+    with (example / "ppsj.toml").open("a", encoding="utf-8") as fh:
+        fh.write(f"\n[caldav]\n{lines}\n")
+    assert message in one_line_error(publish(example))
 
 
 def test_a_change_on_the_server_in_between_is_not_overwritten(
