@@ -5,8 +5,8 @@ UID -> name, bytes); the remote side is the calendar's listing (href, ETag,
 data). The server is the truth about what was published: an object is ppsj's
 if its UID is one ppsj makes and its VEVENTs carry ``X-PPSJ-SERIES``;
 anything else on the calendar is never touched. Both sides are compared as
-normalised events (DTSTAMP and what servers add left out), not as bytes, since
-a server may store an object re-serialised.
+normalised events (only the properties ppsj writes, less DTSTAMP), not as
+bytes, since a server may store an object re-serialised or add its own.
 """
 
 from __future__ import annotations
@@ -55,34 +55,57 @@ def _line(name: str, value: object) -> str:
     return f"{name};{extra}:{text}" if extra else f"{name}:{text}"
 
 
-def _normal(component: Component) -> tuple:
-    lines = []
+def _names(components: list[Component]) -> dict[str, set[str]]:
+    """The property names each kind of component has (VEVENT, VALARM ...)."""
+    found: dict[str, set[str]] = {}
+    for c in components:
+        found.setdefault(c.name or "", set()).update(
+            n for n, _ in c.property_items(recursive=False)
+        )
+        for kind, names in _names(c.subcomponents).items():
+            found.setdefault(kind, set()).update(names)
+    return found
+
+
+def _normal(component: Component, keep: dict[str, set[str]]) -> tuple:
+    allowed = keep.get(component.name or "", set()) - VOLATILE - {"BEGIN", "END"}
+    lines: list[str] = []
     for name, value in component.property_items(recursive=False, sorted=True):
-        if name in ("BEGIN", "END") or name in VOLATILE:
-            continue
-        for one in value if isinstance(value, list) else [value]:
-            lines.append(_line(name, one))
-    subs = sorted(_normal(c) for c in component.subcomponents)
+        if name in allowed:
+            lines.extend(
+                _line(name, one) for one in (value if isinstance(value, list) else [value])
+            )
+    subs = sorted(_normal(c, keep) for c in component.subcomponents)
     return (component.name, tuple(sorted(lines)), tuple(subs))
 
 
-def parse(data: bytes) -> tuple[str | None, str | None, tuple]:
-    """(UID, the partner's name if the object is ppsj's, its normalised events).
+def same(ours: list[Component], theirs: list[Component]) -> bool:
+    """Whether the server's events say what ppsj's say.
+
+    Only the properties ppsj writes are compared (less DTSTAMP and the like):
+    what a server adds of its own (X-APPLE-..., a VALARM's UID) is not a change.
+    """
+    keep = _names(ours)
+    return sorted(_normal(e, keep) for e in ours) == sorted(_normal(e, keep) for e in theirs)
+
+
+def parse(data: bytes) -> tuple[str | None, str | None, list[Component]]:
+    """(UID, the partner's name if the object is ppsj's, its events).
 
     UID None: not one event series (a to-do, a journal, or unreadable).
     """
     try:
         cal = Calendar.from_ical(data)
     except ValueError:
-        return None, None, ()
+        return None, None, []
     events = [c for c in cal.subcomponents if c.name == "VEVENT"]
     uids = {str(ev.get("UID", "")) for ev in events}
     if len(uids) != 1:
-        return None, None, ()
+        return None, None, []
     uid = uids.pop()
     names = [str(ev[PUBLISH_MARKER]) for ev in events if PUBLISH_MARKER in ev]
     name = names[0] if names and is_ppsj_uid(uid) else None
-    return uid, name, tuple(sorted(_normal(ev) for ev in events))
+    return uid, name, events
 
 
 def plan(
@@ -107,7 +130,7 @@ def plan(
         mine, data = local[uid]
         if name is None:
             steps.append(Step(FOREIGN, uid, mine, href, etag))
-        elif events == parse(data)[2]:
+        elif same(parse(data)[2], events):
             steps.append(Step(KEEP, uid, mine, href, etag))
         else:
             steps.append(Step(UPDATE, uid, mine, href, etag, data))

@@ -448,3 +448,22 @@ def test_watch_publishes_after_a_build_that_changed_a_calendar(
         assert lines[-1].endswith("published: updated Priya Shah")
     finally:
         w.builder.close()
+
+
+def test_what_a_server_adds_is_no_change_what_it_drops_is(published: Path, calendar):
+    ok(publish(published))
+    objects = stored(calendar)
+    uid, (etag, data) = next((u, o) for u, o in objects.items() if "Priya Shah" in o[1])
+    href = next(str(o.url) for o in calendar.objects() if uid.split("@")[0] in str(o.url))
+
+    def put(text: str, etag: str) -> None:
+        assert calendar.client.put(href, text, {"If-Match": etag}).status in (201, 204)
+
+    put(
+        data.replace("END:VEVENT", "X-APPLE-TRAVEL-ADVISORY-BEHAVIOR:AUTOMATIC\r\nEND:VEVENT"), etag
+    )
+    assert ok(publish(published)).output == "up to date\n"
+    etag = stored(calendar)[uid][0]
+    put(data.replace("TRIGGER:-PT15M", "TRIGGER:-PT5M"), etag)  # the reminder changed
+    assert ok(publish(published)).output == "updated Priya Shah\n"
+    assert "TRIGGER:-PT15M" in stored(calendar)[uid][1]
