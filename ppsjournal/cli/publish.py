@@ -39,7 +39,6 @@ def publish(dry_run: bool, as_json: bool) -> None:
     result = publish_action(rt.builder(), rt.environ.get(PASSWORD_ENV), dry_run=dry_run)
     for problem in result.problems:
         warn(str(problem))
-    changed = {id(s) for s in result.changed}
     foreign = result.foreign
     work = [s for s in result.steps if s.action in _DONE]
     if as_json:
@@ -50,14 +49,14 @@ def publish(dry_run: bool, as_json: bool) -> None:
             elif dry_run:
                 outcome = "planned"
             else:
-                outcome = "changed on the server" if id(s) in changed else "done"
+                outcome = "changed on the server" if s in result.changed else "done"
             rows.append({"action": s.action, "name": s.name, "uid": s.uid, "result": outcome})
         echo_json({"dry_run": dry_run, "up_to_date": not work and not foreign, "series": rows})
     else:
         for s in work:
             if dry_run:
                 click.echo(f"{_PLANNED[s.action]} {s.name}")
-            elif id(s) not in changed:
+            elif s not in result.changed:
                 click.echo(f"{_DONE[s.action]} {s.name}")
         if not work and not foreign:
             click.echo("up to date")
