@@ -23,6 +23,7 @@ import json
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ppsjournal import __version__, templates
 from ppsjournal import followups as followups_mod
@@ -34,6 +35,9 @@ from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
 from ppsjournal.week import Links, Planned, session_context, session_meta
+
+if TYPE_CHECKING:
+    from ppsjournal.publish import Step
 
 STAMP = "build_stamp"  # the meta key of the last build's stamp
 
@@ -346,3 +350,68 @@ def session_note(vault: Vault, index: Index, planned: Planned, today: dt.date, s
     meta["status"] = status
     context = session_context(planned, None, index, vault.settings, today, Links(index))
     return templates.render_note(vault.root, "session.md.j2", meta, context)
+
+
+# -- ppsj publish -------------------------------------------------------------------
+
+
+@dataclass
+class Published:
+    """What ``publish`` planned, and what it did: the steps sent, and those the
+    server refused because the object changed there since it was listed."""
+
+    steps: list[Step] = field(default_factory=list)
+    sent: list[Step] = field(default_factory=list)
+    changed: list[Step] = field(default_factory=list)  # not overwritten
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def foreign(self) -> list[Step]:
+        """Series whose UID an event ppsj did not publish holds: left alone."""
+        return [s for s in self.steps if s.action == "foreign"]
+
+    def summary(self) -> str:
+        """One line: what was sent, per action, or "up to date"."""
+        words = {"create": "created", "update": "updated", "delete": "removed"}
+        parts = []
+        for action, word in words.items():
+            names = [s.name for s in self.sent if s.action == action]
+            if names:
+                parts.append(f"{word} {', '.join(names)}")
+        return "; ".join(parts) or ("up to date" if not self.changed else "nothing sent")
+
+
+def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Published:
+    """Bring the CalDAV calendar of ``[caldav]`` to the vault's series (see publish.py).
+
+    Nothing in the vault is written. While a partner note cannot be read
+    nothing is sent: as for the calendar files, their series would be removed
+    from every phone over a typo.
+    """
+    from ppsjournal import publish as plans
+    from ppsjournal.caldav_sync import Server
+    from ppsjournal.calendar import series_objects
+
+    index = builder.index()
+    held = [p for p in builder.store.broken(PARTNERS, "partner") if _could_be_partner(p)]
+    if held:
+        raise PpsjError(f"not published until {', '.join(held)} can be read again")
+    local = series_objects(index, builder.vault.settings)
+    result = Published(problems=[*index.problems, *index.conflicts])
+    server = Server(builder.vault.settings.caldav, password)
+    try:
+        result.steps = plans.plan(local, server.listing())
+        if dry_run:
+            return result
+        for step in result.steps:
+            if step.action in (plans.CREATE, plans.UPDATE) and step.data is not None:
+                name = plans.object_name(step.uid)
+                done = server.put(step.href, name, step.data, step.etag)
+            elif step.action == plans.DELETE and step.href is not None:
+                done = server.delete(step.href, step.etag)
+            else:
+                continue
+            (result.sent if done else result.changed).append(step)
+    finally:
+        server.close()
+    return result

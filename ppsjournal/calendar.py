@@ -18,7 +18,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Alarm, Calendar, Component, Event, Timezone, vCalAddress, vText
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
@@ -319,3 +319,43 @@ def calendar_files(index: Index, settings: Settings, today: dt.date) -> dict[str
     for p in partners:
         files[partner_file(p)] = to_bytes(partner_calendar(p, settings))
     return files
+
+
+# -- the objects `ppsj publish` puts on a CalDAV server -------------------------------
+
+# A CalDAV object carries no METHOD (RFC 4791 4.1) and, in the owner's own
+# calendar, no ATTENDEE: a server that schedules (RFC 6638) would e-mail the
+# partner an invitation of its own beside ppsj's.
+PUBLISH_PRODID = "-//ppsjournal//ppsj publish//EN"
+# On every VEVENT ppsj publishes, with the partner's name: what marks an object
+# on the server as ppsj's (anything without it is never touched), and names it.
+PUBLISH_MARKER = "X-PPSJ-SERIES"
+
+
+def series_objects(index: Index, settings: Settings) -> dict[str, tuple[str, bytes]]:
+    """Every series as one CalDAV object: UID -> (partner's name, its iCalendar bytes).
+
+    Taken from the partner's own calendar (every VEVENT it has, grouped by
+    UID: a partner may have more than one series), so what is published is
+    what ``ppsj build`` writes, less the ATTENDEE.
+    """
+    objects: dict[str, tuple[str, bytes]] = {}
+    for partner in calendar_partners(index):
+        source = partner_calendar(partner, settings)
+        zones = [c for c in source.subcomponents if c.name == "VTIMEZONE"]
+        groups: dict[str, list[Component]] = {}
+        for ev in source.walk("VEVENT"):
+            groups.setdefault(str(ev["UID"]), []).append(ev)
+        for uid, events in groups.items():
+            cal = Calendar()
+            cal.add("VERSION", "2.0")
+            cal.add("PRODID", PUBLISH_PRODID)
+            cal.add("CALSCALE", "GREGORIAN")
+            for tz in zones:
+                cal.add_component(tz)
+            for ev in events:
+                ev.pop("ATTENDEE", None)
+                ev.add(PUBLISH_MARKER, partner.name)
+                cal.add_component(ev)
+            objects[uid] = (partner.name, to_bytes(cal))
+    return objects

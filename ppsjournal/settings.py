@@ -77,11 +77,19 @@ class Smtp:
 
 
 @dataclass(frozen=True)
+class Caldav:
+    url: str | None = None
+    username: str | None = None
+    calendar: str = "PPS"  # its display name, or its URL path (starting with /)
+
+
+@dataclass(frozen=True)
 class Settings:
     owner: Owner
     sessions: SessionSettings = field(default_factory=SessionSettings)
     money: Money = field(default_factory=Money)
     smtp: Smtp = field(default_factory=Smtp)
+    caldav: Caldav = field(default_factory=Caldav)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -242,8 +250,9 @@ class _Table:
         unknown = sorted(set(self.data) - self.seen)
         if unknown:
             hint = ""
-            if self.name == "smtp" and unknown[0] in ("password", "pass", "passwd"):
-                hint = " (the password comes from $PPSJ_SMTP_PASSWORD, never from a file)"
+            if self.name in ("smtp", "caldav") and unknown[0] in ("password", "pass", "passwd"):
+                env = f"PPSJ_{self.name.upper()}_PASSWORD"
+                hint = f" (the password comes from ${env}, never from a file)"
             raise PpsjError(f"unknown key {self.name}.{unknown[0]}{hint}", self.file)
 
 
@@ -253,7 +262,7 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PpsjError(f"not valid TOML: {exc}", file) from None
-    unknown = sorted(set(data) - {"owner", "sessions", "money", "smtp"})
+    unknown = sorted(set(data) - {"owner", "sessions", "money", "smtp", "caldav"})
     if unknown:
         raise PpsjError(f"unknown section or key {unknown[0]!r}", file)
     if "owner" not in data:
@@ -332,7 +341,21 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
         username=_str(username, t.where("username")) if username is not None else None,
     )
     t.finish()
-    return Settings(owner=owner, sessions=sessions, money=money, smtp=smtp)
+
+    t = _Table(data.get("caldav", {}), "caldav", file)
+    url = t.get("url")
+    if url is not None and not (
+        isinstance(url, str) and re.match(r"https?://[^\s/]+", url, re.ASCII)
+    ):
+        raise PpsjError(f"must be an http:// or https:// address, got {url!r}", t.where("url"))
+    username = t.get("username")
+    caldav = Caldav(
+        url=url,
+        username=_str(username, t.where("username")) if username is not None else None,
+        calendar=_str(t.get("calendar", Caldav.calendar), t.where("calendar")),
+    )
+    t.finish()
+    return Settings(owner=owner, sessions=sessions, money=money, smtp=smtp, caldav=caldav)
 
 
 def render_settings(name: str, email: str, timezone: str) -> str:
@@ -361,6 +384,11 @@ commission_per_side = 12000       # the partner's average commission per side
 # port = 587
 # security = "starttls"           # starttls | ssl | none
 # username = "you@lender.example" # the password comes from $PPSJ_SMTP_PASSWORD
+
+# [caldav]                        # only for `ppsj publish`
+# url = "https://dav.lender.example/"
+# username = "you"                # the password comes from $PPSJ_CALDAV_PASSWORD
+# calendar = "PPS"                # its display name, or its URL path
 """
 
 

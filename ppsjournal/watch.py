@@ -1,7 +1,9 @@
 """``ppsj watch``: keep the outputs right while the notes are edited.
 
 The watcher only decides WHEN to build (as mkdocs serve does); what it builds
-is ``build.build``, exactly as ``ppsj build`` does. It keeps the index cache
+is ``build.build``, exactly as ``ppsj build`` does; with ``publish``, a build
+that changed a calendar is followed by ``app.publish``, as ``ppsj publish``
+does (a failed one is tried again after the next rebuild). It keeps the index cache
 in memory and, on each batch of events, re-reads only the notes whose stat
 changed; the entries the outputs read stay decoded between rebuilds, the
 others stay undecoded cache lines (see ``sources.py``).
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ppsjournal.app import Builder, BuildResult
+from ppsjournal.app import Builder, BuildResult, publish
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Problem
 from ppsjournal.layout import CALENDAR, FOLLOWUPS, TEMPLATES
@@ -151,6 +153,8 @@ class Watcher:
         polling: bool = False,
         log: Callable[[str], None] = print,
         warn: Callable[[str], None] = print,
+        publish: bool = False,
+        password: str | None = None,
     ) -> None:
         self.vault = vault
         self.today = today
@@ -167,6 +171,10 @@ class Watcher:
         self.stopping = threading.Event()
         self.last_day: dt.date | None = None
         self.known_problems: set[Problem] = set()
+        self.publish = publish
+        self.password = password
+        # A calendar changed and is not on the CalDAV server yet (or a publish failed).
+        self.unpublished = publish
 
     # called from watchdog's thread
     def on_event(self, event: Any) -> None:
@@ -252,7 +260,29 @@ class Watcher:
                 + f" ({elapsed:.2f} s)"
             )
         )
+        if any(r.startswith(CALENDAR + "/") for r in [*result.written, *result.removed]):
+            self.unpublished = self.publish
+        if self.unpublished:
+            self.publish_calendars()
         return result
+
+    def publish_calendars(self) -> None:
+        """``ppsj publish`` after a build that changed a calendar; a failure is one
+        line, and the next rebuild tries again."""
+        try:
+            published = publish(self.builder, self.password)
+        except PpsjError as exc:
+            self.warn(one_line(f"ppsj: not published: {exc}"))
+            return
+        except Exception as exc:  # a bug must not end the watcher: say so, go on
+            self.warn(one_line(f"ppsj: internal error in publish: {type(exc).__name__}: {exc}"))
+            return
+        for step in published.changed:
+            self.warn(one_line(f"ppsj: changed on the server; not overwritten: {step.name}"))
+        for step in published.foreign:
+            self.warn(one_line(f"ppsj: an event ppsj did not publish has {step.name}'s UID"))
+        self.unpublished = bool(published.changed)
+        self.log(one_line(f"{time.strftime('%H:%M:%S')} published: {published.summary()}"))
 
     def _seconds_to_midnight(self) -> float:
         now = dt.datetime.now(self.vault.settings.tz)

@@ -39,8 +39,9 @@ LAYERS = {
         "report_html",
         "doctor",
         "history",
+        "publish",
     },
-    "adapters": {"vault", "store", "templates", "mail"},
+    "adapters": {"vault", "store", "templates", "mail", "caldav_sync"},
     "app": {"app", "vault_setup"},
     "watch": {"watch"},
 }
@@ -55,7 +56,12 @@ ALLOWED = {
 }
 # Imports inside a function, allowed outside cli/ only to put off a heavy
 # library (icalendar behind calendar, jinja2 and friends) until it is needed.
-LATE_OK = {("app", "calendar"), ("invite", "calendar")}
+LATE_OK = {
+    ("app", "calendar"),
+    ("invite", "calendar"),
+    ("app", "publish"),
+    ("app", "caldav_sync"),
+}
 
 
 def _layer(module: str) -> str:

@@ -52,6 +52,7 @@ COMMANDS: dict[str, str] = {
     "build": "ppsjournal.cli.build:build",
     "watch": "ppsjournal.cli.build:watch",
     "invite": "ppsjournal.cli.invite:invite",
+    "publish": "ppsjournal.cli.publish:publish",
     "report": "ppsjournal.cli.report:report",
 }
 

@@ -81,8 +81,13 @@ def _finite(ctx: click.Context, param: click.Parameter, value: float) -> float:
     help="Seconds of quiet after a change before rebuilding.",
     callback=_finite,
 )
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Publish to the CalDAV calendar (ppsj publish) after each build that changed a calendar.",
+)
 @common_options
-def watch(polling: bool, debounce: float) -> None:
+def watch(polling: bool, debounce: float, publish: bool) -> None:
     """Build, then rebuild whenever a note changes, until Ctrl-C.
 
     Only the notes that changed are read again. One line is logged per
@@ -90,19 +95,27 @@ def watch(polling: bool, debounce: float) -> None:
     read is named with its line and skipped until it is fixed. At midnight
     (the owner's time zone) the outputs are rebuilt, since "overdue" moved;
     with --today the day stays fixed. Ctrl-C or SIGTERM stops it (exit 0).
+    With --publish, the series go to the CalDAV calendar of [caldav] at the
+    start and after each build that changed a calendar (see ppsj publish); a
+    failed publish is one line, and is tried again at the next rebuild.
     See docs/watch.md to keep it running as a service.
 
     \b
     Example:
       ppsj watch
       ppsj watch --polling      # a vault on a network drive or synced folder
+      PPSJ_CALDAV_PASSWORD=... ppsj watch --publish
     """
     import sys
 
+    from ppsjournal.caldav_sync import PASSWORD_ENV, check
     from ppsjournal.watch import Watcher
 
     rt = runtime()
     fixed = bool(rt.options.get("today") or rt.environ.get("PPSJ_TODAY"))
+    password = rt.environ.get(PASSWORD_ENV)
+    if publish:  # settings or password missing: said now, not after the first build
+        check(rt.vault.settings.caldav, password)
     rt.today  # noqa: B018 - a bad --today fails here, before watching starts
 
     def log(line: str) -> None:
@@ -121,5 +134,7 @@ def watch(polling: bool, debounce: float) -> None:
         polling=polling,
         log=log,
         warn=problem,
+        publish=publish,
+        password=password,
     )
     watcher.run()
