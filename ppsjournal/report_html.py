@@ -13,7 +13,8 @@ from importlib import resources
 
 import jinja2
 
-from ppsjournal.report import Counts, Report, usd
+from ppsjournal.money import usd
+from ppsjournal.report import Counts, Report
 
 NEEDS_SHOWN = 5
 STATUS_COLORS = {
