@@ -10,12 +10,13 @@ The rules (docs/followups.md says the same for users):
   ``not done`` + ``due before today``), oldest first;
 - due soon: an open task due today or in the six days after (7 days);
 - commitment: a partner (not ``ended``) whose ``referral_expected`` is before
-  today, with no lead of source ``referral`` from them (direction in) created on or after
-  ``committed`` (any referral lead counts when ``committed`` is not set);
+  today, with no lead of source ``referral`` from them (direction in)
+  created on or after ``committed`` (any referral lead counts when ``committed`` is not set);
 - not written up: a session note dated before today still ``planned``;
 - renew: an active partner's series whose last session (skips, moves and
   holidays counted) is at most 14 days away, or already past;
-- new lead: a lead (not one sent out, ``direction: out``) still at stage ``new`` 2 or more days after ``created``;
+- new lead: a lead (not one sent out, ``direction: out``) still at stage
+  ``new`` 2 or more days after ``created``;
 - showing: a lead with a ``showing`` date at most 6 days away (or past) while
   still ``new`` or ``contacted``, i.e. not yet pre-qualified.
 """
