@@ -10,6 +10,7 @@ import click
 from ppsjournal.cli import common_options, find_partner, runtime, warn
 from ppsjournal.cli.types import DATE, MONEY
 from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
+from ppsjournal.layout import LEDGER
 
 
 @click.command(context_settings={"ignore_unknown_options": True})
@@ -53,7 +54,6 @@ def spend(
     """
     from ppsjournal.app import read_ledger, record_spend
     from ppsjournal.ledger import new_spend, parse_split, to_csv
-    from ppsjournal.money import usd
     from ppsjournal.names import name_key
 
     rt = runtime()
@@ -88,4 +88,4 @@ def spend(
     except PpsjError as exc:
         raise UsageError(exc.message) from None
     line = record_spend(rt.vault, found)
-    click.echo(f"{usd(found.amount)} for {found.partner} in Ledger/Co-marketing.md: {line}")
+    click.echo(f"added to {LEDGER}: {line}")
