@@ -406,3 +406,20 @@ def test_amounts_are_exact_to_the_cent():
     total = sum((parse_amount("$0.10") for _ in range(3)), Decimal(0))
     assert dollars(total) == 0.3 and parse_amount("1.2m") == 1200000
     assert dollars(parse_amount(0.1) * 3) == 0.3
+
+
+def test_the_html_report_shows_the_money(money, ppsj, tmp_path):
+    page = tmp_path / "report.html"
+    ok(ppsj("report", "--html", str(page)))
+    html = page.read_text(encoding="utf-8")
+    for key, figure in {
+        "referrals_sent": "3",
+        "lost": "2",
+        "volume": "$720,000",
+        "pipeline": "$695,500.50",
+        "lo_income": "$6,300",
+        "spend": "$1,250.50",
+        "income_per_dollar_spent": "$5.04",
+    }.items():
+        assert f'data-total="{key}">{figure}<' in html
+    assert '<td>Referrals received / sent</td><td class="n">1 / 2</td>' in html  # Marco
