@@ -355,7 +355,11 @@ def read_ledger(vault: Vault) -> tuple[list[Spend], list[Problem]]:
     when there is no ledger yet); read through the vault, never a link."""
     if not vault.exists(LEDGER):
         return [], []
-    return parse_ledger(LEDGER, decode(LEDGER, vault.read_bytes(LEDGER)))
+    try:
+        text = decode(LEDGER, vault.read_bytes(LEDGER))
+    except PpsjError as exc:  # a link out of the vault, a bad encoding: named, not fatal
+        return [], [Problem.of(exc)]
+    return parse_ledger(LEDGER, text)
 
 
 def record_spend(vault: Vault, spend: Spend) -> str:

@@ -109,10 +109,13 @@ def new_spend(
     amount: Decimal,
     purpose: str,
     day: dt.date,
+    today: dt.date,
     split: Decimal | None = None,
     invoice: str | None = None,
 ) -> Spend:
     """A checked spend; PpsjError names the bad value."""
+    if day > today:
+        raise PpsjError(f"--date {day} is after today ({today}): record a spend once it is paid")
     if amount <= 0:
         raise PpsjError(f"AMOUNT must be more than $0, got {usd(amount)}")
     found = check_field(purpose, "--for")

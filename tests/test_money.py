@@ -423,3 +423,27 @@ def test_the_html_report_shows_the_money(money, ppsj, tmp_path):
     }.items():
         assert f'data-total="{key}">{figure}<' in html
     assert '<td>Referrals received / sent</td><td class="n">1 / 2</td>' in html  # Marco
+
+
+def test_a_spend_is_recorded_once_paid(vault, ppsj):
+    ok(ppsj("add", "Debbie Harper"))
+    line = one_line_error(
+        ppsj("spend", "Debbie", "250", "--for", "Flyers", "--date", "2026-11-28"), code=2
+    )
+    assert "--date 2026-11-28 is after today (2026-11-27)" in line
+    assert not (vault / "Ledger").exists()
+
+
+def test_a_ledger_that_cannot_be_read_is_named_and_the_report_goes_on(vault, ppsj, tmp_path):
+    ok(ppsj("add", "Debbie Harper"))
+    outside = tmp_path / "outside.md"
+    outside.write_text("- 2026-11-20 · [[Debbie Harper]] · $999 · Not in the vault\n")
+    (vault / "Ledger").mkdir()
+    (vault / LEDGER).symlink_to(outside)
+    result = ppsj("report", "--json")
+    assert result.exit_code == 3
+    assert f"ppsj: {LEDGER}: links outside the vault; not read" in result.stderr
+    assert json.loads(result.stdout)["totals"]["spend"] == 0
+    line = one_line_error(ppsj("spend", "Debbie", "5", "--for", "Coffee"))
+    assert line == f"ppsj: {LEDGER}: links outside the vault; not read"
+    assert outside.read_text().count("\n") == 1

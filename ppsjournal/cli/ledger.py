@@ -40,11 +40,12 @@ def spend(
     """Record co-marketing spend with a partner, or export the ledger as CSV.
 
     Appends one line to Ledger/Co-marketing.md (made if missing; every line
-    already there is kept): the day, the partner, AMOUNT (what you paid:
-    250, $1,250.50, 1.2k; never negative), your --split of the whole cost,
-    what it was --for and the --invoice. 'ppsj report' sums it as spend,
-    per partner and in total. With --csv (and PARTNER to keep one partner's
-    lines) it prints the ledger, oldest first, for a compliance review.
+    already there is kept): the day (--date, today or earlier), the
+    partner, AMOUNT (what you paid: 250, $1,250.50, 1.2k; never negative),
+    your --split of the whole cost, what it was --for and the --invoice.
+    'ppsj report' sums it as spend, per partner and in total. With --csv
+    (and PARTNER to keep one partner's lines) it prints the ledger, oldest
+    first, for a compliance review.
     Why keep it: docs/compliance.md (RESPA Section 8; not legal advice).
 
     \b
@@ -84,7 +85,7 @@ def spend(
         raise UsageError(f"--split {exc.message}") from None
     partner = find_partner(rt.index(), partner_name, writing=True)
     try:
-        found = new_spend(partner.name, amount, purpose, day or rt.today, share, invoice)
+        found = new_spend(partner.name, amount, purpose, day or rt.today, rt.today, share, invoice)
     except PpsjError as exc:
         raise UsageError(exc.message) from None
     line = record_spend(rt.vault, found)
