@@ -29,8 +29,10 @@ from ppsjournal import __version__, templates
 from ppsjournal import followups as followups_mod
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index, Problem
-from ppsjournal.layout import CALENDAR, FOLLOWUPS, PARTNERS, TEMPLATES
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, LEDGER, PARTNERS, TEMPLATES
+from ppsjournal.ledger import Spend, append, parse_ledger
 from ppsjournal.names import check_name, note_name
+from ppsjournal.note import decode
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
@@ -415,3 +417,31 @@ def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Pu
     finally:
         server.close()
     return result
+
+
+def read_ledger(vault: Vault) -> tuple[list[Spend], list[Problem]]:
+    """The co-marketing ledger's spends and the problems of its lines (none
+    when there is no ledger yet); read through the vault, never a link."""
+    if not vault.exists(LEDGER):
+        return [], []
+    try:
+        text = decode(LEDGER, vault.read_bytes(LEDGER))
+    except PpsjError as exc:  # a link out of the vault, a bad encoding: named, not fatal
+        return [], [Problem.of(exc)]
+    return parse_ledger(LEDGER, text)
+
+
+def record_spend(vault: Vault, spend: Spend) -> str:
+    """Append the spend's line to the ledger (made if missing), atomically, under
+    the vault's lock; every line already there is kept as it is. Returns the line."""
+    with vault.lock():
+        if vault.exists(LEDGER):
+            old = vault.read_bytes(LEDGER)
+            text = decode(LEDGER, old)
+            new = append(text, spend).encode("utf-8")
+            if old.startswith(b"\xef\xbb\xbf"):  # decode dropped the byte-order mark: keep it
+                new = b"\xef\xbb\xbf" + new
+            vault.replace(LEDGER, old, new)
+        else:
+            vault.create(LEDGER, append("", spend).encode("utf-8"))
+    return append("", spend).splitlines()[-1]

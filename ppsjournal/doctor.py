@@ -9,12 +9,13 @@ shows all there is to fix.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import CONFLICT_MESSAGE, Entry, Index
-from ppsjournal.layout import LEADS, PARTNERS, SESSIONS, TEMPLATES
+from ppsjournal.index import CONFLICT_MESSAGE, Entry, Index, Problem
+from ppsjournal.layout import LEADS, LEDGER, PARTNERS, SESSIONS, TEMPLATES
+from ppsjournal.ledger import Spend
 from ppsjournal.names import check_name, link_target, name_key, note_name
 from ppsjournal.properties import KINDS
 from ppsjournal.schedule import occurrences
@@ -240,6 +241,24 @@ def _open_twice(index: Index) -> Iterator[Finding]:
                     f"follow-up open twice: carried to {new} (line {carried[text]}) but "
                     "still open here; mark it [>] here (ppsj week does, rerun for that week)",
                 )
+
+
+def ledger_findings(
+    index: Index, spends: Sequence[Spend], problems: Sequence[Problem]
+) -> list[Finding]:
+    """The co-marketing ledger's lines that do not read, and spends for no partner."""
+    found = [Finding(*_split_where(p.where), p.message) for p in problems]
+    for spend in spends:
+        if name_key(spend.partner) not in index.partners:
+            found.append(
+                Finding(
+                    LEDGER,
+                    spend.line,
+                    f"ledger line: no partner named {spend.partner!r}; "
+                    "the report leaves this spend out",
+                )
+            )
+    return found
 
 
 def findings(index: Index, settings: Settings) -> list[Finding]:

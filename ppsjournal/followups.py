@@ -10,12 +10,13 @@ The rules (docs/followups.md says the same for users):
   ``not done`` + ``due before today``), oldest first;
 - due soon: an open task due today or in the six days after (7 days);
 - commitment: a partner (not ``ended``) whose ``referral_expected`` is before
-  today, with no lead of source ``referral`` from them created on or after
-  ``committed`` (any referral lead counts when ``committed`` is not set);
+  today, with no lead of source ``referral`` from them (direction in)
+  created on or after ``committed`` (any referral lead counts when ``committed`` is not set);
 - not written up: a session note dated before today still ``planned``;
 - renew: an active partner's series whose last session (skips, moves and
   holidays counted) is at most 14 days away, or already past;
-- new lead: a lead still at stage ``new`` 2 or more days after ``created``;
+- new lead: a lead (not one sent out, ``direction: out``) still at stage
+  ``new`` 2 or more days after ``created``;
 - showing: a lead with a ``showing`` date at most 6 days away (or past) while
   still ``new`` or ``contacted``, i.e. not yet pre-qualified.
 """
@@ -76,6 +77,7 @@ def missed_commitments(index: Index, today: dt.date) -> list[Partner]:
             lead
             for lead in index.leads_of(p.name)
             if lead.source == "referral"
+            and lead.direction == "in"
             and (p.committed is None or lead.created is None or lead.created >= p.committed)
         ]
         if not referrals:
@@ -123,7 +125,9 @@ def stale_leads(index: Index, today: dt.date, days: int = NEW_LEAD_DAYS) -> list
     found = [
         lead
         for lead in index.leads_at(("new",))
-        if _lead_since(lead) is not None and (today - _lead_since(lead)).days >= days  # type: ignore[operator]
+        if lead.direction == "in"
+        and _lead_since(lead) is not None
+        and (today - _lead_since(lead)).days >= days  # type: ignore[operator]
     ]
     return sorted(found, key=lambda lead: (_lead_since(lead), name_key(lead.name)))
 
@@ -134,7 +138,7 @@ def unqualified_showings(index: Index, today: dt.date, days: int = SHOWING_DAYS)
     found = [
         lead
         for lead in index.leads_at(UNQUALIFIED, showing_before=end)
-        if lead.showing is not None and lead.showing < end
+        if lead.direction == "in" and lead.showing is not None and lead.showing < end
     ]
     return sorted(found, key=lambda lead: (lead.showing, name_key(lead.name)))
 

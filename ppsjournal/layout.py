@@ -11,6 +11,7 @@ LEADS = "Leads"
 TEMPLATES = "Templates"
 CALENDAR = "Calendar"
 FOLLOWUPS = "Follow-ups.md"
+LEDGER = "Ledger/Co-marketing.md"  # the co-marketing ledger: one line a spend (ppsj spend)
 STATE = ".ppsj"  # ppsj's own: the store and the write lock; never a note, never in git
 # Folders that are never notes: git's, Obsidian's, its trash, ppsj's own.
 IGNORED_DIRS = frozenset({".git", ".obsidian", ".trash", STATE})

@@ -7,21 +7,19 @@ along; both are thin shells over the functions here.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import unicodedata
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.model import Lead, Partner
+from ppsjournal.money import dollars
 from ppsjournal.names import check_name
 from ppsjournal.note import parse_note
 from ppsjournal.properties import LEAD_SOURCES, LEAD_STAGES
 from ppsjournal.settings import Settings, check_email
 from ppsjournal.tasks import done_line, iter_task_lines, parse_task
-
-# A loan amount: beyond this it is a typo, and beyond floats it is no number.
-MAX_VALUE = 1e12
 
 
 @dataclass(frozen=True)
@@ -34,7 +32,9 @@ class NewLead:
     phone: str | None = None
     email: str | None = None
     showing: dt.date | None = None
-    value: float | None = None
+    value: Decimal | None = None
+    direction: str = "in"  # out: ppsj refer, a client sent to the partner
+    note: str | None = None  # ppsj refer --note
 
 
 def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -76,18 +76,14 @@ def new_lead(
     phone: str | None = None,
     email: str | None = None,
     showing: dt.date | None = None,
-    value: float | None = None,
+    value: Decimal | None = None,
 ) -> NewLead:
-    """A checked new lead; PpsjError names the bad value."""
+    """A checked new lead; PpsjError names the bad value (the value is checked by
+    its option's type, money.parse_amount)."""
     name = check_name(name.strip(), "lead name")
     source = check_choice(source, LEAD_SOURCES, "source")
     if email is not None:
         email = check_email(email.strip(), "--email")
-    if value is not None and not (math.isfinite(value) and 0 <= value < MAX_VALUE):
-        # nan, inf or a 300-digit number would make a note ppsj cannot read back.
-        raise PpsjError(
-            f"--value must be a number of dollars from 0 to {MAX_VALUE:,.0f}, got {value}"
-        )
     return NewLead(
         name=name,
         partner=partner.name,
@@ -98,6 +94,33 @@ def new_lead(
         email=email,
         showing=showing,
         value=value,
+    )
+
+
+def referral_out(
+    name: str,
+    partner: Partner,
+    today: dt.date,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    value: Decimal | None = None,
+    note: str | None = None,
+) -> NewLead:
+    """A client the loan officer sends to the partner (``ppsj refer``): a lead
+    note with ``direction: out``, source referral, and no follow-up of its own."""
+    found = new_lead(name, partner, "referral", today, phone=phone, email=email, value=value)
+    return NewLead(
+        name=found.name,
+        partner=found.partner,
+        source=found.source,
+        created=today,
+        due=today,
+        phone=found.phone,
+        email=found.email,
+        value=value,
+        direction="out",
+        note=_one_line(note, "--note"),
     )
 
 
@@ -114,7 +137,9 @@ def lead_front_matter(lead: NewLead) -> dict[str, Any]:
     for key in ("phone", "email", "showing", "value"):
         value = getattr(lead, key)
         if value is not None:
-            meta[key] = int(value) if key == "value" and float(value).is_integer() else value
+            meta[key] = dollars(value) if key == "value" else value
+    if lead.direction != "in":
+        meta["direction"] = lead.direction
     return meta
 
 
@@ -131,7 +156,9 @@ def lead_context(lead: NewLead, settings: Settings, today: dt.date) -> dict[str,
             "phone": lead.phone,
             "email": lead.email,
             "showing": lead.showing.isoformat() if lead.showing else None,
-            "value": lead.value,
+            "value": dollars(lead.value) if lead.value is not None else None,
+            "direction": lead.direction,
+            "note": lead.note,
         },
         "owner": {
             "name": settings.owner.name,
@@ -142,12 +169,24 @@ def lead_context(lead: NewLead, settings: Settings, today: dt.date) -> dict[str,
     }
 
 
-def stage_updates(lead: Lead, stage: str, today: dt.date) -> dict[str, Any]:
-    """The front-matter keys ``ppsj stage`` sets; empty when the lead is already there."""
+def stage_updates(
+    lead: Lead, stage: str, today: dt.date, reason: str | None = None
+) -> dict[str, Any]:
+    """The front-matter keys ``ppsj stage`` sets; empty when nothing would change.
+
+    ``reason`` (only with ``lost``) is written as ``lost_reason``; a lead already
+    lost gets its reason set without a new ``stage_changed``.
+    """
     stage = check_choice(stage, LEAD_STAGES, "stage")
-    if stage == lead.stage:
-        return {}
-    return {"stage": stage, "stage_changed": today}
+    reason = _one_line(reason, "--reason")
+    if reason is not None and stage != "lost":
+        raise PpsjError(f"--reason is for stage lost (why the lead was lost), not {stage}")
+    updates: dict[str, Any] = {}
+    if stage != lead.stage:
+        updates = {"stage": stage, "stage_changed": today}
+    if reason is not None and reason != lead.lost_reason:
+        updates["lost_reason"] = reason
+    return updates
 
 
 # The lead's own tasks, as lead.md.j2 words them (the start of the description,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ppsjournal import properties as p
@@ -66,7 +67,9 @@ class Lead:
     phone: str | None = None
     email: str | None = None
     showing: dt.date | None = None
-    value: float | None = None
+    value: Decimal | None = None
+    direction: str = "in"  # out: a client the loan officer sent to the partner
+    lost_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
 
@@ -134,4 +137,6 @@ def lead_from_note(note: Note) -> Lead:
         email=p.EMAIL.read(m, at),
         showing=p.SHOWING.read(m, at),
         value=p.VALUE.read(m, at),
+        direction=p.DIRECTION.read(m, at),
+        lost_reason=p.LOST_REASON.read(m, at),
     )

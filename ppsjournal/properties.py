@@ -14,9 +14,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
 from ppsjournal.errors import PpsjError
+from ppsjournal.money import parse_amount
 from ppsjournal.names import link_target
 from ppsjournal.schedule import parse_moves
 from ppsjournal.settings import check_email, parse_date, parse_hhmm
@@ -27,6 +29,9 @@ PARTNER_STATUSES = ("prospect", "active", "paused", "ended")
 SESSION_STATUSES = ("planned", "held", "missed", "cancelled")
 LEAD_SOURCES = ("lost-lead", "showing", "referral")
 LEAD_STAGES = ("new", "contacted", "prequalified", "application", "closed", "lost")
+# in: the partner sent the lead to the loan officer; out: the loan officer sent
+# a client to the partner (``ppsj refer``), business given back.
+LEAD_DIRECTIONS = ("in", "out")
 
 # A series grows by renewals; twenty years of weekly sessions is more than anyone books.
 MAX_SERIES_WEEKS = 1040
@@ -68,10 +73,9 @@ def unquoted_time(value: Any) -> str | None:
     return _unquoted(value) if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise PpsjError(f"must be a number, got {value!r}")
-    return value
+def amount(value: Any) -> Decimal:
+    """Dollars, as a number (420000) or as people write them ("$420,000", "420k")."""
+    return parse_amount(value)
 
 
 def link(value: Any) -> str:
@@ -252,7 +256,9 @@ STAGE = Prop("stage", Choice(LEAD_STAGES), "new")
 CREATED = Prop("created", date, None)
 STAGE_CHANGED = Prop("stage_changed", date, None)
 SHOWING = Prop("showing", date, None)
-VALUE = Prop("value", number, None)
+VALUE = Prop("value", amount, None)
+DIRECTION = Prop("direction", Choice(LEAD_DIRECTIONS), "in")
+LOST_REASON = Prop("lost_reason", text, None)
 
 PARTNER = Kind(
     "partner",
@@ -279,7 +285,19 @@ SESSION = Kind(
 )
 LEAD = Kind(
     "lead",
-    (LEAD_PARTNER, SOURCE, STAGE, CREATED, STAGE_CHANGED, PHONE, EMAIL, SHOWING, VALUE),
+    (
+        LEAD_PARTNER,
+        SOURCE,
+        STAGE,
+        CREATED,
+        STAGE_CHANGED,
+        PHONE,
+        EMAIL,
+        SHOWING,
+        VALUE,
+        DIRECTION,
+        LOST_REASON,
+    ),
 )
 KINDS = {kind.name: kind for kind in (PARTNER, SESSION, LEAD)}
 

@@ -15,7 +15,15 @@ below is documented for users in docs/report.md; the short version:
 - prequalified: leads now at prequalified, application or closed whose
   latest stage change is in the period; closings: leads now closed whose
   stage changed in the period; commission = closings x commission_per_side.
+- lost (and each lost_reason): leads now lost whose stage changed in the period.
 - the funnel: the leads passed on in the period, by how far each has got.
+- money: volume = the values of the closings; lo_income = volume x lo_bps
+  / 10000; pipeline = the values of the open leads (new to application) as
+  the vault holds them now; spend = the co-marketing ledger's amounts dated in
+  the period; income_per_dollar_spent = lo_income / spend (none without spend).
+- referrals_sent: clients the loan officer sent to the partner (``direction:
+  out``, ``ppsj refer``) created in the period. Such a lead is the partner's
+  business, not the loan officer's: it is in no other figure.
 """
 
 from __future__ import annotations
@@ -23,11 +31,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from ppsjournal.errors import UsageError
 from ppsjournal.index import Index, SessionMark
+from ppsjournal.ledger import Spend
 from ppsjournal.model import Lead, Partner
+from ppsjournal.money import cents, dollars
+from ppsjournal.names import name_key
 from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
 
@@ -41,6 +53,7 @@ FUNNEL = (
     ("closed", ("closed",)),
 )
 PREQUALIFIED_OR_BEYOND = FUNNEL[2][1]
+OPEN_STAGES = ("new", "contacted", "prequalified", "application")  # the pipeline
 # When one week holds several session notes, the cell of the week shows the best.
 _WEEK_RANK = ("held", "missed", "planned", "cancelled")
 MONTHS_PER_DAY = 12 / 365
@@ -88,8 +101,22 @@ class Counts:
     referrals: int = 0
     closings: int = 0
     commission: float = 0
+    lost: int = 0
+    # (lead, partner, day it was lost, lost_reason or None), by day and lead
+    lost_reasons: tuple[tuple[str, str, dt.date | None, str | None], ...] = ()
+    referrals_sent: int = 0
+    volume: Decimal = Decimal(0)
+    pipeline: Decimal = Decimal(0)
+    lo_income: Decimal = Decimal(0)
+    spend: Decimal = Decimal(0)
+
+    @property
+    def income_per_dollar_spent(self) -> Decimal | None:
+        """The loan officer's income for each dollar of co-marketing spend, to the cent."""
+        return cents(self.lo_income / self.spend) if self.spend else None
 
     def as_json(self) -> dict[str, Any]:
+        per_dollar = self.income_per_dollar_spent
         return {
             "sessions_held": self.sessions_held,
             "sessions_missed": self.sessions_missed,
@@ -103,7 +130,18 @@ class Counts:
             "prequalified": self.prequalified,
             "referrals": self.referrals,
             "closings": self.closings,
-            "commission": money(self.commission),
+            "commission": dollars(self.commission),
+            "lost": self.lost,
+            "lost_reasons": [
+                {"lead": lead, "partner": partner, "date": day, "reason": reason}
+                for lead, partner, day, reason in self.lost_reasons
+            ],
+            "referrals_sent": self.referrals_sent,
+            "volume": dollars(self.volume),
+            "pipeline": dollars(self.pipeline),
+            "lo_income": dollars(self.lo_income),
+            "spend": dollars(self.spend),
+            "income_per_dollar_spent": dollars(per_dollar) if per_dollar is not None else None,
         }
 
 
@@ -153,12 +191,12 @@ class Potential:
     def as_json(self) -> dict[str, Any]:
         return {
             "basis": "one closing per active partner per month",
-            "commission_per_side": money(self.commission_per_side),
+            "commission_per_side": dollars(self.commission_per_side),
             "active_partners": self.partners,
-            "per_partner_year": money(self.per_partner_year),
-            "year": money(self.year),
+            "per_partner_year": dollars(self.per_partner_year),
+            "year": dollars(self.year),
             "period_months": round(self.period_months, 2),
-            "period": money(self.period),
+            "period": dollars(self.period),
         }
 
 
@@ -171,10 +209,12 @@ class Report:
     totals: Counts
     funnel: tuple[tuple[str, int], ...]
     potential: Potential
+    lo_bps: float = 0
 
     def as_json(self) -> dict[str, Any]:
         weeks = self.period.week_starts
         return {
+            "lo_bps": self.lo_bps,
             "since": self.period.since.isoformat(),
             "until": self.period.until.isoformat(),
             "today": self.today.isoformat(),
@@ -185,36 +225,34 @@ class Report:
         }
 
 
-def money(value: float) -> int | float:
-    """Whole amounts as integers (12000, not 12000.0), the rest to the cent."""
-    return int(value) if float(value).is_integer() else round(value, 2)
-
-
-def usd(value: float) -> str:
-    """An amount as the domain writes it: $12,000 (cents only when there are some)."""
-    amount = money(value)
-    return f"${amount:,}" if isinstance(amount, int) else f"${amount:,.2f}"
-
-
 def scorecard(
     index: Index,
     settings: Settings,
     today: dt.date,
     period: Period,
     partner: str | None = None,
+    spends: Sequence[Spend] = (),
 ) -> Report:
-    """The scorecard of every partner (or of one) over the period."""
+    """The scorecard of every partner (or of one) over the period; ``spends``:
+    the co-marketing ledger's (a spend naming no partner reported is left out)."""
     if partner is not None:
         chosen = [index.partner(partner)]
     else:
         chosen = sorted(index.partners.values(), key=lambda p: p.key)
     cps = settings.money.commission_per_side
-    scores = tuple(_score(index, p, today, period, cps) for p in chosen)
+    spent: dict[str, list[Spend]] = {}
+    for item in spends:
+        if item.date in period:
+            spent.setdefault(name_key(item.partner), []).append(item)
+    scores = tuple(
+        _score(index, p, today, period, cps, settings.money.lo_bps, spent.get(p.key, []))
+        for p in chosen
+    )
     cohort = [
         lead
         for p in chosen
         for lead in index.leads_of(p.name)
-        if lead.created in period and lead.source in LEAD_SOURCES
+        if lead.created in period and lead.source in LEAD_SOURCES and lead.direction == "in"
     ]
     funnel = tuple(
         (stage, sum(lead.stage in stages for lead in cohort)) for stage, stages in FUNNEL
@@ -232,22 +270,37 @@ def scorecard(
         totals=_sum([s.counts for s in scores]),
         funnel=funnel,
         potential=potential,
+        lo_bps=settings.money.lo_bps,
     )
 
 
 def _score(
-    index: Index, partner: Partner, today: dt.date, period: Period, cps: float
+    index: Index,
+    partner: Partner,
+    today: dt.date,
+    period: Period,
+    cps: float,
+    lo_bps: float,
+    spends: Sequence[Spend],
 ) -> PartnerScore:
     sessions = index.session_marks(partner.name)
     in_period = [s for s in sessions if s.date in period]
     asof = min(period.until, today)
     n_open, n_overdue = index.task_counts(asof).get(partner.key, (0, 0))
     needs = index.open_tasks_of(partner.name, tag="need")
-    leads = [lead for lead in index.leads_of(partner.name) if lead.created in period]
+    every = index.leads_of(partner.name)
+    sent = [lead for lead in every if lead.direction == "out" and lead.created in period]
+    all_leads = [lead for lead in every if lead.direction == "in"]
+    leads = [lead for lead in all_leads if lead.created in period]
     by_source = {source: sum(lead.source == source for lead in leads) for source in LEAD_SOURCES}
     by_source["total"] = len(leads)
-    all_leads = index.leads_of(partner.name)
-    closings = sum(_changed_to(lead, ("closed",), period) for lead in all_leads)
+    closed = [lead for lead in all_leads if _changed_to(lead, ("closed",), period)]
+    closings = len(closed)
+    lost = sorted(
+        (lead for lead in all_leads if _changed_to(lead, ("lost",), period)),
+        key=lambda lead: (lead.stage_changed, name_key(lead.name)),
+    )
+    volume = sum((lead.value or Decimal(0) for lead in closed), Decimal(0))
     counts = Counts(
         sessions_held=sum(s.status == "held" for s in in_period),
         sessions_missed=sum(s.status == "missed" for s in in_period),
@@ -262,6 +315,18 @@ def _score(
         referrals=by_source["referral"],
         closings=closings,
         commission=closings * cps,
+        lost=len(lost),
+        lost_reasons=tuple(
+            (lead.name, partner.name, lead.stage_changed, lead.lost_reason) for lead in lost
+        ),
+        referrals_sent=len(sent),
+        volume=volume,
+        pipeline=sum(
+            (lead.value or Decimal(0) for lead in all_leads if lead.stage in OPEN_STAGES),
+            Decimal(0),
+        ),
+        lo_income=cents(volume * Decimal(str(lo_bps)) / 10000),
+        spend=sum((item.amount for item in spends), Decimal(0)),
     )
     return PartnerScore(
         name=partner.name,
@@ -325,4 +390,16 @@ def _sum(counts: list[Counts]) -> Counts:
         referrals=sum(c.referrals for c in counts),
         closings=sum(c.closings for c in counts),
         commission=sum(c.commission for c in counts),
+        lost=sum(c.lost for c in counts),
+        lost_reasons=tuple(
+            sorted(
+                (r for c in counts for r in c.lost_reasons),
+                key=lambda r: (r[2] or dt.date.min, name_key(r[0])),
+            )
+        ),
+        referrals_sent=sum(c.referrals_sent for c in counts),
+        volume=sum((c.volume for c in counts), Decimal(0)),
+        pipeline=sum((c.pipeline for c in counts), Decimal(0)),
+        lo_income=sum((c.lo_income for c in counts), Decimal(0)),
+        spend=sum((c.spend for c in counts), Decimal(0)),
     )

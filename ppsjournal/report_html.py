@@ -13,7 +13,8 @@ from importlib import resources
 
 import jinja2
 
-from ppsjournal.report import Counts, Report, usd
+from ppsjournal.money import usd
+from ppsjournal.report import Counts, Report
 
 NEEDS_SHOWN = 5
 STATUS_COLORS = {
@@ -130,7 +131,19 @@ def _tiles(c: Counts, commission_label: str) -> list[tuple[str, str, str]]:
         ("referrals", "Referrals", str(c.referrals)),
         ("closings", "Closings", str(c.closings)),
         ("commission", commission_label, usd(c.commission)),
+        ("referrals_sent", "Referrals sent", str(c.referrals_sent)),
+        ("lost", "Leads lost", str(c.lost)),
+        ("volume", "Volume closed", usd(c.volume)),
+        ("pipeline", "Pipeline", usd(c.pipeline)),
+        ("lo_income", "Your income", usd(c.lo_income)),
+        ("spend", "Co-marketing spend", usd(c.spend)),
+        ("income_per_dollar_spent", "Income per $ spent", _per_dollar(c)),
     ]
+
+
+def _per_dollar(c: Counts) -> str:
+    per = c.income_per_dollar_spent
+    return "-" if per is None else usd(per)
 
 
 _ENV = jinja2.Environment(

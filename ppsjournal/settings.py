@@ -66,6 +66,8 @@ class SessionSettings:
 @dataclass(frozen=True)
 class Money:
     commission_per_side: float = 12000
+    # The loan officer's own pay: basis points (1/100 of a percent) of closed volume.
+    lo_bps: float = 0
 
 
 @dataclass(frozen=True)
@@ -323,7 +325,13 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
         raise PpsjError(
             f"must be a number of dollars >= 0, got {cps!r}", t.where("commission_per_side")
         )
-    money = Money(commission_per_side=cps)
+    bps = t.get("lo_bps", Money.lo_bps)
+    if isinstance(bps, bool) or not isinstance(bps, int | float) or not 0 <= bps <= 10000:
+        raise PpsjError(
+            f"must be basis points of the loan amount from 0 to 10000 (100 = 1%), got {bps!r}",
+            t.where("lo_bps"),
+        )
+    money = Money(commission_per_side=cps, lo_bps=bps)
     t.finish()
 
     t = _Table(data.get("smtp", {}), "smtp", file)
@@ -378,6 +386,7 @@ holidays = []                     # dates with no session for anyone
 
 [money]
 commission_per_side = 12000       # the partner's average commission per side
+lo_bps = 0                        # your own pay, basis points of closed volume (100 = 1%)
 
 # [smtp]                          # only for `ppsj invite --send`
 # host = "smtp.lender.example"

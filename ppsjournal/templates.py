@@ -37,7 +37,13 @@ MAX_OUTPUT = 1024 * 1024  # a note
 MAX_INDEX_OUTPUT = 32 * 1024 * 1024
 OUTPUT_LIMITS = {"follow-ups.md.j2": MAX_INDEX_OUTPUT}
 MAX_TEMPLATE = 256 * 1024
-TEMPLATE_NAMES = ("session.md.j2", "partner.md.j2", "lead.md.j2", "follow-ups.md.j2")
+TEMPLATE_NAMES = (
+    "session.md.j2",
+    "partner.md.j2",
+    "lead.md.j2",
+    "referral-out.md.j2",
+    "follow-ups.md.j2",
+)
 VAULT_TEMPLATES = "Templates"
 RENDER_SECONDS = 10.0
 RENDER_MEMORY = 512 * 1024 * 1024  # address space a render may add

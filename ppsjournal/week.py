@@ -365,7 +365,11 @@ def session_context(
     entry = index.entries.get(partner.path)  # not a scan of every task, once a session
     partner_tasks = [t for t in entry.tasks if t.is_open] if entry is not None else []
     leads = sorted(
-        (lead for lead in index.leads_of(partner.name) if lead.stage in OPEN_LEAD_STAGES),
+        (
+            lead
+            for lead in index.leads_of(partner.name)
+            if lead.stage in OPEN_LEAD_STAGES and lead.direction == "in"
+        ),
         key=lambda lead: (lead.created or dt.date.min, name_key(lead.name)),
     )
     counts = followup_counts(index, partner.name, today)

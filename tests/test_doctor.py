@@ -110,7 +110,8 @@ def test_an_empty_new_vault_is_clean(vault: Path) -> None:
         (
             "Leads/Kim.md",
             '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: referral\nvalue: lots\n---\n',
-            "Leads/Kim.md: property 'value' must be a number, got 'lots'",
+            "Leads/Kim.md: property 'value' must be an amount of dollars (e.g. 420000, "
+            "$420,000, 420k, 1.2m, $250.50), got 'lots'",
         ),
         (
             "Partners/Unquoted.md",
@@ -426,6 +427,8 @@ GOOD_NOTES = {
         "email": "sam@lee.example",
         "showing": "2026-12-05",
         "value": 350000,
+        "direction": "in",
+        "lost_reason": "Went with a credit union",
     },
 }
 BAD_VALUES = (0.5, [{"a": 1}], "no good", -1)  # for each key, one of these is bad

@@ -40,3 +40,32 @@ def test_week_then_build_on_the_example_vault(example):
     ok(run_cli(example, "build", today=DAY))
     ok(run_cli(example, "build", "--check", today=DAY))
     ok(run_cli(example, "doctor", today=DAY))
+
+
+def test_the_money_of_the_example_vault(example):
+    report = json.loads(ok(run_cli(example, "report", "--json", today=DAY)).output)
+    money = ("volume", "pipeline", "lo_income", "lost", "referrals", "referrals_sent", "spend")
+    totals = {k: report["totals"][k] for k in money}
+    assert totals == {
+        "volume": 315000,  # Ava Chen, closed 2026-12-01
+        "pipeline": 420000 + 385000,  # Sam Lee (contacted), Nora Quinn (prequalified)
+        "lo_income": 3150,  # lo_bps = 100: 1% of the volume
+        "lost": 1,  # Kevin Ng
+        "referrals": 1,  # Nora Quinn, from Priya
+        "referrals_sent": 1,  # Luis Romero, to Priya
+        "spend": 580,  # the ledger: $180 with Debbie, $400 with Priya
+    }
+    assert report["totals"]["income_per_dollar_spent"] == 5.43  # 3150 / 580
+    assert report["totals"]["lost_reasons"] == [
+        {
+            "lead": "Kevin Ng",
+            "partner": "Marcus Bell",
+            "date": "2026-11-24",
+            "reason": "Bought with cash from a family gift",
+        }
+    ]
+    csv = ok(run_cli(example, "spend", "--csv", today=DAY)).output.splitlines()
+    assert [line.split(",")[:3] for line in csv[1:]] == [
+        ["2026-11-06", "Debbie Harper", "180.00"],
+        ["2026-11-20", "Priya Shah", "400.00"],
+    ]

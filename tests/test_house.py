@@ -23,6 +23,8 @@ LAYERS = {
         "note",
         "tasks",
         "properties",
+        "money",
+        "ledger",
         "model",
         "index",
         "output",

@@ -173,6 +173,17 @@ def test_every_number_of_the_json(scored, ppsj):
         "referrals": 1 + 1,
         "closings": 2 + 1,
         "commission": 3 * COMMISSION,
+        # Fay, lost on 10-25 with no reason written; the rest of the money: tests/test_money.py
+        "lost": 1,
+        "lost_reasons": [
+            {"lead": "Fay Lost", "partner": "Debbie Harper", "date": "2026-10-25", "reason": None}
+        ],
+        "referrals_sent": 0,
+        "volume": 0,  # no lead here has a value
+        "pipeline": 0,
+        "lo_income": 0,
+        "spend": 0,
+        "income_per_dollar_spent": None,  # nothing spent
     }
     # The cohort of the 7 leads created in the period: Sam closed, Ana prequalified,
     # Bo application, Cy contacted, Di new, Fay lost, Hal closed.

@@ -45,6 +45,8 @@ COMMANDS: dict[str, str] = {
     "missed": "ppsjournal.cli.sessions:missed",
     "lead": "ppsjournal.cli.leads:lead",
     "stage": "ppsjournal.cli.leads:stage",
+    "refer": "ppsjournal.cli.leads:refer",
+    "spend": "ppsjournal.cli.ledger:spend",
     "overdue": "ppsjournal.cli.followups:overdue",
     "history": "ppsjournal.cli.history:history",
     "search": "ppsjournal.cli.history:search",

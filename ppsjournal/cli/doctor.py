@@ -21,20 +21,22 @@ def doctor() -> None:
     sharing a slot in some week, session and lead notes linking a partner that
     does not exist, task dates ppsj cannot read, and a follow-up open both in
     a session note and in the previous one it was carried from (a 'ppsj week'
-    stopped half-way; running it again for that week finishes it). Exit 1 if
+    stopped half-way; running it again for that week finishes it), and lines
+    of the co-marketing ledger that do not read or name no partner. Exit 1 if
     anything was found, 0 if the vault is clean.
 
     \b
     Example:
       ppsj doctor && git commit -am "weekly notes"
     """
-    from ppsjournal.doctor import findings
+    from ppsjournal.app import read_ledger
+    from ppsjournal.doctor import findings, ledger_findings
     from ppsjournal.output import one_line
 
     rt = runtime()
     index = rt.index()
     found = findings(index, rt.vault.settings)
-    found = sorted(set(found))
+    found = sorted(set(found) | set(ledger_findings(index, *read_ledger(rt.vault))))
     for f in found:
         click.echo(one_line(str(f)))  # a file named with a line break: one line still
     if found:

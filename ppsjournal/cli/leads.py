@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import click
 
@@ -12,7 +13,7 @@ from ppsjournal.cli import (
     find_partner,
     runtime,
 )
-from ppsjournal.cli.types import DATE
+from ppsjournal.cli.types import DATE, MONEY
 from ppsjournal.errors import PpsjError, UsageError
 
 
@@ -30,7 +31,9 @@ from ppsjournal.errors import PpsjError, UsageError
 @click.option("--email", help="The lead's e-mail address.")
 @click.option("--showing", type=DATE, help="The day of a showing: pre-qualify before it.")
 @click.option(
-    "--value", type=click.FloatRange(min=0), help="The loan amount, or what the deal is worth."
+    "--value",
+    type=MONEY,
+    help="The loan amount, or what the deal is worth: 420000, $420,000, 420k, 1.2m.",
 )
 @common_options
 def lead(
@@ -40,7 +43,7 @@ def lead(
     phone: str | None,
     email: str | None,
     showing: dt.date | None,
-    value: float | None,
+    value: Decimal | None,
 ) -> None:
     """A new lead note, Leads/NAME.md, with its first follow-up.
 
@@ -53,6 +56,7 @@ def lead(
     Example:
       ppsj lead "Sam Lee" --partner "Debbie Harper" --source showing --showing 2026-12-05
       ppsj lead "Ana Ruiz" --partner "Debbie Harper" --source referral --phone "+1 555 0101"
+      ppsj lead "Kim Park" --partner "Debbie Harper" --source referral --value 420k
     """
     from ppsjournal.leads import lead_context, lead_front_matter, new_lead
     from ppsjournal.names import name_key
@@ -85,9 +89,69 @@ def lead(
 
 @click.command()
 @click.argument("name")
-@click.argument("stage", metavar="STAGE")
+@click.option("--to", "partner_name", required=True, metavar="PARTNER", help="The partner.")
+@click.option("--note", help="One line on who the client is and what they need.")
+@click.option("--phone", help="The client's phone number.")
+@click.option("--email", help="The client's e-mail address.")
+@click.option("--value", type=MONEY, help="What the business is worth, if known: 650k.")
 @common_options
-def stage(name: str, stage: str) -> None:
+def refer(
+    name: str,
+    partner_name: str,
+    note: str | None,
+    phone: str | None,
+    email: str | None,
+    value: Decimal | None,
+) -> None:
+    """Record a client you send to a partner: Leads/NAME.md with direction: out.
+
+    Business given back ("cross-sell the buyer back to that agent"): the
+    note gets source: referral, direction: out, stage: new, created today,
+    and its body from referral-out.md.j2. It counts in 'ppsj report' as
+    referrals_sent, beside the referrals the partner sent you; it is not
+    your lead, so it is not in your leads, funnel, pipeline or closings, and
+    no follow-up is written or nagged for it (add a task line if you want
+    one). See docs/commands.md.
+
+    \b
+    Example:
+      ppsj refer "Maria Gomez" --to "Debbie Harper" --note "Selling her condo in the spring"
+    """
+    from ppsjournal.leads import lead_context, lead_front_matter, referral_out
+    from ppsjournal.names import name_key
+    from ppsjournal.templates import render_note
+
+    rt = runtime()
+    vault, today = rt.vault, rt.today
+    with rt.builder().writing() as index:
+        partner = find_partner(index, partner_name, writing=True)
+        try:
+            new = referral_out(
+                name, partner, today, phone=phone, email=email, value=value, note=note
+            )
+        except PpsjError as exc:  # every value it checks was typed on the command line
+            raise UsageError(exc.message, exc.where) from None
+        existing = index.leads.get(name_key(new.name))
+        if existing is not None:
+            raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
+        index.check_new_name(new.name, "lead")
+        rel = layout.lead_path(new.name)
+        text = render_note(
+            vault.root,
+            "referral-out.md.j2",
+            lead_front_matter(new),
+            lead_context(new, vault.settings, today),
+        )
+        vault.create(rel, text.encode("utf-8"))
+    click.echo(f"wrote {rel}: referral sent to {new.partner} on {today.isoformat()}")
+
+
+@click.command()
+@click.argument("name")
+@click.argument("stage", metavar="STAGE")
+@click.option("--reason", help="With stage lost: why (written as lost_reason).")
+@common_options
+def stage(name: str, stage: str, reason: str | None) -> None:
     """Move a lead to STAGE; sets stage and stage_changed (today).
 
     STAGE is one of: new, contacted, prequalified, application, closed, lost.
@@ -96,11 +160,14 @@ def stage(name: str, stage: str) -> None:
     date, as the Tasks plugin writes it): the first call ("First call with
     ..." or "Reach out to ...", as ppsj lead words it) from contacted on, the
     pre-qualification call ("Pre-qualification call with ...") from
-    prequalified on. lost ticks nothing.
+    prequalified on. lost ticks nothing; with --reason it also writes
+    lost_reason (the report lists the reasons), and on a lead already lost
+    it sets the reason alone.
 
     \b
     Example:
       ppsj stage "Sam Lee" prequalified
+      ppsj stage "Sam Lee" lost --reason "Went with his credit union"
     """
     from ppsjournal.leads import check_choice, stage_updates, tick_fulfilled
     from ppsjournal.names import match_name, name_key
@@ -125,21 +192,29 @@ def stage(name: str, stage: str) -> None:
         # As typed: any case or accents, a unique first name or start of the name.
         names = [lead.name for lead in index.leads.values()]
         found = index.lead(match_name(name, names, "lead", "create it with 'ppsj lead'"))
-    updates = stage_updates(found, stage, rt.today)
+    try:
+        updates = stage_updates(found, stage, rt.today, reason)
+    except PpsjError as exc:
+        raise UsageError(exc.message) from None
     if not updates:
         click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
         return
     ticked: list[str] = []
 
     def tick(text: str) -> str:
-        new, lines = tick_fulfilled(found.path, text, updates["stage"], rt.today)
+        new, lines = tick_fulfilled(found.path, text, updates.get("stage", ""), rt.today)
         ticked[:] = lines
         return new
 
     rt.vault.update_keys(found.path, updates, QUOTED_KEYS, edit=tick)
-    click.echo(
-        f"{found.name}: {found.stage} -> {updates['stage']} "
-        f"(stage_changed {rt.today.isoformat()}) in {found.path}"
-    )
+    if "stage" in updates:
+        click.echo(
+            f"{found.name}: {found.stage} -> {updates['stage']} "
+            f"(stage_changed {rt.today.isoformat()}) in {found.path}"
+        )
+    else:
+        click.echo(f"{found.name}: still {found.stage} in {found.path}")
+    if "lost_reason" in updates:
+        click.echo(f"lost_reason: {updates['lost_reason']}")
     for line in ticked:
         click.echo(f"ticked: {line.strip()}")

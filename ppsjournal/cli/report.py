@@ -22,7 +22,7 @@ from ppsjournal.cli.types import DATE
 from ppsjournal.errors import EXIT_PROBLEMS
 
 if TYPE_CHECKING:
-    from ppsjournal.report import Report
+    from ppsjournal.report import Counts, Report
 
 PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same text
 
@@ -57,8 +57,11 @@ def report(
     (each day included). Per partner, and in total: sessions held, missed
     and planned; the streak of held weeks; open, overdue follow-ups and open
     needs; leads passed on by source; prequalified; referrals; closings and
-    commission (closings x money.commission_per_side); then the funnel and
-    the method's "potential" (one closing per partner per month). Color
+    commission (closings x money.commission_per_side); then the money:
+    referrals received and sent (ppsj refer), leads lost (and why), volume
+    closed, pipeline open, your own lo_income (volume x money.lo_bps), the
+    co-marketing spend (ppsj spend) and income per dollar spent; then the
+    funnel and the method's "potential" (one closing per partner per month). Color
     only on a terminal, never with NO_COLOR set. A note that cannot be read
     is named on stderr and left out, exit 3. The rules: docs/report.md.
 
@@ -79,8 +82,12 @@ def report(
     index = rt.index()
     if partner is not None:
         partner = find_partner(index, partner).name
-    result = scorecard(index, rt.vault.settings, rt.today, period, partner)
-    for problem in index.problems:
+    from ppsjournal.app import read_ledger
+
+    spends, ledger_problems = read_ledger(rt.vault)
+    result = scorecard(index, rt.vault.settings, rt.today, period, partner, spends)
+    problems = [*index.problems, *ledger_problems]
+    for problem in problems:
         warn(str(problem))
 
     if html_file is not None:
@@ -90,7 +97,7 @@ def report(
         write_output(html_path, render_html(result).encode("utf-8"), html_file)
     if as_json:
         data = result.as_json()
-        data["problems"] = [str(p) for p in index.problems]
+        data["problems"] = [str(p) for p in problems]
         echo_json(data)
     elif html_file is not None:
         click.echo(
@@ -102,7 +109,7 @@ def report(
         color = tty and not os.environ.get("NO_COLOR")
         width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if tty else PIPE_WIDTH
         click.echo(render_text(result, color=color, width=width), nl=False)
-    if index.problems:  # named on stderr above; the scorecard leaves those notes out
+    if problems:  # named on stderr above; the scorecard leaves those notes (and lines) out
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
@@ -112,7 +119,7 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
     Aligned columns written here rather than by a table library: with 400
     partners, rich's layout took a second, five times the rest of the report.
     """
-    from ppsjournal.report import usd
+    from ppsjournal.money import usd
 
     lines: list[str] = []
 
@@ -165,6 +172,30 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
         "Partner", "Lost-lead", "Showing", "Referral", "Leads", "Prequal", "Closings", "Commission"
     )  # fmt: skip
     lines.extend(_table("Results", heads, results, len(report.partners), color))
+    money = [
+        [
+            (name, "bold"),
+            (str(c.referrals), ""),
+            (str(c.referrals_sent), ""),
+            (str(c.lost), ""),
+            (usd(c.volume), ""),
+            (usd(c.pipeline), ""),
+            (usd(c.lo_income), "green"),
+            (usd(c.spend), ""),
+            (_per_dollar(c), ""),
+        ]
+        for name, c in rows
+    ]
+    money_heads = (
+        "Partner", "Referrals in", "Sent", "Lost", "Volume", "Pipeline", "LO income", "Spend",
+        "Income/$",
+    )  # fmt: skip
+    lines.extend(_table("Money", money_heads, money, len(report.partners), color))
+    if report.totals.lost_reasons:
+        say("Lost, and why:", style="bold")
+        for lead, partner, day, reason in report.totals.lost_reasons:
+            say(f"  {day or '?'}  {lead} ({partner}): {reason or 'no reason written'}")
+        say()
 
     funnel = report.funnel
     say(
@@ -194,6 +225,13 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
     )
     text = "\n".join(lines) + "\n"
     return text if color else "".join(line.rstrip() + "\n" for line in text.splitlines())
+
+
+def _per_dollar(c: Counts) -> str:
+    from ppsjournal.money import usd
+
+    per = c.income_per_dollar_spent
+    return "-" if per is None else usd(per)
 
 
 # style -> (bold, foreground color)

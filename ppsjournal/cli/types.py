@@ -188,6 +188,19 @@ class WhenType(_Type):
         raise NotParsed(f"{value!r} is not a date and time ({DATE_FORMAT} {TIME_FORMAT})")
 
 
+class MoneyType(_Type):
+    """An amount of dollars: 420000, $420,000, 420k, 1.2m, $250.50 (never negative)."""
+
+    name = "amount"
+    metavar = "AMOUNT"
+
+    def parse(self, value: str, ctx: click.Context | None) -> Any:
+        from ppsjournal.money import parse_amount
+
+        return parse_amount(value)
+
+
 DATE = DateType()
 TIME = TimeType()
 DATETIME = WhenType()
+MONEY = MoneyType()
