@@ -303,14 +303,17 @@ def test_send_to_a_loopback_server(ppsj, vault, smtp_server):
     book(ppsj)
     configure(vault, port)
     out = ok(ppsj("invite", "Debbie Harper", "--send", env={"PPSJ_SMTP_PASSWORD": None}))
-    assert out.strip() == f"sent the invite to debbie@sunrise.example via 127.0.0.1:{port} (none)"
+    assert out.splitlines() == [
+        f"sent the invite to debbie@sunrise.example via 127.0.0.1:{port} (none)",
+        "recorded SEQUENCE 0 in Partners/Debbie Harper.md",
+    ]
     (env,) = inbox.envelopes
     assert env.mail_from == "alex@lender.example"
     assert env.rcpt_tos == ["debbie@sunrise.example"]
     msg = load(env.original_content)
     assert calendar_part(msg).get_param("method") == "REQUEST"
     assert master(icalendar.Calendar.from_ical(calendar_part(msg).get_content()))["ATTENDEE"]
-    assert list((vault / "Calendar").glob("*.eml")) == []  # --send alone writes nothing
+    assert list((vault / "Calendar").glob("*.eml")) == []  # --send alone saves no .eml
 
 
 def test_send_with_login_and_a_refused_login(ppsj, vault, smtp_server):
