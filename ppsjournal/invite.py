@@ -319,10 +319,11 @@ def sent_keys(partner: Partner, settings: Settings, cancel: bool, day: dt.date) 
     """What the note records once an invite is sent: its SEQUENCE and the day.
     A cancellation's SEQUENCE becomes the series' own (see invite_sequence)."""
     sequence = invite_sequence(partner, settings, cancel)
-    keys: dict[str, Any] = {"pps_invited_sequence": sequence, "pps_invited_on": day}
-    if cancel:
-        keys.update(partner.settle(settings.sessions.holidays, bump=0))
-        keys["pps_sequence"] = sequence
+    # The holidays sent are settled into pps_sequence: one removed later
+    # counts again, from the SEQUENCE the partner now has.
+    keys = partner.settle(settings.sessions.holidays, bump=0)
+    keys["pps_sequence"] = sequence
+    keys.update({"pps_invited_sequence": sequence, "pps_invited_on": day})
     return keys
 
 
