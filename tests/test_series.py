@@ -213,3 +213,174 @@ def test_doctor_names_a_bad_reschedule(ppsj, vault):
     result = ppsj("doctor")
     assert result.exit_code != 0
     assert "pps_reschedules" in result.output and "weekday HH:MM" in result.output
+
+
+# -- SEQUENCE follows every change -------------------------------------------------
+
+
+def test_every_change_bumps_the_sequence_once(ppsj, vault):
+    book(ppsj)
+    book(ppsj, "Tom Okafor", "15:20", "tom@harbor.example")
+    ok(ppsj("build"))
+    assert sequences(ics(vault)) == {0}
+    steps = [
+        ("skip", "Debbie Harper", "2026-12-11"),
+        ("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-17 14:40"),
+        ("reschedule", "Debbie Harper", "--at", "15:00", "--from", "2027-01-08"),
+        ("renew", "Debbie Harper", "--weeks", "2"),
+    ]
+    for n, step in enumerate(steps, 1):
+        out = ok(ppsj(*step))
+        assert out.count("Invitation out of date: Debbie Harper") == 1
+        ok(ppsj("build"))
+        assert sequences(ics(vault)) == {n}, step
+        assert sequences(ics(vault, "Tom Okafor")) == {0}  # the others' stay as they were
+    assert "Cancellation not sent" not in ok(ppsj("pause", "Debbie Harper"))  # never invited
+    assert meta(vault)["pps_sequence"] == 5
+    ok(ppsj("resume", "Debbie Harper"))
+    ok(ppsj("build"))
+    assert sequences(ics(vault)) == {6}
+
+    # A holiday: added, it cancels the session (EXDATE) and bumps the series it
+    # touches, once; Tom's 2027-02-05 is cancelled too; removed, it is undone.
+    set_holidays(vault, "2027-02-05")
+    ok(ppsj("build"))
+    assert sequences(ics(vault)) == {7}
+    assert sequences(ics(vault, "Tom Okafor")) == {1}
+    assert at("2027-02-05", "15:00") not in sessions(ics(vault))
+    assert at("2027-02-05", "15:00") not in vobject_sessions(ics(vault))
+    assert {n: p["sequence"] for n, p in pending(ppsj).items()} == {
+        "Debbie Harper": 7,
+        "Tom Okafor": 1,
+    }
+    ok(ppsj("build"))
+    assert sequences(ics(vault)) == {7}  # a build alone changes nothing
+    # A change after the holiday starts from its SEQUENCE, and a holiday that
+    # touches no session of a series leaves it alone.
+    ok(ppsj("skip", "Debbie Harper", "2027-02-12"))
+    set_holidays(vault, "2027-02-05", "2027-02-12")
+    ok(ppsj("build"))
+    assert sequences(ics(vault)) == {8}
+    assert sequences(ics(vault, "Tom Okafor")) == {2}
+
+
+# -- invitations follow every change -----------------------------------------------
+
+
+def inbox_messages(inbox) -> list[email.message.EmailMessage]:
+    return [
+        email.message_from_bytes(e.original_content, policy=policy.default) for e in inbox.envelopes
+    ]
+
+
+def sent_calendar(msg) -> icalendar.Calendar:
+    (part,) = [p for p in msg.walk() if p.get_content_type() == "text/calendar"]
+    return icalendar.Calendar.from_ical(part.get_content())
+
+
+def test_invite_changed_sends_what_is_out_of_date_then_nothing_is(ppsj, vault, smtp_server):
+    inbox, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    book(ppsj, "Tom Okafor", "15:20", "tom@harbor.example")
+    ok(ppsj("add", "Sam Lee", "--at", "13:00"))  # no e-mail: nothing to send
+    out = ok(ppsj("invite", "--changed"))
+    assert "Debbie Harper: update to SEQUENCE 0 (never invited)" in out
+    assert "Tom Okafor" in out and "Sam Lee" not in out
+
+    out = ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD, today="2026-11-28"))
+    assert "sent the invite to debbie@sunrise.example" in out
+    assert "sent the invite to tom@harbor.example" in out
+    assert sorted(m["To"].addresses[0].addr_spec for m in inbox_messages(inbox)) == [
+        "debbie@sunrise.example",
+        "tom@harbor.example",
+    ]
+    assert meta(vault)["pps_invited_sequence"] == 0
+    assert meta(vault)["pps_invited_on"] == dt.date(2026, 11, 28)
+    assert pending(ppsj) == {}
+    assert ok(ppsj("invite", "--changed")).strip() == "no invitation is out of date"
+
+    # A skip: Debbie's invitation is out of date, and the update skips the day.
+    out = ok(ppsj("skip", "Debbie Harper", "2026-12-25"))
+    assert "Invitation out of date: Debbie Harper (run: ppsj invite --changed --send)" in out
+    assert list(pending(ppsj)) == ["Debbie Harper"]
+    assert pending(ppsj)["Debbie Harper"]["sent_sequence"] == 0
+    out = ok(ppsj("invite", "--changed", "--send", "--json", env=NO_PASSWORD))
+    assert [s["name"] for s in json.loads(out)["sent"]] == ["Debbie Harper"]
+    update = inbox_messages(inbox)[-1]
+    cal = sent_calendar(update)
+    assert cal["METHOD"] == "REQUEST"
+    assert {int(e["SEQUENCE"]) for e in cal.walk("VEVENT")} == {1}
+    assert at("2026-12-25", "14:40") not in sessions(cal.to_ical())
+    assert meta(vault)["pps_invited_sequence"] == 1
+    assert pending(ppsj) == {}
+
+    # A holiday in ppsj.toml: Tom's update carries the EXDATE, so he does not dial in.
+    set_holidays(vault, "2027-01-01")
+    assert set(pending(ppsj)) == {"Debbie Harper", "Tom Okafor"}
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    (tom,) = [m for m in inbox_messages(inbox)[-2:] if "tom@" in str(m["To"])]
+    assert at("2027-01-01", "15:20") not in sessions(sent_calendar(tom).to_ical())
+    assert at("2027-01-08", "15:20") in sessions(sent_calendar(tom).to_ical())
+    assert pending(ppsj) == {}
+    # Removed again, the holiday is one more change: the session is back, SEQUENCE up.
+    set_holidays(vault)
+    assert pending(ppsj)["Tom Okafor"]["sequence"] == 2
+
+    # A pause owes the partner a cancellation.
+    out = ok(ppsj("pause", "Tom Okafor"))
+    assert "Cancellation not sent: Tom Okafor" in out
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    cancel = [m for m in inbox_messages(inbox) if "tom@" in str(m["To"])][-1]
+    assert sent_calendar(cancel)["METHOD"] == "CANCEL"
+    assert pending(ppsj) == {}  # Debbie's update (the holiday removed) went too
+    # Resumed, he is owed the series again, above the cancellation's SEQUENCE.
+    ok(ppsj("resume", "Tom Okafor"))
+    found = pending(ppsj)["Tom Okafor"]
+    assert found["method"] == "REQUEST" and found["sequence"] > found["sent_sequence"]
+
+
+def test_a_saved_invite_is_rewritten_only_when_it_changes(ppsj, vault, smtp_server):
+    inbox, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    saved = vault / "Calendar" / "Debbie Harper invite.eml"
+    out = ok(ppsj("invite", "Debbie Harper"))
+    assert "wrote" in out
+    first = saved.read_bytes()
+    stat = saved.stat().st_mtime_ns
+    out = ok(ppsj("invite", "Debbie Harper"))
+    assert "Calendar/Debbie Harper invite.eml is up to date" in out
+    assert saved.read_bytes() == first and saved.stat().st_mtime_ns == stat
+
+    ok(ppsj("reschedule", "Debbie Harper", "--at", "15:00", "--from", "2027-01-08"))
+    out = ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    assert "wrote" in out
+    msg = email.message_from_bytes(saved.read_bytes(), policy=policy.default)
+    assert {int(e["SEQUENCE"]) for e in sent_calendar(msg).walk("VEVENT")} == {1}
+    (text,) = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+    assert "From Friday 8 January 2027: Fridays, 15:00 to 15:15" in text.get_content()
+    assert "Subject" in msg and "15:00" in msg["Subject"]
+
+
+def test_cancel_send_on_an_active_partner_needs_yes(ppsj, vault, smtp_server):
+    inbox, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    before = partner_note(vault, "Debbie Harper").read_bytes()
+    message = one_line_error(ppsj("invite", "Debbie Harper", "--cancel", "--send", env=NO_PASSWORD))
+    assert "Debbie Harper is still active" in message and "--yes" in message
+    assert inbox.envelopes == []
+    assert partner_note(vault, "Debbie Harper").read_bytes() == before
+    ok(ppsj("invite", "Debbie Harper", "--cancel", "--send", "--yes", env=NO_PASSWORD))
+    (msg,) = inbox_messages(inbox)
+    assert sent_calendar(msg)["METHOD"] == "CANCEL"
+    assert meta(vault)["pps_invited_sequence"] == meta(vault)["pps_sequence"] == 1
+
+
+def test_invite_usage_errors_are_one_line(ppsj):
+    book(ppsj)
+    assert "--changed takes no NAME" in one_line_error(
+        ppsj("invite", "Debbie Harper", "--changed"), 2
+    )
+    assert "name a partner, or use --changed" in one_line_error(ppsj("invite"), 2)
