@@ -15,8 +15,7 @@ import icalendar
 import recurring_ical_events
 import vobject
 
-from tests.conftest import one_line_error, partner_note, run_cli
-from tests.test_invite import configure, smtp_server  # noqa: F401 (a fixture)
+from tests.conftest import configure, one_line_error, partner_note
 
 CHICAGO = ZoneInfo("America/Chicago")
 NO_PASSWORD = {"PPSJ_SMTP_PASSWORD": None}
@@ -341,7 +340,7 @@ def test_invite_changed_sends_what_is_out_of_date_then_nothing_is(ppsj, vault, s
 
 
 def test_a_saved_invite_is_rewritten_only_when_it_changes(ppsj, vault, smtp_server):
-    inbox, port = smtp_server()
+    _, port = smtp_server()
     configure(vault, port)
     book(ppsj)
     saved = vault / "Calendar" / "Debbie Harper invite.eml"
