@@ -213,18 +213,14 @@ def reschedule(
     change = Reschedule(since, day, time)
     kept = [r for r in series.reschedules if r.since < since]
     after = replace(series, reschedules=(*kept, change))
-    before = {p[0]: p[1] for p in series.placed()}
-    new = [
-        o for o in occurrences(after, settings.sessions.holidays) if o.date >= since and not o.moved
-    ]
+    holidays = settings.sessions.holidays
+    new = [o for o in occurrences(after, holidays) if o.date >= since and not o.moved]
     if not new:
         raise PpsjError(
             f"{partner.name} has no session on or after {since} "
             f"(the series ends {series.end}); renew it first"
         )
-    if all(dt.datetime.combine(o.date, o.time) == before[o.original] for o in new) and len(
-        kept
-    ) == len(series.reschedules):
+    if after.placed() == series.placed():
         raise PpsjError(
             f"{partner.name}'s sessions from {since} are already "
             f"{WEEKDAYS[day].capitalize()}s at {time:%H:%M}"
@@ -240,7 +236,7 @@ def reschedule(
             raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
     keys = {
         "pps_reschedules": [str(r) for r in after.reschedules],
-        **partner.settle(settings.sessions.holidays, after),
+        **partner.settle(holidays, after),
     }
     return keys, (
         f"rescheduled {partner.name}: {WEEKDAYS[day].capitalize()}s at {time:%H:%M} "

@@ -148,6 +148,13 @@ def test_reschedule_to_another_weekday_keeps_the_week_count(ppsj, vault):
     rows = json.loads(ok(ppsj("partners", "--json", today="2027-01-07")))["partners"]
     assert (rows[0]["week"], rows[0]["weeks"]) == (6, 12)
     assert rows[0]["series_end"] == "2027-02-18"
+    # A holiday cancels a session on the day the new slot puts it, not the rule's Friday.
+    set_holidays(vault, "2027-01-15", "2027-01-21")
+    ok(ppsj("build"))
+    got = sessions(ics(vault))
+    assert at("2027-01-21", "13:30") not in got and at("2027-01-14", "13:30") in got
+    assert vobject_sessions(ics(vault)) == got
+    set_holidays(vault)
 
     # Renewing after a reschedule adds weeks at the new slot; skip and move still work.
     out = ok(ppsj("renew", "Debbie Harper", "--weeks", "2"))
@@ -316,6 +323,10 @@ def test_invite_changed_sends_what_is_out_of_date_then_nothing_is(ppsj, vault, s
 
     # A holiday in ppsj.toml: Tom's update carries the EXDATE, so he does not dial in.
     set_holidays(vault, "2027-01-01")
+    out = ok(ppsj("build"))
+    assert "Invitation out of date: Tom Okafor (run: ppsj invite --changed --send)" in out
+    assert "Invitation out of date: Debbie Harper" in out
+    assert "Invitation out of date" not in ok(ppsj("build"))  # said when the calendar changed
     assert set(pending(ppsj)) == {"Debbie Harper", "Tom Okafor"}
     ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
     (tom,) = [m for m in inbox_messages(inbox)[-2:] if "tom@" in str(m["To"])]
