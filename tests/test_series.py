@@ -394,3 +394,30 @@ def test_invite_usage_errors_are_one_line(ppsj):
         ppsj("invite", "Debbie Harper", "--changed"), 2
     )
     assert "name a partner, or use --changed" in one_line_error(ppsj("invite"), 2)
+
+
+def test_renewing_an_ended_series_starts_anew_at_the_rescheduled_slot(ppsj, vault):
+    book(ppsj)
+    ok(ppsj("build"))
+    old_uid = uids(ics(vault))
+    ok(
+        ppsj(
+            "reschedule",
+            "Debbie Harper",
+            "--at",
+            "13:30",
+            "--weekday",
+            "thursday",
+            "--from",
+            "2027-01-07",
+        )
+    )
+    out = ok(ppsj("renew", "Debbie Harper", today="2027-03-01"))
+    assert "a new series of 12 weeks from 2027-03-11" in out  # a Thursday a week out
+    m = meta(vault)
+    assert (m["pps_start"], m["pps_time"]) == (dt.date(2027, 3, 11), "13:30")
+    assert not m["pps_reschedules"]  # the old series' history went with it
+    ok(ppsj("build", today="2027-03-01"))
+    got = sessions(ics(vault))
+    assert got[0] == at("2027-03-11", "13:30") and len(got) == 12
+    assert uids(ics(vault)).isdisjoint(old_uid)
