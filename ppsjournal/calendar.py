@@ -26,7 +26,7 @@ from ppsjournal.layout import CALENDAR
 from ppsjournal.model import Partner
 from ppsjournal.names import name_key
 from ppsjournal.properties import MAX_SEQUENCE
-from ppsjournal.schedule import Series
+from ppsjournal.schedule import Placement, Series, placements
 from ppsjournal.settings import Settings, zone
 
 # No version number in PRODID: two machines with different ppsj versions must
@@ -119,20 +119,29 @@ def _series(partner: Partner) -> Series:
     return partner.series
 
 
-def exdates(series: Series, holidays: frozenset[dt.date]) -> list[dt.date]:
-    """Rule dates with no session: skips, and holidays not moved elsewhere.
+def cancelled(series: Series, holidays: frozenset[dt.date]) -> list[Placement]:
+    """Rule dates with no session: skips, and holidays not moved elsewhere
+    (``schedule.placements``: a skip wins over a move, a move over a holiday)."""
+    return [p for p in placements(series, holidays) if p.why is not None]
 
-    Mirrors ``schedule.occurrences``: a skip wins over a move, a move over a holiday.
-    """
-    return [
-        d for d in series.dates if d in series.skip or (d in holidays and d not in series.moved)
-    ]
+
+def exdates(series: Series, holidays: frozenset[dt.date]) -> list[dt.date]:
+    return [p.original for p in cancelled(series, holidays)]
 
 
 def moves(series: Series) -> list[tuple[dt.date, dt.datetime]]:
     """The moves that replace a session of the rule (others name no session: ignored)."""
     rule = set(series.dates)
     return sorted((o, n) for o, n in series.moved.items() if o in rule and o not in series.skip)
+
+
+def overrides(series: Series, holidays: frozenset[dt.date]) -> list[Placement]:
+    """Sessions not where the RRULE puts them: moved by hand, or rescheduled."""
+    return [
+        p
+        for p in placements(series, holidays)
+        if p.why is None and p.at != dt.datetime.combine(p.original, series.time)
+    ]
 
 
 def _organizer(settings: Settings) -> vCalAddress:
@@ -178,7 +187,8 @@ def series_events(
     tz = zone(settings.owner.timezone)
     length = dt.timedelta(minutes=settings.sessions.length)
     uid = series_uid(settings.owner.email, partner)
-    seq = partner.sequence if sequence is None else sequence
+    holidays = settings.sessions.holidays
+    seq = partner.calendar_sequence(holidays) if sequence is None else sequence
     if not 0 <= seq <= MAX_SEQUENCE:
         raise PpsjError(
             f"pps_sequence {seq} is outside what a calendar can carry (0 to {MAX_SEQUENCE})",
@@ -212,14 +222,16 @@ def series_events(
     master = event(local(series.start, series.time))
     master.add("RRULE", {"FREQ": "WEEKLY", "COUNT": series.weeks})
     # One EXDATE per date, each with DTSTART's type and TZID: every client reads that form.
-    for day in exdates(series, settings.sessions.holidays):
+    for day in exdates(series, holidays):
         master.add("EXDATE", local(day, series.time))
     if cancel:
         return [master]
     events = [master]
-    for original, new in moves(series):
-        override = event(local(new.date(), new.time()))
-        override.add("RECURRENCE-ID", local(original, series.time))
+    # A reschedule is an override per session from its day on, under the same
+    # UID: one series, one invitation, shown alike by every client.
+    for p in overrides(series, holidays):
+        override = event(local(p.at.date(), p.at.time()))
+        override.add("RECURRENCE-ID", local(p.original, series.time))
         events.append(override)
     return events
 
@@ -234,7 +246,7 @@ def _year_span(partners: Iterable[Partner], today: dt.date | None) -> tuple[dt.d
     days: list[dt.date] = []
     for p in partners:
         s = _series(p)
-        days += [s.start, s.end, *(n.date() for n in s.moved.values())]
+        days += [s.start, s.end, s.rule_end, *(n.date() for n in s.moved.values())]
     if not days and today is not None:
         days = [today]
     return dt.date(min(days).year, 1, 1), dt.date(max(days).year + 1, 1, 1)

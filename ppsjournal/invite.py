@@ -19,15 +19,18 @@ import hashlib
 import re
 import textwrap
 import unicodedata
-from email import policy
+from collections.abc import Iterable
+from dataclasses import dataclass
+from email import message_from_bytes, policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
+from typing import Any
 
 from ppsjournal.calendar import (
     LOST_LEAD_QUESTIONS,
     PARTNERSHIP_QUESTIONS,
-    exdates,
+    cancelled,
     itip_calendar,
     moves,
     series_uid,
@@ -94,10 +97,11 @@ def day_text(day: dt.date) -> str:
     return f"{WEEKDAYS[day.weekday()].capitalize()} {day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
-def invite_sequence(partner: Partner, cancel: bool) -> int:
-    """A REQUEST carries pps_sequence; a CANCEL one more, so it supersedes every
-    invite sent so far (the CLI then records it in the note: see docs/calendar.md)."""
-    return partner.sequence + 1 if cancel else partner.sequence
+def invite_sequence(partner: Partner, settings: Settings, cancel: bool) -> int:
+    """A REQUEST carries the calendar's SEQUENCE; a CANCEL one more, so it supersedes
+    every invite sent so far (the CLI then records it in the note: see docs/calendar.md)."""
+    sequence = partner.calendar_sequence(settings.sessions.holidays)
+    return sequence + 1 if cancel else sequence
 
 
 def invite_path(partner: Partner, cancel: bool) -> str:
@@ -122,19 +126,21 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     """The readable part: days, time, time zone, sessions, and what is skipped or moved."""
     series = _series(partner, cancel)
     s = settings.sessions
-    end_time = (
-        dt.datetime.combine(series.start, series.time) + dt.timedelta(minutes=s.length)
-    ).time()
-    weekday = WEEKDAYS[series.start.weekday()].capitalize()
-    when = f"{weekday}s, {series.time:%H:%M} to {end_time:%H:%M} ({settings.owner.timezone} time)"
+    zone_name = settings.owner.timezone
+    when = f"{_slot(series.start.weekday(), series.time, s.length)} ({zone_name} time)"
     span = f"from {day_text(series.start)} to {day_text(series.end)}"
+    changes = [
+        f"  From {day_text(r.since)}: {_slot(r.weekday, r.time, s.length)}"
+        for r in series.reschedules
+    ]
     owner = settings.owner
     if cancel:
         return (
             f"Hello {partner.name},\n\n"
             "I have cancelled our weekly Partnership Planning Sessions:\n\n"
             f"  When:      {when}\n"
-            f"  Series:    {span}\n\n"
+            + "".join(f"{line}\n" for line in changes)
+            + f"  Series:    {span}\n\n"
             "Opening this message removes them from your calendar.\n\n"
             f"{owner.name}\n{owner.email}\n"
         )
@@ -145,11 +151,11 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
         "Here are our weekly Partnership Planning Sessions:",
         "",
         f"  When:      {when}",
+        *changes,
         f"  Sessions:  {len(held)}, {span}",
     ]
-    for day in exdates(series, s.holidays):
-        why = "skipped" if day in series.skip else "holiday"
-        lines.append(f"  No call:   {day_text(day)} ({why})")
+    for p in cancelled(series, s.holidays):
+        lines.append(f"  No call:   {day_text(p.slot.date())} ({p.why})")
     for old, new in moves(series):
         lines.append(f"  Moved:     {day_text(old)} -> {day_text(new.date())} at {new:%H:%M}")
     lines += [
@@ -170,6 +176,11 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     return "\n".join(lines)
 
 
+def _slot(weekday: int, time: dt.time, length: int) -> str:
+    end = (dt.datetime.combine(dt.date(2000, 1, 3), time) + dt.timedelta(minutes=length)).time()
+    return f"{WEEKDAYS[weekday].capitalize()}s, {time:%H:%M} to {end:%H:%M}"
+
+
 def _numbered(items: tuple[str, ...], first: int) -> list[str]:
     # Wrapped short, so the part stays 7bit and reads well in any client.
     return [
@@ -179,8 +190,8 @@ def _numbered(items: tuple[str, ...], first: int) -> list[str]:
 
 
 def _subject(partner: Partner, settings: Settings, series: Series, cancel: bool) -> str:
-    weekday = WEEKDAYS[series.start.weekday()].capitalize()
-    what = f"Partnership Planning Sessions, {weekday}s {series.time:%H:%M}"
+    weekday, time = series.slot_on(series.end)
+    what = f"Partnership Planning Sessions, {WEEKDAYS[weekday].capitalize()}s {time:%H:%M}"
     who = f"{settings.owner.name} & {partner.name}"
     return f"{'Cancelled' if cancel else 'Invitation'}: {what} ({who})"
 
@@ -208,7 +219,7 @@ def build_invite(
     to_addr = check_address(partner.email, partner.name, where)
     from_addr = check_address(owner.email, "the owner", f"{CONFIG_NAME}: owner.email")
     stamp = now.astimezone(dt.UTC).replace(microsecond=0)
-    sequence = invite_sequence(partner, cancel)
+    sequence = invite_sequence(partner, settings, cancel)
     method = "CANCEL" if cancel else "REQUEST"
     cal = itip_calendar(partner, settings, cancel=cancel, sequence=sequence, stamp=stamp)
     ics = to_bytes(cal).decode("utf-8")
@@ -252,3 +263,90 @@ def _stable_boundaries(msg: EmailMessage, content: str) -> None:
 def message_bytes(msg: EmailMessage) -> bytes:
     """The message as it goes on the wire (CRLF line ends), for a .eml file."""
     return msg.as_bytes(policy=policy.SMTP)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A partner whose calendar changed since the last invitation sent to them."""
+
+    partner: Partner
+    sequence: int  # the calendar's SEQUENCE now
+    sent: int | None  # the SEQUENCE last sent (pps_invited_sequence), None: never
+    cancel: bool  # the update is a cancellation (the partner is no longer active)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.partner.name,
+            "email": self.partner.email,
+            "sequence": self.sequence,
+            "sent_sequence": self.sent,
+            "sent_on": self.partner.invited_on,
+            "method": "CANCEL" if self.cancel else "REQUEST",
+            "note": self.partner.path,
+        }
+
+
+def pending(partner: Partner, settings: Settings) -> Pending | None:
+    """The invitation ``partner`` is owed, if any.
+
+    Owed when the calendar's SEQUENCE is above the one last sent; an active
+    partner never sent one is owed the first, and one no longer active is owed
+    a cancellation only if an invitation was ever sent. No e-mail: none.
+    """
+    if partner.series is None or not partner.email:
+        return None
+    sequence = partner.calendar_sequence(settings.sessions.holidays)
+    sent = partner.invited_sequence
+    active = partner.status == "active"
+    if sent is None and not active:
+        return None
+    if sent is not None and sequence <= sent:
+        return None
+    return Pending(partner, sequence, sent, cancel=not active)
+
+
+def pending_invitations(partners: Iterable[Partner], settings: Settings) -> list[Pending]:
+    found = [pending(p, settings) for p in sorted(partners, key=lambda p: p.key)]
+    return [p for p in found if p is not None]
+
+
+def out_of_date_line(p: Pending) -> str:
+    what = "Cancellation not sent" if p.cancel else "Invitation out of date"
+    return f"{what}: {p.partner.name} (run: ppsj invite --changed --send)"
+
+
+def sent_keys(partner: Partner, settings: Settings, cancel: bool, day: dt.date) -> dict[str, Any]:
+    """What the note records once an invite is sent: its SEQUENCE and the day.
+    A cancellation's SEQUENCE becomes the series' own (see invite_sequence)."""
+    sequence = invite_sequence(partner, settings, cancel)
+    # The holidays sent are settled into pps_sequence: one removed later
+    # counts again, from the SEQUENCE the partner now has.
+    keys = partner.settle(settings.sessions.holidays, bump=0)
+    keys["pps_sequence"] = sequence
+    keys.update({"pps_invited_sequence": sequence, "pps_invited_on": day})
+    return keys
+
+
+def _content(data: bytes) -> tuple[str, ...]:
+    """What an invite says, without what changes at every run (Date, DTSTAMP, ids)."""
+    msg = message_from_bytes(data, policy=policy.default)
+    parts = [str(msg["Subject"]), str(msg["From"]), str(msg["To"])]
+    for part in msg.walk():
+        if part.get_content_type() in ("text/plain", "text/calendar"):
+            text = part.get_content()
+            parts.append(
+                "\n".join(
+                    line
+                    for line in text.replace("\r\n", "\n").split("\n")
+                    if not line.startswith("DTSTAMP")
+                )
+            )
+    return tuple(parts)
+
+
+def same_invite(old: bytes, new: bytes) -> bool:
+    """Whether a saved .eml already says what ``new`` says (then it is kept as it is)."""
+    try:
+        return _content(old) == _content(new)
+    except (ValueError, LookupError, TypeError):
+        return False

@@ -16,7 +16,7 @@ from typing import Any
 from ppsjournal import properties as p
 from ppsjournal.names import name_key
 from ppsjournal.note import Note
-from ppsjournal.schedule import Series, parse_moves
+from ppsjournal.schedule import Series, holiday_dates, parse_moves, parse_reschedules
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,9 @@ class Partner:
     referral_expected: dt.date | None = None
     series: Series | None = None
     sequence: int = 0
+    settled_holidays: frozenset[dt.date] = frozenset()
+    invited_sequence: int | None = None
+    invited_on: dt.date | None = None
     tags: tuple[str, ...] = ()
 
     @property
@@ -41,6 +44,33 @@ class Partner:
     def booked(self) -> bool:
         """Whether this partner's series holds slots (an active partner with a series)."""
         return self.status == "active" and self.series is not None
+
+    def calendar_sequence(self, holidays: frozenset[dt.date]) -> int:
+        """The SEQUENCE of the series' calendar: pps_sequence, plus one for each
+        holiday added or removed (in ppsj.toml) that touches the series since then.
+
+        Holidays live in the settings, not the note, so a holiday cannot bump
+        pps_sequence itself; counting the difference from the note's
+        pps_holidays keeps the SEQUENCE a pure function of the note and the
+        settings (the same on every machine). Each series change writes both
+        keys again, so the count only ever restarts from a higher pps_sequence.
+        """
+        if self.series is None:
+            return self.sequence
+        return self.sequence + len(holiday_dates(self.series, holidays) ^ self.settled_holidays)
+
+    def settle(
+        self, holidays: frozenset[dt.date], series: Series | None = None, bump: int = 1
+    ) -> dict[str, Any]:
+        """The keys that record a change of the series: a SEQUENCE ``bump`` above
+        the calendar's, and the holidays that touch the series (``series``: as
+        the change leaves it; default: as it is)."""
+        series = series or self.series
+        found = holiday_dates(series, holidays) if series else frozenset()
+        keys: dict[str, Any] = {"pps_sequence": self.calendar_sequence(holidays) + bump}
+        if found or self.settled_holidays:
+            keys["pps_holidays"] = sorted(found)
+        return keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +112,7 @@ def partner_from_note(note: Note) -> Partner:
     weeks = p.PPS_WEEKS.read(m, at)
     skip = p.PPS_SKIP.read(m, at)
     moved = p.PPS_MOVED.read(m, at)
+    reschedules = p.PPS_RESCHEDULES.read(m, at)
     p.PARTNER.check_rules(m, at)
     series = None
     if time is not None and start is not None:
@@ -93,6 +124,7 @@ def partner_from_note(note: Note) -> Partner:
             skip=skip,
             # PPS_MOVED checked the grammar; only the slot, the default time, was unknown.
             moved=parse_moves(moved, time, at),
+            reschedules=parse_reschedules(reschedules, at),
         )
     return Partner(
         name=note.name,
@@ -105,6 +137,9 @@ def partner_from_note(note: Note) -> Partner:
         referral_expected=p.REFERRAL_EXPECTED.read(m, at),
         series=series,
         sequence=p.PPS_SEQUENCE.read(m, at),
+        settled_holidays=p.PPS_HOLIDAYS.read(m, at),
+        invited_sequence=p.PPS_INVITED_SEQUENCE.read(m, at),
+        invited_on=p.PPS_INVITED_ON.read(m, at),
         tags=p.TAGS.read(m, at),
     )
 

@@ -7,7 +7,7 @@ the note with ``note.set_keys`` so that only these keys' lines change.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ppsjournal.errors import PpsjError
@@ -17,16 +17,18 @@ from ppsjournal.properties import MAX_SERIES_WEEKS
 from ppsjournal.schedule import (
     Clash,
     Occurrence,
+    Reschedule,
     Series,
     check_in_window,
     check_wall_clock,
     clashes,
     first_session_day,
     format_move,
+    holiday_dates,
     new_series_days,
     occurrences,
 )
-from ppsjournal.settings import Settings, check_date_range
+from ppsjournal.settings import WEEKDAYS, Settings, check_date_range
 
 
 def taken_message(clash: Clash) -> str:
@@ -46,8 +48,11 @@ def check_free(
         raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
 
 
-def series_keys(start: dt.date, time: dt.time, weeks: int, sequence: int) -> dict[str, Any]:
-    return {
+def series_keys(
+    start: dt.date, time: dt.time, weeks: int, sequence: int, holidays: frozenset[dt.date]
+) -> dict[str, Any]:
+    touched = holiday_dates(Series("", start, time, weeks), holidays)
+    keys: dict[str, Any] = {
         "pps_time": f"{time:%H:%M}",
         "pps_start": start,
         "pps_weeks": weeks,
@@ -55,6 +60,9 @@ def series_keys(start: dt.date, time: dt.time, weeks: int, sequence: int) -> dic
         "pps_moved": [],
         "pps_sequence": sequence,
     }
+    if touched:
+        keys["pps_holidays"] = sorted(touched)
+    return keys
 
 
 def book(
@@ -69,7 +77,7 @@ def book(
     check_in_window(time, settings.sessions)
     check_date_range(start, "the series' first session")
     check_free(index, settings, start, time, weeks, ignore=name)
-    return series_keys(start, time, weeks, sequence)
+    return series_keys(start, time, weeks, sequence, settings.sessions.holidays)
 
 
 def resolve_start(start: dt.date | None, today: dt.date, settings: Settings) -> dt.date:
@@ -83,9 +91,13 @@ def _series(partner: Partner) -> Series:
 
 
 def find_session(partner: Partner, day: dt.date, settings: Settings) -> Occurrence:
-    """The session of this series on ``day`` (its rule date or where it was moved to)."""
-    for occ in occurrences(_series(partner), settings.sessions.holidays):
-        if day in (occ.date, occ.original):
+    """The session of this series on ``day`` (where it is, or its rule date)."""
+    occs = occurrences(_series(partner), settings.sessions.holidays)
+    for occ in occs:
+        if day == occ.date:
+            return occ
+    for occ in occs:
+        if day in (occ.slot_date, occ.original):
             return occ
     series = _series(partner)
     if day in series.skip:
@@ -110,7 +122,8 @@ def skip(partner: Partner, day: dt.date, settings: Settings) -> dict[str, Any]:
         keys["pps_moved"] = [
             format_move(o, n) for o, n in sorted(series.moved.items()) if o != occ.original
         ]
-    keys["pps_sequence"] = partner.sequence + 1
+    after = replace(series, skip=frozenset(skips))
+    keys.update(partner.settle(settings.sessions.holidays, after))
     return keys
 
 
@@ -126,14 +139,7 @@ def move(
     check_wall_clock([to.date()], to.time(), settings.tz, settings.owner.timezone)
     others = [s for s in index.booked(exclude=partner.name)]
     # The partner's own other sessions count too: two calls with one agent at once is a clash.
-    own = Series(
-        series.partner,
-        series.start,
-        series.time,
-        series.weeks,
-        series.skip | {occ.original},
-        dict(series.moved),
-    )
+    own = replace(series, skip=series.skip | {occ.original})
     found = clashes([(to.date(), to.time())], [*others, own], settings.sessions)
     if found:
         raise PpsjError(f"cannot move there: {taken_message(found[0])}")
@@ -147,22 +153,23 @@ def move(
     if to == dt.datetime.combine(occ.date, occ.time):
         raise PpsjError(f"{partner.name}'s session is already at {to:%Y-%m-%d %H:%M}")
     moved = dict(series.moved)
-    if to == dt.datetime.combine(occ.original, series.time):
-        moved.pop(occ.original, None)  # moved back to where the rule puts it
+    if to == dt.datetime.combine(occ.slot_date, dict(series.placed())[occ.original].time()):
+        moved.pop(occ.original, None)  # moved back to where the slot puts it
     else:
         moved[occ.original] = to
+    after = replace(series, moved=moved)
     return {
         "pps_moved": [format_move(o, n) for o, n in sorted(moved.items())],
-        "pps_sequence": partner.sequence + 1,
+        **partner.settle(settings.sessions.holidays, after),
     }
 
 
-def pause(partner: Partner) -> dict[str, Any]:
+def pause(partner: Partner, settings: Settings) -> dict[str, Any]:
     if partner.status == "paused":
         raise PpsjError(f"{partner.name} is already paused")
     if partner.status != "active":
         raise PpsjError(f"{partner.name} is {partner.status}; only an active partner can be paused")
-    return {"status": "paused", "pps_sequence": partner.sequence + 1}
+    return {"status": "paused", **partner.settle(settings.sessions.holidays)}
 
 
 def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -> dict[str, Any]:
@@ -183,7 +190,59 @@ def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -
         )
         if found:
             raise PpsjError(f"cannot resume: {taken_message(found[0])}; move or renew the series")
-    return {"status": "active", "pps_sequence": partner.sequence + 1}
+    return {"status": "active", **partner.settle(settings.sessions.holidays)}
+
+
+def reschedule(
+    index: Index,
+    partner: Partner,
+    settings: Settings,
+    since: dt.date,
+    time: dt.time,
+    weekday: int | None,
+) -> tuple[dict[str, Any], str]:
+    """The regular slot from ``since`` on: sessions before it keep theirs.
+
+    Kept in the note as one ``pps_reschedules`` entry; the calendar shows it
+    as overrides of the same series (docs/calendar.md says why).
+    """
+    series = _series(partner)
+    check_date_range(since, "--from")
+    check_in_window(time, settings.sessions)
+    day = series.slot_on(since)[0] if weekday is None else weekday
+    change = Reschedule(since, day, time)
+    kept = [r for r in series.reschedules if r.since < since]
+    after = replace(series, reschedules=(*kept, change))
+    holidays = settings.sessions.holidays
+    new = [o for o in occurrences(after, holidays) if o.date >= since and not o.moved]
+    if not new:
+        raise PpsjError(
+            f"{partner.name} has no session on or after {since} "
+            f"(the series ends {series.end}); renew it first"
+        )
+    if after.placed() == series.placed():
+        raise PpsjError(
+            f"{partner.name}'s sessions from {since} are already "
+            f"{WEEKDAYS[day].capitalize()}s at {time:%H:%M}"
+        )
+    check_wall_clock([o.date for o in new], time, settings.tz, settings.owner.timezone)
+    if partner.booked:
+        found = clashes(
+            [(o.date, o.time) for o in new], index.booked(exclude=partner.name), settings.sessions
+        )
+        if found:
+            n = len(found) - 1
+            more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
+            raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+    keys = {
+        "pps_reschedules": [str(r) for r in after.reschedules],
+        **partner.settle(holidays, after),
+    }
+    return keys, (
+        f"rescheduled {partner.name}: {WEEKDAYS[day].capitalize()}s at {time:%H:%M} "
+        f"from {new[0].date} ({len(new)} session{'s' if len(new) != 1 else ''}; "
+        "earlier sessions keep their time)"
+    )
 
 
 def renew(
@@ -195,10 +254,8 @@ def renew(
     starts on the first PPS day a week out, at the same slot.
     """
     series = _series(partner)
+    holidays = settings.sessions.holidays
     if series.end >= today:
-        check_free(
-            index, settings, series.end + dt.timedelta(weeks=1), series.time, weeks, partner.name
-        )
         new_weeks = series.weeks + weeks
         if new_weeks > MAX_SERIES_WEEKS:
             # The note would hold a pps_weeks that no command could read back.
@@ -206,13 +263,31 @@ def renew(
                 f"{partner.name}'s series would have {new_weeks} weeks, more than "
                 f"the {MAX_SERIES_WEEKS} a series can hold; renew with fewer --weeks"
             )
-        end = series.start + dt.timedelta(weeks=new_weeks - 1)
-        return (
-            {"pps_weeks": new_weeks, "pps_sequence": partner.sequence + 1},
-            f"extended to {new_weeks} weeks, last session {end}",
+        after = replace(series, weeks=new_weeks)
+        # The new weeks fall where the slot of the series' end puts them (a reschedule's).
+        added = [o for o in occurrences(after, holidays) if o.original > series.rule_end]
+        _, time = series.slot_on(series.end)
+        check_wall_clock([o.date for o in added], time, settings.tz, settings.owner.timezone)
+        found = clashes(
+            [(o.date, o.time) for o in added], index.booked(exclude=partner.name), settings.sessions
         )
-    start = first_session_day(today, settings.sessions.weekday)
-    keys = book(index, settings, partner.name, series.time, start, weeks, partner.sequence + 1)
+        if found:
+            n = len(found) - 1
+            more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
+            raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+        return (
+            {"pps_weeks": new_weeks, **partner.settle(holidays, after)},
+            f"extended to {new_weeks} weeks, last session {after.end}",
+        )
+    weekday, time = series.slot_on(series.end)
+    start = first_session_day(today, weekday)
+    sequence = partner.calendar_sequence(holidays) + 1
+    keys = book(index, settings, partner.name, time, start, weeks, sequence)
+    # The new series starts clean: the old one's history goes with its UID.
+    if series.reschedules:
+        keys["pps_reschedules"] = []
+    if partner.settled_holidays and "pps_holidays" not in keys:
+        keys["pps_holidays"] = []
     if partner.status != "active":
         keys["status"] = "active"
     return keys, f"a new series of {weeks} weeks from {start}"
@@ -271,7 +346,7 @@ def partner_rows(index: Index, settings: Settings, today: dt.date) -> list[Partn
                 name=p.name,
                 status=p.status,
                 company=p.company,
-                slot=f"{p.series.time:%H:%M}" if p.series else None,
+                slot=f"{p.series.slot_on(today)[1]:%H:%M}" if p.series else None,
                 week=week,
                 weeks=p.series.weeks if p.series else None,
                 next_session=next_start,

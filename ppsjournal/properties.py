@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar
 from ppsjournal.errors import PpsjError
 from ppsjournal.money import parse_amount
 from ppsjournal.names import link_target
-from ppsjournal.schedule import parse_moves
+from ppsjournal.schedule import parse_moves, parse_reschedules
 from ppsjournal.settings import check_email, parse_date, parse_hhmm
 
 T = TypeVar("T")
@@ -109,6 +109,13 @@ def moves(value: Any) -> tuple[str, ...]:
     series' slot, known only with ``pps_time``: the model resolves the moves then."""
     items = tuple(i for i in _items(value) if i is not None)
     parse_moves(items, dt.time(0), "")
+    return items
+
+
+def reschedules(value: Any) -> tuple[str, ...]:
+    """``pps_reschedules`` checked by the schedule's own grammar."""
+    items = tuple(i for i in _items(value) if i is not None)
+    parse_reschedules(items, "")
     return items
 
 
@@ -237,7 +244,14 @@ PPS_START = Prop("pps_start", date, None)
 PPS_WEEKS = Prop("pps_weeks", Whole(1, MAX_SERIES_WEEKS), 12)
 PPS_SKIP: Prop[frozenset[dt.date]] = Prop("pps_skip", dates, frozenset())
 PPS_MOVED: Prop[tuple[str, ...]] = Prop("pps_moved", moves, ())
+PPS_RESCHEDULES: Prop[tuple[str, ...]] = Prop("pps_reschedules", reschedules, ())
 PPS_SEQUENCE = Prop("pps_sequence", Whole(0, MAX_SEQUENCE), 0)
+# The holidays that cancelled a session when pps_sequence was last set: a
+# holiday added or removed since then counts in the calendar's SEQUENCE.
+PPS_HOLIDAYS: Prop[frozenset[dt.date]] = Prop("pps_holidays", dates, frozenset())
+# The SEQUENCE and the day of the last invitation sent (invite --send).
+PPS_INVITED_SEQUENCE = Prop("pps_invited_sequence", Whole(0, MAX_SEQUENCE), None)
+PPS_INVITED_ON = Prop("pps_invited_on", date, None)
 TAGS: Prop[tuple[str, ...]] = Prop("tags", texts, ())
 
 # Session: Sessions/<YYYY>/<YYYY-MM-DD> <Name>.md
@@ -274,7 +288,11 @@ PARTNER = Kind(
         PPS_WEEKS,
         PPS_SKIP,
         PPS_MOVED,
+        PPS_RESCHEDULES,
         PPS_SEQUENCE,
+        PPS_HOLIDAYS,
+        PPS_INVITED_SEQUENCE,
+        PPS_INVITED_ON,
         TAGS,
     ),
     rules=(series_keys,),

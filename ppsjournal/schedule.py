@@ -11,11 +11,24 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.settings import SessionSettings, parse_date, parse_hhmm
+from ppsjournal.settings import WEEKDAYS, SessionSettings, parse_date, parse_hhmm
 
 _MOVE = re.compile(
     r"^\s*(\d{4}-\d{2}-\d{2})\s*->\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?\s*$"
 )
+_RESCHEDULE = re.compile(r"^\s*(\d{4}-\d{2}-\d{2})\s*:\s*([A-Za-z]+)\s+(\d{1,2}:\d{2})\s*$")
+
+
+@dataclass(frozen=True)
+class Reschedule:
+    """From ``since`` on, the series' sessions fall on ``weekday`` at ``time``."""
+
+    since: dt.date
+    weekday: int
+    time: dt.time
+
+    def __str__(self) -> str:
+        return f"{self.since.isoformat()}: {WEEKDAYS[self.weekday]} {self.time:%H:%M}"
 
 
 @dataclass(frozen=True)
@@ -28,6 +41,7 @@ class Series:
     weeks: int
     skip: frozenset[dt.date] = frozenset()
     moved: dict[dt.date, dt.datetime] = field(default_factory=dict)  # naive, owner's zone
+    reschedules: tuple[Reschedule, ...] = ()  # in order of ``since``
 
     @property
     def dates(self) -> list[dt.date]:
@@ -35,8 +49,41 @@ class Series:
         return [self.start + dt.timedelta(weeks=i) for i in range(self.weeks)]
 
     @property
-    def end(self) -> dt.date:
+    def rule_end(self) -> dt.date:
+        """The rule's last date (the RRULE's), before any reschedule."""
         return self.start + dt.timedelta(weeks=self.weeks - 1)
+
+    @property
+    def end(self) -> dt.date:
+        """The day of the series' last session as its slot places it."""
+        return self.placed()[-1][1].date()
+
+    def placed(self) -> list[tuple[dt.date, dt.datetime]]:
+        """Each rule date with where the regular slot puts it, reschedules applied in turn.
+
+        A reschedule from D takes every session placed on D or later to its
+        weekday and time: the first to the first such weekday on or after D,
+        the rest a week apart, so the week count of the series is kept.
+        """
+        places = [(d, dt.datetime.combine(d, self.time)) for d in self.dates]
+        for r in self.reschedules:
+            later = [i for i, (_, at) in enumerate(places) if at.date() >= r.since]
+            if not later:
+                continue
+            first = r.since + dt.timedelta(days=(r.weekday - r.since.weekday()) % 7)
+            shift = first - places[later[0]][0]
+            for i in later:
+                original = places[i][0]
+                places[i] = (original, dt.datetime.combine(original + shift, r.time))
+        return places
+
+    def slot_on(self, day: dt.date) -> tuple[int, dt.time]:
+        """The regular weekday and time in effect on ``day``."""
+        weekday, time = self.start.weekday(), self.time
+        for r in self.reschedules:
+            if r.since <= day:
+                weekday, time = r.weekday, r.time
+        return weekday, time
 
 
 @dataclass(frozen=True)
@@ -49,10 +96,12 @@ class Occurrence:
     original: dt.date
     date: dt.date
     time: dt.time
+    slot_date: dt.date  # where the regular slot puts it (the rule's date unless rescheduled)
 
     @property
     def moved(self) -> bool:
-        return self.date != self.original
+        """Moved by hand (``ppsj move``), away from where its slot puts it."""
+        return self.date != self.slot_date
 
     def start(self, tz: dt.tzinfo) -> dt.datetime:
         return dt.datetime.combine(self.date, self.time, tzinfo=tz)
@@ -78,21 +127,74 @@ def format_move(old: dt.date, new: dt.datetime) -> str:
     return f"{old.isoformat()} -> {new:%Y-%m-%d %H:%M}"
 
 
+def parse_reschedules(values: Iterable[object], where: str) -> tuple[Reschedule, ...]:
+    """``pps_reschedules`` entries: "2027-01-08: thursday 10:00", one per change of slot."""
+    found: dict[dt.date, Reschedule] = {}
+    for value in values:
+        m = _RESCHEDULE.match(value) if isinstance(value, str) else None
+        if not m or m.group(2).lower() not in WEEKDAYS:
+            raise PpsjError(f'must be "YYYY-MM-DD: weekday HH:MM", got {value!r}', where)
+        since = parse_date(m.group(1), where)
+        if since in found:
+            raise PpsjError(f"has two reschedules from {since}", where)
+        weekday = WEEKDAYS.index(m.group(2).lower())
+        found[since] = Reschedule(since, weekday, parse_hhmm(m.group(3), where))
+    return tuple(found[d] for d in sorted(found))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A rule date of a series, where it falls, and why there is no session (or None)."""
+
+    week: int
+    original: dt.date
+    slot: dt.datetime  # where the regular slot puts it
+    at: dt.datetime  # where it is (a move by hand)
+    why: str | None  # None, "skipped" or "holiday"
+
+
+def placements(series: Series, holidays: frozenset[dt.date] = frozenset()) -> list[Placement]:
+    """Every rule date, in rule order: skips win, then moves, then holidays.
+
+    A holiday cancels the session on the day its slot places it (after a
+    reschedule to another weekday, that day); a session moved by hand onto
+    or off a holiday is where the move put it.
+    """
+    result = []
+    for i, (day, slot) in enumerate(series.placed()):
+        why, at = None, slot
+        if day in series.skip:
+            why = "skipped"
+        elif day in series.moved:
+            at = series.moved[day]
+        elif slot.date() in holidays:
+            why = "holiday"
+        result.append(Placement(i + 1, day, slot, at, why))
+    return result
+
+
 def occurrences(series: Series, holidays: frozenset[dt.date] = frozenset()) -> list[Occurrence]:
     """The sessions that happen, in date order: skips win, then moves, then holidays."""
-    result = []
-    for i, day in enumerate(series.dates):
-        if day in series.skip:
-            continue
-        if day in series.moved:
-            new = series.moved[day]
-            result.append(
-                Occurrence(series.partner, i + 1, series.weeks, day, new.date(), new.time())
-            )
-        elif day not in holidays:
-            result.append(Occurrence(series.partner, i + 1, series.weeks, day, day, series.time))
+    result = [
+        Occurrence(
+            series.partner,
+            p.week,
+            series.weeks,
+            p.original,
+            p.at.date(),
+            p.at.time(),
+            p.slot.date(),
+        )
+        for p in placements(series, holidays)
+        if p.why is None
+    ]
     result.sort(key=lambda o: (o.date, o.time))
     return result
+
+
+def holiday_dates(series: Series, holidays: frozenset[dt.date]) -> frozenset[dt.date]:
+    """The holidays that cancel a session of this series."""
+    return frozenset(p.at.date() for p in placements(series, holidays) if p.why == "holiday")
 
 
 def first_session_day(today: dt.date, weekday: int) -> dt.date:

@@ -383,7 +383,7 @@ def session_context(
             "week": occ.week,
             "weeks": occ.weeks,
             "moved": occ.moved,
-            "original_date": occ.original,
+            "original_date": occ.slot_date,
             "length": settings.sessions.length,
             "note": p.note_name,
             "path": p.path,

@@ -6,12 +6,14 @@ import base64
 import json
 import os
 import shutil
+import socket
 import struct
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
 
 from ppsjournal.cli import cli
@@ -178,3 +180,45 @@ def header_rows(head: dict, state: Path) -> dict[str, dict]:
     for path, row in head["notes"]["changed"].items():
         rows[path] = dict(zip(numbers, row, strict=True))
     return rows
+
+
+# -- SMTP: a real server on loopback (aiosmtpd) --------------------------------------
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.envelopes: list = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.envelopes.append(envelope)
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    """Start an aiosmtpd server on loopback: ``start(**controller_kwargs) -> (inbox, port)``."""
+    started: list[Controller] = []
+
+    def start(**kwargs) -> tuple[Inbox, int]:
+        inbox = Inbox()
+        port = free_port()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        started.append(controller)
+        return inbox, port
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def configure(vault: Path, port: int, security: str = "none", username: str | None = None):
+    extra = f'username = "{username}"\n' if username else ""
+    with open(vault / "ppsj.toml", "a", encoding="utf-8") as fh:
+        fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\n{extra}')

@@ -403,7 +403,11 @@ GOOD_NOTES = {
         "pps_weeks": 12,
         "pps_skip": ["2026-12-25"],
         "pps_moved": ["2027-01-01 -> 2026-12-31 14:40"],
+        "pps_reschedules": ["2027-01-08: friday 15:20"],
         "pps_sequence": 0,
+        "pps_holidays": ["2027-01-15"],
+        "pps_invited_sequence": 0,
+        "pps_invited_on": "2026-11-28",
         "tags": ["partner"],
     },
     "session": {

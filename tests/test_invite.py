@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import email
 import shutil
-import socket
 import ssl
 import subprocess
 from email import policy
@@ -17,14 +16,21 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from ppsjournal import mail
 from ppsjournal.errors import PpsjError
 from ppsjournal.invite import check_address, check_header_text
 from ppsjournal.settings import Smtp
-from tests.conftest import DAY, one_line_error, partner_note, run_cli, set_key
+from tests.conftest import (
+    DAY,
+    configure,
+    free_port,
+    one_line_error,
+    partner_note,
+    run_cli,
+    set_key,
+)
 
 PASSWORD = "s3cret-Pa55"
 
@@ -250,15 +256,6 @@ def test_an_address_with_a_line_break_is_refused(ppsj, vault):
 # -- SMTP ----------------------------------------------------------------------
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-
 def accept_alex(server, session, envelope, mechanism, auth_data):
     good = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
         b"alex",
@@ -268,49 +265,22 @@ def accept_alex(server, session, envelope, mechanism, auth_data):
     return AuthResult(success=good, handled=False)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def smtp_server():
-    """Start an aiosmtpd server on loopback: ``start(**controller_kwargs) -> (inbox, port)``."""
-    started: list[Controller] = []
-
-    def start(**kwargs) -> tuple[Inbox, int]:
-        inbox = Inbox()
-        port = free_port()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        started.append(controller)
-        return inbox, port
-
-    yield start
-    for controller in started:
-        controller.stop()
-
-
-def configure(vault: Path, port: int, security: str = "none", username: str | None = None):
-    extra = f'username = "{username}"\n' if username else ""
-    with open(vault / "ppsj.toml", "a", encoding="utf-8") as fh:
-        fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "{security}"\n{extra}')
-
-
 def test_send_to_a_loopback_server(ppsj, vault, smtp_server):
     inbox, port = smtp_server()
     book(ppsj)
     configure(vault, port)
     out = ok(ppsj("invite", "Debbie Harper", "--send", env={"PPSJ_SMTP_PASSWORD": None}))
-    assert out.strip() == f"sent the invite to debbie@sunrise.example via 127.0.0.1:{port} (none)"
+    assert out.splitlines() == [
+        f"sent the invite to debbie@sunrise.example via 127.0.0.1:{port} (none)",
+        "recorded SEQUENCE 0 in Partners/Debbie Harper.md",
+    ]
     (env,) = inbox.envelopes
     assert env.mail_from == "alex@lender.example"
     assert env.rcpt_tos == ["debbie@sunrise.example"]
     msg = load(env.original_content)
     assert calendar_part(msg).get_param("method") == "REQUEST"
     assert master(icalendar.Calendar.from_ical(calendar_part(msg).get_content()))["ATTENDEE"]
-    assert list((vault / "Calendar").glob("*.eml")) == []  # --send alone writes nothing
+    assert list((vault / "Calendar").glob("*.eml")) == []  # --send alone saves no .eml
 
 
 def test_send_with_login_and_a_refused_login(ppsj, vault, smtp_server):

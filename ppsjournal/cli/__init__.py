@@ -40,6 +40,7 @@ COMMANDS: dict[str, str] = {
     "pause": "ppsjournal.cli.partners:pause",
     "resume": "ppsjournal.cli.partners:resume",
     "renew": "ppsjournal.cli.partners:renew",
+    "reschedule": "ppsjournal.cli.partners:reschedule",
     "week": "ppsjournal.cli.week:week",
     "held": "ppsjournal.cli.sessions:held",
     "missed": "ppsjournal.cli.sessions:missed",

@@ -6,6 +6,7 @@ import click
 
 from ppsjournal.cli import common_options, runtime, warn
 from ppsjournal.errors import EXIT_FAILED, EXIT_PROBLEMS
+from ppsjournal.layout import CALENDAR
 
 
 @click.command()
@@ -49,6 +50,14 @@ def build(check: bool) -> None:
         click.echo(f"removed {rel}")
     if not result.written and not result.removed and not result.refused:
         click.echo("up to date")
+    if any(rel.startswith(CALENDAR + "/") for rel in result.written):
+        # A calendar changed (a holiday added, a note edited by hand): say whose
+        # invitation no longer matches it.
+        from ppsjournal.invite import out_of_date_line, pending_invitations
+
+        for found in pending_invitations(rt.index().partners.values(), rt.vault.settings):
+            if found.sent is not None:
+                click.echo(out_of_date_line(found))
     for refused in result.refused:
         warn(str(refused))
     if result.refused:  # a file of the user's where an output goes: refused

@@ -11,6 +11,7 @@ from ppsjournal import layout
 from ppsjournal.cli import common_options, echo_json, find_partner, runtime
 from ppsjournal.cli.types import DATE, DATETIME, TIME, When
 from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
+from ppsjournal.settings import WEEKDAYS
 
 
 def _check_weekday(day: dt.date | None, settings) -> None:
@@ -170,10 +171,18 @@ def add(
         existing = index.partners.get(name_key(name))
 
         if existing is not None:
-            if time is None or (existing.series is not None and existing.status == "active"):
+            if existing.series is not None:
+                # Booking anew would drop the series' history and leave the old
+                # one in the partner's calendar: each change has its command.
+                raise PpsjError(
+                    f"{existing.name} is already a partner ({existing.path}) with a series: "
+                    "change it with 'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
+                )
+            if time is None:
                 raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
             day = resolve_start(first, today, settings)
-            series_keys = book(index, settings, existing.name, time, day, n, existing.sequence + 1)
+            sequence = existing.calendar_sequence(settings.sessions.holidays) + 1
+            series_keys = book(index, settings, existing.name, time, day, n, sequence)
             # Keys the note lacks go at the end of its front-matter, in the contract's order.
             keys: dict = {
                 key: value
@@ -323,7 +332,18 @@ def _apply(name: str, change) -> None:
         partner = find_partner(index, name, writing=True)
         keys, message = change(rt, index, partner)
         rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
+        after = rt.builder().index().partners.get(partner.key)
     click.echo(message)
+    _out_of_date(after, rt.vault.settings)
+
+
+def _out_of_date(partner, settings) -> None:
+    """Say that the partner's invitation no longer matches their calendar."""
+    from ppsjournal.invite import out_of_date_line, pending
+
+    found = pending(partner, settings) if partner is not None else None
+    if found is not None:
+        click.echo(out_of_date_line(found))
 
 
 @click.command()
@@ -386,6 +406,46 @@ def move(name: str, date: dt.date, to: When) -> None:
 
 @click.command()
 @click.argument("name")
+@click.option("--at", "at", required=True, type=TIME, help="The new regular time of the slot.")
+@click.option(
+    "--weekday",
+    type=click.Choice(WEEKDAYS, case_sensitive=False),
+    help="The new regular day (default: the day the series has on --from).",
+)
+@click.option(
+    "--from",
+    "since",
+    required=True,
+    type=DATE,
+    help="The first day of the new slot: sessions before it keep their time.",
+)
+@common_options
+def reschedule(name: str, at: dt.time, weekday: str | None, since: dt.date) -> None:
+    """Move a partner's regular slot (time, and day with --weekday) from a date on.
+
+    Sessions before --from keep their day and time; every session from
+    --from on, renewals included, takes the new slot. The series keeps its
+    calendar UID and week count: the change is recorded in the note as
+    pps_reschedules. A slot that another session holds is refused, naming
+    who holds it.
+
+    \b
+    Example:
+      ppsj reschedule "Debbie Harper" --at 15:20 --from 2027-01-08
+      ppsj reschedule "Debbie Harper" --at 10:00 --weekday thursday --from 2027-01-07
+    """
+    from ppsjournal import partners as ops
+
+    day = WEEKDAYS.index(weekday.lower()) if weekday else None
+
+    def change(rt, index, partner):
+        return ops.reschedule(index, partner, rt.vault.settings, since, at, day)
+
+    _apply(name, change)
+
+
+@click.command()
+@click.argument("name")
 @common_options
 def pause(name: str) -> None:
     """Pause a partner's series: its slot is free for others until resumed.
@@ -396,7 +456,7 @@ def pause(name: str) -> None:
     """
     from ppsjournal import partners as ops
 
-    _apply(name, lambda rt, index, p: (ops.pause(p), f"paused {p.name}"))
+    _apply(name, lambda rt, index, p: (ops.pause(p, rt.vault.settings), f"paused {p.name}"))
 
 
 @click.command()

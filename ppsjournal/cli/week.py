@@ -265,7 +265,9 @@ def _as_json(
                 "partner_note": i.planned.partner.path,
                 "week": i.planned.occurrence.week,
                 "weeks": i.planned.occurrence.weeks,
-                "moved_from": i.planned.occurrence.original if i.planned.occurrence.moved else None,
+                "moved_from": (
+                    i.planned.occurrence.slot_date if i.planned.occurrence.moved else None
+                ),
                 "note": i.planned.existing or i.planned.path,
                 "action": done[i.action],
                 "reason": i.reason,
