@@ -23,7 +23,6 @@ import yaml
 from conftest import DAY, ok, one_line_error, run_cli
 
 from ppsjournal import caldav_sync
-from ppsjournal.cli import COMMANDS
 
 caldav = pytest.importorskip("caldav")
 pytest.importorskip("radicale")
@@ -257,11 +256,13 @@ def test_publish_skip_pause_and_publish_again(published: Path, server: str, cale
     assert ok(publish(published)).output == "up to date\n"
 
 
-def test_reschedule_publishes_both_series(published: Path, server: str, calendar):
-    if "reschedule" not in COMMANDS:
-        pytest.skip("ppsj reschedule is not here yet (branch series)")
+def test_reschedule_publishes_the_new_times(published: Path, server: str, calendar):
     ok(publish(published))
-    ok(run_cli(published, "reschedule", "Debbie Harper", "2026-12-25", "--at", "15:00", today=DAY))
+    ok(
+        run_cli(
+            published, "reschedule", "Debbie", "--at", "15:00", "--from", "2027-01-08", today=DAY
+        )
+    )
     assert "Debbie Harper" in ok(publish(published)).output
     ok(run_cli(published, "build", today=DAY))
     import recurring_ical_events
@@ -273,7 +274,11 @@ def test_reschedule_publishes_both_series(published: Path, server: str, calendar
         cal = Calendar.from_ical(ics.read_bytes())
         for ev in recurring_ical_events.of(cal).between(dt.date(2026, 1, 1), dt.date(2028, 1, 1)):
             local.setdefault(ics.stem, []).append(ev.decoded("DTSTART").astimezone(dt.UTC))
-    assert server_sessions(server, calendar) == {k: sorted(v) for k, v in local.items()}
+    on_server = server_sessions(server, calendar)
+    assert on_server == {k: sorted(v) for k, v in local.items()}
+    debbie = [t.astimezone(ZONE) for t in on_server["Debbie Harper"]]
+    assert {t.time() for t in debbie if t.date() < dt.date(2027, 1, 8)} == {dt.time(14, 40)}
+    assert {t.time() for t in debbie if t.date() >= dt.date(2027, 1, 8)} == {dt.time(15, 0)}
 
 
 def test_calendar_by_url_path_and_its_absence(
