@@ -37,9 +37,10 @@ LAYERS = {
         "report",
         "report_html",
         "doctor",
+        "mergebase",
     },
-    "adapters": {"vault", "store", "templates", "mail"},
-    "app": {"app", "vault_setup"},
+    "adapters": {"vault", "store", "templates", "mail", "git"},
+    "app": {"app", "vault_setup", "sync"},
     "watch": {"watch"},
 }
 # What each layer may import (besides itself).
@@ -53,7 +54,7 @@ ALLOWED = {
 }
 # Imports inside a function, allowed outside cli/ only to put off a heavy
 # library (icalendar behind calendar, jinja2 and friends) until it is needed.
-LATE_OK = {("app", "calendar"), ("invite", "calendar")}
+LATE_OK = {("app", "calendar"), ("invite", "calendar"), ("sync", "calendar")}
 
 
 def _layer(module: str) -> str:

@@ -51,6 +51,8 @@ COMMANDS: dict[str, str] = {
     "watch": "ppsjournal.cli.build:watch",
     "invite": "ppsjournal.cli.invite:invite",
     "report": "ppsjournal.cli.report:report",
+    "sync": "ppsjournal.cli.sync:sync",
+    "merge-driver": "ppsjournal.cli.sync:merge_driver",
 }
 
 
