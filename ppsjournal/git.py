@@ -76,6 +76,10 @@ def has_head(root: Path) -> bool:
     return _run(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode == 0
 
 
+def head(root: Path) -> str:
+    return _run(root, "rev-parse", "HEAD").stdout.decode().strip()
+
+
 def upstream(root: Path) -> str | None:
     """The branch's upstream (``origin/main``), or None if it has none."""
     done = _run(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}", check=False)
@@ -134,8 +138,13 @@ def changed(root: Path, under: str) -> list[str]:
     return sorted(found)
 
 
-def add(root: Path, under: str) -> None:
+def add(root: Path, under: str, leave: str) -> None:
+    """Stage every change under ``under`` but in its folder ``leave`` (never committed,
+    even where .gitignore forgets it; an exclude pathspec fails where it does not)."""
     _run(root, "add", "--all", "--", under)
+    _run(
+        root, "rm", "-r", "-q", "--cached", "--ignore-unmatch", "--", Path(under, leave).as_posix()
+    )
 
 
 def resolve(root: Path, paths: list[str]) -> None:

@@ -32,7 +32,7 @@ from ppsjournal.app import Builder, BuildResult, load_index, session_note
 from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
 from ppsjournal.index import CONFLICT_MESSAGE, conflict_line
-from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE
 from ppsjournal.names import link_target
 from ppsjournal.note import decode, parse_note
 from ppsjournal.schedule import occurrences
@@ -269,11 +269,8 @@ def _lines(data: bytes) -> list[str]:
 @dataclass
 class SyncResult:
     setup: list[str] = field(default_factory=list)
-    committed: list[str] = field(default_factory=list)  # the commits made, by message
-    pulled: str = ""  # git's own summary of the pull
-    settled: list[str] = field(
-        default_factory=list
-    )  # generated files whose conflict a build settled
+    steps: list[str] = field(default_factory=list)  # what was done, one line each, in order
+    pulled: str = ""  # git's complaint, when the pull stopped
     build: BuildResult | None = None
     pushed: bool = False
 
@@ -299,7 +296,8 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
             f"a {stopped} is stopped half-way{what}; finish it "
             f"('git {'commit' if stopped == 'merge' else 'rebase --continue'}') and sync again"
         )
-    if git.upstream(root) is None:
+    upstream = git.upstream(root)
+    if upstream is None:
         if not git.remotes(root):
             raise PpsjError(
                 "the repository has no remote to sync with; "
@@ -314,12 +312,20 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
     try:
         builder.build(today)
         _commit(root, under, message or "ppsj sync: notes of this machine", result)
+        before = git.head(root)
         pulled = git.pull(root)
         result.pulled = git.complaint(pulled) if pulled.returncode else ""
         if pulled.returncode != 0:
-            _settle(root, under, vault, builder, today, result, pulled)
+            _settle(root, under, vault, builder, today, result)
+        new = git.head(root) != before
+        result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
         result.build = builder.build(today)
-        _commit(root, under, message or "ppsj sync: build after merge", result)
+        result.steps.extend(f"wrote {rel}" for rel in result.build.written)
+        result.steps.extend(f"removed {rel}" for rel in result.build.removed)
+        after = (
+            f"{message} (built after the pull)" if message else "ppsj sync: built after the pull"
+        )
+        _commit(root, under, after, result)
     finally:
         builder.close()
     if push:
@@ -334,10 +340,10 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
 
 
 def _commit(root: Path, under: str, message: str, result: SyncResult) -> None:
-    git.add(root, under)
+    git.add(root, under, STATE)
     if git.staged(root):
         git.commit(root, message)
-        result.committed.append(message)
+        result.steps.append(f"committed: {message}")
 
 
 def _settle(
@@ -347,7 +353,6 @@ def _settle(
     builder: Builder,
     today: dt.date,
     result: SyncResult,
-    pulled: object,
 ) -> None:
     """A pull that stopped: settle conflicts in generated files alone (a build
     writes them from the merged notes), step by step through a rebase; stop
@@ -370,11 +375,9 @@ def _settle(
             )
         builder.build(today)
         git.resolve(root, mine)
-        result.settled.extend(p for p in mine if p not in result.settled)
+        result.steps.extend(f"settled {p} (built from the merged notes)" for p in mine)
         if stopped == "merge":
-            git.add(root, under)
-            git.commit(root, "ppsj sync: merge, generated files built again")
-            result.committed.append("merge")
+            _commit(root, under, "ppsj sync: merge, generated files built again", result)
             return
         step = git.continue_rebase(root)
         if step.returncode == 0 and git.in_progress(root) is None:

@@ -299,3 +299,23 @@ def test_doctor_reports_an_unconfigured_driver_and_twins(clones):
     assert "Calendar/Sam Ortiz.ics:1: git conflict marker" in result.output
     ok(run_cli(a, "sync", "--setup"))
     assert ".gitattributes" not in run_cli(a, "doctor").output
+
+
+def test_sync_settles_a_calendar_removed_on_one_side_and_changed_on_the_other(clones, tmp_path):
+    """a pauses Debbie (her calendar removed), b skips one of her sessions (changed):
+    git asks no driver about a modify/delete; sync builds from the merged notes."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "pause", "Debbie", today=day))
+    ok(run_cli(b, "skip", "Debbie", "2026-12-25", today=day))
+    (b / ".gitignore").write_text("", encoding="utf-8")  # .ppsj/ is never committed anyway
+    ok(run_cli(a, "sync", today=day))
+    assert not (a / "Calendar/Debbie Harper.ics").exists()
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert "settled Calendar/Debbie Harper.ics" in out
+    assert not (b / "Calendar/Debbie Harper.ics").exists()
+    assert git(b, "status", "--porcelain") == "?? .ppsj/\n" and markers(b) == []
+    assert ".ppsj" not in git(b, "ls-files")  # committed: all but ppsj's own
+    partner = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    assert "status: paused" in partner and "pps_skip: [2026-12-25]" in partner
+    assert generated(b) == built_from_nothing(b, tmp_path, day)

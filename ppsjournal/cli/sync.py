@@ -54,16 +54,10 @@ def sync(message: str | None, no_push: bool, setup: bool) -> None:
     result = sync_mod.sync(rt.vault, rt.today, message, push=not no_push)
     for line in result.setup:
         click.echo(line)
-    for rel in result.settled:
-        click.echo(f"settled {rel} (built again from the merged notes)")
-    for msg in result.committed:
-        click.echo(f"committed: {msg}")
+    for line in result.steps:
+        click.echo(line)
     build = result.build
     if build is not None:
-        for rel in build.written:
-            click.echo(f"wrote {rel}")
-        for rel in build.removed:
-            click.echo(f"removed {rel}")
         for problem in build.problems:
             warn(str(problem))
     click.echo("pushed" if result.pushed else "not pushed (--no-push)")
