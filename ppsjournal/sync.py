@@ -254,7 +254,8 @@ def _as_written(root: Path, rel: str, ours: bytes, theirs: bytes) -> bytes | Non
             carry = carry_forward(previous, reopen_carried(vault.read_bytes(previous)), lines)
         planned = Planned(partner, occ, rel, None, previous, previous)
         text = session_note(vault, index, planned, day, "planned", carry)
-    except (PpsjError, OSError, ValueError, KeyError):
+    except Exception:
+        # A base that cannot be rendered is no base: the common lines still are.
         return None
     return text.encode("utf-8")
 

@@ -80,8 +80,8 @@ def merge_driver(base: Path, ours: Path, theirs: Path, path: str) -> None:
     for you, as git's own merge leaves them.
 
     \b
-    Example (as git runs it; 'ppsj sync --setup' configures it):
-      ppsj merge-driver %O %A %B %P
+    Example:
+      ppsj merge-driver %O %A %B %P   # as git runs it ('ppsj sync --setup')
     """
     from ppsjournal.sync import merge_driver as merge
 
