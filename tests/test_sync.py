@@ -319,3 +319,28 @@ def test_sync_settles_a_calendar_removed_on_one_side_and_changed_on_the_other(cl
     partner = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
     assert "status: paused" in partner and "pps_skip: [2026-12-25]" in partner
     assert generated(b) == built_from_nothing(b, tmp_path, day)
+
+
+def test_setup_adds_only_the_missing_lines_after_the_users_own(vault, clean_git):
+    git(vault, "init", "-q", "-b", "main")
+    mine = "# mine\n*.pdf binary\n*.ics -text"  # no line end at the end
+    (vault / ".gitattributes").write_text(mine, encoding="utf-8")
+    out = ok(run_cli(vault, "sync", "--setup")).output
+    assert "added to .gitattributes: Follow-ups.md merge=ppsj;" in out
+    assert "set merge.ppsj.driver in .git/config" in out
+    assert (vault / ".gitattributes").read_text(encoding="utf-8") == (
+        f"{mine}\nFollow-ups.md merge=ppsj\nCalendar/*.ics merge=ppsj -text\n"
+        "Sessions/**/*.md merge=ppsj\n"
+    )
+    assert ok(run_cli(vault, "sync", "--setup")).output == "already set up\n"
+
+
+def test_a_refused_push_is_one_line_and_keeps_the_commit(clones):
+    a, _ = clones
+    hook = a.parent / "origin.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'no pushes today' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    add_under(a / "Sessions/2026/2026-12-04 Sam Ortiz.md", HOW, "- a: later")
+    line = one_line_error(run_cli(a, "sync", "-m", "later", today="2026-12-04"))
+    assert line.startswith("ppsj: git push failed: ") and "run 'ppsj sync' again" in line
+    assert git(a, "log", "-1", "--format=%s").strip() == "later"
