@@ -344,3 +344,46 @@ def test_a_refused_push_is_one_line_and_keeps_the_commit(clones):
     line = one_line_error(run_cli(a, "sync", "-m", "later", today="2026-12-04"))
     assert line.startswith("ppsj: git push failed: ") and "run 'ppsj sync' again" in line
     assert git(a, "log", "-1", "--format=%s").strip() == "later"
+
+
+def test_the_driver_on_an_add_add_with_no_base_to_render_keeps_both_sides(
+    tmp_path, clean_git, monkeypatch
+):
+    """No vault to render the note from: the base is the lines both sides share."""
+    monkeypatch.chdir(tmp_path)
+    rel = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    note = "---\ntype: session\n---\n## One\n\n## Two\n\n## Three\n"
+    files = {}
+    for name, text in (
+        ("base", ""),
+        ("ours", note.replace("## One\n", "## One\n- ours\n")),
+        ("theirs", note.replace("## Three\n", "## Three\n- theirs\n")),
+    ):
+        files[name] = tmp_path / name
+        files[name].write_text(text, encoding="utf-8")
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+    ok(run_cli(None, "merge-driver", *args, rel, today=None))
+    merged = files["ours"].read_text(encoding="utf-8")
+    assert merged == note.replace("## One\n", "## One\n- ours\n").replace(
+        "## Three\n", "## Three\n- theirs\n"
+    )
+    # Both wrote in one place: a conflict, both sides kept, exit 1 (git reports it).
+    files["ours"].write_text(note.replace("## Two\n", "## Two\n- mine\n"), encoding="utf-8")
+    files["theirs"].write_text(note.replace("## Two\n", "## Two\n- yours\n"), encoding="utf-8")
+    result = run_cli(None, "merge-driver", *args, rel, today=None)
+    assert result.exit_code == 1
+    merged = files["ours"].read_text(encoding="utf-8")
+    assert "<<<<<<< ours: " in merged and "- mine\n" in merged and "- yours\n" in merged
+
+
+def test_the_driver_merges_a_follow_ups_md_of_the_users_as_git_would(
+    tmp_path, clean_git, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    files = {}
+    for name, text in (("base", "a\nb\nc\n"), ("ours", "A\nb\nc\n"), ("theirs", "a\nb\nC\n")):
+        files[name] = tmp_path / name
+        files[name].write_text(text, encoding="utf-8")
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+    ok(run_cli(None, "merge-driver", *args, "Follow-ups.md", today=None))
+    assert files["ours"].read_text(encoding="utf-8") == "A\nb\nC\n"
