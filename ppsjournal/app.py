@@ -36,7 +36,7 @@ from ppsjournal.note import decode
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
-from ppsjournal.week import Links, Planned, session_context, session_meta
+from ppsjournal.week import Carry, Links, Planned, session_context, session_meta
 
 if TYPE_CHECKING:
     from ppsjournal.publish import Step
@@ -345,12 +345,20 @@ def load_index(vault: Vault, memory: bool = False) -> Index:
     return Builder(vault, memory=memory).index()
 
 
-def session_note(vault: Vault, index: Index, planned: Planned, today: dt.date, status: str) -> str:
+def session_note(
+    vault: Vault,
+    index: Index,
+    planned: Planned,
+    today: dt.date,
+    status: str,
+    carry: Carry | None = None,
+) -> str:
     """The text of a new session note for ``planned``, as ``ppsj week`` writes it
-    (nothing carried: the earlier note keeps its open follow-ups), with ``status``."""
+    (with ``carry``: those tasks carried; without, the earlier note keeps its open
+    follow-ups), with ``status``."""
     meta = session_meta(planned)
     meta["status"] = status
-    context = session_context(planned, None, index, vault.settings, today, Links(index))
+    context = session_context(planned, carry, index, vault.settings, today, Links(index))
     return templates.render_note(vault.root, "session.md.j2", meta, context)
 
 

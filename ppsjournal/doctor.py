@@ -261,6 +261,24 @@ def ledger_findings(
     return found
 
 
+def _twins(index: Index) -> Iterator[Finding]:
+    """Notes whose paths differ only in case or in Unicode form (NFC and NFD, as
+    macOS writes names): one file on macOS and Windows, so a sync through either
+    keeps one of them, and a link may open either."""
+    first: dict[str, str] = {}
+    for path in index.paths:
+        key = name_key(path)
+        if key in first:
+            yield Finding(
+                path,
+                0,
+                f"the same name as {first[key]} but for case or accents (a sync from "
+                "macOS or Windows?); keep one note: move this one's text into it",
+            )
+        else:
+            first[key] = path
+
+
 def findings(index: Index, settings: Settings) -> list[Finding]:
     """Every finding in the vault, by path, then line, then message; no duplicates."""
     every = [
@@ -270,5 +288,6 @@ def findings(index: Index, settings: Settings) -> list[Finding]:
         *_same_day(index, settings),
         *_task_dates(index),
         *_open_twice(index),
+        *_twins(index),
     ]
     return sorted(set(every))

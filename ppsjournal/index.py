@@ -70,7 +70,7 @@ def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
         text = decode(rel, data)
     except PpsjError as exc:
         return Entry(rel, error=Problem.of(exc)), ""
-    conflict = _conflict_line(text)
+    conflict = conflict_line(text)
     try:
         note = parse_note(rel, text)
     except PpsjError as exc:
@@ -84,7 +84,7 @@ def entry_from_bytes(rel: str, data: bytes) -> Entry:
     return parse_entry(rel, data)[0]
 
 
-def _conflict_line(text: str) -> int | None:
+def conflict_line(text: str) -> int | None:
     if "<<<<<<< " not in text:
         return None
     for i, line in enumerate(split_lines(text), 1):  # as the editor numbers them

@@ -15,6 +15,7 @@ from ppsjournal.settings import (
     parse_settings,
     render_settings,
 )
+from ppsjournal.sync import ATTRIBUTE_LINES, GITATTRIBUTES, configure
 from ppsjournal.vault import TEMP_PREFIX, TEMP_SUFFIX, Vault
 
 GITIGNORE = f"""\
@@ -26,9 +27,6 @@ GITIGNORE = f"""\
 .obsidian/workspace*.json
 .trash/
 """
-
-# Calendars are written with CRLF line ends (RFC 5545): git must not touch them.
-GITATTRIBUTES = "*.ics -text\n"
 
 
 def check_place(directory: Path) -> None:
@@ -93,7 +91,9 @@ def create_vault(
         if not (directory / rel).exists():
             vault.create(rel, text.encode("utf-8"))
             created.append(rel)
-    return created, advice(vault, created)
+    # In a git repository: its merge driver, so that two clones never conflict.
+    configured = [f"{line} (the merge driver of ppsj's files)" for line in configure(vault)]
+    return created, [*configured, *advice(vault, created)]
 
 
 def advice(vault: Vault, created: list[str]) -> list[str]:
@@ -106,7 +106,7 @@ def advice(vault: Vault, created: list[str]) -> list[str]:
             f"{TEMP_PREFIX}*{TEMP_SUFFIX}",
             "so the temp file of a write cut off stays out of git",
         ),
-        (".gitattributes", "*.ics -text", "so git keeps the calendars' CRLF line ends"),
+        *((".gitattributes", line, why) for line, why in ATTRIBUTE_LINES),
     )
     for rel, line, why in wanted:
         if rel in created:
@@ -115,6 +115,6 @@ def advice(vault: Vault, created: list[str]) -> list[str]:
             text = vault.read_bytes(rel).decode("utf-8", "replace")
         except PpsjError:
             continue
-        if line not in (raw.strip() for raw in text.splitlines()):
+        if " ".join(line.split()) not in (" ".join(raw.split()) for raw in text.splitlines()):
             tips.append(f"{rel} was left as it was: add the line '{line}' {why}")
     return tips

@@ -216,6 +216,18 @@ def carry_forward(path: str, data: bytes, only: Collection[str] | None = None) -
     return Carry(path, data, new, tuple(tasks), tuple(lines))
 
 
+def reopen_carried(data: bytes) -> bytes:
+    """A note's bytes with its ``[>]`` task lines open again (``[ ]``): the note as
+    it was before ``week`` carried them on, for the tasks that were carried."""
+    lines = data.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        m = TASK_LINE.match(line.rstrip(b"\r\n").decode("utf-8", "replace"))
+        if m and m.group("status") == FORWARDED:
+            at = line.index(b"[>]", len(m.group("indent").encode("utf-8")))
+            lines[i] = line[:at] + b"[ ]" + line[at + 3 :]
+    return b"".join(lines)
+
+
 def unfinished_carry(path: str, data: bytes, previous: str, previous_data: bytes) -> Carry | None:
     """The marking a stopped ``ppsj week`` left undone, or None.
 

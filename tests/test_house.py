@@ -42,9 +42,10 @@ LAYERS = {
         "doctor",
         "history",
         "publish",
+        "mergebase",
     },
-    "adapters": {"vault", "store", "templates", "mail", "caldav_sync"},
-    "app": {"app", "vault_setup"},
+    "adapters": {"vault", "store", "templates", "mail", "caldav_sync", "git"},
+    "app": {"app", "vault_setup", "sync"},
     "watch": {"watch"},
 }
 # What each layer may import (besides itself).
@@ -63,6 +64,7 @@ LATE_OK = {
     ("invite", "calendar"),
     ("app", "publish"),
     ("app", "caldav_sync"),
+    ("sync", "calendar"),
 }
 
 

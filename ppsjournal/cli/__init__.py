@@ -57,6 +57,8 @@ COMMANDS: dict[str, str] = {
     "invite": "ppsjournal.cli.invite:invite",
     "publish": "ppsjournal.cli.publish:publish",
     "report": "ppsjournal.cli.report:report",
+    "sync": "ppsjournal.cli.sync:sync",
+    "merge-driver": "ppsjournal.cli.sync:merge_driver",
 }
 
 

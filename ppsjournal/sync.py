@@ -1,0 +1,399 @@
+"""Syncing a vault with git (``ppsj sync``) and the merge driver git runs for it.
+
+Two machines that both run ``ppsj week`` and ``ppsj build`` write the same
+files. Git merges them with the ``ppsj`` merge driver, named in the vault's
+``.gitattributes`` and configured in ``.git/config`` (by ``ppsj init`` in a
+repository, ``ppsj sync --setup``, and ``ppsj sync`` itself):
+
+- The generated files (Follow-ups.md, Calendar/*.ics) are a function of the
+  notes, but mid-merge the other notes may not be merged yet, so the driver
+  keeps this machine's copy and the build after the merge writes them again
+  from the merged notes (the Builder sees they are no longer as it wrote
+  them). ``ppsj sync`` runs that build and commits it.
+- A session note both machines wrote (an add/add: no common ancestor) is
+  merged three-way against the note as ``week`` wrote it, rendered again
+  from the merged partner and previous note, else against the lines both
+  sides share (mergebase.py). Whatever the two sides wrote differently in one
+  place is left to the user as a conflict, never settled by dropping a side.
+- Every other note is the user's: git merges it as it would anyway.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ppsjournal import git, mergebase
+from ppsjournal.app import Builder, BuildResult, load_index, session_note
+from ppsjournal.errors import PpsjError
+from ppsjournal.followups import is_generated as followups_generated
+from ppsjournal.index import CONFLICT_MESSAGE, conflict_line
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE
+from ppsjournal.names import link_target
+from ppsjournal.note import decode, parse_note
+from ppsjournal.schedule import occurrences
+from ppsjournal.settings import CONFIG_NAME
+from ppsjournal.vault import Vault
+from ppsjournal.week import Planned, carry_forward, reopen_carried
+
+ATTRIBUTES = ".gitattributes"
+# What .gitattributes must say, each line with why (init writes them; setup adds the missing).
+ATTRIBUTE_LINES = (
+    ("*.ics -text", "so git keeps the calendars' CRLF line ends"),
+    (f"{FOLLOWUPS} merge={git.DRIVER}", "so Follow-ups.md never conflicts"),
+    (f"{CALENDAR}/*.ics merge={git.DRIVER} -text", "so the calendars never conflict"),
+    (
+        f"{SESSIONS}/**/*.md merge={git.DRIVER}",
+        "so a session note written on two machines merges",
+    ),
+)
+GITATTRIBUTES = "".join(line + "\n" for line, _ in ATTRIBUTE_LINES)
+# The repetitive rebase a pull may need: each stop on generated files alone is settled.
+MAX_STEPS = 100
+
+
+def driver_command() -> str:
+    """How git runs the driver: this very interpreter (a venv's too), ``-m ppsjournal``.
+
+    An absolute path, so it works wherever git runs it from and whatever PATH
+    holds; the price is that moving or deleting the venv breaks it (``ppsj
+    doctor`` says so; ``ppsj sync --setup`` writes it again).
+    """
+    return f"{shlex.quote(sys.executable)} -m ppsjournal merge-driver %O %A %B %P"
+
+
+def is_generated_path(rel: str) -> bool:
+    """Follow-ups.md and Calendar/*.ics, by their vault-relative path."""
+    return rel == FOLLOWUPS or (
+        rel.startswith(CALENDAR + "/") and rel.endswith(".ics") and rel.count("/") == 1
+    )
+
+
+def _is_session_path(rel: str) -> bool:
+    return rel.startswith(SESSIONS + "/") and rel.endswith(".md")
+
+
+# -- setup -----------------------------------------------------------------------------
+
+
+def attribute_lines(text: str) -> set[str]:
+    return {" ".join(line.split()) for line in text.splitlines()}
+
+
+def setup(vault: Vault) -> list[str]:
+    """Name the driver in .gitattributes (adding only the lines it lacks, at its end)
+    and configure it in the repository's .git/config; what was done, one line each."""
+    done = []
+    with vault.lock():
+        try:
+            old = vault.read_bytes(ATTRIBUTES)
+        except PpsjError:
+            old = None
+        if old is None:
+            vault.create(ATTRIBUTES, GITATTRIBUTES.encode("utf-8"))
+            done.append(f"wrote {ATTRIBUTES}")
+        else:
+            have = attribute_lines(old.decode("utf-8", "replace"))
+            missing = [line for line, _ in ATTRIBUTE_LINES if line not in have]
+            if missing:
+                end = b"" if not old or old.endswith(b"\n") else b"\n"
+                new = old + end + "".join(line + "\n" for line in missing).encode("utf-8")
+                vault.replace(ATTRIBUTES, old, new)
+                done.append(f"added to {ATTRIBUTES}: {'; '.join(missing)}")
+    return done + configure(vault)
+
+
+def configure(vault: Vault) -> list[str]:
+    """Configure the driver in .git/config, if the vault is in a repository and it
+    is not (as ``driver_command`` says) already; what was set."""
+    root = git.toplevel(vault.root)
+    if root is None:
+        return []
+    done = []
+    wanted = {
+        f"merge.{git.DRIVER}.name": git.DRIVER_NAME,
+        f"merge.{git.DRIVER}.driver": driver_command(),
+    }
+    for key, value in wanted.items():
+        if git.config_get(root, key) != value:
+            git.config_set(root, key, value)
+            done.append(f"set {key} in .git/config")
+    return done
+
+
+def driver_problem(vault: Vault) -> str | None:
+    """Why git would not run the driver .gitattributes names (None: it would, or none is named)."""
+    try:
+        text = vault.read_bytes(ATTRIBUTES).decode("utf-8", "replace")
+    except PpsjError:
+        return None
+    if not any(f"merge={git.DRIVER}" in line.split() for line in text.splitlines()):
+        return None
+    root = git.toplevel(vault.root)
+    if root is None:
+        return None
+    command = git.config_get(root, f"merge.{git.DRIVER}.driver")
+    if command is None:
+        return (
+            f"names the merge driver '{git.DRIVER}', which this clone's .git/config does "
+            "not configure: git merges those files line by line (run 'ppsj sync --setup')"
+        )
+    try:
+        program = shlex.split(command)[0]
+    except (ValueError, IndexError):
+        program = ""
+    if os.path.isabs(program) and not os.access(program, os.X_OK):
+        return (
+            f"the merge driver '{git.DRIVER}' runs {program}, which is gone "
+            "(a venv moved?); run 'ppsj sync --setup'"
+        )
+    return None
+
+
+def sync_problems(vault: Vault) -> list[tuple[str, int, str]]:
+    """What doctor says about the vault's git set-up and generated files: a driver
+    named but not configured, and conflict markers in a generated file
+    (``(path, line, message)``)."""
+    found = []
+    problem = driver_problem(vault)
+    if problem:
+        found.append((ATTRIBUTES, 0, problem))
+    for rel in [FOLLOWUPS, *vault.list_files(CALENDAR, ".ics")]:
+        try:
+            data = vault.read_bytes(rel)
+        except PpsjError:
+            continue
+        line = conflict_line(data.decode("utf-8", "replace"))
+        if line:
+            found.append((rel, line, CONFLICT_MESSAGE + " (or delete it: ppsj build writes it)"))
+    return found
+
+
+# -- the merge driver ------------------------------------------------------------------
+
+
+def merge_driver(cwd: Path, base: Path, ours: Path, theirs: Path, path: str) -> int:
+    """Merge ``path`` (relative to ``cwd``, the repository root, as git gives it)
+    into ``ours``: the number of conflicts left in it (0: merged)."""
+    vault_root = _vault_root(cwd, path)
+    rel = (cwd / path).relative_to(vault_root).as_posix() if vault_root else path
+    ours_data, base_data, theirs_data = ours.read_bytes(), base.read_bytes(), theirs.read_bytes()
+    if is_generated_path(rel) and _generated(rel, ours_data) and _generated(rel, theirs_data):
+        return 0  # this side's copy; the build after the merge writes it from the notes
+    candidates = [base_data]
+    if not base_data and _is_session_path(rel) and ours_data and theirs_data:
+        rendered = _as_written(vault_root, rel, ours_data, theirs_data) if vault_root else None
+        candidates = mergebase.bases(ours_data, theirs_data, rendered)
+    first: tuple[bytes, int] | None = None
+    for candidate in candidates:
+        merged, conflicts = git.merge_text(
+            ours_data, candidate, theirs_data, (f"ours: {path}", "base", f"theirs: {path}"), cwd
+        )
+        if not conflicts:
+            ours.write_bytes(merged)
+            return 0
+        if first is None:
+            first = (merged, conflicts)
+    assert first is not None
+    ours.write_bytes(first[0])
+    return first[1]
+
+
+def _vault_root(cwd: Path, path: str) -> Path | None:
+    here = (cwd / path).parent
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+        if folder == cwd:
+            break
+    return None
+
+
+def _generated(rel: str, data: bytes) -> bool:
+    if rel == FOLLOWUPS:
+        return followups_generated(data)
+    from ppsjournal.calendar import is_generated  # icalendar: only when needed
+
+    return is_generated(data)
+
+
+def _as_written(root: Path, rel: str, ours: bytes, theirs: bytes) -> bytes | None:
+    """The session note at ``rel`` as ``ppsj week`` wrote it, rendered again from
+    the vault as it is mid-merge (the partner's series and the previous note,
+    its carried lines open again), on the session's day; None if it cannot be."""
+    try:
+        vault = Vault.open(root)
+        note = parse_note(rel, decode(rel, ours))
+        partner_name = link_target(note.meta.get("partner"))
+        day = note.meta.get("date")
+        if partner_name is None or not isinstance(day, dt.date):
+            return None
+        index = load_index(vault, memory=True)
+        partner = index.partner(partner_name)
+        if partner.series is None:
+            return None
+        occ = next(
+            (
+                o
+                for o in occurrences(partner.series, vault.settings.sessions.holidays)
+                if o.date == day
+            ),
+            None,
+        )
+        if occ is None:
+            return None
+        before = index.latest_session_before(partner.name, day)
+        previous = before.path if before else None
+        carry = None
+        if previous is not None:
+            lines = {line.rstrip("\r\n") for side in (ours, theirs) for line in _lines(side)}
+            carry = carry_forward(previous, reopen_carried(vault.read_bytes(previous)), lines)
+        planned = Planned(partner, occ, rel, None, previous, previous)
+        text = session_note(vault, index, planned, day, "planned", carry)
+    except Exception:
+        # A base that cannot be rendered is no base: the common lines still are.
+        return None
+    return text.encode("utf-8")
+
+
+def _lines(data: bytes) -> list[str]:
+    return data.decode("utf-8", "replace").splitlines()
+
+
+# -- ppsj sync ---------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    setup: list[str] = field(default_factory=list)
+    steps: list[str] = field(default_factory=list)  # what was done, one line each, in order
+    pulled: str = ""  # git's complaint, when the pull stopped
+    build: BuildResult | None = None
+    pushed: bool = False
+
+
+def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = True) -> SyncResult:
+    """Commit this machine's changes, pull, build from the merged notes, commit, push.
+
+    Stops with a PpsjError (the repository left as git left it) on anything
+    git cannot do, or a conflict in a note the user wrote.
+    """
+    root = git.toplevel(vault.root)
+    if root is None:
+        raise PpsjError(
+            f"{vault.root} is not in a git repository; "
+            "'git init' (or clone the vault) first, then 'ppsj sync --setup'"
+        )
+    under = os.path.relpath(vault.root.resolve(), root.resolve())
+    stopped = git.in_progress(root)
+    if stopped:
+        left = git.unmerged(root)
+        what = f" ({', '.join(left)} in conflict)" if left else ""
+        raise PpsjError(
+            f"a {stopped} is stopped half-way{what}; finish it "
+            f"('git {'commit' if stopped == 'merge' else 'rebase --continue'}') and sync again"
+        )
+    upstream = git.upstream(root)
+    if upstream is None:
+        if not git.remotes(root):
+            raise PpsjError(
+                "the repository has no remote to sync with; "
+                "'git remote add origin URL' and 'git push -u origin BRANCH' first"
+            )
+        raise PpsjError(
+            f"the branch {git.current_branch(root) or '(detached)'} tracks no remote branch; "
+            "'git push -u origin BRANCH' (or 'git branch --set-upstream-to') first"
+        )
+    result = SyncResult(setup=setup(vault))
+    builder = Builder(vault)
+    try:
+        builder.build(today)
+        _commit(root, under, message or "ppsj sync: notes of this machine", result)
+        before = git.head(root)
+        pulled = git.pull(root)
+        result.pulled = git.complaint(pulled) if pulled.returncode else ""
+        if pulled.returncode != 0:
+            _settle(root, under, vault, builder, today, result)
+        new = git.head(root) != before
+        result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
+        result.build = builder.build(today)
+        result.steps.extend(f"wrote {rel}" for rel in result.build.written)
+        result.steps.extend(f"removed {rel}" for rel in result.build.removed)
+        after = (
+            f"{message} (built after the pull)" if message else "ppsj sync: built after the pull"
+        )
+        _commit(root, under, after, result)
+    finally:
+        builder.close()
+    if push:
+        pushed = git.push(root)
+        if pushed.returncode != 0:
+            raise PpsjError(
+                f"git push failed: {git.complaint(pushed)} "
+                "(the commits are kept here; run 'ppsj sync' again)"
+            )
+        result.pushed = True
+    return result
+
+
+def _commit(root: Path, under: str, message: str, result: SyncResult) -> None:
+    git.add(root, under, STATE)
+    if git.staged(root):
+        git.commit(root, message)
+        result.steps.append(f"committed: {message}")
+
+
+def _settle(
+    root: Path,
+    under: str,
+    vault: Vault,
+    builder: Builder,
+    today: dt.date,
+    result: SyncResult,
+) -> None:
+    """A pull that stopped: settle conflicts in generated files alone (a build
+    writes them from the merged notes), step by step through a rebase; stop
+    on any other."""
+    for _ in range(MAX_STEPS):
+        stopped = git.in_progress(root)
+        if stopped is None:
+            raise PpsjError(f"git pull failed: {result.pulled}")
+        left = git.unmerged(root)
+        mine = [
+            p for p in left if _in_vault(root, vault, p) and is_generated_path(_rel(root, vault, p))
+        ]
+        others = [p for p in left if p not in mine]
+        if others:
+            finish = "commit" if stopped == "merge" else "rebase --continue"
+            raise PpsjError(
+                f"the pull stopped on a conflict in {', '.join(others)}: both machines "
+                "changed the same lines; fix them (ppsj doctor shows the markers), "
+                f"then 'git add' them and 'git {finish}'"
+            )
+        builder.build(today)
+        git.resolve(root, mine)
+        result.steps.extend(f"settled {p} (built from the merged notes)" for p in mine)
+        if stopped == "merge":
+            _commit(root, under, "ppsj sync: merge, generated files built again", result)
+            return
+        step = git.continue_rebase(root)
+        if step.returncode == 0 and git.in_progress(root) is None:
+            return
+        result.pulled = git.complaint(step)
+    raise PpsjError("the rebase did not finish; see 'git status'")
+
+
+def _in_vault(root: Path, vault: Vault, path: str) -> bool:
+    try:
+        (root / path).resolve().relative_to(vault.root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _rel(root: Path, vault: Vault, path: str) -> str:
+    return (root / path).resolve().relative_to(vault.root.resolve()).as_posix()

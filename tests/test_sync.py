@@ -1,0 +1,389 @@
+"""ppsj sync and the merge driver: two clones of one vault repository, each running
+week and build, pulled into each other (issue 17, items 4 and 5).
+
+Real git: a bare "origin" and two clones in tmp, the machine's git config kept out
+(GIT_CONFIG_NOSYSTEM, HOME), the driver run by git as a subprocess of this very
+interpreter and code.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import ppsjournal
+from tests.conftest import ok, one_line_error, run_cli
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+
+HOW = "## 1. How are we doing together"
+VOLUME = "## 2. What can we do to produce more volume"
+NEEDS = "## 3. What needs do you have"
+GUIDE = "- [ ] Send the buyer guide #commitment 📅 2026-12-08"
+
+
+def git(repo: Path, *args: str, check: bool = True) -> str:
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=False)
+    if check:
+        assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture
+def clean_git(tmp_path: Path, monkeypatch) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    # git runs the driver as `python -m ppsjournal`: this checkout's code.
+    monkeypatch.setenv("PYTHONPATH", str(Path(ppsjournal.__file__).resolve().parent.parent))
+    return tmp_path
+
+
+def clone(origin: Path, path: Path, who: str) -> Path:
+    git(origin.parent, "clone", "-q", str(origin), str(path))
+    git(path, "config", "user.name", who)
+    git(path, "config", "user.email", f"{who}@example.com")
+    return path
+
+
+@pytest.fixture
+def clones(clean_git: Path) -> tuple[Path, Path]:
+    """Two clones of one vault: Debbie and Sam booked, Debbie's first session written
+    with two open follow-ups, all pushed; the second clone set up by `sync --setup`."""
+    origin = clean_git / "origin.git"
+    git(clean_git, "init", "-q", "--bare", "-b", "main", str(origin))
+    a = clean_git / "a"
+    git(clean_git, "init", "-q", "-b", "main", str(a))
+    git(a, "config", "user.name", "a")
+    git(a, "config", "user.email", "a@example.com")
+    ok(
+        run_cli(
+            None,
+            "init",
+            str(a),
+            "--name",
+            "Alex Rivera",
+            "--email",
+            "alex@lender.example",
+            "--timezone",
+            "America/Chicago",
+            today=None,
+        )
+    )
+    ok(run_cli(a, "add", "Debbie Harper", "--at", "14:40", "--email", "d@sunrise.example"))
+    ok(run_cli(a, "add", "Sam Ortiz", "--at", "15:00", "--email", "sam@ortiz.example"))
+    ok(run_cli(a, "week", today="2026-12-04"))
+    first = a / "Sessions/2026/2026-12-04 Debbie Harper.md"
+    text = first.read_text(encoding="utf-8")
+    first.write_text(
+        text.replace(
+            "## New follow-ups\n", f"## New follow-ups\n{GUIDE}\n- [ ] Call Sam Lee #lead\n"
+        ),
+        encoding="utf-8",
+    )
+    ok(run_cli(a, "build", today="2026-12-04"))
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "first week")
+    git(a, "remote", "add", "origin", str(origin))
+    git(a, "push", "-q", "-u", "origin", "main")
+    b = clone(origin, clean_git / "b", "b")
+    ok(run_cli(b, "sync", "--setup"))
+    return a, b
+
+
+def add_under(note: Path, heading: str, line: str) -> None:
+    """Write a line under a heading, as a user does during the call."""
+    text = note.read_text(encoding="utf-8")
+    start = text.index(heading)
+    end = text.index("\n\n", start)
+    note.write_text(text[:end] + "\n" + line + text[end:], encoding="utf-8")
+
+
+def markers(root: Path) -> list[str]:
+    return sorted(
+        str(p.relative_to(root))
+        for p in root.rglob("*")
+        if p.is_file()
+        and ".git" not in p.parts
+        and ".ppsj" not in p.parts
+        and b"<<<<<<< " in p.read_bytes()
+    )
+
+
+def generated(root: Path) -> dict[str, bytes]:
+    files = {"Follow-ups.md": (root / "Follow-ups.md").read_bytes()}
+    for p in sorted((root / "Calendar").glob("*.ics")):
+        files[f"Calendar/{p.name}"] = p.read_bytes()
+    return files
+
+
+def built_from_nothing(root: Path, scratch: Path, today: str) -> dict[str, bytes]:
+    """The generated files of a copy of the vault's notes, built with no outputs and no index."""
+    copy = scratch / "fresh"
+    shutil.copytree(root, copy, ignore=shutil.ignore_patterns(".git", ".ppsj"))
+    (copy / "Follow-ups.md").unlink()
+    shutil.rmtree(copy / "Calendar")
+    (copy / "Calendar").mkdir()
+    ok(run_cli(copy, "build", today=today))
+    return generated(copy)
+
+
+def test_init_in_a_repository_configures_the_driver_and_names_it(clones):
+    a, b = clones
+    attributes = (a / ".gitattributes").read_text(encoding="utf-8").splitlines()
+    assert "Follow-ups.md merge=ppsj" in attributes
+    assert "Calendar/*.ics merge=ppsj -text" in attributes
+    assert "Sessions/**/*.md merge=ppsj" in attributes
+    for repo in (a, b):
+        driver = git(repo, "config", "--local", "merge.ppsj.driver").strip()
+        assert driver.endswith("-m ppsjournal merge-driver %O %A %B %P")
+    assert git(a, "check-attr", "merge", "Sessions/2026/2026-12-04 Sam Ortiz.md").endswith(
+        "merge: ppsj\n"
+    )
+    again = ok(run_cli(b, "sync", "--setup"))
+    assert again.output == "already set up\n"
+
+
+def test_two_clones_week_build_commit_pull_each_way_without_conflict(clones, tmp_path):
+    """The issue's case: both run week and build, each writes in the session notes,
+    commit, pull each into the other with plain git: no conflict in any generated
+    file or session note, and a build after the merge equals a build from nothing."""
+    a, b = clones
+    day = "2026-12-11"
+    for repo in (a, b):
+        ok(run_cli(repo, "week", today=day))
+        ok(run_cli(repo, "build", today=day))
+    debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    sam = "Sessions/2026/2026-12-11 Sam Ortiz.md"
+    # a: held the call, checked off a carried follow-up, wrote an answer.
+    ok(run_cli(a, "held", "Debbie", today=day))
+    note = a / debbie
+    note.write_text(
+        note.read_text(encoding="utf-8").replace(GUIDE, GUIDE.replace("[ ]", "[x]")),
+        encoding="utf-8",
+    )
+    add_under(a / debbie, HOW, "- A: a great month, two closings")
+    # b: a need in Debbie's note, an answer in Sam's, a follow-up that is overdue by then.
+    add_under(b / debbie, NEEDS, "- [ ] Bilingual open-house flyer #need 📅 2026-12-09")
+    add_under(b / sam, VOLUME, "- B: co-host an open house")
+    for repo in (a, b):
+        ok(run_cli(repo, "build", today=day))
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", f"{repo.name}'s friday")
+    git(a, "push", "-q")
+    pulled = subprocess.run(
+        ["git", "pull", "--no-rebase", "--no-edit"], cwd=b, capture_output=True, text=True
+    )
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    git(b, "push", "-q")
+    git(a, "pull", "-q", "--no-rebase", "--no-edit")
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    merged = (b / debbie).read_text(encoding="utf-8")
+    assert "status: held" in merged
+    assert GUIDE.replace("[ ]", "[x]") in merged and GUIDE not in merged
+    assert "- A: a great month, two closings" in merged
+    assert "- [ ] Bilingual open-house flyer #need 📅 2026-12-09" in merged
+    assert "- B: co-host an open house" in (b / sam).read_text(encoding="utf-8")
+    # The build after the merge writes the outputs from the merged notes.
+    ok(run_cli(b, "build", today=day))
+    assert "Bilingual open-house flyer" in (b / "Follow-ups.md").read_text(encoding="utf-8")
+    assert generated(b) == built_from_nothing(b, tmp_path, day)
+    ok(run_cli(b, "build", "--check", today=day))
+
+
+def test_sync_rebases_when_configured_and_rebuilds_the_calendars(clones, tmp_path):
+    """Both change a series (a skips Debbie's 12-25, b moves Sam's 01-01): the partner
+    notes merge, the calendars never conflict, and sync commits the build of the
+    merged notes: both clones end equal to a build from nothing."""
+    a, b = clones
+    git(b, "config", "pull.rebase", "true")
+    day = "2026-12-11"
+    ok(run_cli(a, "skip", "Debbie", "2026-12-25", today=day))
+    ok(run_cli(b, "move", "Sam", "2027-01-01", "--to", "2026-12-31 15:00", today=day))
+    for repo, heading in ((a, HOW), (b, VOLUME)):
+        ok(run_cli(repo, "week", today=day))
+        add_under(
+            repo / "Sessions/2026/2026-12-11 Sam Ortiz.md", heading, f"- {repo.name} was here"
+        )
+    out_a = ok(run_cli(a, "sync", "-m", "a's friday", today=day)).output
+    assert "committed: a's friday" in out_a and "pushed" in out_a
+    ok(run_cli(b, "sync", today=day))
+    assert len(git(b, "log", "--merges", "--format=%H").split()) == 0  # rebased
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert git(b, "status", "--porcelain") == ""
+    for repo in (a, b):
+        assert markers(repo) == []
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, day)
+    pps = (b / "Calendar/PPS.ics").read_text(encoding="utf-8")
+    assert "EXDATE;TZID=America/Chicago:20261225T144000" in pps
+    assert "RECURRENCE-ID;TZID=America/Chicago:20270101T150000" in pps
+    sam = (b / "Sessions/2026/2026-12-11 Sam Ortiz.md").read_text(encoding="utf-8")
+    assert "- a was here" in sam and "- b was here" in sam
+
+
+def test_a_conflict_in_a_users_note_is_left_to_the_user(clones):
+    a, b = clones
+    day = "2026-12-11"
+    for repo, slot in ((a, "16:00"), (b, "15:30")):
+        note = repo / "Partners/Debbie Harper.md"
+        note.write_text(
+            note.read_text(encoding="utf-8").replace('pps_time: "14:40"', f'pps_time: "{slot}"'),
+            encoding="utf-8",
+        )
+    ok(run_cli(a, "sync", today=day))
+    line = one_line_error(run_cli(b, "sync", today=day))
+    assert "conflict in Partners/Debbie Harper.md" in line
+    assert "Calendar" not in line.split("conflict in", 1)[1].split(":")[0]
+    assert git(b, "diff", "--name-only", "--diff-filter=U") == "Partners/Debbie Harper.md\n"
+    assert (b / ".git/MERGE_HEAD").exists()  # mid-merge, for the user; nothing committed
+    note = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    assert 'pps_time: "16:00"' in note and 'pps_time: "15:30"' in note  # both sides kept
+    # Until it is fixed: doctor names the marker, build keeps the calendars without markers.
+    assert "Partners/Debbie Harper.md:6: git conflict marker" in run_cli(b, "doctor").output
+    assert run_cli(b, "build", today=day).exit_code == 3
+    assert markers(b) == ["Partners/Debbie Harper.md"]
+    again = one_line_error(run_cli(b, "sync", today=day))
+    assert "a merge is stopped half-way (Partners/Debbie Harper.md in conflict)" in again
+
+
+def test_a_session_note_both_wrote_differently_in_one_place_conflicts(clones):
+    a, b = clones
+    day = "2026-12-11"
+    debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    for repo in (a, b):
+        ok(run_cli(repo, "week", today=day))
+        add_under(repo / debbie, HOW, f"- {repo.name}: my answer")
+    ok(run_cli(a, "sync", today=day))
+    line = one_line_error(run_cli(b, "sync", today=day))
+    assert f"conflict in {debbie}" in line
+    text = (b / debbie).read_text(encoding="utf-8")
+    assert "- a: my answer" in text and "- b: my answer" in text and "<<<<<<< " in text
+
+
+def test_sync_errors_are_one_line(vault, clean_git):
+    line = one_line_error(run_cli(vault, "sync"))
+    assert "is not in a git repository" in line
+    git(vault, "init", "-q", "-b", "main")
+    line = one_line_error(run_cli(vault, "sync"))
+    assert "no remote to sync with" in line
+
+
+def test_doctor_reports_an_unconfigured_driver_and_twins(clones):
+    a, _ = clones
+    git(a, "config", "--local", "--unset", "merge.ppsj.driver")
+    twin = a / "Sessions/2026/2026-12-04 debbie harper.md"
+    twin.write_bytes((a / "Sessions/2026/2026-12-04 Debbie Harper.md").read_bytes())
+    nfd = "Jose\u0301 Diaz"
+    for name in ("Jos\u00e9 Diaz", nfd):
+        (a / "Leads" / f"{name}.md").write_text(
+            '---\ntype: lead\npartner: "[[Debbie Harper]]"\nsource: referral\nstage: new\n---\n',
+            encoding="utf-8",
+        )
+    (a / "Calendar/Sam Ortiz.ics").write_bytes(b"<<<<<<< HEAD\r\nBEGIN:VCALENDAR\r\n")
+    result = run_cli(a, "doctor")
+    assert result.exit_code == 1
+    assert ".gitattributes: names the merge driver 'ppsj', which this clone's" in result.output
+    assert (
+        "Sessions/2026/2026-12-04 debbie harper.md: the same name as "
+        "Sessions/2026/2026-12-04 Debbie Harper.md" in result.output
+    )
+    # By path: the decomposed name (e + U+0301) sorts first, and is the one kept.
+    assert f"Leads/Jos\u00e9 Diaz.md: the same name as Leads/{nfd}.md" in result.output
+    assert "Calendar/Sam Ortiz.ics:1: git conflict marker" in result.output
+    ok(run_cli(a, "sync", "--setup"))
+    assert ".gitattributes" not in run_cli(a, "doctor").output
+
+
+def test_sync_settles_a_calendar_removed_on_one_side_and_changed_on_the_other(clones, tmp_path):
+    """a pauses Debbie (her calendar removed), b skips one of her sessions (changed):
+    git asks no driver about a modify/delete; sync builds from the merged notes."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "pause", "Debbie", today=day))
+    ok(run_cli(b, "skip", "Debbie", "2026-12-25", today=day))
+    (b / ".gitignore").write_text("", encoding="utf-8")  # .ppsj/ is never committed anyway
+    ok(run_cli(a, "sync", today=day))
+    assert not (a / "Calendar/Debbie Harper.ics").exists()
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert "settled Calendar/Debbie Harper.ics" in out
+    assert not (b / "Calendar/Debbie Harper.ics").exists()
+    assert git(b, "status", "--porcelain") == "?? .ppsj/\n" and markers(b) == []
+    assert ".ppsj" not in git(b, "ls-files")  # committed: all but ppsj's own
+    partner = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    assert "status: paused" in partner and "pps_skip: [2026-12-25]" in partner
+    assert generated(b) == built_from_nothing(b, tmp_path, day)
+
+
+def test_setup_adds_only_the_missing_lines_after_the_users_own(vault, clean_git):
+    git(vault, "init", "-q", "-b", "main")
+    mine = "# mine\n*.pdf binary\n*.ics -text"  # no line end at the end
+    (vault / ".gitattributes").write_text(mine, encoding="utf-8")
+    out = ok(run_cli(vault, "sync", "--setup")).output
+    assert "added to .gitattributes: Follow-ups.md merge=ppsj;" in out
+    assert "set merge.ppsj.driver in .git/config" in out
+    assert (vault / ".gitattributes").read_text(encoding="utf-8") == (
+        f"{mine}\nFollow-ups.md merge=ppsj\nCalendar/*.ics merge=ppsj -text\n"
+        "Sessions/**/*.md merge=ppsj\n"
+    )
+    assert ok(run_cli(vault, "sync", "--setup")).output == "already set up\n"
+
+
+def test_a_refused_push_is_one_line_and_keeps_the_commit(clones):
+    a, _ = clones
+    hook = a.parent / "origin.git" / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'no pushes today' >&2\nexit 1\n", encoding="utf-8")
+    hook.chmod(0o755)
+    add_under(a / "Sessions/2026/2026-12-04 Sam Ortiz.md", HOW, "- a: later")
+    line = one_line_error(run_cli(a, "sync", "-m", "later", today="2026-12-04"))
+    assert line.startswith("ppsj: git push failed: ") and "run 'ppsj sync' again" in line
+    assert git(a, "log", "-1", "--format=%s").strip() == "later"
+
+
+def test_the_driver_on_an_add_add_with_no_base_to_render_keeps_both_sides(
+    tmp_path, clean_git, monkeypatch
+):
+    """No vault to render the note from: the base is the lines both sides share."""
+    monkeypatch.chdir(tmp_path)
+    rel = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    note = "---\ntype: session\n---\n## One\n\n## Two\n\n## Three\n"
+    files = {}
+    for name, text in (
+        ("base", ""),
+        ("ours", note.replace("## One\n", "## One\n- ours\n")),
+        ("theirs", note.replace("## Three\n", "## Three\n- theirs\n")),
+    ):
+        files[name] = tmp_path / name
+        files[name].write_text(text, encoding="utf-8")
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+    ok(run_cli(None, "merge-driver", *args, rel, today=None))
+    merged = files["ours"].read_text(encoding="utf-8")
+    assert merged == note.replace("## One\n", "## One\n- ours\n").replace(
+        "## Three\n", "## Three\n- theirs\n"
+    )
+    # Both wrote in one place: a conflict, both sides kept, exit 1 (git reports it).
+    files["ours"].write_text(note.replace("## Two\n", "## Two\n- mine\n"), encoding="utf-8")
+    files["theirs"].write_text(note.replace("## Two\n", "## Two\n- yours\n"), encoding="utf-8")
+    result = run_cli(None, "merge-driver", *args, rel, today=None)
+    assert result.exit_code == 1
+    merged = files["ours"].read_text(encoding="utf-8")
+    assert "<<<<<<< ours: " in merged and "- mine\n" in merged and "- yours\n" in merged
+
+
+def test_the_driver_merges_a_follow_ups_md_of_the_users_as_git_would(
+    tmp_path, clean_git, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    files = {}
+    for name, text in (("base", "a\nb\nc\n"), ("ours", "A\nb\nc\n"), ("theirs", "a\nb\nC\n")):
+        files[name] = tmp_path / name
+        files[name].write_text(text, encoding="utf-8")
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+    ok(run_cli(None, "merge-driver", *args, "Follow-ups.md", today=None))
+    assert files["ours"].read_text(encoding="utf-8") == "A\nb\nC\n"
