@@ -235,8 +235,12 @@ class Watcher:
             self.warn(one_line(f"ppsj: internal error in a rebuild: {type(exc).__name__}: {exc}"))
             return None
         changes = result.changes
-        if reason == "change" and not changes and not batch.settings and not batch.templates:
-            return None  # the events named notes whose content did not change
+        quiet = not (changes or result.written or result.removed)
+        if reason == "change" and quiet and not batch.settings and not batch.templates:
+            # The events named notes whose content did not change. A change that
+            # another ppsj (a `skip`, a `partners`) already read into the store
+            # still moves its generation, so the build above wrote its outputs.
+            return None
         # A user's own file where an output goes is kept and named, like a broken note.
         problems = {*result.problems, *map(Problem.of, result.refused)}
         for problem in sorted(problems - self.known_problems, key=str):

@@ -500,3 +500,18 @@ def test_watch_refuses_a_debounce_that_is_not_a_finite_number(ppsj, monkeypatch,
     assert result.exit_code == 2, result.output
     assert "--debounce" in result.output
     assert not started
+
+
+def test_a_change_another_ppsj_read_first_is_still_built(watcher: Watcher):
+    """`ppsj add` (or any read command) refreshes the store before the watcher's
+    debounce ends: the watcher's own refresh then finds nothing new, but the
+    outputs are behind the store and are written."""
+    from conftest import ok, run_cli
+
+    vault = watcher.vault.root
+    ok(run_cli(vault, "add", "Kim Doe", "--at", "15:00"))
+    ok(run_cli(vault, "partners"))  # reads the change into the store first
+    watcher.rebuild(Batch(notes={"Partners/Kim Doe.md"}), "change")
+    assert b"Kim Doe" in (vault / "Calendar" / "PPS.ics").read_bytes()
+    assert (vault / "Calendar" / "Kim Doe.ics").exists()
+    assert watcher.log.when(r"rebuilt: .*Calendar/Kim Doe\.ics"), watcher.log.lines
