@@ -682,12 +682,12 @@ class Store:
             )
         )
 
-    def session_marks(self) -> list[tuple[str, dt.date, str]]:
-        """(partner key, date, status) of every session note, by date and path."""
+    def session_marks(self) -> list[tuple[str, dt.date, str, str]]:
+        """(partner key, date, status, path) of every session note, by date and path."""
         return [
-            (key, dt.date.fromisoformat(day), status)
-            for key, day, status in self.db.execute(
-                "SELECT partner_key, day, status FROM notes WHERE kind = 'session' "
+            (key, dt.date.fromisoformat(day), status, path)
+            for key, day, status, path in self.db.execute(
+                "SELECT partner_key, day, status, path FROM notes WHERE kind = 'session' "
                 "ORDER BY day, path"
             )
         ]
