@@ -4,6 +4,8 @@
 (no clock, no paths). Every text from the vault (names, companies, needs)
 goes through Jinja's autoescaping, so a note cannot inject markup. The SVG
 is inline (HTML5 needs no namespace URL), so the page holds no URL at all.
+The week grid is HTML, not SVG: on a phone its rows turn into wrapped chips,
+each labelled, where a fixed-size drawing would have to scroll sideways.
 """
 
 from __future__ import annotations

@@ -32,6 +32,7 @@ LAYERS = {
         "week",
         "leads",
         "followups",
+        "needs",
         "calendar",
         "invite",
         "report",

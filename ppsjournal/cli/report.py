@@ -168,15 +168,15 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
         ]
         for name, c in rows
     ]
-    heads = ("Partner", "Held", "Missed", "Planned", "Streak", "Open", "Overdue")
+    heads: tuple[str, ...] = ("Partner", "Held", "Missed", "Planned", "Streak", "Open", "Overdue")
     lines.extend(_table("Discipline", heads, discipline, len(report.partners), color))
     heads = ("Partner", "Opened", "Met", "Open now")
     lines.extend(_table("Needs", heads, needs, len(report.partners), color))
     met = report.met
     if met:
         say("Needs met in the period", style="bold")
-        for n in met:
-            say(f"  {n.met}  {n.partner}: {n.text}")
+        for need in met:
+            say(f"  {need.met}  {need.partner}: {need.text}")
         say()
     heads = (
         "Partner", "Lost-lead", "Showing", "Referral", "Leads", "Prequal", "Closings", "Commission"
