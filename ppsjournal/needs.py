@@ -28,15 +28,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ppsjournal.tasks import DONE, FORWARDED, OPEN, TAG_PATTERN, Task
-
-NEED = "need"
+from ppsjournal.tasks import DONE, FORWARDED, NEED, OPEN, TAG_PATTERN, Task
 
 
 @dataclass(frozen=True)
 class Need:
     partner: str
-    text: str  # the description without its #need tag(s)
+    description: str  # as Task.description, tags included
     status: str  # as Task.status: open, done or cancelled
     opened: dt.date | None
     met: dt.date | None
@@ -46,6 +44,11 @@ class Need:
     @property
     def is_open(self) -> bool:
         return self.status == OPEN
+
+    @property
+    def text(self) -> str:
+        """The need as people read it (``need_text``)."""
+        return need_text(self.description)
 
 
 def need_text(description: str) -> str:
@@ -85,7 +88,7 @@ def needs_of(
         found.append(
             Need(
                 partner=partner,
-                text=need_text(t.description),
+                description=t.description,
                 status=t.status,
                 opened=opened,
                 met=t.done if t.status == DONE else None,

@@ -36,9 +36,10 @@ from ppsjournal.dates import short_day
 from ppsjournal.errors import UsageError
 from ppsjournal.index import Index, SessionMark
 from ppsjournal.model import Lead, Partner
-from ppsjournal.needs import NEED, Need, needs_of
+from ppsjournal.needs import Need, needs_of
 from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
+from ppsjournal.tasks import NEED
 
 DEFAULT_WEEKS = 12
 # Stages in funnel order; "lost" is off the path (a lost lead counts only as passed on).
