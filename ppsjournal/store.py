@@ -18,7 +18,8 @@ lead, when it reads as one), whose it is, its status and day, its properties
 (JSON, never pickle: a vault may come from a stranger), why it cannot be
 read, and its tasks (one JSON list). The tasks table indexes each task by
 state, due date and tags, and holds an open task whole (what every command
-reads). The sections table holds the answers of session notes, full-text
+reads), and a need whole in any state (the report follows needs until met).
+The sections table holds the answers of session notes, full-text
 searchable (FTS5, made on the first search) where the interpreter's SQLite
 has it. docs/performance.md explains the indexes.
 
