@@ -1,4 +1,5 @@
-"""Dates as people type them on the command line (notes' properties stay ISO).
+"""Dates as people type them on the command line (notes' properties stay ISO),
+and as people read them in a report (``Fri Dec 4``).
 
 ``2026-12-25``, ``12/25/2026``, ``12/25`` and ``Dec 25`` / ``december 25``: a
 day without a year is the next such day on or after ``today``. Month/day order
@@ -21,9 +22,17 @@ _MONTHS = {
     for name in (calendar.month_name[number], calendar.month_abbr[number])
 }
 _MONTHS["sept"] = 9
+# Not %a / %b: those follow the locale, and a report is the same on every machine.
+_DAY_ABBR = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTH_ABBR = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _SLASHED = re.compile(r"(\d{1,2})/(\d{1,2})(?:/(\d{4}))?")
 _NAMED = re.compile(r"([A-Za-z]+)\.?\s+(\d{1,2})(?:(?:,\s*|\s+)(\d{4}))?")
+
+
+def short_day(day: dt.date) -> str:
+    """The day as a person reads it in a table: ``Fri Dec 4``."""
+    return f"{_DAY_ABBR[day.weekday()]} {_MONTH_ABBR[day.month - 1]} {day.day}"
 
 
 class NotADate(PpsjError):

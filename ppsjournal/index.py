@@ -143,7 +143,7 @@ class Source(Protocol):
     def suspects(
         self, folder_types: Mapping[str, str], advised: Sequence[str]
     ) -> Iterator[Entry]: ...
-    def session_marks(self) -> list[tuple[str, dt.date, str]]: ...
+    def session_marks(self) -> list[tuple[str, dt.date, str, str]]: ...
     def carried_pairs(self) -> list[tuple[str, str]]: ...
     def notes_named(self, name: str) -> list[tuple[str, bool]]: ...
     def leads_named_as_partners(self) -> list[tuple[str, str]]: ...
@@ -246,6 +246,7 @@ class Targets(_ByPath[str]):
 class SessionMark(NamedTuple):
     date: dt.date
     status: str
+    path: str = ""
 
 
 class Index:
@@ -301,15 +302,15 @@ class Index:
         return _first_of_each_name(found)
 
     def session_marks(self, partner: str) -> list[SessionMark]:
-        """(date, status) of a partner's session notes, by date: what a scorecard
-        counts, read for every partner in one query, no note decoded."""
+        """(date, status, path) of a partner's session notes, by date: what a
+        scorecard counts, read for every partner in one query, no note decoded."""
         return list(self._marks.get(name_key(partner), ()))
 
     @functools.cached_property
     def _marks(self) -> dict[str, list[SessionMark]]:
         found: dict[str, list[SessionMark]] = {}
-        for key, day, status in self.source.session_marks():
-            found.setdefault(key, []).append(SessionMark(day, status))
+        for key, day, status, path in self.source.session_marks():
+            found.setdefault(key, []).append(SessionMark(day, status, path))
         return found
 
     def latest_session_before(self, partner: str, day: dt.date) -> SessionNote | None:
@@ -367,6 +368,11 @@ class Index:
         """A partner's open tasks (in their notes, sessions and leads), by path and
         line; with ``tag``, those tagged so (or below it, as Task.has_tag)."""
         return self.source.tasks(state="open", partner_key=name_key(partner), tag=tag)
+
+    def tasks_of(self, partner: str, tag: str | None = None) -> list[Task]:
+        """A partner's tasks in every state (open, done, cancelled, carried
+        forward), by path and line; with ``tag``, as ``open_tasks_of``."""
+        return self.source.tasks(partner_key=name_key(partner), tag=tag)
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the owner and link target of these notes at once, for a long list."""

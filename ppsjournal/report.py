@@ -9,8 +9,15 @@ below is documented for users in docs/report.md; the short version:
 - streak: weeks with a held session, counting back from the latest session
   note on or before ``until``; only notes count, so a week with no note
   (a skip, a holiday, a pause) neither counts nor breaks it.
-- follow-ups, overdue, needs: the open tasks as the vault holds them now,
-  overdue as of the earlier of ``until`` and today.
+- follow-ups, overdue, needs_open_now: the open tasks as the vault holds
+  them now, overdue as of the earlier of ``until`` and today.
+- needs_open, needs_met: needs opened, and met, in the period (needs.py
+  says when a need is opened and when it is met); the met ones are listed.
+- weeks: the grid's columns are calendar weeks (Monday to Sunday), from the
+  first week with a session note in the period to the week of ``until``; a
+  partner's cell of a week is labelled by their session day in it (the
+  weekday of their series, else the PPS weekday), and holds the session
+  notes dated in that week, so a moved session shows in the week it moved to.
 - leads (by source), referrals: leads created in the period.
 - prequalified: leads now at prequalified, application or closed whose
   latest stage change is in the period; closings: leads now closed whose
@@ -34,14 +41,17 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ppsjournal.dates import short_day
 from ppsjournal.errors import UsageError
 from ppsjournal.index import Index, SessionMark
 from ppsjournal.ledger import Spend
 from ppsjournal.model import Lead, Partner
 from ppsjournal.money import cents, dollars
 from ppsjournal.names import name_key
+from ppsjournal.needs import Need, needs_of
 from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
+from ppsjournal.tasks import NEED
 
 DEFAULT_WEEKS = 12
 # Stages in funnel order; "lost" is off the path (a lost lead counts only as passed on).
@@ -71,11 +81,6 @@ class Period:
     def __contains__(self, day: dt.date | None) -> bool:
         return day is not None and self.since <= day <= self.until
 
-    @property
-    def week_starts(self) -> tuple[dt.date, ...]:
-        """Seven-day buckets from ``since``; the last one may be cut short by ``until``."""
-        return tuple(self.since + dt.timedelta(days=7 * i) for i in range((self.days + 6) // 7))
-
 
 def resolve_period(today: dt.date, since: dt.date | None, until: dt.date | None) -> Period:
     """Default: the 12 weeks (84 days) that end on ``until``, and ``until`` is today."""
@@ -95,7 +100,9 @@ class Counts:
     streak: int = 0
     open_followups: int = 0
     overdue: int = 0
-    needs_open: int = 0
+    needs_open: int = 0  # opened in the period
+    needs_met: int = 0
+    needs_open_now: int = 0
     leads: dict[str, int] = field(default_factory=dict)  # by source, plus "total"
     prequalified: int = 0
     referrals: int = 0
@@ -126,6 +133,8 @@ class Counts:
             "open_followups": self.open_followups,
             "overdue": self.overdue,
             "needs_open": self.needs_open,
+            "needs_met": self.needs_met,
+            "needs_open_now": self.needs_open_now,
             "leads": dict(self.leads),
             "prequalified": self.prequalified,
             "referrals": self.referrals,
@@ -146,25 +155,45 @@ class Counts:
 
 
 @dataclass(frozen=True)
+class Week:
+    """One partner's cell of the week grid."""
+
+    start: dt.date  # the week's Monday
+    day: dt.date  # the partner's session day in that week, which labels it
+    status: str | None  # the best status of the session notes dated in the week, or None
+
+    @property
+    def label(self) -> str:
+        return short_day(self.day)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "day": self.day.isoformat(),
+            "label": self.label,
+            "status": self.status,
+        }
+
+
+@dataclass(frozen=True)
 class PartnerScore:
     name: str
     status: str
     company: str | None
     counts: Counts
-    weeks: tuple[str | None, ...]  # per week of the period: the best session status, or None
-    needs: tuple[str, ...]  # the open needs' descriptions, in note order
+    weeks: tuple[Week, ...]  # the report's weeks, this partner's cell of each
+    needs: tuple[str, ...]  # the open needs (without their #need tag), in note order
+    met: tuple[Need, ...] = ()  # the needs met in the period, by the day met
 
-    def as_json(self, week_starts: tuple[dt.date, ...]) -> dict[str, Any]:
+    def as_json(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "status": self.status,
             "company": self.company,
             **self.counts.as_json(),
-            "weeks": [
-                {"start": start.isoformat(), "status": status}
-                for start, status in zip(week_starts, self.weeks, strict=True)
-            ],
+            "weeks": [w.as_json() for w in self.weeks],
             "needs": list(self.needs),
+            "met_needs": [{"date": n.met and n.met.isoformat(), "need": n.text} for n in self.met],
         }
 
 
@@ -210,18 +239,33 @@ class Report:
     funnel: tuple[tuple[str, int], ...]
     potential: Potential
     lo_bps: float = 0
+    weeks: tuple[Week, ...] = ()  # the grid's columns, labelled by the PPS weekday
+
+    @property
+    def met(self) -> list[Need]:
+        """Every need met in the period, by the day met, then partner (as listed)."""
+        found = [n for p in self.partners for n in p.met]
+        found.sort(key=lambda n: n.met or self.period.since)
+        return found
 
     def as_json(self) -> dict[str, Any]:
-        weeks = self.period.week_starts
         return {
             "lo_bps": self.lo_bps,
             "since": self.period.since.isoformat(),
             "until": self.period.until.isoformat(),
             "today": self.today.isoformat(),
-            "partners": [p.as_json(weeks) for p in self.partners],
+            "weeks": [
+                {"start": w.start.isoformat(), "day": w.day.isoformat(), "label": w.label}
+                for w in self.weeks
+            ],
+            "partners": [p.as_json() for p in self.partners],
             "totals": {"partners": len(self.partners), **self.totals.as_json()},
             "funnel": [{"stage": stage, "count": n} for stage, n in self.funnel],
             "potential": self.potential.as_json(),
+            "met_needs": [
+                {"date": n.met and n.met.isoformat(), "partner": n.partner, "need": n.text}
+                for n in self.met
+            ],
         }
 
 
@@ -244,8 +288,22 @@ def scorecard(
     for item in spends:
         if item.date in period:
             spent.setdefault(name_key(item.partner), []).append(item)
+    starts = week_starts(
+        [s.date for p in chosen for s in index.session_marks(p.name) if s.date in period], period
+    )
+    pps_day = settings.sessions.weekday
     scores = tuple(
-        _score(index, p, today, period, cps, settings.money.lo_bps, spent.get(p.key, []))
+        _score(
+            index,
+            p,
+            today,
+            period,
+            cps,
+            settings.money.lo_bps,
+            spent.get(p.key, []),
+            starts,
+            _weekday(p, pps_day),
+        )
         for p in chosen
     )
     cohort = [
@@ -271,6 +329,7 @@ def scorecard(
         funnel=funnel,
         potential=potential,
         lo_bps=settings.money.lo_bps,
+        weeks=tuple(Week(start, _day_in(start, pps_day), None) for start in starts),
     )
 
 
@@ -282,12 +341,19 @@ def _score(
     cps: float,
     lo_bps: float,
     spends: Sequence[Spend],
+    starts: Sequence[dt.date],
+    weekday: int,
 ) -> PartnerScore:
     sessions = index.session_marks(partner.name)
     in_period = [s for s in sessions if s.date in period]
     asof = min(period.until, today)
     n_open, n_overdue = index.task_counts(asof).get(partner.key, (0, 0))
-    needs = index.open_tasks_of(partner.name, tag="need")
+    needs = needs_of(
+        partner.name,
+        index.tasks_of(partner.name, tag=NEED),
+        [(s.date, s.path) for s in sessions],
+    )
+    met = sorted((n for n in needs if n.met in period), key=lambda n: n.met or period.since)
     every = index.leads_of(partner.name)
     sent = [lead for lead in every if lead.direction == "out" and lead.created in period]
     all_leads = [lead for lead in every if lead.direction == "in"]
@@ -309,7 +375,9 @@ def _score(
         streak=streak(sessions, period.until, today),
         open_followups=n_open,
         overdue=n_overdue,
-        needs_open=len(needs),
+        needs_open=sum(n.opened in period for n in needs),
+        needs_met=len(met),
+        needs_open_now=sum(n.is_open for n in needs),
         leads=by_source,
         prequalified=sum(_changed_to(lead, PREQUALIFIED_OR_BEYOND, period) for lead in all_leads),
         referrals=by_source["referral"],
@@ -333,8 +401,9 @@ def _score(
         status=partner.status,
         company=partner.company,
         counts=counts,
-        weeks=_weeks(in_period, period),
-        needs=tuple(t.description for t in needs),
+        weeks=_weeks(in_period, starts, weekday),
+        needs=tuple(n.text for n in needs if n.is_open),
+        met=tuple(met),
     )
 
 
@@ -363,13 +432,43 @@ def streak(sessions: Sequence[SessionMark], until: dt.date, today: dt.date) -> i
     return len(weeks)
 
 
-def _weeks(sessions: Sequence[SessionMark], period: Period) -> tuple[str | None, ...]:
-    cells: list[str | None] = []
-    for start in period.week_starts:
-        end = start + dt.timedelta(days=6)
-        found = {s.status for s in sessions if start <= s.date <= end}
-        cells.append(next((st for st in _WEEK_RANK if st in found), None))
-    return tuple(cells)
+def monday(day: dt.date) -> dt.date:
+    """The Monday of the calendar week (Monday to Sunday) that holds ``day``."""
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_starts(days: Sequence[dt.date], period: Period) -> tuple[dt.date, ...]:
+    """The grid's weeks (their Mondays): from the first week holding one of ``days``
+    (the session notes of the period) to the week of ``until``; none without a session."""
+    if not days:
+        return ()
+    first, last = monday(min(days)), monday(period.until)
+    return tuple(first + dt.timedelta(weeks=i) for i in range((last - first).days // 7 + 1))
+
+
+def _weekday(partner: Partner, pps_day: int) -> int:
+    """The partner's session day: their series' weekday, else the PPS weekday."""
+    return partner.series.start.weekday() if partner.series is not None else pps_day
+
+
+def _day_in(start: dt.date, weekday: int) -> dt.date:
+    return start + dt.timedelta(days=weekday)
+
+
+def _weeks(
+    sessions: Sequence[SessionMark], starts: Sequence[dt.date], weekday: int
+) -> tuple[Week, ...]:
+    by_week: dict[dt.date, set[str]] = {}
+    for s in sessions:
+        by_week.setdefault(monday(s.date), set()).add(s.status)
+    return tuple(
+        Week(
+            start,
+            _day_in(start, weekday),
+            next((st for st in _WEEK_RANK if st in by_week.get(start, ())), None),
+        )
+        for start in starts
+    )
 
 
 def _sum(counts: list[Counts]) -> Counts:
@@ -385,6 +484,8 @@ def _sum(counts: list[Counts]) -> Counts:
         open_followups=sum(c.open_followups for c in counts),
         overdue=sum(c.overdue for c in counts),
         needs_open=sum(c.needs_open for c in counts),
+        needs_met=sum(c.needs_met for c in counts),
+        needs_open_now=sum(c.needs_open_now for c in counts),
         leads=leads,
         prequalified=sum(c.prequalified for c in counts),
         referrals=sum(c.referrals for c in counts),

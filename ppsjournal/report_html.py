@@ -4,6 +4,8 @@
 (no clock, no paths). Every text from the vault (names, companies, needs)
 goes through Jinja's autoescaping, so a note cannot inject markup. The SVG
 is inline (HTML5 needs no namespace URL), so the page holds no URL at all.
+The week grid is HTML, not SVG: on a phone its rows turn into wrapped chips,
+each labelled, where a fixed-size drawing would have to scroll sideways.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ STATUS_LABELS = {
     "missed": "missed",
     "planned": "planned",
     "cancelled": "cancelled",
-    None: "no session note",
+    None: "no note",
 }
 
 
@@ -45,21 +47,18 @@ class Bar:
 
 @dataclass(frozen=True)
 class Cell:
-    x: float
-    y: float
-    color: str
+    css: str  # the status as a class name: s-held, s-missed, ... s-none
+    label: str  # the partner's session day of the week: Fri Dec 4
+    status: str  # held, missed, ... or "no note"
     title: str
 
 
 @dataclass(frozen=True)
 class Grid:
-    width: float
-    height: float
-    size: float
-    label_width: float
-    rows: tuple[tuple[str, float], ...]  # partner name, text baseline y
-    cells: tuple[Cell, ...]
-    columns: tuple[tuple[str, float], ...]  # week label, x
+    """The weeks as rows of cells: a table on a wide screen, wrapped chips on a phone."""
+
+    columns: tuple[tuple[str, str, bool], ...]  # weekday, month and day, label shown
+    rows: tuple[tuple[str, tuple[Cell, ...]], ...]  # partner name, a cell per week
 
 
 def _funnel(report: Report) -> tuple[float, float, float, tuple[Bar, ...]]:
@@ -80,40 +79,29 @@ def _funnel(report: Report) -> tuple[float, float, float, tuple[Bar, ...]]:
 
 
 def _grid(report: Report) -> Grid:
-    weeks = report.period.week_starts
-    label_width = 170.0
-    size = max(10.0, min(44.0, 860.0 / max(len(weeks), 1)))
-    head = 28.0
-    cells = []
-    rows = []
-    for r, partner in enumerate(report.partners):
-        y = head + r * size
-        rows.append((partner.name, y + size * 0.68))
-        for c, (start, status) in enumerate(zip(weeks, partner.weeks, strict=True)):
-            cells.append(
-                Cell(
-                    x=label_width + c * size,
-                    y=y,
-                    color=STATUS_COLORS[status],
-                    title=f"{partner.name}, week of {start}: {STATUS_LABELS[status]}",
-                )
-            )
-    # Label every week when there is room, else every few weeks.
-    every = 1 if size >= 30 else (2 if size >= 16 else 4)
+    # Label every week when the columns are wide enough, else every few weeks.
+    n = len(report.weeks)
+    every = 1 if n <= 20 else (2 if n <= 40 else 4)
     columns = tuple(
-        (f"{start:%m-%d}", label_width + c * size + size / 2)
-        for c, start in enumerate(weeks)
-        if c % every == 0
+        (w.label.split(" ", 1)[0], w.label.split(" ", 1)[1], i % every == 0)
+        for i, w in enumerate(report.weeks)
     )
-    return Grid(
-        width=label_width + len(weeks) * size + 4,
-        height=head + len(report.partners) * size + 4,
-        size=size,
-        label_width=label_width,
-        rows=tuple(rows),
-        cells=tuple(cells),
-        columns=columns,
+    rows = tuple(
+        (
+            p.name,
+            tuple(
+                Cell(
+                    css=f"s-{w.status or 'none'}",
+                    label=w.label,
+                    status=STATUS_LABELS[w.status],
+                    title=f"{p.name}, week of {w.label}: {STATUS_LABELS[w.status]}",
+                )
+                for w in p.weeks
+            ),
+        )
+        for p in report.partners
     )
+    return Grid(columns=columns, rows=rows)
 
 
 def _tiles(c: Counts, commission_label: str) -> list[tuple[str, str, str]]:
@@ -125,7 +113,8 @@ def _tiles(c: Counts, commission_label: str) -> list[tuple[str, str, str]]:
         ("streak", "Longest streak (weeks)", str(c.streak)),
         ("open_followups", "Open follow-ups", str(c.open_followups)),
         ("overdue", "Overdue", str(c.overdue)),
-        ("needs_open", "Open needs", str(c.needs_open)),
+        ("needs_open", "Needs opened", str(c.needs_open)),
+        ("needs_met", "Needs met", str(c.needs_met)),
         ("leads", "Leads passed on", str(c.leads["total"])),
         ("prequalified", "Prequalified", str(c.prequalified)),
         ("referrals", "Referrals", str(c.referrals)),
@@ -173,7 +162,8 @@ def render_html(report: Report) -> str:
         funnel_h=funnel_h,
         bars=bars,
         grid=_grid(report),
-        colors=list(STATUS_COLORS.items()),
-        labels=STATUS_LABELS,
+        colors=[(f"s-{status or 'none'}", color) for status, color in STATUS_COLORS.items()],
+        legend=[(f"s-{status or 'none'}", STATUS_LABELS[status]) for status in STATUS_COLORS],
+        met=report.met,
         needs_shown=NEEDS_SHOWN,
     )

@@ -18,7 +18,8 @@ lead, when it reads as one), whose it is, its status and day, its properties
 (JSON, never pickle: a vault may come from a stranger), why it cannot be
 read, and its tasks (one JSON list). The tasks table indexes each task by
 state, due date and tags, and holds an open task whole (what every command
-reads). The sections table holds the answers of session notes, full-text
+reads), and a need whole in any state (the report follows needs until met).
+The sections table holds the answers of session notes, full-text
 searchable (FTS5, made on the first search) where the interpreter's SQLite
 has it. docs/performance.md explains the indexes.
 
@@ -99,7 +100,7 @@ CREATE TABLE tasks(
   due TEXT,
   has_problems INTEGER NOT NULL,
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
-  data TEXT,  -- an open task, whole (what every command reads), else NULL
+  data TEXT,  -- an open task or a need, whole (what the commands read), else NULL
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
@@ -516,7 +517,7 @@ class Store:
                             t.due and t.due.isoformat(),
                             int(bool(t.problems)),
                             _tag_column(t.tags),
-                            _dump_task(t) if t.is_open else None,
+                            _dump_task(t) if t.is_open or t.is_need else None,
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -684,12 +685,12 @@ class Store:
             )
         )
 
-    def session_marks(self) -> list[tuple[str, dt.date, str]]:
-        """(partner key, date, status) of every session note, by date and path."""
+    def session_marks(self) -> list[tuple[str, dt.date, str, str]]:
+        """(partner key, date, status, path) of every session note, by date and path."""
         return [
-            (key, dt.date.fromisoformat(day), status)
-            for key, day, status in self.db.execute(
-                "SELECT partner_key, day, status FROM notes WHERE kind = 'session' "
+            (key, dt.date.fromisoformat(day), status, path)
+            for key, day, status, path in self.db.execute(
+                "SELECT partner_key, day, status, path FROM notes WHERE kind = 'session' "
                 "ORDER BY day, path"
             )
         ]
@@ -914,19 +915,25 @@ class Store:
 
     def _tasks_at(self, where: list[tuple[str, int, str | None]]) -> list[Task]:
         """The tasks at these (path, line, data)s, in that order: an open task from
-        its own row, any other from its note's row (read once a note)."""
-        by_path: dict[str, dict[int, Task]] = {}
+        its own row, any other from its note's row (read once a note; only the
+        tasks asked for are built: a report asks for a few of each note's)."""
+        by_path: dict[str, dict[int, list[Any]]] = {}
+        notes = sorted({path for path, _, data in where if data is None})
+        for start in range(0, len(notes), 500):  # SQLite takes so many variables a query
+            chosen = notes[start : start + 500]
+            for path, raw in self.db.execute(
+                f"SELECT path, tasks FROM notes WHERE path IN ({','.join('?' * len(chosen))})",
+                chosen,
+            ):
+                by_path[path] = {values[0]: values for values in json.loads(raw)}
         found = []
         for path, line, data in where:
             if data is not None:
                 found.append(_task(path, json.loads(data)))
                 continue
-            if path not in by_path:
-                r = self.db.execute("SELECT tasks FROM notes WHERE path = ?", (path,)).fetchone()
-                by_path[path] = {t.line: t for t in _load_tasks(path, r[0])} if r else {}
-            task = by_path[path].get(line)
-            if task is not None:
-                found.append(task)
+            values = by_path.get(path, {}).pop(line, None)
+            if values is not None:
+                found.append(_task(path, values))
         return found
 
     def count_tasks(self, *, state: str, due_before: dt.date) -> int:

@@ -31,6 +31,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 OPEN, DONE, CANCELLED, FORWARDED = "open", "done", "cancelled", "forwarded"
+NEED = "need"  # the tag of a partner's need, followed until met (needs.py)
 # Anything else (" ", "/" in progress, "?", "!" ...) is open: the Tasks plugin
 # treats an unknown status character as TODO, which "not done" matches.
 _STATUS = {"x": DONE, "X": DONE, "-": CANCELLED, ">": FORWARDED}
@@ -121,6 +122,10 @@ class Task:
     def is_overdue(self, today: dt.date) -> bool:
         """As the Tasks query ``not done`` + ``due before today``: open and due before today."""
         return self.is_open and self.due is not None and self.due < today
+
+    @property
+    def is_need(self) -> bool:
+        return self.has_tag(NEED)
 
     def has_tag(self, tag: str) -> bool:
         tag = tag.lstrip("#").casefold()

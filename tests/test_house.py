@@ -35,6 +35,7 @@ LAYERS = {
         "week",
         "leads",
         "followups",
+        "needs",
         "calendar",
         "invite",
         "report",

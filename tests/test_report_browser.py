@@ -7,7 +7,10 @@ the page has no URL to fetch, so the test works offline.
 
 from __future__ import annotations
 
+import html
+import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -145,3 +148,74 @@ def test_the_screenshot_shows_the_charts(browser, page, tmp_path):
     # a 20 x 20 square each; cells are 44 px less their 1 px gaps).
     assert pixels.count(bytes(HELD_GREEN)) > 10 * 400
     assert pixels.count(bytes(MISSED_RED)) > 2 * 400
+
+
+# Run in the page's parent after load: the report in a 390 x 844 frame (a phone;
+# a headless window cannot be made narrower than 500 px, a frame can), scrolled
+# to the week grid for the screenshot, its measures written out for --dump-dom.
+PHONE_PROBE = """<script>
+addEventListener("load", () => {
+  const frame = document.querySelector("iframe");
+  const doc = frame.contentDocument;
+  const grid = doc.getElementById("weeks");
+  frame.contentWindow.scrollTo(0, grid.getBoundingClientRect().top - 40);
+  const labels = [...grid.querySelectorAll(".cell .wk")].map((e) => {
+    const box = e.getBoundingClientRect();
+    const style = frame.contentWindow.getComputedStyle(e);
+    return {
+      text: e.textContent,
+      left: box.left,
+      right: box.right,
+      height: box.height,
+      shown: style.visibility === "visible" && style.display !== "none",
+      whole: e.scrollWidth <= e.clientWidth,
+    };
+  });
+  document.getElementById("probe").textContent = JSON.stringify({
+    width: frame.contentWindow.innerWidth,
+    scrollWidth: doc.documentElement.scrollWidth,
+    labels,
+  });
+});
+</script>"""
+
+
+def _phone(page: Path, tmp_path: Path) -> Path:
+    srcdoc = html.escape(page.read_text(encoding="utf-8"), quote=True)
+    phone = tmp_path / "phone.html"
+    phone.write_text(
+        '<!DOCTYPE html><html><body style="margin: 0">'
+        f'<iframe width="390" height="844" style="border: 0; display: block" srcdoc="{srcdoc}">'
+        f'</iframe><pre id="probe"></pre>{PHONE_PROBE}</body></html>',
+        encoding="utf-8",
+    )
+    return phone
+
+
+def test_the_week_grid_reads_on_a_phone(browser, page, tmp_path):
+    phone = _phone(page, tmp_path)
+    done = browser("--window-size=390,844", "--dump-dom", phone.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout.decode("utf-8"))
+    assert found, "the probe did not run"
+    probe = json.loads(html.unescape(found.group(1)))
+    assert probe["width"] == 390
+    assert probe["scrollWidth"] <= 390  # no sideways scrolling of the page
+    labels = probe["labels"]
+    # 3 partners x 12 weeks, each cell labelled by its Friday, all on screen, none cut
+    assert len(labels) == 36
+    fridays = [label["text"] for label in labels[:12]]
+    assert fridays[0] == "Fri Sep 11" and fridays[-1] == "Fri Nov 27"
+    assert fridays[6] == "Fri Oct 23"  # the skipped week keeps its place, as "no note"
+    for label in labels:
+        assert label["shown"] and label["whole"], label
+        assert 0 <= label["left"] < label["right"] <= 390 and label["height"] > 8, label
+
+    shot = tmp_path / "phone.png"
+    done = browser(f"--screenshot={shot}", "--window-size=390,844", phone.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    width, height, pixels = _pixels(shot.read_bytes())
+    assert (width, height) == (390, 844)
+    # The grid is on screen: Debbie's and Marco's 10 held weeks as green chips
+    # (some 78 x 34 px each, less their white text).
+    assert pixels.count(bytes(HELD_GREEN)) > 10 * 1000

@@ -55,8 +55,9 @@ def report(
 
     The period is the 12 weeks (84 days) ending today, or --since/--until
     (each day included). Per partner, and in total: sessions held, missed
-    and planned; the streak of held weeks; open, overdue follow-ups and open
-    needs; leads passed on by source; prequalified; referrals; closings and
+    and planned; the streak of held weeks; open, overdue follow-ups; needs
+    opened and met in the period (and which were met), open needs; leads
+    passed on by source; prequalified; referrals; closings and
     commission (closings x money.commission_per_side); then the money:
     referrals received and sent (ppsj refer), leads lost (and why), volume
     closed, pipeline open, your own lo_income (volume x money.lo_bps), the
@@ -149,7 +150,15 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
             (str(c.streak), ""),
             (str(c.open_followups), ""),
             (str(c.overdue), "bold red" if c.overdue else ""),
+        ]
+        for name, c in rows
+    ]
+    needs = [
+        [
+            (name, "bold"),
             (str(c.needs_open), ""),
+            (str(c.needs_met), "green" if c.needs_met else ""),
+            (str(c.needs_open_now), ""),
         ]
         for name, c in rows
     ]
@@ -166,8 +175,16 @@ def render_text(report: Report, *, color: bool, width: int) -> str:
         ]
         for name, c in rows
     ]
-    heads = ("Partner", "Held", "Missed", "Planned", "Streak", "Open", "Overdue", "Needs")
+    heads: tuple[str, ...] = ("Partner", "Held", "Missed", "Planned", "Streak", "Open", "Overdue")
     lines.extend(_table("Discipline", heads, discipline, len(report.partners), color))
+    heads = ("Partner", "Opened", "Met", "Open now")
+    lines.extend(_table("Needs", heads, needs, len(report.partners), color))
+    met = report.met
+    if met:
+        say("Needs met in the period", style="bold")
+        for need in met:
+            say(f"  {need.met}  {need.partner}: {need.text}")
+        say()
     heads = (
         "Partner", "Lost-lead", "Showing", "Referral", "Leads", "Prequal", "Closings", "Commission"
     )  # fmt: skip
