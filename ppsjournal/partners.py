@@ -10,11 +10,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.model import Partner
 from ppsjournal.properties import MAX_SERIES_WEEKS
 from ppsjournal.schedule import (
+    WEEKDAY_NAMES,
     Clash,
     Occurrence,
     Series,
@@ -25,12 +27,13 @@ from ppsjournal.schedule import (
     format_move,
     new_series_days,
     occurrences,
+    windows_on,
 )
 from ppsjournal.settings import Settings, check_date_range
 
 
-def taken_message(clash: Clash) -> str:
-    return f"{clash.time:%H:%M} on {clash.date.isoformat()} is taken by {clash.holder}"
+def taken_message(clash: Clash, clock: str) -> str:
+    return f"{shown_time(clash.time, clock)} on {clash.date.isoformat()} is taken by {clash.holder}"
 
 
 def check_free(
@@ -43,7 +46,9 @@ def check_free(
     if found:
         n = len(found) - 1
         more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-        raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+        raise PpsjError(
+            f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; see 'ppsj slots'"
+        )
 
 
 def series_keys(start: dt.date, time: dt.time, weeks: int, sequence: int) -> dict[str, Any]:
@@ -66,14 +71,19 @@ def book(
     weeks: int,
     sequence: int = 0,
 ) -> dict[str, Any]:
-    check_in_window(time, settings.sessions)
     check_date_range(start, "the series' first session")
+    check_in_window(time, settings.sessions, start.weekday())
     check_free(index, settings, start, time, weeks, ignore=name)
     return series_keys(start, time, weeks, sequence)
 
 
-def resolve_start(start: dt.date | None, today: dt.date, settings: Settings) -> dt.date:
-    return start if start is not None else first_session_day(today, settings.sessions.weekday)
+def resolve_start(
+    start: dt.date | None, today: dt.date, settings: Settings, weekday: int | None = None
+) -> dt.date:
+    """``start``, else the first ``weekday`` (default: the main PPS day) a week out."""
+    if start is not None:
+        return start
+    return first_session_day(today, settings.sessions.weekday if weekday is None else weekday)
 
 
 def _series(partner: Partner) -> Series:
@@ -95,7 +105,7 @@ def find_session(partner: Partner, day: dt.date, settings: Settings) -> Occurren
     raise PpsjError(
         f"{partner.name} has no session on {day} "
         f"(the series runs {series.start} to {series.end}, "
-        f"{settings.sessions.weekday_name.capitalize()}s)"
+        f"{WEEKDAY_NAMES[series.start.weekday()]}s)"
     )
 
 
@@ -136,16 +146,20 @@ def move(
     )
     found = clashes([(to.date(), to.time())], [*others, own], settings.sessions)
     if found:
-        raise PpsjError(f"cannot move there: {taken_message(found[0])}")
+        raise PpsjError(f"cannot move there: {taken_message(found[0], settings.owner.clock)}")
     same_day = [o for o in occurrences(own, settings.sessions.holidays) if o.date == to.date()]
     if same_day:
         # A session note is named by the day and the partner: one session a day each.
         raise PpsjError(
             f"cannot move there: {partner.name} already has a session on "
-            f"{to.date()} (at {same_day[0].time:%H:%M}); one session a day per partner"
+            f"{to.date()} (at {shown_time(same_day[0].time, settings.owner.clock)}); "
+            "one session a day per partner"
         )
     if to == dt.datetime.combine(occ.date, occ.time):
-        raise PpsjError(f"{partner.name}'s session is already at {to:%Y-%m-%d %H:%M}")
+        raise PpsjError(
+            f"{partner.name}'s session is already at "
+            f"{to:%Y-%m-%d} {shown_time(to.time(), settings.owner.clock)}"
+        )
     moved = dict(series.moved)
     if to == dt.datetime.combine(occ.original, series.time):
         moved.pop(occ.original, None)  # moved back to where the rule puts it
@@ -182,7 +196,10 @@ def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -
             [(o.date, o.time) for o in ahead], index.booked(exclude=partner.name), settings.sessions
         )
         if found:
-            raise PpsjError(f"cannot resume: {taken_message(found[0])}; move or renew the series")
+            raise PpsjError(
+                f"cannot resume: {taken_message(found[0], settings.owner.clock)}; "
+                "move or renew the series"
+            )
     return {"status": "active", "pps_sequence": partner.sequence + 1}
 
 
@@ -211,7 +228,10 @@ def renew(
             {"pps_weeks": new_weeks, "pps_sequence": partner.sequence + 1},
             f"extended to {new_weeks} weeks, last session {end}",
         )
-    start = first_session_day(today, settings.sessions.weekday)
+    weekday = series.start.weekday()
+    if not windows_on(settings.sessions, weekday):  # its day is no PPS day any more
+        weekday = settings.sessions.weekday
+    start = first_session_day(today, weekday)
     keys = book(index, settings, partner.name, series.time, start, weeks, partner.sequence + 1)
     if partner.status != "active":
         keys["status"] = "active"
