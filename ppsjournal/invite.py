@@ -33,6 +33,7 @@ from ppsjournal.calendar import (
     series_uid,
     to_bytes,
 )
+from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.layout import CALENDAR
 from ppsjournal.model import Partner
@@ -126,7 +127,9 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
         dt.datetime.combine(series.start, series.time) + dt.timedelta(minutes=s.length)
     ).time()
     weekday = WEEKDAYS[series.start.weekday()].capitalize()
-    when = f"{weekday}s, {series.time:%H:%M} to {end_time:%H:%M} ({settings.owner.timezone} time)"
+    clock = settings.owner.clock
+    at, until = shown_time(series.time, clock), shown_time(end_time, clock)
+    when = f"{weekday}s, {at} to {until} ({settings.owner.timezone} time)"
     span = f"from {day_text(series.start)} to {day_text(series.end)}"
     owner = settings.owner
     if cancel:
@@ -151,7 +154,10 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
         why = "skipped" if day in series.skip else "holiday"
         lines.append(f"  No call:   {day_text(day)} ({why})")
     for old, new in moves(series):
-        lines.append(f"  Moved:     {day_text(old)} -> {day_text(new.date())} at {new:%H:%M}")
+        lines.append(
+            f"  Moved:     {day_text(old)} -> {day_text(new.date())} "
+            f"at {shown_time(new.time(), clock)}"
+        )
     lines += [
         f"  Reminder:  {s.reminder} minutes before",
         "",
@@ -180,7 +186,9 @@ def _numbered(items: tuple[str, ...], first: int) -> list[str]:
 
 def _subject(partner: Partner, settings: Settings, series: Series, cancel: bool) -> str:
     weekday = WEEKDAYS[series.start.weekday()].capitalize()
-    what = f"Partnership Planning Sessions, {weekday}s {series.time:%H:%M}"
+    what = (
+        f"Partnership Planning Sessions, {weekday}s {shown_time(series.time, settings.owner.clock)}"
+    )
     who = f"{settings.owner.name} & {partner.name}"
     return f"{'Cancelled' if cancel else 'Invitation'}: {what} ({who})"
 

@@ -9,6 +9,7 @@ the same declarations, all of them at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +69,20 @@ class Lead:
     showing: dt.date | None = None
     value: float | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def referrals_received(partner: Partner, leads: Iterable[Lead]) -> list[Lead]:
+    """The partner's referrals that count as the promised one: leads of source
+    ``referral`` created on or after ``committed`` (any, when either date is
+    missing), oldest first. The one rule Follow-ups.md's commitments and the
+    session note share."""
+    found = [
+        lead
+        for lead in leads
+        if lead.source == "referral"
+        and (partner.committed is None or lead.created is None or lead.created >= partner.committed)
+    ]
+    return sorted(found, key=lambda lead: (lead.created or dt.date.min, lead.path))
 
 
 def partner_from_note(note: Note) -> Partner:

@@ -22,7 +22,7 @@ from typing import Any
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.layout import session_path
-from ppsjournal.model import Partner
+from ppsjournal.model import Lead, Partner, referrals_received
 from ppsjournal.names import link_target, name_key, note_name
 from ppsjournal.note import decode, parse_note
 from ppsjournal.schedule import Occurrence, occurrences
@@ -347,6 +347,19 @@ class Links:
         return f"[[{self._targets.get(path, note_name(path))}]]"
 
 
+def _lead_data(lead: Lead, links: Links) -> dict[str, Any]:
+    return {
+        "name": lead.name,
+        "link": links(lead.path),
+        "source": lead.source,
+        "stage": lead.stage,
+        "created": lead.created,
+        "showing": lead.showing,
+        "phone": lead.phone,
+        "email": lead.email,
+    }
+
+
 def session_context(
     p: Planned,
     carry: Carry | None,
@@ -360,10 +373,19 @@ def session_context(
     partner, occ = p.partner, p.occurrence
     entry = index.entries.get(partner.path)  # not a scan of every task, once a session
     partner_tasks = [t for t in entry.tasks if t.is_open] if entry is not None else []
+    all_leads = index.leads_of(partner.name)
     leads = sorted(
-        (lead for lead in index.leads_of(partner.name) if lead.stage in OPEN_LEAD_STAGES),
+        (lead for lead in all_leads if lead.stage in OPEN_LEAD_STAGES),
         key=lambda lead: (lead.created or dt.date.min, name_key(lead.name)),
     )
+    # The agenda's OVERDUE counts the partner's lead notes' tasks too: the note shows them.
+    lead_paths = {lead.path for lead in all_leads}
+    lead_tasks = [
+        t
+        for t in index.open_tasks_of(partner.name)
+        if t.path in lead_paths and t.is_overdue(occ.date)
+    ]
+    referrals = referrals_received(partner, all_leads)
     counts = followup_counts(index, partner.name, today)
     series = partner.series
     carried = list(carry.tasks) if carry else []
@@ -410,24 +432,15 @@ def session_context(
         else [],
         "carried_from": f"[[{note_name(carry.path)}]]" if carry and carry.tasks else None,
         "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
-        "leads": [
-            {
-                "name": lead.name,
-                "link": links(lead.path),
-                "source": lead.source,
-                "stage": lead.stage,
-                "created": lead.created,
-                "showing": lead.showing,
-                "phone": lead.phone,
-                "email": lead.email,
-            }
-            for lead in leads
-        ],
+        "lead_followups": [_task_data(t, links(t.path), occ.date) for t in lead_tasks],
+        "referrals": [_lead_data(lead, links) for lead in referrals],
+        "leads": [_lead_data(lead, links) for lead in leads],
         "owner": {
             "name": settings.owner.name,
             "email": settings.owner.email,
             "timezone": settings.owner.timezone,
         },
+        "clock": settings.owner.clock,
         "today": today,
     }
 

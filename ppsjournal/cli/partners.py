@@ -228,7 +228,7 @@ def add(
     from ppsjournal.partners import book, partner_front_matter, resolve_start
     from ppsjournal.properties import QUOTED_KEYS
     from ppsjournal.schedule import Series
-    from ppsjournal.settings import check_email
+    from ppsjournal.settings import WEEKDAYS, check_email
     from ppsjournal.templates import render_note
 
     try:
@@ -313,6 +313,7 @@ def add(
                 "pps_start": series["pps_start"] if series else None,
                 "pps_weeks": n if series else None,
                 "pps_end": end,
+                "pps_weekday": WEEKDAYS[series["pps_start"].weekday()] if series else None,
             },
             "owner": {
                 "name": settings.owner.name,
@@ -325,6 +326,7 @@ def add(
                 "length": settings.sessions.length,
                 "reminder": settings.sessions.reminder,
             },
+            "clock": settings.owner.clock,
             "today": today,
         }
         rel = layout.partner_path(name)
