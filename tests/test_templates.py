@@ -220,6 +220,8 @@ def _minimal_context() -> dict:
         "carried": [],
         "carried_from": None,
         "partner_followups": [],
+        "lead_followups": [],
+        "referrals": [],
         "leads": [],
     }
 

@@ -74,7 +74,7 @@ def test_the_seed_slots_book_in_the_default_window(ppsj, vault):
 @pytest.mark.parametrize("typed", ["2:40", "2:40 PM", "2:40pm", "14:40"])
 def test_add_at_as_people_say_it(ppsj, vault, typed):
     result = ok(ppsj("add", "Debbie Harper", "--at", typed))
-    assert "Fridays at 14:40" in result.output
+    assert "Fridays at 2:40 PM" in result.output
     assert 'pps_time: "14:40"' in partner_note(vault, "Debbie Harper").read_text()
 
 
