@@ -220,9 +220,9 @@ def _minimal_context() -> dict:
         "carried": [],
         "carried_from": None,
         "partner_followups": [],
+        "leads": [],
         "lead_followups": [],
         "referrals": [],
-        "leads": [],
     }
 
 
