@@ -433,16 +433,7 @@ def session_context(
         "carried_from": f"[[{note_name(carry.path)}]]" if carry and carry.tasks else None,
         "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
         "leads": [
-            {
-                "name": lead.name,
-                "link": links(lead.path),
-                "source": lead.source,
-                "stage": lead.stage,
-                "created": lead.created,
-                "showing": lead.showing,
-                "phone": lead.phone,
-                "email": lead.email,
-            }
+            _lead_data(lead, links)
             for lead in leads
         ],
         "lead_followups": [_task_data(t, links(t.path), occ.date) for t in lead_tasks],
