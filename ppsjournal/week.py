@@ -432,10 +432,7 @@ def session_context(
         else [],
         "carried_from": f"[[{note_name(carry.path)}]]" if carry and carry.tasks else None,
         "partner_followups": [_task_data(t, links(partner.path), today) for t in partner_tasks],
-        "leads": [
-            _lead_data(lead, links)
-            for lead in leads
-        ],
+        "leads": [_lead_data(lead, links) for lead in leads],
         "lead_followups": [_task_data(t, links(t.path), occ.date) for t in lead_tasks],
         "referrals": [_lead_data(lead, links) for lead in referrals],
         "owner": {
