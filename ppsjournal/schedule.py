@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from ppsjournal.errors import PpsjError
-from ppsjournal.settings import SessionSettings, Window, parse_date, parse_hhmm
+from ppsjournal.settings import WEEKDAYS, SessionSettings, Window, parse_date, parse_hhmm
 
 STEP = 5  # minutes between the free starts `slots` lists
 LOOK_AHEAD = 52  # weeks `slots` looks ahead for a series that fits a full window
@@ -156,8 +156,13 @@ def check_in_window(time: dt.time, s: SessionSettings, weekday: int | None = Non
     if len(s.windows) == 1 and day == s.weekday:
         raise PpsjError(f"{time:%H:%M} is outside the PPS window {s.window} ({session})")
     where = "a PPS window" if windows_on(s, day) else "any PPS window"
+    others = dict.fromkeys(
+        w.weekday for w in s.windows if w.weekday != day and fits(time, s.length, w)
+    )
+    hint = "".join(f"; it fits {WEEKDAY_NAMES[d]}s (--weekday {WEEKDAYS[d]})" for d in others)
     raise PpsjError(
-        f"{time:%H:%M} on a {WEEKDAY_NAMES[day]} is outside {where} ({windows_text(s)}; {session})"
+        f"{time:%H:%M} on a {WEEKDAY_NAMES[day]} is outside {where} "
+        f"({windows_text(s)}; {session}){hint}"
     )
 
 
