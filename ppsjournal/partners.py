@@ -7,6 +7,7 @@ the note with ``note.set_keys`` so that only these keys' lines change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,18 +19,24 @@ from ppsjournal.properties import MAX_SERIES_WEEKS
 from ppsjournal.schedule import (
     WEEKDAY_NAMES,
     Clash,
+    Gap,
     Occurrence,
     Series,
+    busy,
     check_in_window,
     check_wall_clock,
     clashes,
     first_session_day,
     format_move,
+    free_slots,
+    free_starts,
+    gaps,
     new_series_days,
+    next_free,
     occurrences,
     windows_on,
 )
-from ppsjournal.settings import Settings, check_date_range
+from ppsjournal.settings import Settings, Window, check_date_range
 
 
 def taken_message(clash: Clash, clock: str) -> str:
@@ -84,6 +91,66 @@ def resolve_start(
     if start is not None:
         return start
     return first_session_day(today, settings.sessions.weekday if weekday is None else weekday)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What ``ppsj slots`` offers in one PPS window, for a new series from ``start``."""
+
+    window: Window
+    start: dt.date
+    grid: list[tuple[dt.time, list[Clash]]]  # each grid slot and what holds it (empty: free)
+    free_starts: list[dt.time]  # every free start, STEP minutes apart
+    gaps: list[Gap]  # the same as runs
+    next_free: tuple[dt.date, list[Gap]] | None  # with no free start: the first series that fits
+
+    @property
+    def free_slots(self) -> list[dt.time]:
+        return [slot for slot, held in self.grid if not held]
+
+    def as_json(self) -> dict[str, Any]:
+        def gap(g: Gap) -> dict[str, Any]:
+            return {"first": g.first, "last": g.last, "end": g.end}
+
+        later = self.next_free
+        return {
+            "start": self.start,
+            "weekday": self.window.weekday_name,
+            "window": self.window.span,
+            "slots": [
+                {"time": slot, "free": not held, "taken_by": sorted({c.holder for c in held})}
+                for slot, held in self.grid
+            ],
+            "free_starts": self.free_starts,
+            "gaps": [gap(g) for g in self.gaps],
+            "next_free": {"start": later[0], "gaps": [gap(g) for g in later[1]]} if later else None,
+        }
+
+
+def offers(
+    booked: Iterable[Series],
+    settings: Settings,
+    today: dt.date,
+    start: dt.date | None,
+    weeks: int,
+    weekday: int | None,
+) -> list[Offer]:
+    """Each PPS window (of ``weekday`` only, when given): its grid, every free start
+    in all ``weeks`` weeks of a new series from ``start`` (default: where ``add``
+    would start it on the window's day), and, when none is free, the next series that fits."""
+    s = settings.sessions
+    booked = list(booked)
+    taken = busy(booked, s)
+    found = []
+    for w in s.windows:
+        if weekday is not None and w.weekday != weekday:
+            continue
+        first = resolve_start(start, today, settings, w.weekday)
+        starts = free_starts(first, weeks, taken, s, w)
+        later = None if starts else next_free(first, weeks, taken, s, w)
+        grid = free_slots(first, weeks, booked, s, w)
+        found.append(Offer(w, first, grid, starts, gaps(starts, s.length), later))
+    return found
 
 
 def _series(partner: Partner) -> Series:

@@ -86,16 +86,8 @@ def slots(
       ppsj slots --start 2027-01-08 --json
     """
     from ppsjournal.dates import shown_span, shown_time
-    from ppsjournal.partners import resolve_start
-    from ppsjournal.schedule import (
-        LOOK_AHEAD,
-        STEP,
-        busy,
-        free_slots,
-        free_starts,
-        gaps,
-        next_free,
-    )
+    from ppsjournal.partners import offers
+    from ppsjournal.schedule import LOOK_AHEAD, STEP
 
     rt = runtime()
     settings = rt.vault.settings
@@ -103,38 +95,9 @@ def slots(
     day = _pps_day(start, weekday, settings)
     n = weeks or s.weeks
     # Partners are all the slots need: the lean index has every one of them.
-    booked = list(rt.index().booked())
-    taken = busy(booked, s)
-    found = []
-    for w in s.windows:
-        if day is not None and w.weekday != day:
-            continue
-        first = resolve_start(start, rt.today, settings, w.weekday)
-        starts = free_starts(first, n, taken, s, w)
-        later = None if starts else next_free(first, n, taken, s, w)
-        found.append((w, first, free_slots(first, n, booked, s, w), starts, later))
-
-    def gap_json(gap) -> dict:
-        return {"first": gap.first, "last": gap.last, "end": gap.end}
-
-    def window_json(w, first, grid, starts, later) -> dict:
-        return {
-            "start": first,
-            "weekday": w.weekday_name,
-            "window": w.span,
-            "slots": [
-                {"time": slot, "free": not held, "taken_by": sorted({c.holder for c in held})}
-                for slot, held in grid
-            ],
-            "free_starts": starts,
-            "gaps": [gap_json(g) for g in gaps(starts, s.length)],
-            "next_free": {"start": later[0], "gaps": [gap_json(g) for g in later[1]]}
-            if later
-            else None,
-        }
-
+    found = offers(rt.index().booked(), settings, rt.today, start, n, day)
     if as_json:
-        docs = [window_json(*item) for item in found]
+        docs = [o.as_json() for o in found]
         echo_json({**docs[0], "weeks": n, "length": s.length, "step": STEP, "windows": docs})
         return
 
@@ -145,29 +108,29 @@ def slots(
         first, last = shown_time(gap.first, clock), shown_time(gap.last, clock)
         return f"{span} free (any start {first} to {last})"
 
-    for i, (w, first, grid, starts, later) in enumerate(found):
+    for i, o in enumerate(found):
         if i:
             click.echo("")
-        n_free = sum(1 for _, held in grid if not held)
+        w = o.window
         click.echo(
             f"{w.weekday_name.capitalize()}s {shown_span(w.start, w.end, clock)}, "
-            f"{n} weeks from {first}: {n_free} of {len(grid)} slots free"
+            f"{n} weeks from {o.start}: {len(o.free_slots)} of {len(o.grid)} slots free"
         )
-        if starts:
+        if o.gaps:
             click.echo("free time, every week:")
-        for gap in gaps(starts, s.length):
+        for gap in o.gaps:
             click.echo(f"  {gap_text(gap)}")
-        if not starts:
+        if not o.free_starts:
             click.echo(f"  no start is free in all {n} weeks")
-            if later:
-                click.echo(f"  next free: a series from {later[0]}:")
-                for gap in later[1]:
+            if o.next_free:
+                click.echo(f"  next free: a series from {o.next_free[0]}:")
+                for gap in o.next_free[1]:
                     click.echo(f"    {gap_text(gap)}")
             else:
                 click.echo(f"  and none in the {LOOK_AHEAD} weeks after")
-        if n_free or show_all:
-            click.echo("slots to offer:" if n_free else "slots:")
-        for slot, held in grid:
+        if o.free_slots or show_all:
+            click.echo("slots to offer:" if o.free_slots else "slots:")
+        for slot, held in o.grid:
             if not held:
                 click.echo(f"  {shown_time(slot, clock)}  free")
             elif show_all:
