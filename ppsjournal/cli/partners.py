@@ -178,14 +178,15 @@ def add(
 
     Without --at the partner is a prospect. With --at the partner is active,
     committed today, and booked from the first PPS day at least 7 days after
-    today (or --start) for sessions.weeks weeks. A taken slot is refused,
-    naming who holds it. Running it with --at for an existing prospect books
+    today (or --start) for sessions.weeks weeks; --weekday books in the
+    window of that day. A taken slot is refused, naming who holds it. Running it with --at for an existing prospect books
     their series.
 
     \b
     Example:
       ppsj add "Debbie Harper" --email debbie@sunrise.example --company "Sunrise Realty" \\
           --at 14:40 --expect-referral 2026-12-11
+      ppsj add "Tom Okafor" --at 9:30 --weekday thursday   # a second window (sessions.windows)
     """
     from ppsjournal.names import check_name, name_key
     from ppsjournal.partners import book, partner_front_matter, resolve_start
