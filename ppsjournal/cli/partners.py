@@ -179,8 +179,8 @@ def add(
     Without --at the partner is a prospect. With --at the partner is active,
     committed today, and booked from the first PPS day at least 7 days after
     today (or --start) for sessions.weeks weeks; --weekday books in the
-    window of that day. A taken slot is refused, naming who holds it. Running it with --at for an existing prospect books
-    their series.
+    window of that day. A taken slot is refused, naming who holds it.
+    Running it with --at for an existing prospect books their series.
 
     \b
     Example:
