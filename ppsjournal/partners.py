@@ -79,7 +79,7 @@ def book(
     sequence: int = 0,
 ) -> dict[str, Any]:
     check_date_range(start, "the series' first session")
-    check_in_window(time, settings.sessions, start.weekday())
+    check_in_window(time, settings.sessions, start.weekday(), settings.owner.clock)
     check_free(index, settings, start, time, weeks, ignore=name)
     return series_keys(start, time, weeks, sequence)
 

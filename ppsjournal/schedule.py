@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ppsjournal.dates import shown_span, shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.settings import WEEKDAYS, SessionSettings, Window, parse_date, parse_hhmm
 
@@ -129,9 +130,11 @@ def window_for(s: SessionSettings, weekday: int, time: dt.time) -> Window | None
     return next((w for w in windows_on(s, weekday) if fits(time, s.length, w)), None)
 
 
-def windows_text(s: SessionSettings) -> str:
-    """``Fridays 13:00-16:00, Thursdays 09:00-11:00``: every window, as ppsj.toml has it."""
-    return ", ".join(f"{w.weekday_name.capitalize()}s {w.span}" for w in s.windows)
+def windows_text(s: SessionSettings, clock: str = "24h") -> str:
+    """``Fridays 13:00-16:00, Thursdays 09:00-11:00``: every window (on ``clock``)."""
+    return ", ".join(
+        f"{w.weekday_name.capitalize()}s {shown_span(w.start, w.end, clock)}" for w in s.windows
+    )
 
 
 def candidate_slots(s: SessionSettings, window: Window | None = None) -> list[dt.time]:
@@ -145,24 +148,28 @@ def candidate_slots(s: SessionSettings, window: Window | None = None) -> list[dt
     return slots
 
 
-def check_in_window(time: dt.time, s: SessionSettings, weekday: int | None = None) -> Window:
+def check_in_window(
+    time: dt.time, s: SessionSettings, weekday: int | None = None, clock: str = "24h"
+) -> Window:
     """The window of ``weekday`` (default: the main PPS day) that ``time`` fits; PpsjError
-    naming the windows when it fits none. Reschedule and move share this check."""
+    naming the windows (times on ``clock``) when it fits none. Booking, and any
+    command that sets a series' slot (reschedule), share this check."""
     day = s.weekday if weekday is None else weekday
     found = window_for(s, day, time)
     if found is not None:
         return found
-    session = f"a session is {s.length} minutes"
+    at, session = shown_time(time, clock), f"a session is {s.length} minutes"
     if len(s.windows) == 1 and day == s.weekday:
-        raise PpsjError(f"{time:%H:%M} is outside the PPS window {s.window} ({session})")
+        span = shown_span(s.window_start, s.window_end, clock)
+        raise PpsjError(f"{at} is outside the PPS window {span} ({session})")
     where = "a PPS window" if windows_on(s, day) else "any PPS window"
     others = dict.fromkeys(
         w.weekday for w in s.windows if w.weekday != day and fits(time, s.length, w)
     )
     hint = "".join(f"; it fits {WEEKDAY_NAMES[d]}s (--weekday {WEEKDAYS[d]})" for d in others)
     raise PpsjError(
-        f"{time:%H:%M} on a {WEEKDAY_NAMES[day]} is outside {where} "
-        f"({windows_text(s)}; {session}){hint}"
+        f"{at} on a {WEEKDAY_NAMES[day]} is outside {where} "
+        f"({windows_text(s, clock)}; {session}){hint}"
     )
 
 

@@ -245,17 +245,17 @@ def test_a_time_outside_every_window_is_refused_naming_them(ppsj, vault):
     two_windows(vault)
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "09:30"))
     assert line == (
-        "ppsj: 09:30 on a Friday is outside a PPS window "
-        "(Fridays 13:00-16:00, Thursdays 09:00-11:00; a session is 15 minutes); "
+        "ppsj: 9:30 AM on a Friday is outside a PPS window "
+        "(Fridays 1:00 PM-4:00 PM, Thursdays 9:00 AM-11:00 AM; a session is 15 minutes); "
         "it fits Thursdays (--weekday thursday)"
     )
     # The session must end inside the window: 10:50 would end 11:05.
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "10:50", "--weekday", "thu"))
-    assert line.startswith("ppsj: 10:50 on a Thursday is outside a PPS window (")
+    assert line.startswith("ppsj: 10:50 AM on a Thursday is outside a PPS window (")
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "9:30", "--weekday", "monday"), 2)
     assert "there is no PPS window on Mondays (Fridays 13:00-16:00, Thursdays 09:00-11:00" in line
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "7pm", "--weekday", "thursday"))
-    assert "19:00 on a Thursday is outside a PPS window" in line
+    assert "7:00 PM on a Thursday is outside a PPS window" in line
     assert not partner_note(vault, "Debbie Harper").exists()
 
 
