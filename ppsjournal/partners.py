@@ -48,7 +48,7 @@ def check_free(
 ) -> None:
     """Refuse a new series whose slot overlaps a booked session, naming who holds it."""
     days = new_series_days(start, weeks, settings.sessions)
-    check_wall_clock(days, time, settings.tz, settings.owner.timezone)
+    check_wall_clock(days, time, settings.tz, settings.owner.timezone, settings.owner.clock)
     found = clashes([(d, time) for d in days], index.booked(exclude=ignore), settings.sessions)
     if found:
         n = len(found) - 1
@@ -200,7 +200,9 @@ def move(
         raise PpsjError(
             f"cannot move there: {to.date()} is a holiday in ppsj.toml (no session for anyone)"
         )
-    check_wall_clock([to.date()], to.time(), settings.tz, settings.owner.timezone)
+    check_wall_clock(
+        [to.date()], to.time(), settings.tz, settings.owner.timezone, settings.owner.clock
+    )
     others = [s for s in index.booked(exclude=partner.name)]
     # The partner's own other sessions count too: two calls with one agent at once is a clash.
     own = Series(

@@ -203,7 +203,9 @@ def clashes(
     return found
 
 
-def check_wall_clock(days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone: str) -> None:
+def check_wall_clock(
+    days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone: str, clock: str = "24h"
+) -> None:
     """Refuse a session time that does not exist, or happens twice, on one of ``days``
     in the owner's zone (the night clocks change): its calendar event would land
     an hour off, or in either hour, depending on the client."""
@@ -212,7 +214,7 @@ def check_wall_clock(days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone
         early, late = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
         if early.utcoffset() == late.utcoffset():
             continue
-        at = f"{time:%H:%M} on {day.isoformat()}"
+        at = f"{shown_time(time, clock)} on {day.isoformat()}"
         if early.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
             why = "does not exist (the clocks skip that hour)"
         else:
