@@ -100,6 +100,24 @@ def _day(text: str, month: int, day: int, year: str | None, today: dt.date | Non
 
 # -- times -----------------------------------------------------------------
 
+
+def shown_time(time: dt.time, clock: str = "12h") -> str:
+    """A time as people read it, by ``[owner] clock``: ``2:40 PM`` (12h) or ``14:40`` (24h).
+
+    The one home of that rule: the terminal, invitations, notes and Follow-ups.md
+    call it. Stored values (``pps_time``, a session's ``time``, the calendars,
+    ``--json``) stay ``HH:MM``, 24-hour.
+    """
+    if clock == "24h":
+        return f"{time:%H:%M}"
+    return f"{time.hour % 12 or 12}:{time.minute:02d} {'AM' if time.hour < 12 else 'PM'}"
+
+
+def shown_span(start: dt.time, end: dt.time, clock: str = "12h") -> str:
+    """``1:00 PM-4:00 PM`` or ``13:00-16:00``."""
+    return f"{shown_time(start, clock)}-{shown_time(end, clock)}"
+
+
 TYPED_TIME_FORMATS = "14:40, 2:40pm, 2:40 PM, 2pm, or 2:40 read in the PPS window"
 
 _CLOCK = re.compile(r"(\d{1,2})(?::([0-5]\d))?\s*([ap])\.?\s*m\.?", re.IGNORECASE)
@@ -116,14 +134,17 @@ def needs_window(text: str) -> bool:
     return m is not None and len(m.group(1)) == 1 and m.group(1) != "0"
 
 
-def parse_typed_time(text: str, window: tuple[dt.time, dt.time] | None) -> dt.time:
+Span = tuple[dt.time, dt.time]
+
+
+def parse_typed_time(text: str, window: Span | list[Span] | None) -> dt.time:
     """The time of day ``text`` names; PpsjError (one line) if it names none, or no one.
 
     ``14:40``, ``02:40`` and ``10:30`` are the 24-hour clock; ``2:40pm``,
     ``2:40 PM``, ``2pm`` the 12-hour one. A one-digit hour without am/pm
     (``2:40``) is 02:40 or 14:40: the one of them in ``window`` (start
-    inclusive, end exclusive); refused when both or neither are, or when no
-    window is given. Pure: the window is a parameter.
+    inclusive, end exclusive; a list: in any of them); refused when both or
+    neither are, or when no window is given. Pure: the window is a parameter.
     """
     value = text.strip()
     m = _CLOCK.fullmatch(value)
@@ -139,16 +160,17 @@ def parse_typed_time(text: str, window: tuple[dt.time, dt.time] | None) -> dt.ti
     if len(m.group(1)) == 2 or hour == 0:
         return dt.time(hour, minute)
     early, late = dt.time(hour, minute), dt.time(hour + 12, minute)
-    if window is None:
+    spans = [window] if isinstance(window, tuple) else list(window or [])
+    if not spans:
         raise PpsjError(
             f"{text!r} could be {early:%H:%M} or {late:%H:%M}: "
             f"write {early:%H:%M} or {late:%H:%M} (or {hour}:{minute:02d}am / pm)"
         )
-    start, end = window
-    fits = [t for t in (early, late) if start <= t < end]
+    fits = [t for t in (early, late) if any(start <= t < end for start, end in spans)]
     if len(fits) == 1:
         return fits[0]
-    span = f"the PPS window {start:%H:%M}-{end:%H:%M}"
+    shown = ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in spans)
+    span = f"the PPS window {shown}" if len(spans) == 1 else f"any PPS window ({shown})"
     said = "both {} and {} are in" if fits else "neither {} nor {} is in"
     raise PpsjError(
         f"{text!r}: {said.format(f'{early:%H:%M}', f'{late:%H:%M}')} {span}: "

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import CONFLICT_MESSAGE, Entry, Index, Problem
 from ppsjournal.layout import LEADS, LEDGER, PARTNERS, SESSIONS, TEMPLATES
@@ -157,7 +158,7 @@ def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
     booked = sorted(
         (p for p in index.partners.values() if p.booked and p.series), key=lambda p: p.key
     )
-    length = settings.sessions.length
+    length, clock = settings.sessions.length, settings.owner.clock
     mine = [
         [(o.date, o.time) for o in occurrences(p.series, settings.sessions.holidays)]  # type: ignore[arg-type]
         for p in booked
@@ -184,7 +185,8 @@ def _double_booked(index: Index, settings: Settings) -> Iterator[Finding]:
         yield Finding(
             a.path,
             0,
-            f"double-booked: {a.name} ({own:%H:%M}) and {b.name} ({first_time:%H:%M}, "
+            f"double-booked: {a.name} ({shown_time(own, clock)}) and "
+            f"{b.name} ({shown_time(first_time, clock)}, "
             f"{b.path}) overlap on {first_day.isoformat()}{more}; "
             f"move or skip one (ppsj move / ppsj skip)",
         )

@@ -30,7 +30,7 @@ from typing import Any
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
-from ppsjournal.model import Lead, Partner, SessionNote
+from ppsjournal.model import Lead, Partner, SessionNote, referrals_received
 from ppsjournal.names import name_key, note_name, wikilink
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import Settings
@@ -73,14 +73,7 @@ def missed_commitments(index: Index, today: dt.date) -> list[Partner]:
     for p in index.partners.values():
         if p.status == "ended" or p.referral_expected is None or p.referral_expected >= today:
             continue
-        referrals = [
-            lead
-            for lead in index.leads_of(p.name)
-            if lead.source == "referral"
-            and lead.direction == "in"
-            and (p.committed is None or lead.created is None or lead.created >= p.committed)
-        ]
-        if not referrals:
+        if not referrals_received(p, index.leads_of(p.name)):
             found.append(p)
     return sorted(found, key=lambda p: (p.referral_expected, p.key))
 
@@ -439,6 +432,7 @@ def followups_context(index: Index, settings: Settings, today: dt.date) -> dict[
             "today": today.isoformat(),
             "weekday": _WEEKDAY_NAMES[today.weekday()],
             "owner": settings.owner.name,
+            "clock": settings.owner.clock,
             "sections": b.sections(),
             "unread": b.unread(),
             "unread_more": b.more_unread,

@@ -36,6 +36,7 @@ from ppsjournal.calendar import (
     series_uid,
     to_bytes,
 )
+from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.layout import CALENDAR
 from ppsjournal.model import Partner
@@ -127,10 +128,11 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     series = _series(partner, cancel)
     s = settings.sessions
     zone_name = settings.owner.timezone
-    when = f"{_slot(series.start.weekday(), series.time, s.length)} ({zone_name} time)"
+    clock = settings.owner.clock
+    when = f"{_slot(series.start.weekday(), series.time, s.length, clock)} ({zone_name} time)"
     span = f"from {day_text(series.start)} to {day_text(series.end)}"
     changes = [
-        f"  From {day_text(r.since)}: {_slot(r.weekday, r.time, s.length)}"
+        f"  From {day_text(r.since)}: {_slot(r.weekday, r.time, s.length, clock)}"
         for r in series.reschedules
     ]
     owner = settings.owner
@@ -157,7 +159,10 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     for p in cancelled(series, s.holidays):
         lines.append(f"  No call:   {day_text(p.slot.date())} ({p.why})")
     for old, new in moves(series):
-        lines.append(f"  Moved:     {day_text(old)} -> {day_text(new.date())} at {new:%H:%M}")
+        lines.append(
+            f"  Moved:     {day_text(old)} -> {day_text(new.date())} "
+            f"at {shown_time(new.time(), clock)}"
+        )
     lines += [
         f"  Reminder:  {s.reminder} minutes before",
         "",
@@ -176,9 +181,11 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     return "\n".join(lines)
 
 
-def _slot(weekday: int, time: dt.time, length: int) -> str:
+def _slot(weekday: int, time: dt.time, length: int, clock: str) -> str:
     end = (dt.datetime.combine(dt.date(2000, 1, 3), time) + dt.timedelta(minutes=length)).time()
-    return f"{WEEKDAYS[weekday].capitalize()}s, {time:%H:%M} to {end:%H:%M}"
+    return (
+        f"{WEEKDAYS[weekday].capitalize()}s, {shown_time(time, clock)} to {shown_time(end, clock)}"
+    )
 
 
 def _numbered(items: tuple[str, ...], first: int) -> list[str]:
@@ -191,7 +198,10 @@ def _numbered(items: tuple[str, ...], first: int) -> list[str]:
 
 def _subject(partner: Partner, settings: Settings, series: Series, cancel: bool) -> str:
     weekday, time = series.slot_on(series.end)
-    what = f"Partnership Planning Sessions, {WEEKDAYS[weekday].capitalize()}s {time:%H:%M}"
+    what = (
+        f"Partnership Planning Sessions, {WEEKDAYS[weekday].capitalize()}s "
+        f"{shown_time(time, settings.owner.clock)}"
+    )
     who = f"{settings.owner.name} & {partner.name}"
     return f"{'Cancelled' if cancel else 'Invitation'}: {what} ({who})"
 

@@ -165,6 +165,7 @@ def lead_context(lead: NewLead, settings: Settings, today: dt.date) -> dict[str,
             "email": settings.owner.email,
             "timezone": settings.owner.timezone,
         },
+        "clock": settings.owner.clock,
         "today": today.isoformat(),
     }
 

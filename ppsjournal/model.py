@@ -9,6 +9,7 @@ the same declarations, all of them at once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -101,6 +102,21 @@ class Lead:
     direction: str = "in"  # out: a client the loan officer sent to the partner
     lost_reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+
+def referrals_received(partner: Partner, leads: Iterable[Lead]) -> list[Lead]:
+    """The partner's referrals that count as the promised one: leads of source
+    ``referral`` (received, not sent) created on or after ``committed`` (any, when either date is
+    missing), oldest first. The one rule Follow-ups.md's commitments and the
+    session note share."""
+    found = [
+        lead
+        for lead in leads
+        if lead.source == "referral"
+        and lead.direction == "in"  # a client sent TO the partner is no referral from them
+        and (partner.committed is None or lead.created is None or lead.created >= partner.committed)
+    ]
+    return sorted(found, key=lambda lead: (lead.created or dt.date.min, lead.path))
 
 
 def partner_from_note(note: Note) -> Partner:

@@ -7,32 +7,42 @@ the note with ``note.set_keys`` so that only these keys' lines change.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.model import Partner
 from ppsjournal.properties import MAX_SERIES_WEEKS
 from ppsjournal.schedule import (
+    WEEKDAY_NAMES,
     Clash,
+    Gap,
     Occurrence,
     Reschedule,
     Series,
+    busy,
     check_in_window,
     check_wall_clock,
     clashes,
     first_session_day,
     format_move,
+    free_slots,
+    free_starts,
+    gaps,
     holiday_dates,
     new_series_days,
+    next_free,
     occurrences,
+    windows_on,
 )
-from ppsjournal.settings import WEEKDAYS, Settings, check_date_range
+from ppsjournal.settings import WEEKDAYS, Settings, Window, check_date_range
 
 
-def taken_message(clash: Clash) -> str:
-    return f"{clash.time:%H:%M} on {clash.date.isoformat()} is taken by {clash.holder}"
+def taken_message(clash: Clash, clock: str) -> str:
+    return f"{shown_time(clash.time, clock)} on {clash.date.isoformat()} is taken by {clash.holder}"
 
 
 def check_free(
@@ -40,12 +50,14 @@ def check_free(
 ) -> None:
     """Refuse a new series whose slot overlaps a booked session, naming who holds it."""
     days = new_series_days(start, weeks, settings.sessions)
-    check_wall_clock(days, time, settings.tz, settings.owner.timezone)
+    check_wall_clock(days, time, settings.tz, settings.owner.timezone, settings.owner.clock)
     found = clashes([(d, time) for d in days], index.booked(exclude=ignore), settings.sessions)
     if found:
         n = len(found) - 1
         more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-        raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+        raise PpsjError(
+            f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; see 'ppsj slots'"
+        )
 
 
 def series_keys(
@@ -74,14 +86,79 @@ def book(
     weeks: int,
     sequence: int = 0,
 ) -> dict[str, Any]:
-    check_in_window(time, settings.sessions)
     check_date_range(start, "the series' first session")
+    check_in_window(time, settings.sessions, start.weekday(), settings.owner.clock)
     check_free(index, settings, start, time, weeks, ignore=name)
     return series_keys(start, time, weeks, sequence, settings.sessions.holidays)
 
 
-def resolve_start(start: dt.date | None, today: dt.date, settings: Settings) -> dt.date:
-    return start if start is not None else first_session_day(today, settings.sessions.weekday)
+def resolve_start(
+    start: dt.date | None, today: dt.date, settings: Settings, weekday: int | None = None
+) -> dt.date:
+    """``start``, else the first ``weekday`` (default: the main PPS day) a week out."""
+    if start is not None:
+        return start
+    return first_session_day(today, settings.sessions.weekday if weekday is None else weekday)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What ``ppsj slots`` offers in one PPS window, for a new series from ``start``."""
+
+    window: Window
+    start: dt.date
+    grid: list[tuple[dt.time, list[Clash]]]  # each grid slot and what holds it (empty: free)
+    free_starts: list[dt.time]  # every free start, STEP minutes apart
+    gaps: list[Gap]  # the same as runs
+    next_free: tuple[dt.date, list[Gap]] | None  # with no free start: the first series that fits
+
+    @property
+    def free_slots(self) -> list[dt.time]:
+        return [slot for slot, held in self.grid if not held]
+
+    def as_json(self) -> dict[str, Any]:
+        def gap(g: Gap) -> dict[str, Any]:
+            return {"first": g.first, "last": g.last, "end": g.end}
+
+        later = self.next_free
+        return {
+            "start": self.start,
+            "weekday": self.window.weekday_name,
+            "window": self.window.span,
+            "slots": [
+                {"time": slot, "free": not held, "taken_by": sorted({c.holder for c in held})}
+                for slot, held in self.grid
+            ],
+            "free_starts": self.free_starts,
+            "gaps": [gap(g) for g in self.gaps],
+            "next_free": {"start": later[0], "gaps": [gap(g) for g in later[1]]} if later else None,
+        }
+
+
+def offers(
+    booked: Iterable[Series],
+    settings: Settings,
+    today: dt.date,
+    start: dt.date | None,
+    weeks: int,
+    weekday: int | None,
+) -> list[Offer]:
+    """Each PPS window (of ``weekday`` only, when given): its grid, every free start
+    in all ``weeks`` weeks of a new series from ``start`` (default: where ``add``
+    would start it on the window's day), and, when none is free, the next series that fits."""
+    s = settings.sessions
+    booked = list(booked)
+    taken = busy(booked, s)
+    found = []
+    for w in s.windows:
+        if weekday is not None and w.weekday != weekday:
+            continue
+        first = resolve_start(start, today, settings, w.weekday)
+        starts = free_starts(first, weeks, taken, s, w)
+        later = None if starts else next_free(first, weeks, taken, s, w)
+        grid = free_slots(first, weeks, booked, s, w)
+        found.append(Offer(w, first, grid, starts, gaps(starts, s.length), later))
+    return found
 
 
 def _series(partner: Partner) -> Series:
@@ -107,7 +184,7 @@ def find_session(partner: Partner, day: dt.date, settings: Settings) -> Occurren
     raise PpsjError(
         f"{partner.name} has no session on {day} "
         f"(the series runs {series.start} to {series.end}, "
-        f"{settings.sessions.weekday_name.capitalize()}s)"
+        f"{WEEKDAY_NAMES[series.start.weekday()]}s)"
     )
 
 
@@ -136,22 +213,28 @@ def move(
         raise PpsjError(
             f"cannot move there: {to.date()} is a holiday in ppsj.toml (no session for anyone)"
         )
-    check_wall_clock([to.date()], to.time(), settings.tz, settings.owner.timezone)
+    check_wall_clock(
+        [to.date()], to.time(), settings.tz, settings.owner.timezone, settings.owner.clock
+    )
     others = [s for s in index.booked(exclude=partner.name)]
     # The partner's own other sessions count too: two calls with one agent at once is a clash.
     own = replace(series, skip=series.skip | {occ.original})
     found = clashes([(to.date(), to.time())], [*others, own], settings.sessions)
     if found:
-        raise PpsjError(f"cannot move there: {taken_message(found[0])}")
+        raise PpsjError(f"cannot move there: {taken_message(found[0], settings.owner.clock)}")
     same_day = [o for o in occurrences(own, settings.sessions.holidays) if o.date == to.date()]
     if same_day:
         # A session note is named by the day and the partner: one session a day each.
         raise PpsjError(
             f"cannot move there: {partner.name} already has a session on "
-            f"{to.date()} (at {same_day[0].time:%H:%M}); one session a day per partner"
+            f"{to.date()} (at {shown_time(same_day[0].time, settings.owner.clock)}); "
+            "one session a day per partner"
         )
     if to == dt.datetime.combine(occ.date, occ.time):
-        raise PpsjError(f"{partner.name}'s session is already at {to:%Y-%m-%d %H:%M}")
+        raise PpsjError(
+            f"{partner.name}'s session is already at "
+            f"{to:%Y-%m-%d} {shown_time(to.time(), settings.owner.clock)}"
+        )
     moved = dict(series.moved)
     if to == dt.datetime.combine(occ.slot_date, dict(series.placed())[occ.original].time()):
         moved.pop(occ.original, None)  # moved back to where the slot puts it
@@ -189,7 +272,10 @@ def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -
             [(o.date, o.time) for o in ahead], index.booked(exclude=partner.name), settings.sessions
         )
         if found:
-            raise PpsjError(f"cannot resume: {taken_message(found[0])}; move or renew the series")
+            raise PpsjError(
+                f"cannot resume: {taken_message(found[0], settings.owner.clock)}; "
+                "move or renew the series"
+            )
     return {"status": "active", **partner.settle(settings.sessions.holidays)}
 
 
@@ -208,8 +294,8 @@ def reschedule(
     """
     series = _series(partner)
     check_date_range(since, "--from")
-    check_in_window(time, settings.sessions)
     day = series.slot_on(since)[0] if weekday is None else weekday
+    check_in_window(time, settings.sessions, day, settings.owner.clock)
     change = Reschedule(since, day, time)
     kept = [r for r in series.reschedules if r.since < since]
     after = replace(series, reschedules=(*kept, change))
@@ -223,9 +309,11 @@ def reschedule(
     if after.placed() == series.placed():
         raise PpsjError(
             f"{partner.name}'s sessions from {since} are already "
-            f"{WEEKDAYS[day].capitalize()}s at {time:%H:%M}"
+            f"{WEEKDAYS[day].capitalize()}s at {shown_time(time, settings.owner.clock)}"
         )
-    check_wall_clock([o.date for o in new], time, settings.tz, settings.owner.timezone)
+    check_wall_clock(
+        [o.date for o in new], time, settings.tz, settings.owner.timezone, settings.owner.clock
+    )
     if partner.booked:
         found = clashes(
             [(o.date, o.time) for o in new], index.booked(exclude=partner.name), settings.sessions
@@ -233,13 +321,17 @@ def reschedule(
         if found:
             n = len(found) - 1
             more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-            raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+            raise PpsjError(
+                f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; "
+                "see 'ppsj slots'"
+            )
     keys = {
         "pps_reschedules": [str(r) for r in after.reschedules],
         **partner.settle(holidays, after),
     }
     return keys, (
-        f"rescheduled {partner.name}: {WEEKDAYS[day].capitalize()}s at {time:%H:%M} "
+        f"rescheduled {partner.name}: {WEEKDAYS[day].capitalize()}s at "
+        f"{shown_time(time, settings.owner.clock)} "
         f"from {new[0].date} ({len(new)} session{'s' if len(new) != 1 else ''}; "
         "earlier sessions keep their time)"
     )
@@ -267,19 +359,30 @@ def renew(
         # The new weeks fall where the slot of the series' end puts them (a reschedule's).
         added = [o for o in occurrences(after, holidays) if o.original > series.rule_end]
         _, time = series.slot_on(series.end)
-        check_wall_clock([o.date for o in added], time, settings.tz, settings.owner.timezone)
+        check_wall_clock(
+            [o.date for o in added],
+            time,
+            settings.tz,
+            settings.owner.timezone,
+            settings.owner.clock,
+        )
         found = clashes(
             [(o.date, o.time) for o in added], index.booked(exclude=partner.name), settings.sessions
         )
         if found:
             n = len(found) - 1
             more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-            raise PpsjError(f"slot refused: {taken_message(found[0])}{more}; see 'ppsj slots'")
+            raise PpsjError(
+                f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; "
+                "see 'ppsj slots'"
+            )
         return (
             {"pps_weeks": new_weeks, **partner.settle(holidays, after)},
             f"extended to {new_weeks} weeks, last session {after.end}",
         )
     weekday, time = series.slot_on(series.end)
+    if not windows_on(settings.sessions, weekday):  # its day is no PPS day any more
+        weekday = settings.sessions.weekday
     start = first_session_day(today, weekday)
     sequence = partner.calendar_sequence(holidays) + 1
     keys = book(index, settings, partner.name, time, start, weeks, sequence)

@@ -10,8 +10,12 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from ppsjournal.dates import shown_span, shown_time
 from ppsjournal.errors import PpsjError
-from ppsjournal.settings import WEEKDAYS, SessionSettings, parse_date, parse_hhmm
+from ppsjournal.settings import WEEKDAYS, SessionSettings, Window, parse_date, parse_hhmm
+
+STEP = 5  # minutes between the free starts `slots` lists
+LOOK_AHEAD = 52  # weeks `slots` looks ahead for a series that fits a full window
 
 _MOVE = re.compile(
     r"^\s*(\d{4}-\d{2}-\d{2})\s*->\s*(\d{4}-\d{2}-\d{2})(?:[ T](\d{1,2}:\d{2}))?\s*$"
@@ -207,23 +211,68 @@ def _minutes(t: dt.time) -> int:
     return t.hour * 60 + t.minute
 
 
-def candidate_slots(s: SessionSettings) -> list[dt.time]:
+def _time(minutes: int) -> dt.time:
+    return dt.time(minutes // 60, minutes % 60)
+
+
+def windows_on(s: SessionSettings, weekday: int) -> list[Window]:
+    """The PPS windows of that day of the week (Monday is 0), earliest first."""
+    return sorted((w for w in s.windows if w.weekday == weekday), key=lambda w: w.start)
+
+
+def fits(time: dt.time, length: int, window: Window) -> bool:
+    """Whether a session of ``length`` minutes starting at ``time`` lies inside ``window``."""
+    return _minutes(window.start) <= _minutes(time) and _minutes(time) + length <= _minutes(
+        window.end
+    )
+
+
+def window_for(s: SessionSettings, weekday: int, time: dt.time) -> Window | None:
+    """The window of that day of the week a session at ``time`` fits in, or None."""
+    return next((w for w in windows_on(s, weekday) if fits(time, s.length, w)), None)
+
+
+def windows_text(s: SessionSettings, clock: str = "24h") -> str:
+    """``Fridays 13:00-16:00, Thursdays 09:00-11:00``: every window (on ``clock``)."""
+    return ", ".join(
+        f"{w.weekday_name.capitalize()}s {shown_span(w.start, w.end, clock)}" for w in s.windows
+    )
+
+
+def candidate_slots(s: SessionSettings, window: Window | None = None) -> list[dt.time]:
     """The window start, then every ``length`` minutes that still fits the window."""
+    w = window or s.windows[0]
     slots = []
-    m = _minutes(s.window_start)
-    while m + s.length <= _minutes(s.window_end):
-        slots.append(dt.time(m // 60, m % 60))
+    m = _minutes(w.start)
+    while m + s.length <= _minutes(w.end):
+        slots.append(_time(m))
         m += s.length
     return slots
 
 
-def check_in_window(time: dt.time, s: SessionSettings) -> None:
-    if _minutes(time) < _minutes(s.window_start) or _minutes(time) + s.length > _minutes(
-        s.window_end
-    ):
-        raise PpsjError(
-            f"{time:%H:%M} is outside the PPS window {s.window} (a session is {s.length} minutes)"
-        )
+def check_in_window(
+    time: dt.time, s: SessionSettings, weekday: int | None = None, clock: str = "24h"
+) -> Window:
+    """The window of ``weekday`` (default: the main PPS day) that ``time`` fits; PpsjError
+    naming the windows (times on ``clock``) when it fits none. Booking, and any
+    command that sets a series' slot (reschedule), share this check."""
+    day = s.weekday if weekday is None else weekday
+    found = window_for(s, day, time)
+    if found is not None:
+        return found
+    at, session = shown_time(time, clock), f"a session is {s.length} minutes"
+    if len(s.windows) == 1 and day == s.weekday:
+        span = shown_span(s.window_start, s.window_end, clock)
+        raise PpsjError(f"{at} is outside the PPS window {span} ({session})")
+    where = "a PPS window" if windows_on(s, day) else "any PPS window"
+    others = dict.fromkeys(
+        w.weekday for w in s.windows if w.weekday != day and fits(time, s.length, w)
+    )
+    hint = "".join(f"; it fits {WEEKDAY_NAMES[d]}s (--weekday {WEEKDAYS[d]})" for d in others)
+    raise PpsjError(
+        f"{at} on a {WEEKDAY_NAMES[day]} is outside {where} "
+        f"({windows_text(s, clock)}; {session}){hint}"
+    )
 
 
 @dataclass(frozen=True)
@@ -256,7 +305,9 @@ def clashes(
     return found
 
 
-def check_wall_clock(days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone: str) -> None:
+def check_wall_clock(
+    days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone: str, clock: str = "24h"
+) -> None:
     """Refuse a session time that does not exist, or happens twice, on one of ``days``
     in the owner's zone (the night clocks change): its calendar event would land
     an hour off, or in either hour, depending on the client."""
@@ -265,12 +316,15 @@ def check_wall_clock(days: Iterable[dt.date], time: dt.time, tz: dt.tzinfo, zone
         early, late = naive.replace(tzinfo=tz, fold=0), naive.replace(tzinfo=tz, fold=1)
         if early.utcoffset() == late.utcoffset():
             continue
-        at = f"{time:%H:%M} on {day.isoformat()}"
+        at = f"{shown_time(time, clock)} on {day.isoformat()}"
         if early.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
             why = "does not exist (the clocks skip that hour)"
         else:
             why = "happens twice (the clocks go back an hour)"
         raise PpsjError(f"{at} {why} in {zone}; choose another time")
+
+
+WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def new_series_days(start: dt.date, weeks: int, s: SessionSettings) -> list[dt.date]:
@@ -279,9 +333,78 @@ def new_series_days(start: dt.date, weeks: int, s: SessionSettings) -> list[dt.d
 
 
 def free_slots(
-    start: dt.date, weeks: int, booked: Iterable[Series], s: SessionSettings
+    start: dt.date,
+    weeks: int,
+    booked: Iterable[Series],
+    s: SessionSettings,
+    window: Window | None = None,
 ) -> list[tuple[dt.time, list[Clash]]]:
-    """Each candidate slot with what holds it in the new series' weeks (empty: free)."""
+    """Each grid slot of the window with what holds it in the new series' weeks (empty: free)."""
     booked = list(booked)
     days = new_series_days(start, weeks, s)
-    return [(slot, clashes([(d, slot) for d in days], booked, s)) for slot in candidate_slots(s)]
+    return [
+        (slot, clashes([(d, slot) for d in days], booked, s)) for slot in candidate_slots(s, window)
+    ]
+
+
+@dataclass(frozen=True)
+class Gap:
+    """Free time in every week of a new series: any start from ``first`` to ``last`` fits."""
+
+    first: dt.time  # the earliest free start
+    last: dt.time  # the latest free start (on the STEP-minute grid from the window start)
+    end: dt.time  # when the free time ends: the last start plus a session
+
+
+Busy = dict[dt.date, list[int]]  # a day -> the start minutes of its booked sessions
+
+
+def busy(booked: Iterable[Series], s: SessionSettings) -> Busy:
+    """The start minutes of every booked session, by day (skips, moves and holidays applied)."""
+    found: Busy = {}
+    for series in booked:
+        for occ in occurrences(series, s.holidays):
+            found.setdefault(occ.date, []).append(_minutes(occ.time))
+    return found
+
+
+def free_starts(
+    start: dt.date, weeks: int, taken: Busy, s: SessionSettings, window: Window
+) -> list[dt.time]:
+    """Every start, STEP minutes apart from the window start, whose session overlaps
+    no booked session in any week of a new series from ``start``."""
+    days = new_series_days(start, weeks, s)
+    others = [m for d in days for m in taken.get(d, ())]
+    found = []
+    m = _minutes(window.start)
+    while m + s.length <= _minutes(window.end):
+        if not any(m < o + s.length and o < m + s.length for o in others):
+            found.append(_time(m))
+        m += STEP
+    return found
+
+
+def gaps(starts: list[dt.time], length: int) -> list[Gap]:
+    """Runs of free starts STEP minutes apart, each as one Gap."""
+    found: list[Gap] = []
+    run: list[int] = []
+    for m in [_minutes(t) for t in starts] + [-1]:
+        if run and m != run[-1] + STEP:
+            found.append(Gap(_time(run[0]), _time(run[-1]), _time(run[-1] + length)))
+            run = []
+        if m >= 0:
+            run.append(m)
+    return found
+
+
+def next_free(
+    start: dt.date, weeks: int, taken: Busy, s: SessionSettings, window: Window
+) -> tuple[dt.date, list[Gap]] | None:
+    """For a window full in the series from ``start``: the first later start (a week
+    at a time, up to LOOK_AHEAD weeks) from which a series of ``weeks`` fits, and its gaps."""
+    for n in range(1, LOOK_AHEAD + 1):
+        day = start + dt.timedelta(weeks=n)
+        found = free_starts(day, weeks, taken, s, window)
+        if found:
+            return day, gaps(found, s.length)
+    return None

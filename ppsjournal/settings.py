@@ -22,6 +22,7 @@ from ppsjournal.errors import PpsjError
 CONFIG_NAME = "ppsj.toml"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 SECURITY = ("starttls", "ssl", "none")
+CLOCKS = ("12h", "24h")
 # An apostrophe is allowed before the @ (o'brien@...: RFC 5322 atext), not after it.
 _EMAIL = re.compile(r"^[^@\s<>\",;]+@[^@\s<>\"',;]+\Z")
 # The common shape (dot-atoms of letters, digits and a few marks), which the
@@ -38,10 +39,31 @@ class Owner:
     name: str
     email: str
     timezone: str
+    clock: str = "12h"  # how times are shown to people; stored times are always HH:MM
 
     @property
     def tz(self) -> ZoneInfo:
         return zone(self.timezone)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One weekly PPS window: a day of the week and the hours sessions fit in."""
+
+    weekday: int  # Monday is 0, as in datetime.date.weekday()
+    start: dt.time
+    end: dt.time
+
+    @property
+    def weekday_name(self) -> str:
+        return WEEKDAYS[self.weekday]
+
+    @property
+    def span(self) -> str:
+        return f"{self.start:%H:%M}-{self.end:%H:%M}"
+
+    def __str__(self) -> str:
+        return f"{self.weekday_name} {self.span}"
 
 
 @dataclass(frozen=True)
@@ -53,6 +75,7 @@ class SessionSettings:
     weeks: int = 12
     reminder: int = 15
     holidays: frozenset[dt.date] = frozenset()
+    more_windows: tuple[Window, ...] = ()  # after the first: `windows` entries 2, 3 ...
 
     @property
     def weekday_name(self) -> str:
@@ -61,6 +84,11 @@ class SessionSettings:
     @property
     def window(self) -> str:
         return f"{self.window_start:%H:%M}-{self.window_end:%H:%M}"
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        """Every PPS window, the main one (``weekday``, ``window``) first."""
+        return (Window(self.weekday, self.window_start, self.window_end), *self.more_windows)
 
 
 @dataclass(frozen=True)
@@ -224,6 +252,12 @@ def _str(value: object, where: str) -> str:
     return value
 
 
+def _choice(value: object, choices: tuple[str, ...], where: str) -> str:
+    if value not in choices:
+        raise PpsjError(f"must be one of {', '.join(choices)}, got {value!r}", where)
+    return str(value)
+
+
 def check_text(value: object, where: str) -> str:
     """One line of non-empty text (a name that goes into headers and calendars)."""
     return _str(value, where)
@@ -278,6 +312,7 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
         name=_str(t.get("name"), t.where("name")),
         email=check_email(t.get("email"), t.where("email")),
         timezone=check_timezone(t.get("timezone"), t.where("timezone")),
+        clock=_choice(t.get("clock", Owner.clock), CLOCKS, t.where("clock")),
     )
     t.finish()
 
@@ -285,26 +320,23 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
     d = SessionSettings()
     weekday = d.weekday
     if t.has("weekday"):
-        raw = t.get("weekday")
-        if not isinstance(raw, str) or raw.strip().lower() not in WEEKDAYS:
-            raise PpsjError(
-                f"must be a day of the week such as 'friday', got {raw!r}", t.where("weekday")
-            )
-        weekday = WEEKDAYS.index(raw.strip().lower())
+        weekday = _weekday(t.get("weekday"), t.where("weekday"))
     start, end = d.window_start, d.window_end
     if t.has("window"):
-        raw = t.get("window")
-        parts = raw.split("-") if isinstance(raw, str) else []
-        if len(parts) != 2:
-            raise PpsjError(f"must be HH:MM-HH:MM, got {raw!r}", t.where("window"))
-        start = parse_hhmm(parts[0], t.where("window"))
-        end = parse_hhmm(parts[1], t.where("window"))
-        if end <= start:
-            raise PpsjError(f"the window ends before it starts: {raw!r}", t.where("window"))
+        start, end = _span(t.get("window"), t.where("window"))
+    windows = [Window(weekday, start, end)]
+    if t.has("windows"):
+        if t.has("weekday") or t.has("window"):
+            raise PpsjError(
+                "give either windows or weekday and window, not both", t.where("windows")
+            )
+        windows = _windows(t.get("windows"), t.where("windows"))
+        weekday, start, end = windows[0].weekday, windows[0].start, windows[0].end
     length = _int(t.get("length", d.length), t.where("length"), 5, 240)
-    span = (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
-    if length > span:
-        raise PpsjError(f"a session of {length} minutes does not fit the window", t.where("length"))
+    for w in windows:
+        if length > _span_minutes(w.start, w.end):
+            what = "the window" if len(windows) == 1 else f"the window {w}"
+            raise PpsjError(f"a session of {length} minutes does not fit {what}", t.where("length"))
     holidays_raw = t.get("holidays", [])
     if not isinstance(holidays_raw, list):
         raise PpsjError("must be a list of dates", t.where("holidays"))
@@ -316,6 +348,7 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
         weeks=_int(t.get("weeks", d.weeks), t.where("weeks"), 1, 104),
         reminder=_int(t.get("reminder", d.reminder), t.where("reminder"), 0, 7 * 24 * 60),
         holidays=frozenset(parse_date(h, t.where("holidays")) for h in holidays_raw),
+        more_windows=tuple(windows[1:]),
     )
     t.finish()
 
@@ -336,11 +369,7 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
 
     t = _Table(data.get("smtp", {}), "smtp", file)
     host = t.get("host")
-    security = t.get("security", Smtp.security)
-    if security not in SECURITY:
-        raise PpsjError(
-            f"must be one of {', '.join(SECURITY)}, got {security!r}", t.where("security")
-        )
+    security = _choice(t.get("security", Smtp.security), SECURITY, t.where("security"))
     username = t.get("username")
     smtp = Smtp(
         host=_str(host, t.where("host")) if host is not None else None,
@@ -366,6 +395,45 @@ def parse_settings(text: str, file: str = CONFIG_NAME) -> Settings:
     return Settings(owner=owner, sessions=sessions, money=money, smtp=smtp, caldav=caldav)
 
 
+def _weekday(raw: object, where: str) -> int:
+    if not isinstance(raw, str) or raw.strip().lower() not in WEEKDAYS:
+        raise PpsjError(f"must be a day of the week such as 'friday', got {raw!r}", where)
+    return WEEKDAYS.index(raw.strip().lower())
+
+
+def _span(raw: object, where: str) -> tuple[dt.time, dt.time]:
+    parts = raw.split("-") if isinstance(raw, str) else []
+    if len(parts) != 2:
+        raise PpsjError(f"must be HH:MM-HH:MM, got {raw!r}", where)
+    start, end = parse_hhmm(parts[0], where), parse_hhmm(parts[1], where)
+    if end <= start:
+        raise PpsjError(f"the window ends before it starts: {raw!r}", where)
+    return start, end
+
+
+def _span_minutes(start: dt.time, end: dt.time) -> int:
+    return (end.hour * 60 + end.minute) - (start.hour * 60 + start.minute)
+
+
+def _windows(raw: object, where: str) -> list[Window]:
+    """``["friday 13:00-16:00", "thursday 09:00-11:00"]``: the first is the main window."""
+    if not isinstance(raw, list) or not raw:
+        raise PpsjError('must be a list such as ["friday 13:00-16:00"]', where)
+    windows: list[Window] = []
+    for item in raw:
+        parts = item.split() if isinstance(item, str) else []
+        if len(parts) != 2:
+            raise PpsjError(
+                f'must be "DAY HH:MM-HH:MM" such as "friday 13:00-16:00", got {item!r}', where
+            )
+        w = Window(_weekday(parts[0], where), *_span(parts[1], where))
+        for other in windows:
+            if other.weekday == w.weekday and w.start < other.end and other.start < w.end:
+                raise PpsjError(f"the windows {other} and {w} overlap", where)
+        windows.append(w)
+    return windows
+
+
 def render_settings(name: str, email: str, timezone: str) -> str:
     """The ppsj.toml that ``ppsj init`` writes: every setting shown with its default."""
     return f"""\
@@ -375,6 +443,7 @@ def render_settings(name: str, email: str, timezone: str) -> str:
 name = {_toml_str(name)}
 email = {_toml_str(email)}
 timezone = {_toml_str(timezone)}      # IANA name; every time in the vault is in it
+clock = "12h"                     # 12h | 24h: how times are shown to people
 
 [sessions]
 weekday = "friday"

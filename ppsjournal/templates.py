@@ -16,6 +16,7 @@ the main thread) and a memory limit (RLIMIT_AS, Linux) for its duration.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import functools
 import os
 import re
@@ -26,6 +27,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
 from ppsjournal.note import render_front_matter
 from ppsjournal.properties import QUOTED_KEYS
@@ -50,6 +52,7 @@ RENDER_MEMORY = 512 * 1024 * 1024  # address space a render may add
 # A width of a million or more in a format spec ("%9999999d", "{:>9999999}").
 _WIDE_FORMAT = re.compile(r"%[^a-zA-Z%]*\d{7}|\{[^}]*\d{7}[^}]*\}")
 _SIZED = (str, list, tuple)
+_HHMM = re.compile(r"([01]?\d|2[0-3]):[0-5]\d")
 
 
 def packaged_dir() -> Path:
@@ -119,7 +122,7 @@ def _check_format(what: str, fmt: object) -> None:
 
 @functools.cache
 def _environment() -> Any:
-    from jinja2 import FunctionLoader, StrictUndefined
+    from jinja2 import FunctionLoader, StrictUndefined, pass_context
     from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
 
     class Sandbox(ImmutableSandboxedEnvironment):
@@ -170,7 +173,18 @@ def _environment() -> Any:
         if name in env.filters:
             env.filters[name] = _guarded(name, env.filters[name])
     env.globals.pop("lipsum", None)  # HTML filler text of any length: not for notes
+    env.filters["clock"] = pass_context(_clock)
     return env
+
+
+def _clock(context: Any, value: Any) -> str:
+    """``{{ "14:40" | clock }}``: a time as the owner's ``[owner] clock`` shows it."""
+    clock = context.get("clock", "12h")
+    if isinstance(value, str) and _HHMM.fullmatch(value.strip()):
+        value = dt.time.fromisoformat(value.strip().zfill(5))
+    if not isinstance(value, dt.time):
+        raise ValueError(f"clock: {value!r} is not a time as HH:MM")
+    return shown_time(value, clock)
 
 
 def _guarded(name: str, func: Any) -> Any:

@@ -23,7 +23,7 @@ from ppsjournal.answers import NUMBERS, Answer, remembered
 from ppsjournal.errors import PpsjError
 from ppsjournal.index import Index
 from ppsjournal.layout import session_path
-from ppsjournal.model import Partner
+from ppsjournal.model import Lead, Partner, referrals_received
 from ppsjournal.names import link_target, name_key, note_name
 from ppsjournal.note import decode, parse_note
 from ppsjournal.schedule import Occurrence, occurrences
@@ -363,6 +363,19 @@ class Links:
         return self._targets.get(path, note_name(path))
 
 
+def _lead_data(lead: Lead, links: Links) -> dict[str, Any]:
+    return {
+        "name": lead.name,
+        "link": links(lead.path),
+        "source": lead.source,
+        "stage": lead.stage,
+        "created": lead.created,
+        "showing": lead.showing,
+        "phone": lead.phone,
+        "email": lead.email,
+    }
+
+
 def session_context(
     p: Planned,
     carry: Carry | None,
@@ -376,14 +389,19 @@ def session_context(
     partner, occ = p.partner, p.occurrence
     entry = index.entries.get(partner.path)  # not a scan of every task, once a session
     partner_tasks = [t for t in entry.tasks if t.is_open] if entry is not None else []
+    all_leads = index.leads_of(partner.name)
     leads = sorted(
-        (
-            lead
-            for lead in index.leads_of(partner.name)
-            if lead.stage in OPEN_LEAD_STAGES and lead.direction == "in"
-        ),
+        (lead for lead in all_leads if lead.stage in OPEN_LEAD_STAGES and lead.direction == "in"),
         key=lambda lead: (lead.created or dt.date.min, name_key(lead.name)),
     )
+    # The agenda's OVERDUE counts the partner's lead notes' tasks too: the note shows them.
+    lead_paths = {lead.path for lead in all_leads}
+    lead_tasks = [
+        t
+        for t in index.open_tasks_of(partner.name)
+        if t.path in lead_paths and t.is_overdue(occ.date)
+    ]
+    referrals = referrals_received(partner, all_leads)
     counts = followup_counts(index, partner.name, today)
     series = partner.series
     carried = list(carry.tasks) if carry else []
@@ -434,24 +452,15 @@ def session_context(
             n: _last_answer(a, links) if a is not None else None
             for n, a in index.last_answers(partner.name, occ.date, NUMBERS).items()
         },
-        "leads": [
-            {
-                "name": lead.name,
-                "link": links(lead.path),
-                "source": lead.source,
-                "stage": lead.stage,
-                "created": lead.created,
-                "showing": lead.showing,
-                "phone": lead.phone,
-                "email": lead.email,
-            }
-            for lead in leads
-        ],
+        "leads": [_lead_data(lead, links) for lead in leads],
+        "lead_followups": [_task_data(t, links(t.path), occ.date) for t in lead_tasks],
+        "referrals": [_lead_data(lead, links) for lead in referrals],
         "owner": {
             "name": settings.owner.name,
             "email": settings.owner.email,
             "timezone": settings.owner.timezone,
         },
+        "clock": settings.owner.clock,
         "today": today,
     }
 

@@ -217,8 +217,8 @@ def test_double_booked_series(vault: Path) -> None:
     assert code == 1
     assert lines[:-1] == [
         # Seven weeks overlap: 2027-01-08 to 2027-02-19, Debbie's last.
-        "Partners/Debbie Harper.md: double-booked: Debbie Harper (14:40) and Zed Late "
-        "(14:50, Partners/Zed Late.md) overlap on 2027-01-08 and 6 more; "
+        "Partners/Debbie Harper.md: double-booked: Debbie Harper (2:40 PM) and Zed Late "
+        "(2:50 PM, Partners/Zed Late.md) overlap on 2027-01-08 and 6 more; "
         "move or skip one (ppsj move / ppsj skip)"
     ]
 
@@ -235,7 +235,7 @@ def test_a_moved_session_can_clash(vault: Path) -> None:
     code, lines = doctor(vault)
     assert code == 1
     assert lines[0].startswith(
-        "Partners/Carl Ortiz.md: double-booked: Carl Ortiz (14:00) and Debbie Harper (14:10, "
+        "Partners/Carl Ortiz.md: double-booked: Carl Ortiz (2:00 PM) and Debbie Harper (2:10 PM, "
         "Partners/Debbie Harper.md) overlap on 2026-12-11;"
     )
     assert len(lines) == 2  # that one week only, and the summary

@@ -94,15 +94,15 @@ def test_invite_is_a_readable_imip_request(ppsj, vault):
     assert msg["From"].addresses[0].display_name == "Alex Rivera"
     assert msg["To"].addresses[0].addr_spec == "debbie@sunrise.example"
     assert msg["To"].addresses[0].display_name == "Debbie Harper"
-    assert msg["Subject"].startswith("Invitation: Partnership Planning Sessions, Fridays 14:40")
+    assert msg["Subject"].startswith("Invitation: Partnership Planning Sessions, Fridays 2:40 PM")
     assert msg["Date"].datetime.tzinfo is not None
     assert msg["Message-ID"].endswith("@lender.example>")
 
     text = text_part(msg)
-    assert "Fridays, 14:40 to 14:55 (America/Chicago time)" in text
+    assert "Fridays, 2:40 PM to 2:55 PM (America/Chicago time)" in text
     assert "Sessions:  11, from Friday 4 December 2026 to Friday 19 February 2027" in text
     assert "Friday 25 December 2026 (skipped)" in text
-    assert "Friday 1 January 2027 -> Thursday 31 December 2026 at 14:40" in text
+    assert "Friday 1 January 2027 -> Thursday 31 December 2026 at 2:40 PM" in text
     assert "15 minutes before" in text
 
     part = calendar_part(msg)

@@ -250,7 +250,7 @@ def test_broken_partner_notes_are_named_and_the_others_listed(ppsj, vault):
     rows = [line.split() for line in lines if not line.startswith("ppsj: ")]
     assert rows[0][:2] == ["PARTNER", "STATUS"]
     assert [row[:4] for row in rows[1:]] == [
-        ["Debbie", "Harper", "active", "14:40"],
+        ["Debbie", "Harper", "active", "2:40"],
         ["Tom", "Okafor", "prospect", "-"],
     ]
 

@@ -3,7 +3,8 @@
 Today is 2026-11-27 (a Friday) unless a test says otherwise; a series booked on
 it starts a week later, 2026-12-04, and its 12th session is 2027-02-19.
 The vault's sessions are 20 minutes (the default is 15: see test_times.py), the
-grid these tests' slots are on.
+grid these tests' slots are on, and its clock is 24-hour (the default 12-hour
+one is test_times.py's too).
 """
 
 from __future__ import annotations
@@ -25,9 +26,10 @@ from tests.conftest import ok, one_line_error, partner_note, set_key
 
 @pytest.fixture
 def vault(vault):
-    """The fixture vault (conftest's), with sessions of 20 minutes."""
+    """The fixture vault (conftest's), with sessions of 20 minutes and a 24-hour clock."""
     toml = vault / "ppsj.toml"
-    toml.write_text(toml.read_text().replace("length = 15", "length = 20"))
+    text = toml.read_text().replace("length = 15", "length = 20")
+    toml.write_text(text.replace('clock = "12h"', 'clock = "24h"'))
     return vault
 
 

@@ -176,6 +176,7 @@ def test_a_slot_in_the_night_of_a_clock_change_is_refused(
     assert result.exit_code == 1, result.output
     (line,) = result.output.strip().splitlines()
     assert day in line and why in line, line
+    assert f"{int(at[:2])}:{at[3:]} AM on {day}" in line  # on the owner's clock
     assert not partner_note(vault, "Night Owl").exists()
 
     # Booked an hour earlier, the series cannot be moved into that hour either.

@@ -22,6 +22,8 @@ timezone = "America/Chicago"
 def test_only_the_owner_is_required_and_everything_else_has_the_documented_default():
     s = parse_settings(OWNER)
     assert s.owner.name == "Alex Rivera"
+    assert s.owner.clock == "12h"
+    assert [str(w) for w in s.sessions.windows] == ["friday 13:00-16:00"]
     assert s.tz.key == "America/Chicago"
     assert s.sessions.weekday == 4  # friday
     assert (s.sessions.window_start, s.sessions.window_end) == (dt.time(13), dt.time(16))
@@ -97,7 +99,36 @@ BAD = [
     ('[smtp]\nhost = ""', "ppsj.toml: smtp.host: must be non-empty text"),
     ('[smtp]\nusername = "a\\r\\nb"', "ppsj.toml: smtp.username: must be one line"),
     ("sessions = 3", "ppsj.toml: unknown key owner.sessions"),
+    ('clock = "12"', "ppsj.toml: owner.clock: must be one of 12h, 24h, got '12'"),
+    ('[sessions]\nwindows = "friday 13:00-16:00"', "ppsj.toml: sessions.windows: must be a list"),
+    ("[sessions]\nwindows = []", "ppsj.toml: sessions.windows: must be a list"),
+    ('[sessions]\nwindows = ["friday"]', 'ppsj.toml: sessions.windows: must be "DAY HH:MM-HH:MM"'),
+    ('[sessions]\nwindows = ["fri 13:00-16:00"]', "ppsj.toml: sessions.windows: must be a day"),
+    (
+        '[sessions]\nwindows = ["friday 16:00-13:00"]',
+        "ppsj.toml: sessions.windows: the window ends",
+    ),
+    (
+        '[sessions]\nwindows = ["friday 13:00-16:00", "friday 15:00-17:00"]',
+        "ppsj.toml: sessions.windows: the windows friday 13:00-16:00 and friday 15:00-17:00",
+    ),
+    (
+        '[sessions]\nweekday = "friday"\nwindows = ["friday 13:00-16:00"]',
+        "ppsj.toml: sessions.windows: give either windows or weekday and window, not both",
+    ),
+    (
+        '[sessions]\nwindows = ["friday 13:00-16:00", "monday 08:00-08:10"]',
+        "ppsj.toml: sessions.length: a session of 15 minutes does not fit the window monday",
+    ),
 ]
+
+
+def test_windows_list_every_pps_window_the_first_the_main_one():
+    s = parse_settings(
+        OWNER + '[sessions]\nwindows = ["thursday 09:00-11:00", "friday 13:00-16:00"]\n'
+    ).sessions
+    assert (s.weekday_name, s.window) == ("thursday", "09:00-11:00")
+    assert [str(w) for w in s.windows] == ["thursday 09:00-11:00", "friday 13:00-16:00"]
 
 
 @pytest.mark.parametrize(("extra", "message"), BAD, ids=[m.split(": ")[1] for _, m in BAD])

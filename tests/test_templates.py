@@ -222,6 +222,8 @@ def _minimal_context() -> dict:
         "partner_followups": [],
         "last_answers": {1: None, 2: None, 3: None, 4: None, 5: None},
         "leads": [],
+        "lead_followups": [],
+        "referrals": [],
     }
 
 

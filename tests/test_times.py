@@ -74,7 +74,7 @@ def test_the_seed_slots_book_in_the_default_window(ppsj, vault):
 @pytest.mark.parametrize("typed", ["2:40", "2:40 PM", "2:40pm", "14:40"])
 def test_add_at_as_people_say_it(ppsj, vault, typed):
     result = ok(ppsj("add", "Debbie Harper", "--at", typed))
-    assert "Fridays at 14:40" in result.output
+    assert "Fridays at 2:40 PM" in result.output
     assert 'pps_time: "14:40"' in partner_note(vault, "Debbie Harper").read_text()
 
 
@@ -99,3 +99,207 @@ def test_without_a_vault_only_unambiguous_times(tmp_path):
 def test_ten_partners_fit_the_default_window(ppsj):
     doc = json.loads(ok(ppsj("slots", "--json")).output)
     assert len(doc["slots"]) >= 10 and doc["slots"][1]["time"] == "13:15"
+
+
+# -- times shown as [owner] clock says -----------------------------------------
+
+
+def set_toml(vault, old: str, new: str) -> None:
+    toml = vault / "ppsj.toml"
+    text = toml.read_text()
+    assert old in text
+    toml.write_text(text.replace(old, new))
+
+
+def test_times_are_shown_on_the_12_hour_clock_and_stored_24_hour(ppsj, vault):
+    assert 'clock = "12h"' in (vault / "ppsj.toml").read_text()  # init writes the default
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", "--email", "d@sunrise.example"))
+    note = partner_note(vault, "Debbie Harper").read_text()
+    assert 'pps_time: "14:40"' in note and "Fridays at 2:40 PM, 12 weeks" in note
+    row = ok(ppsj("partners")).output.splitlines()[1]
+    assert "  2:40 PM  " in row and row.split()[6:9] == ["2026-12-04", "2:40", "PM"]
+    assert json.loads(ok(ppsj("partners", "--json")).output)["partners"][0]["slot"] == "14:40"
+    ok(ppsj("week", "--date", "2026-12-04"))
+    session = (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").read_text()
+    assert 'time: "14:40"' in session
+    assert "# PPS with Debbie Harper: Friday 2026-12-04 2:40 PM (week 1 of 12)" in session
+    ok(ppsj("invite", "Debbie Harper", "--out", str(vault / "inv.eml")))
+    assert (
+        "When:      Fridays, 2:40 PM to 2:55 PM (America/Chicago time)"
+        in (vault / "inv.eml").read_text()
+    )
+
+
+def test_the_24_hour_clock(ppsj, vault):
+    set_toml(vault, 'clock = "12h"', 'clock = "24h"')
+    assert "Fridays at 14:40," in ok(ppsj("add", "Debbie Harper", "--at", "2:40pm")).output
+    assert "  14:40  " in ok(ppsj("partners")).output
+    taken = one_line_error(ppsj("add", "Tom Okafor", "--at", "14:45"))
+    assert "14:40 on 2026-12-04 is taken by Debbie Harper" in taken
+
+
+def test_a_taken_slot_is_named_on_the_owners_clock(ppsj):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40"))
+    line = one_line_error(ppsj("add", "Tom Okafor", "--at", "2:45pm"))
+    assert "slot refused: 2:40 PM on 2026-12-04 is taken by Debbie Harper" in line
+
+
+def test_a_bad_clock_names_the_key(ppsj, vault):
+    set_toml(vault, 'clock = "12h"', 'clock = "12"')
+    line = one_line_error(ppsj("partners"))
+    assert line == "ppsj: ppsj.toml: owner.clock: must be one of 12h, 24h, got '12'"
+
+
+def test_a_template_shows_a_time_with_the_clock_filter(ppsj, vault):
+    (vault / "Templates").mkdir(exist_ok=True)
+    (vault / "Templates" / "session.md.j2").write_text(
+        "At {{ session.time | clock }} ({{ session.time }}, {{ clock }})\n"
+    )
+    ok(ppsj("add", "Debbie Harper", "--at", "1:05pm", "--weekday", "friday"))
+    ok(ppsj("week", "--date", "2026-12-04"))
+    body = (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").read_text()
+    assert body.endswith("At 1:05 PM (13:05, 12h)\n")
+
+
+# -- slots: every free start, gaps, the next free week ----------------------------
+
+
+def test_slots_offers_every_free_start_not_only_the_grid(ppsj):
+    """The seed's 2:00, 2:40 and 3:45 taken: 2:15 and 2:20 are free starts too."""
+    for name, at in (("Ann Avery", "2:00pm"), ("Ben Brooks", "2:40pm"), ("Cal Cruz", "3:45pm")):
+        ok(ppsj("add", name, "--at", at))
+    doc = json.loads(ok(ppsj("slots", "--json")).output)
+    assert doc["step"] == 5 and doc["length"] == 15
+    starts = doc["free_starts"]
+    assert {"14:15", "14:20", "14:25", "13:45", "14:55"} <= set(starts)
+    assert not {"14:00", "14:10", "14:30", "14:45", "15:35", "15:45"} & set(starts)
+    assert doc["gaps"] == [
+        {"first": "13:00", "last": "13:45", "end": "14:00"},
+        {"first": "14:15", "last": "14:25", "end": "14:40"},
+        {"first": "14:55", "last": "15:30", "end": "15:45"},
+    ]
+    assert [s["time"] for s in doc["slots"] if s["free"]][:4] == [
+        "13:00",
+        "13:15",
+        "13:30",
+        "13:45",
+    ]
+    out = ok(ppsj("slots")).output.splitlines()
+    assert out[0] == "Fridays 1:00 PM-4:00 PM, 12 weeks from 2026-12-04: 8 of 12 slots free"
+    assert "  1:00 PM-2:00 PM free (any start 1:00 PM to 1:45 PM)" in out
+    assert "  2:15 PM-2:40 PM free (any start 2:15 PM to 2:25 PM)" in out
+    assert "  1:15 PM  free" in out and "  2:00 PM  free" not in out
+    # An off-grid start that the gaps offer books.
+    ok(ppsj("add", "Dee Diaz", "--at", "2:20pm"))
+    line = one_line_error(ppsj("add", "Eve Eng", "--at", "2:30pm"))
+    assert "2:20 PM on 2026-12-04 is taken by Dee Diaz" in line
+
+
+def test_a_full_window_shows_the_first_week_a_series_fits(ppsj, vault):
+    set_toml(vault, 'window = "13:00-16:00"', 'window = "13:00-13:30"')
+    ok(ppsj("add", "Ann Avery", "--at", "13:00", "--weeks", "3"))  # 12-04, 12-11, 12-18
+    ok(ppsj("add", "Ben Brooks", "--at", "13:15"))
+    doc = json.loads(ok(ppsj("slots", "--json")).output)
+    assert doc["free_starts"] == [] and doc["gaps"] == []
+    assert doc["next_free"] == {
+        "start": "2026-12-25",
+        "gaps": [{"first": "13:00", "last": "13:00", "end": "13:15"}],
+    }
+    out = ok(ppsj("slots")).output.splitlines()
+    assert out[0].endswith(": 0 of 2 slots free")
+    assert "  no start is free in all 12 weeks" in out
+    assert "  next free: a series from 2026-12-25:" in out
+    assert "    1:00 PM-1:15 PM free (start at 1:00 PM)" in out
+
+
+# -- a second PPS window -------------------------------------------------------------
+
+WINDOWS = 'windows = ["friday 13:00-16:00", "thursday 09:00-11:00"]'
+
+
+def two_windows(vault) -> None:
+    set_toml(vault, 'weekday = "friday"\nwindow = "13:00-16:00"', WINDOWS)
+
+
+def test_a_second_window_books_on_its_day(ppsj, vault):
+    two_windows(vault)
+    result = ok(ppsj("add", "Debbie Harper", "--at", "9:30", "--weekday", "thursday"))
+    assert "booked Debbie Harper: Thursdays at 9:30 AM, 12 weeks, 2026-12-10" in result.output
+    note = partner_note(vault, "Debbie Harper").read_text()
+    assert 'pps_time: "09:30"' in note and "pps_start: 2026-12-10" in note
+    assert "Thursdays at 9:30 AM" in note
+    # Friday stays the main day.
+    assert "Fridays at 2:40 PM" in ok(ppsj("add", "Tom Okafor", "--at", "2:40")).output
+    doc = json.loads(ok(ppsj("slots", "--json")).output)
+    assert [(w["weekday"], w["window"], w["start"]) for w in doc["windows"]] == [
+        ("friday", "13:00-16:00", "2026-12-04"),
+        ("thursday", "09:00-11:00", "2026-12-10"),
+    ]
+    assert "09:30" not in doc["windows"][1]["free_starts"]
+    assert "09:45" in doc["windows"][1]["free_starts"]
+    out = ok(ppsj("slots", "--weekday", "thu")).output.splitlines()
+    assert out[0] == "Thursdays 9:00 AM-11:00 AM, 12 weeks from 2026-12-10: 7 of 8 slots free"
+
+
+def test_a_time_outside_every_window_is_refused_naming_them(ppsj, vault):
+    two_windows(vault)
+    line = one_line_error(ppsj("add", "Debbie Harper", "--at", "09:30"))
+    assert line == (
+        "ppsj: 9:30 AM on a Friday is outside a PPS window "
+        "(Fridays 1:00 PM-4:00 PM, Thursdays 9:00 AM-11:00 AM; a session is 15 minutes); "
+        "it fits Thursdays (--weekday thursday)"
+    )
+    # The session must end inside the window: 10:50 would end 11:05.
+    line = one_line_error(ppsj("add", "Debbie Harper", "--at", "10:50", "--weekday", "thu"))
+    assert line.startswith("ppsj: 10:50 AM on a Thursday is outside a PPS window (")
+    line = one_line_error(ppsj("add", "Debbie Harper", "--at", "9:30", "--weekday", "monday"), 2)
+    assert "there is no PPS window on Mondays (Fridays 13:00-16:00, Thursdays 09:00-11:00" in line
+    line = one_line_error(ppsj("add", "Debbie Harper", "--at", "7pm", "--weekday", "thursday"))
+    assert "7:00 PM on a Thursday is outside a PPS window" in line
+    assert not partner_note(vault, "Debbie Harper").exists()
+
+
+def test_the_window_check_reschedule_can_reuse():
+    from ppsjournal.schedule import check_in_window, window_for
+    from ppsjournal.settings import parse_settings
+
+    s = parse_settings(
+        f'[owner]\nname = "A"\nemail = "a@b.example"\ntimezone = "UTC"\n[sessions]\n{WINDOWS}\n'
+    ).sessions
+    assert str(window_for(s, 3, dt.time(10, 45))) == "thursday 09:00-11:00"
+    assert window_for(s, 3, dt.time(10, 50)) is None  # would end 11:05
+    assert window_for(s, 4, dt.time(9, 30)) is None
+    assert check_in_window(dt.time(13, 0), s, 4).weekday == 4
+    with pytest.raises(PpsjError):
+        check_in_window(dt.time(13, 0), s, 3)
+
+
+# -- the session note shows what the agenda shows ------------------------------------
+
+
+def test_the_session_note_shows_overdue_lead_tasks_and_the_referral(ppsj, vault):
+    ok(ppsj("add", "Debbie Harper", "--at", "14:40", "--expect-referral", "2026-12-11"))
+    ok(ppsj("lead", "Sam Lee", "--partner", "Debbie Harper", "--source", "lost-lead"))
+    ok(ppsj("week", "--date", "2026-12-04", today="2026-12-04"))
+    first = (vault / "Sessions/2026/2026-12-04 Debbie Harper.md").read_text()
+    assert "- First referral expected by 2026-12-11." in first
+    # Sam's first follow-up (due 11-28) is overdue on the session's day, as the agenda counts it.
+    assert "- Overdue in [[Sam Lee]]: Reach out to Sam Lee" in first
+    ok(
+        ppsj(
+            "lead",
+            "Kim Cho",
+            "--partner",
+            "Debbie Harper",
+            "--source",
+            "referral",
+            today="2026-12-08",
+        )
+    )
+    result = ok(ppsj("week", "--date", "2026-12-11", today="2026-12-10"))
+    agenda = next(line for line in result.output.splitlines() if "Debbie Harper" in line)
+    assert agenda.split()[-2] == "2"  # OVERDUE on 12-10: Sam's (due 11-28) and Kim's (12-09)
+    second = (vault / "Sessions/2026/2026-12-11 Debbie Harper.md").read_text()
+    assert "- Referral received 2026-12-08 ([[Kim Cho]])." in second
+    assert "First referral expected" not in second and "No referral date yet" not in second
+    assert "- Overdue in [[Sam Lee]]" in second and "- Overdue in [[Kim Cho]]" in second

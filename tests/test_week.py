@@ -127,8 +127,12 @@ def test_a_friday_gets_a_note_for_each_active_partner(partners: Path, ppsj) -> N
     assert "First referral expected by 2026-12-11" in n.body
     # The agenda: time order, week n of N, the expected referral.
     rows = [line.split() for line in result.stdout.splitlines() if line.startswith("Fri ")]
-    assert [r[2:4] for r in rows] == [["13:00", "Joe"], ["14:40", "Debbie"], ["15:20", "Ana"]]
-    assert rows[1][5:9] == ["1", "of", "12", "0"] and rows[1][-1] == "2026-12-11"
+    assert [r[2:5] for r in rows] == [
+        ["1:00", "PM", "Joe"],
+        ["2:40", "PM", "Debbie"],
+        ["3:20", "PM", "Ana"],
+    ]
+    assert rows[1][6:10] == ["1", "of", "12", "0"] and rows[1][-1] == "2026-12-11"
     assert "wrote        Sessions/2026/2026-12-04 Joe Park.md" in result.stdout
     # A new note holds no open task: the example follow-up is no task.
     index = load_index(Vault.open(partners))
@@ -185,7 +189,7 @@ def test_two_week_migration_leaves_one_open_copy(week2: Path, ppsj) -> None:
     assert guide[0].due == guide[1].due == dt.date(2026, 12, 8)
     # The overdue count of the agenda: 📅 2026-12-08 is before 2026-12-11.
     debbie = next(r for r in result.stdout.splitlines() if "Debbie Harper" in r and "Fri" in r)
-    assert debbie.split()[5:11] == ["2", "of", "12", "3", "1", "2026-12-11"]
+    assert debbie.split()[6:12] == ["2", "of", "12", "3", "1", "2026-12-11"]
 
     # Week 3 carries from week 2 (the latest), not again from week 1.
     ok(ppsj("week", "--date", "2026-12-18", today="2026-12-18"))
@@ -306,7 +310,10 @@ def test_context_shows_partner_tasks_and_open_leads_without_copying(week2: Path,
     body = note(week2, WEEK2_PATH).body
     assert "- In [[Debbie Harper]]: Coffee with her team lead `#need`\n" in body
     assert "- Lead [[Sam Lee]]: lost-lead, stage `new`" in body
-    assert "Kim Closed" not in body
+    assert "Lead [[Kim Closed]]" not in body  # closed: not an open lead
+    # ...but the referral the partner promised arrived: said instead of "No referral date yet".
+    assert "- Referral received 2026-11-27 ([[Kim Closed]]).\n" in body
+    assert "No referral date yet" not in body
     index = load_index(Vault.open(week2))
     coffee = [t for t in index.tasks if "Coffee" in t.description]
     assert [t.path for t in coffee] == ["Partners/Debbie Harper.md"]  # shown, not copied

@@ -9,18 +9,41 @@ import click
 
 from ppsjournal import layout
 from ppsjournal.cli import common_options, echo_json, find_partner, runtime
-from ppsjournal.cli.types import DATE, DATETIME, TIME, When
+from ppsjournal.cli.types import DATE, DATETIME, TIME, WEEKDAY, When
 from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
 from ppsjournal.settings import WEEKDAYS
 
 
 def _check_weekday(day: dt.date | None, settings) -> None:
-    """A series runs on the PPS weekday: a --start on another day is a typo."""
-    if day is not None and day.weekday() != settings.sessions.weekday:
+    """A series runs on a PPS weekday: a --start on another day is a typo."""
+    days = [w.weekday for w in settings.sessions.windows]
+    if day is not None and day.weekday() not in days:
+        from ppsjournal.schedule import WEEKDAY_NAMES
+
+        names = " or ".join(dict.fromkeys(f"{WEEKDAY_NAMES[d]}s" for d in days))
+        key = "sessions.weekday" if len(days) == 1 else "sessions.windows"
         raise UsageError(
-            f"--start {day} is a {day:%A}; sessions are on "
-            f"{settings.sessions.weekday_name.capitalize()}s (sessions.weekday in ppsj.toml)"
+            f"--start {day} is a {WEEKDAY_NAMES[day.weekday()]}; sessions are on "
+            f"{names} ({key} in ppsj.toml)"
         )
+
+
+def _pps_day(start: dt.date | None, weekday: int | None, settings) -> int | None:
+    """The day of the week --start or --weekday name (None: neither), checked against
+    the windows: one line naming them when that day has none."""
+    from ppsjournal.schedule import WEEKDAY_NAMES, windows_on, windows_text
+
+    _check_weekday(start, settings)
+    if start is not None and weekday is not None and start.weekday() != weekday:
+        raise UsageError(
+            f"--start {start} is a {WEEKDAY_NAMES[start.weekday()]}, not a {WEEKDAY_NAMES[weekday]}"
+        )
+    if weekday is not None and not windows_on(settings.sessions, weekday):
+        raise UsageError(
+            f"--weekday: there is no PPS window on {WEEKDAY_NAMES[weekday]}s "
+            f"({windows_text(settings.sessions)}; sessions.windows in ppsj.toml)"
+        )
+    return start.weekday() if start is not None else weekday
 
 
 @click.command()
@@ -28,6 +51,11 @@ def _check_weekday(day: dt.date | None, settings) -> None:
     "--start",
     type=DATE,
     help="First session of the new series (default: where 'add' would start it).",
+)
+@click.option(
+    "--weekday",
+    type=WEEKDAY,
+    help="Only the window(s) of this day of the week (with more than one PPS day).",
 )
 @click.option(
     "--weeks",
@@ -39,56 +67,76 @@ def _check_weekday(day: dt.date | None, settings) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @common_options
-def slots(start: dt.date | None, weeks: int | None, show_all: bool, as_json: bool) -> None:
-    """The slots free in every week of a new series: what to offer on the spot.
+def slots(
+    start: dt.date | None, weekday: int | None, weeks: int | None, show_all: bool, as_json: bool
+) -> None:
+    """Every free start in every week of a new series: what to offer on the spot.
 
-    A slot is the window start, then every session length after it that fits
-    in the window. It is free when it overlaps no session of any active series
-    in any week of the new series (skips, moves and holidays counted).
+    A start is free when its session overlaps no session of any active series
+    in any week of the new series (skips, moves and holidays counted). Free
+    time is shown as gaps ("1:00 PM-2:00 PM free: any start 1:00 PM to 1:45
+    PM"), then the slots to offer: the window start and every session length
+    after it. When a window has no free start in all the weeks, the first
+    later week from which a series fits is shown, with its gaps. Each PPS
+    window (sessions.windows) is shown in turn.
 
     \b
     Example:
-      ppsj slots                      # "I've got 13:00, 13:40 and 15:20 - which works best?"
+      ppsj slots                      # "I've got 2:00, 2:40 and 3:45 - which works best?"
+      ppsj slots --weekday thursday --all
       ppsj slots --start 2027-01-08 --json
     """
-    from ppsjournal.partners import resolve_start
-    from ppsjournal.schedule import free_slots
+    from ppsjournal.dates import shown_span, shown_time
+    from ppsjournal.partners import offers
+    from ppsjournal.schedule import LOOK_AHEAD, STEP
 
     rt = runtime()
     settings = rt.vault.settings
-    _check_weekday(start, settings)
-    first = resolve_start(start, rt.today, settings)
-    n = weeks or settings.sessions.weeks
+    s, clock = settings.sessions, settings.owner.clock
+    day = _pps_day(start, weekday, settings)
+    n = weeks or s.weeks
     # Partners are all the slots need: the lean index has every one of them.
-    result = free_slots(first, n, rt.index().booked(), settings.sessions)
+    found = offers(rt.index().booked(), settings, rt.today, start, n, day)
     if as_json:
-        echo_json(
-            {
-                "start": first,
-                "weeks": n,
-                "weekday": settings.sessions.weekday_name,
-                "slots": [
-                    {
-                        "time": slot,
-                        "free": not taken,
-                        "taken_by": sorted({c.holder for c in taken}),
-                    }
-                    for slot, taken in result
-                ],
-            }
-        )
+        docs = [o.as_json() for o in found]
+        echo_json({**docs[0], "weeks": n, "length": s.length, "step": STEP, "windows": docs})
         return
-    free = [f"{slot:%H:%M}" for slot, taken in result if not taken]
-    click.echo(
-        f"{settings.sessions.weekday_name.capitalize()}s {settings.sessions.window}, "
-        f"{n} weeks from {first}: {len(free)} of {len(result)} slots free"
-    )
-    for slot, taken in result:
-        if not taken:
-            click.echo(f"  {slot:%H:%M}  free")
-        elif show_all:
-            holders = ", ".join(sorted({c.holder for c in taken}))
-            click.echo(f"  {slot:%H:%M}  taken by {holders}")
+
+    def gap_text(gap) -> str:
+        span = shown_span(gap.first, gap.end, clock)
+        if gap.first == gap.last:
+            return f"{span} free (start at {shown_time(gap.first, clock)})"
+        first, last = shown_time(gap.first, clock), shown_time(gap.last, clock)
+        return f"{span} free (any start {first} to {last})"
+
+    for i, o in enumerate(found):
+        if i:
+            click.echo("")
+        w = o.window
+        click.echo(
+            f"{w.weekday_name.capitalize()}s {shown_span(w.start, w.end, clock)}, "
+            f"{n} weeks from {o.start}: {len(o.free_slots)} of {len(o.grid)} slots free"
+        )
+        if o.gaps:
+            click.echo("free time, every week:")
+        for gap in o.gaps:
+            click.echo(f"  {gap_text(gap)}")
+        if not o.free_starts:
+            click.echo(f"  no start is free in all {n} weeks")
+            if o.next_free:
+                click.echo(f"  next free: a series from {o.next_free[0]}:")
+                for gap in o.next_free[1]:
+                    click.echo(f"    {gap_text(gap)}")
+            else:
+                click.echo(f"  and none in the {LOOK_AHEAD} weeks after")
+        if o.free_slots or show_all:
+            click.echo("slots to offer:" if o.free_slots else "slots:")
+        for slot, held in o.grid:
+            if not held:
+                click.echo(f"  {shown_time(slot, clock)}  free")
+            elif show_all:
+                holders = ", ".join(sorted({c.holder for c in held}))
+                click.echo(f"  {shown_time(slot, clock)}  taken by {holders}")
 
 
 @click.command()
@@ -97,6 +145,11 @@ def slots(start: dt.date | None, weeks: int | None, show_all: bool, as_json: boo
 @click.option("--phone", help="The partner's phone number.")
 @click.option("--company", help="The partner's brokerage.")
 @click.option("--at", "at", type=TIME, help="Book the weekly series at this slot.")
+@click.option(
+    "--weekday",
+    type=WEEKDAY,
+    help="Book in the PPS window of this day (default: sessions.weekday, the main one).",
+)
 @click.option(
     "--start",
     type=DATE,
@@ -117,6 +170,7 @@ def add(
     phone: str | None,
     company: str | None,
     at: dt.time | None,
+    weekday: int | None,
     start: dt.date | None,
     weeks: int | None,
     expect_referral: dt.date | None,
@@ -125,14 +179,15 @@ def add(
 
     Without --at the partner is a prospect. With --at the partner is active,
     committed today, and booked from the first PPS day at least 7 days after
-    today (or --start) for sessions.weeks weeks. A taken slot is refused,
-    naming who holds it. Running it with --at for an existing prospect books
-    their series.
+    today (or --start) for sessions.weeks weeks; --weekday books in the
+    window of that day. A taken slot is refused, naming who holds it.
+    Running it with --at for an existing prospect books their series.
 
     \b
     Example:
       ppsj add "Debbie Harper" --email debbie@sunrise.example --company "Sunrise Realty" \\
           --at 14:40 --expect-referral 2026-12-11
+      ppsj add "Tom Okafor" --at 9:30 --weekday thursday   # a second window (sessions.windows)
     """
     from ppsjournal.names import check_name, name_key
     from ppsjournal.partners import book, partner_front_matter, resolve_start
@@ -156,12 +211,14 @@ def add(
         ):
             raise UsageError(f"{option} must be one line of text, got {value!r}")
     time, first, expected = at, start, expect_referral
-    if time is None and (first or weeks):
-        raise click.UsageError("--start and --weeks go with --at (the slot to book)")
+    if time is None and (first or weeks or weekday is not None):
+        raise click.UsageError(
+            "--start and --weeks go with --at (the slot to book), as --weekday does"
+        )
 
     rt = runtime()
     vault, settings, today = rt.vault, rt.vault.settings, rt.today
-    _check_weekday(first, settings)
+    day_of_week = _pps_day(first, weekday, settings)
     n = weeks or settings.sessions.weeks
     # Partners (the slots they hold), and any note of this name: a lead of
     # the same name is refused. Not every entry of the vault. Checked and
@@ -180,7 +237,7 @@ def add(
                 )
             if time is None:
                 raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
-            day = resolve_start(first, today, settings)
+            day = resolve_start(first, today, settings, day_of_week)
             sequence = existing.calendar_sequence(settings.sessions.holidays) + 1
             series_keys = book(index, settings, existing.name, time, day, n, sequence)
             # Keys the note lacks go at the end of its front-matter, in the contract's order.
@@ -202,7 +259,7 @@ def add(
         index.check_new_name(name, "partner")
         series = None
         if time is not None:
-            day = resolve_start(first, today, settings)
+            day = resolve_start(first, today, settings, day_of_week)
             series = book(index, settings, name, time, day, n)
         meta = partner_front_matter(
             email=email,
@@ -229,6 +286,7 @@ def add(
                 "pps_start": series["pps_start"] if series else None,
                 "pps_weeks": n if series else None,
                 "pps_end": end,
+                "pps_weekday": WEEKDAYS[series["pps_start"].weekday()] if series else None,
             },
             "owner": {
                 "name": settings.owner.name,
@@ -241,6 +299,7 @@ def add(
                 "length": settings.sessions.length,
                 "reminder": settings.sessions.reminder,
             },
+            "clock": settings.owner.clock,
             "today": today,
         }
         rel = layout.partner_path(name)
@@ -254,13 +313,14 @@ def add(
 
 
 def _booked_line(name: str, keys: dict, settings) -> str:
-    from ppsjournal.schedule import Series
+    from ppsjournal.dates import shown_time
+    from ppsjournal.schedule import WEEKDAY_NAMES, Series
     from ppsjournal.settings import parse_hhmm
 
     s = Series(name, keys["pps_start"], parse_hhmm(keys["pps_time"], "pps_time"), keys["pps_weeks"])
-    return (
-        f"booked {name}: {s.start:%A}s at {keys['pps_time']}, {s.weeks} weeks, {s.start} to {s.end}"
-    )
+    at = shown_time(s.time, settings.owner.clock)
+    day = WEEKDAY_NAMES[s.start.weekday()]
+    return f"booked {name}: {day}s at {at}, {s.weeks} weeks, {s.start} to {s.end}"
 
 
 @click.command()
@@ -278,12 +338,14 @@ def partners(as_json: bool) -> None:
       ppsj partners --json | jq '.partners[] | select(.overdue > 0) | .name'
     """
     from ppsjournal.cli import warn
+    from ppsjournal.dates import shown_time
     from ppsjournal.output import table
     from ppsjournal.partners import partner_rows
 
     rt = runtime()
     index = rt.index()
     rows = partner_rows(index, rt.vault.settings, rt.today)
+    clock = rt.vault.settings.owner.clock
     for problem in index.problems:
         warn(str(problem))
     if as_json:
@@ -304,9 +366,11 @@ def partners(as_json: bool) -> None:
                     [
                         r.name,
                         r.status,
-                        r.slot,
+                        shown_time(dt.time.fromisoformat(r.slot), clock) if r.slot else None,
                         f"{r.week}/{r.weeks}" if r.weeks else None,
-                        f"{r.next_session:%Y-%m-%d %H:%M}" if r.next_session else None,
+                        f"{r.next_session:%Y-%m-%d} {shown_time(r.next_session.time(), clock)}"
+                        if r.next_session
+                        else None,
                         r.open_followups,
                         r.overdue,
                         r.referral_expected,
@@ -391,6 +455,7 @@ def move(name: str, date: dt.date, to: When) -> None:
       ppsj move "Debbie Harper" 2027-01-01 --to "2026-12-31 14:40"
     """
     from ppsjournal import partners as ops
+    from ppsjournal.dates import shown_time
 
     day, (new_day, new_time) = date, to
 
@@ -399,7 +464,8 @@ def move(name: str, date: dt.date, to: When) -> None:
             raise PpsjError(f"{partner.name} has no booked series")
         target = dt.datetime.combine(new_day, new_time or partner.series.time)
         keys = ops.move(index, partner, day, target, rt.vault.settings)
-        return keys, f"moved {partner.name}'s session of {day} to {target:%Y-%m-%d %H:%M}"
+        at = shown_time(target.time(), rt.vault.settings.owner.clock)
+        return keys, f"moved {partner.name}'s session of {day} to {target:%Y-%m-%d} {at}"
 
     _apply(name, change)
 
@@ -409,7 +475,7 @@ def move(name: str, date: dt.date, to: When) -> None:
 @click.option("--at", "at", required=True, type=TIME, help="The new regular time of the slot.")
 @click.option(
     "--weekday",
-    type=click.Choice(WEEKDAYS, case_sensitive=False),
+    type=WEEKDAY,
     help="The new regular day (default: the day the series has on --from).",
 )
 @click.option(
@@ -420,7 +486,7 @@ def move(name: str, date: dt.date, to: When) -> None:
     help="The first day of the new slot: sessions before it keep their time.",
 )
 @common_options
-def reschedule(name: str, at: dt.time, weekday: str | None, since: dt.date) -> None:
+def reschedule(name: str, at: dt.time, weekday: int | None, since: dt.date) -> None:
     """Move a partner's regular slot (time, and day with --weekday) from a date on.
 
     Sessions before --from keep their day and time; every session from
@@ -436,10 +502,8 @@ def reschedule(name: str, at: dt.time, weekday: str | None, since: dt.date) -> N
     """
     from ppsjournal import partners as ops
 
-    day = WEEKDAYS.index(weekday.lower()) if weekday else None
-
     def change(rt, index, partner):
-        return ops.reschedule(index, partner, rt.vault.settings, since, at, day)
+        return ops.reschedule(index, partner, rt.vault.settings, since, at, weekday)
 
     _apply(name, change)
 

@@ -79,11 +79,11 @@ def cli_today(ctx: click.Context | None) -> Callable[[], dt.date]:
     return today
 
 
-def cli_window(ctx: click.Context | None) -> Callable[[], tuple[dt.time, dt.time] | None]:
-    """The vault's PPS window (``[sessions] window``), read only when asked for;
-    None when there is no vault to read it from."""
+def cli_window(ctx: click.Context | None) -> Callable[[], list[tuple[dt.time, dt.time]] | None]:
+    """The vault's PPS windows (``[sessions] window`` or ``windows``), read only
+    when asked for; None when there is no vault to read them from."""
 
-    def window() -> tuple[dt.time, dt.time] | None:
+    def window() -> list[tuple[dt.time, dt.time]] | None:
         from ppsjournal.cli import Runtime
 
         obj = ctx.find_root().obj if ctx is not None else None
@@ -91,13 +91,13 @@ def cli_window(ctx: click.Context | None) -> Callable[[], tuple[dt.time, dt.time
             s = Runtime(obj if isinstance(obj, dict) else {}).vault.settings.sessions
         except PpsjError:  # no vault (or a bad one, said when the command opens it)
             return None
-        return (s.window_start, s.window_end)
+        return [(w.start, w.end) for w in s.windows]
 
     return window
 
 
 def time_value(
-    value: object, window: Callable[[], tuple[dt.time, dt.time] | None] | None = None
+    value: object, window: Callable[[], list[tuple[dt.time, dt.time]] | None] | None = None
 ) -> dt.time:
     """``value`` as a time of day, or PpsjError with the one message every time option gives.
 
@@ -203,4 +203,23 @@ class MoneyType(_Type):
 DATE = DateType()
 TIME = TimeType()
 DATETIME = WhenType()
+
+
+class WeekdayType(_Type):
+    """A day of the week in English, any case, whole or its first three letters."""
+
+    name = "weekday"
+    metavar = "DAY"
+
+    def parse(self, value: str, ctx: click.Context | None) -> int:
+        from ppsjournal.settings import WEEKDAYS
+
+        text = value.strip().lower()
+        for i, day in enumerate(WEEKDAYS):
+            if text in (day, day[:3]):
+                return i
+        raise PpsjError(f"{value!r} is not a day of the week (friday, fri, Thursday ...)")
+
+
 MONEY = MoneyType()
+WEEKDAY = WeekdayType()

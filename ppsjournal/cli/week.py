@@ -124,7 +124,7 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     if as_json:
         echo_json(_as_json(items, first, last, today, dry_run, index.problems))
     else:
-        click.echo(_agenda(items, first, last, dry_run))
+        click.echo(_agenda(items, first, last, dry_run, settings.owner.clock))
     # A session left without its note failed (1); the rest written, but a note
     # could not be read (named above): done, with problems (3).
     if any(i.action == "blocked" for i in items):
@@ -194,7 +194,8 @@ def _write(vault: Vault, items: list[Item]) -> None:
                     raise
 
 
-def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool) -> str:
+def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool, clock: str) -> str:
+    from ppsjournal.dates import shown_time
     from ppsjournal.output import table
     from ppsjournal.week import day_label
 
@@ -208,7 +209,7 @@ def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool) -> 
             [
                 [
                     day_label(i.planned.occurrence.date),
-                    i.planned.occurrence.time,
+                    shown_time(i.planned.occurrence.time, clock),
                     i.planned.partner.name,
                     f"{i.planned.occurrence.week} of {i.planned.occurrence.weeks}",
                     i.counts.open,
