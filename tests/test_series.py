@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import icalendar
+import pytest
 import recurring_ical_events
 import vobject
 
@@ -25,6 +26,20 @@ def ok(result) -> str:
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
     return result.output
+
+
+@pytest.fixture(autouse=True)
+def _clock_and_windows(vault: Path) -> None:
+    """These tests read times as 24-hour text, and reschedule onto Thursdays:
+    the vault shows a 24-hour clock and has a Thursday window beside Friday's."""
+    toml = vault / "ppsj.toml"
+    text = toml.read_text(encoding="utf-8")
+    text = text.replace('clock = "12h"', 'clock = "24h"')
+    text = text.replace('weekday = "friday"\n', "")
+    text = text.replace(
+        'window = "13:00-16:00"', 'windows = ["friday 13:00-16:00", "thursday 13:00-16:00"]'
+    )
+    toml.write_text(text, encoding="utf-8")
 
 
 def at(day: str, hhmm: str) -> dt.datetime:
@@ -188,7 +203,7 @@ def test_reschedule_outside_the_series_or_the_window_is_a_clear_error(ppsj):
     assert "no session on or after 2027-02-26" in one_line_error(
         ppsj("reschedule", "Debbie Harper", "--at", "15:20", "--from", "2027-02-26")
     )
-    assert "outside the PPS window" in one_line_error(
+    assert "outside a PPS window" in one_line_error(
         ppsj("reschedule", "Debbie Harper", "--at", "10:00", "--from", "2027-01-08")
     )
     assert "already Fridays at 14:40" in one_line_error(
