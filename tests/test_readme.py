@@ -36,6 +36,7 @@ import shlex
 import shutil
 import socket
 import sys
+import tempfile
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -235,8 +236,6 @@ def test_an_edited_output_fails(tmp_path):
 
 def rewrite() -> None:
     """Write what the commands print now into the README's console blocks."""
-    import tempfile
-
     text = README.read_text(encoding="utf-8")
     pieces, at = [], 0
     with tempfile.TemporaryDirectory() as tmp, smtp_server() as (_, port):
