@@ -265,3 +265,28 @@ def test_an_answer_edited_after_a_search_is_read_again(answered: Path):
     assert [a["text"] for a in doc["questions"][0]["answers"]] == [
         "They won the bungalow on Wolcott."
     ]
+
+
+def test_search_shows_the_first_50_hits_then_says_how_many_more(vault: Path):
+    ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27"))
+    lines = "".join(
+        f"- [ ] Call buyer {n} about the condo 📅 2026-12-{n % 28 + 1:02d}\n" for n in range(60)
+    )
+    with (vault / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n" + lines)
+    out = ok(run_cli(vault, "search", "condo")).output.splitlines()
+    assert len(out) == 51
+    assert out[-1] == "50 of 60 hits; 10 more: use --limit N (0 for all)"
+    assert out[0].endswith("Call buyer 0 about the condo 📅 2026-12-01")
+    out = ok(run_cli(vault, "search", "condo", "--limit", "3")).output.splitlines()
+    assert len(out) == 4 and out[-1] == "3 of 60 hits; 57 more: use --limit N (0 for all)"
+    out = ok(run_cli(vault, "search", "condo", "--limit", "0")).output.splitlines()
+    assert len(out) == 61 and out[-1] == "60 hits"
+    result = run_cli(vault, "search", "condo", "--json", "--limit", "5")
+    assert [h["line"] for h in json.loads(ok(result).stdout)] == [28, 29, 30, 31, 32]
+    assert result.stderr == "ppsj: 5 of 60 hits; 55 more: use --limit N (0 for all)\n"
+    assert (
+        len(json.loads(ok(run_cli(vault, "search", "condo", "--json", "--limit", "0")).stdout))
+        == 60
+    )
+    assert "--limit" in one_line_error(run_cli(vault, "search", "condo", "--limit", "-1"), 2)

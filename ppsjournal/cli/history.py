@@ -10,6 +10,8 @@ from ppsjournal.cli import common_options, echo_json, find_partner, runtime, war
 from ppsjournal.cli.types import DATE
 from ppsjournal.errors import EXIT_PROBLEMS, UsageError
 
+LIMIT = 50  # hits a search shows unless --limit says otherwise
+
 
 @click.command()
 @click.argument("name")
@@ -90,9 +92,17 @@ def _print_history(doc: dict, since: dt.date | None) -> None:
 @click.command()
 @click.argument("text")
 @click.option("--partner", metavar="NAME", help="Only this partner's notes.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=LIMIT,
+    show_default=True,
+    metavar="N",
+    help="Show the first N hits (0: all); how many more there are is said.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as one JSON list.")
 @common_options
-def search(text: str, partner: str | None, as_json: bool) -> None:
+def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
     """Answers and follow-ups holding every word of TEXT, newest first.
 
     One line a hit: the session's date, the partner, the note, and a
@@ -100,12 +110,14 @@ def search(text: str, partner: str | None, as_json: bool) -> None:
     whole words, any case, accents ignored) where the interpreter's SQLite
     has it, else as text (each word a substring, any case); follow-ups
     (task lines, in any note) as text. A line carried forward ([>]) is left
-    out: its open copy is found in the later note.
+    out: its open copy is found in the later note. The first --limit hits
+    are shown, and how many more there are (on stderr with --json).
 
     \b
     Example:
       ppsj search warrantable
       ppsj search "renovation loan" --partner debbie
+      ppsj search condo --limit 0
       ppsj search condo --json | jq -r '.[] | "\\(.date) \\(.note)"'
     """
     from ppsjournal.history import search as find
@@ -133,17 +145,30 @@ def search(text: str, partner: str | None, as_json: bool) -> None:
         }
         for h in find(index, text, who)
     ]
+    found = len(hits)
+    if limit:
+        hits = hits[:limit]
+    more = _count(len(hits), found)
     if as_json:
         echo_json(hits)
+        if len(hits) < found:
+            warn(more)
     elif not hits:
         click.echo(f"nothing found for {text!r}")
     else:
-        _print_hits(hits)
+        _print_hits(hits, more)
     if index.problems:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
-def _print_hits(hits: list[dict]) -> None:
+def _count(shown: int, found: int) -> str:
+    """ "3 hits", or "50 of 60 hits; 10 more: ..." when --limit left some out."""
+    if shown == found:
+        return f"{found} hit{'s' if found != 1 else ''}"
+    return f"{shown} of {found} hits; {found - shown} more: use --limit N (0 for all)"
+
+
+def _print_hits(hits: list[dict], count: str) -> None:
     from ppsjournal.output import printable
 
     lines = []
@@ -151,6 +176,5 @@ def _print_hits(hits: list[dict]) -> None:
         day = h["date"].isoformat() if h["date"] else "----------"
         where = f"[[{h['note']}]]" + (f" q{h['question']}" if h["question"] else f":{h['line']}")
         lines.append(f"{day}  {h['partner'] or '(no partner)'}  {where}  {h['snippet']}")
-    n = len(hits)
-    lines.append(f"{n} hit{'s' if n != 1 else ''}")
+    lines.append(count)
     click.echo(printable("\n".join(lines)))
