@@ -297,6 +297,9 @@ def test_spend_refuses_a_bad_amount(vault, ppsj, amount, said):
         (["--split", "150"], "--split must be a percent more than 0, at most 100"),
         (["--split", "half"], "--split must be a percent from 0 to 100"),
         (["--invoice", "A \u00b7 B"], "--invoice may not hold a middle dot"),
+        # The ledger would read these back as the invoice or the split, not what it paid for.
+        (["--for", "Invoice 77"], "--for 'Invoice 77' would read as an invoice"),
+        (["--for", "split 50%"], "--for 'split 50%' would read as a split"),
     ],
 )
 def test_spend_refuses_bad_options(vault, ppsj, args, said):
