@@ -228,31 +228,37 @@ def _task(path: str, values: list[Any]) -> Task:
 
 # A heading line, or a code fence (headings inside fenced code are no headings).
 _HEADING_OR_FENCE = re.compile(r"^(?:(#{1,6})[ \t]+(.*?)[ \t#]*|[ \t>]*(?:```|~~~).*)$", re.M)
-_HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.M)
 _NUMBERED = re.compile(r"(\d{1,2})[.)]\s")
 
 
 def sections(body: str) -> list[tuple[int, str, str]]:
     """(question number, heading, answer) of each numbered heading of a note's
     body (pure): the questions, as the session template writes them (``## 1.
-    How are we doing ...``); the text runs to the next heading, less the
-    template's hint and the remembered quote (``answers.answer``). ppsj's own
-    lists (carried follow-ups, context) are not answers and are left out."""
+    How are we doing ...``); the text runs to the next heading of its level or
+    above (a user's ``### Her team`` is part of the answer, numbered or not),
+    less the template's hint and the remembered quote (``answers.answer``).
+    ppsj's own lists (carried follow-ups, context) are not answers and are
+    left out."""
     if "```" in body or "~~~" in body:
         headings, fence = [], False
         for m in _HEADING_OR_FENCE.finditer(body):
             if m.group(1) is None:
                 fence = not fence
             elif not fence:
-                headings.append((m.start(), m.end(), m.group(2)))
+                headings.append((m.start(), m.end(), len(m.group(1)), m.group(2)))
     else:  # no fence can open: every heading line counts
-        headings = [(m.start(), m.end(), m.group(1)) for m in _HEADING.finditer(body)]
+        headings = [
+            (m.start(), m.end(), len(m.group(1)), m.group(2)) for m in _HEADING.finditer(body)
+        ]
     found: list[tuple[int, str, str]] = []
-    for i, (_, end, heading) in enumerate(headings):
+    inside = 0  # a question's section runs to this offset of the body
+    for i, (start, end, level, heading) in enumerate(headings):
         number = _NUMBERED.match(heading)
-        if number is not None:
-            stop = headings[i + 1][0] if i + 1 < len(headings) else len(body)
-            found.append((int(number.group(1)), heading, answer(body[end + 1 : stop])))
+        if number is None or start < inside:
+            continue
+        inside = next((h[0] for h in headings[i + 1 :] if h[2] <= level), len(body))
+        found.append((int(number.group(1)), heading, answer(body[end + 1 : inside])))
     return found
 
 

@@ -290,3 +290,17 @@ def test_search_shows_the_first_50_hits_then_says_how_many_more(vault: Path):
         == 60
     )
     assert "--limit" in one_line_error(run_cli(vault, "search", "condo", "--limit", "-1"), 2)
+
+
+def test_a_subheading_in_an_answer_is_part_of_it(vault: Path):
+    ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27"))
+    week(vault, "2026-12-04")
+    answer(vault, "2026-12-04", 1, "Great start.\n### Her team\nAna and Marco.\n#### 2. Marco\nNew.")
+    answer(vault, "2026-12-04", 2, "More open houses.")
+    doc = json.loads(ok(run_cli(vault, "history", "Debbie", "--json")).output)
+    texts = {q["number"]: [a["text"] for a in q["answers"]] for q in doc["questions"]}
+    assert texts[1] == ["Great start.\n### Her team\nAna and Marco.\n#### 2. Marco\nNew."]
+    assert texts[2] == ["More open houses."]  # not the "2. Marco" under question 1
+    week(vault, "2026-12-11")
+    text = note(vault, "2026-12-11").read_text(encoding="utf-8")
+    assert "> ### Her team\n> Ana and Marco.\n> #### 2. Marco\n> New.\n" in text
