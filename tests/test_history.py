@@ -295,7 +295,9 @@ def test_search_shows_the_first_50_hits_then_says_how_many_more(vault: Path):
 def test_a_subheading_in_an_answer_is_part_of_it(vault: Path):
     ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27"))
     week(vault, "2026-12-04")
-    answer(vault, "2026-12-04", 1, "Great start.\n### Her team\nAna and Marco.\n#### 2. Marco\nNew.")
+    answer(
+        vault, "2026-12-04", 1, "Great start.\n### Her team\nAna and Marco.\n#### 2. Marco\nNew."
+    )
     answer(vault, "2026-12-04", 2, "More open houses.")
     doc = json.loads(ok(run_cli(vault, "history", "Debbie", "--json")).output)
     texts = {q["number"]: [a["text"] for a in q["answers"]] for q in doc["questions"]}
@@ -304,3 +306,15 @@ def test_a_subheading_in_an_answer_is_part_of_it(vault: Path):
     week(vault, "2026-12-11")
     text = note(vault, "2026-12-11").read_text(encoding="utf-8")
     assert "> ### Her team\n> Ana and Marco.\n> #### 2. Marco\n> New.\n" in text
+
+
+def test_a_since_without_a_year_is_the_last_such_day(answered: Path):
+    # On 12-18, "12/11" is 2026-12-11, not 2027-12-11 (which would show nothing).
+    result = ok(
+        run_cli(answered, "history", "Debbie", "--since", "12/11", "--json", today="2026-12-18")
+    )
+    assert [a["date"] for a in json.loads(result.output)["questions"][0]["answers"]] == [
+        "2026-12-11"
+    ]
+    result = ok(run_cli(answered, "history", "Debbie", "--since", "Dec 18", today="2026-12-18"))
+    assert result.output.startswith("Debbie Harper: answers, newest first, since 2026-12-18\n")
