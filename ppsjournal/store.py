@@ -53,7 +53,7 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.index import CONFLICT_MESSAGE, Entry, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
-from ppsjournal.names import name_key, note_name
+from ppsjournal.names import fold, name_key, note_name
 from ppsjournal.tasks import Task
 from ppsjournal.vault import FileStat, Vault
 
@@ -1040,9 +1040,9 @@ class Store:
                 "text : (" + " ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
             )
         else:
-            for w in words:
-                where.append("instr(casefold(s.text), ?)")
-                args.append(w.casefold())
+            for w in words:  # any case, no accents, as FTS5's unicode61 reads words
+                where.append("instr(fold(s.text), ?)")
+                args.append(fold(w))
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
@@ -1053,15 +1053,15 @@ class Store:
         self, text: str, partner_key: str | None = None
     ) -> list[tuple[str, str | None, str | None, Task]]:
         """(path, session day, partner, task) of every task whose line holds each
-        word of ``text`` (any case), in path and line order."""
-        words = [w.casefold() for w in text.split()]
+        word of ``text`` (any case, accents ignored), in path and line order."""
+        words = [fold(w) for w in text.split()]
         if not words:
             return []
         sql = "SELECT path, kind, day, partner, tasks FROM notes WHERE tasks != '[]'"
         args: list[Any] = []
         for w in words:  # a first sieve: the word in the note's tasks as stored
             if w == json.dumps(w, ensure_ascii=False)[1:-1]:
-                sql += " AND instr(casefold(tasks), ?)"
+                sql += " AND instr(fold(tasks), ?)"
                 args.append(w)
         if partner_key is not None:
             sql += " AND partner_key = ?"
@@ -1069,7 +1069,7 @@ class Store:
         found = []
         for path, kind, day, partner, raw in self.db.execute(sql + " ORDER BY path", args):
             for t in _load_tasks(path, raw):
-                line = t.text.casefold()
+                line = fold(t.text)
                 if all(w in line for w in words):
                     found.append((path, day if kind == "session" else None, partner, t))
         return found
@@ -1136,8 +1136,8 @@ def _db_path(vault: Vault) -> Path | None:
 
 def _connect(target: str) -> sqlite3.Connection:
     db = sqlite3.connect(target, timeout=LOCK_TIMEOUT, isolation_level=None)
-    # Case-insensitive as Python compares (SQLite's lower() folds ASCII only).
-    db.create_function("casefold", 1, _casefold, deterministic=True)
+    # Any case and no accents, as Python folds (SQLite's lower() folds ASCII only).
+    db.create_function("fold", 1, _fold, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
     if target != ":memory:":
         db.execute("PRAGMA journal_mode = WAL")
@@ -1148,8 +1148,8 @@ def _connect(target: str) -> sqlite3.Connection:
     return db
 
 
-def _casefold(value: Any) -> Any:
-    return value.casefold() if isinstance(value, str) else value
+def _fold(value: Any) -> Any:
+    return fold(value) if isinstance(value, str) else value
 
 
 def _memory() -> sqlite3.Connection:

@@ -318,3 +318,25 @@ def test_a_since_without_a_year_is_the_last_such_day(answered: Path):
     ]
     result = ok(run_cli(answered, "history", "Debbie", "--since", "Dec 18", today="2026-12-18"))
     assert result.output.startswith("Debbie Harper: answers, newest first, since 2026-12-18\n")
+
+
+def test_search_ignores_accents_in_follow_ups_and_without_fts(
+    answered: Path, monkeypatch: pytest.MonkeyPatch
+):
+    answer(answered, "2026-12-18", 2, "Coffee at the Café Jalisco.")
+    with (answered / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n- [ ] Send the español flyer to José 📅 2026-12-21\n")
+    for typed in ("espanol", "ESPAÑOL", "jose español"):
+        hits = json.loads(ok(run_cli(answered, "search", typed, "--json")).output)
+        assert [(h["kind"], h["note"]) for h in hits] == [("follow-up", "Debbie Harper")], typed
+    with_fts = ok(run_cli(answered, "search", "cafe", "--json")).output
+    assert [h["question"] for h in json.loads(with_fts)] == [2]
+    monkeypatch.setattr(store, "_FTS", "CREATE VIRTUAL TABLE sections_fts USING no_such_module(x)")
+    other = answered.parent / "other"
+    other.mkdir()
+    for path in answered.rglob("*"):
+        if path.is_file() and ".ppsj" not in path.parts:
+            target = other / path.relative_to(answered)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    assert ok(run_cli(other, "search", "cafe", "--json")).output == with_fts

@@ -108,8 +108,8 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
     One line a hit: the session's date, the partner, the note, and a
     snippet. Answers are searched with SQLite's full-text index (FTS5:
     whole words, any case, accents ignored) where the interpreter's SQLite
-    has it, else as text (each word a substring, any case); follow-ups
-    (task lines, in any note) as text. A line carried forward ([>]) is left
+    has it, else as text (each word a substring, any case, accents
+    ignored); follow-ups (task lines, in any note) as text. A line carried forward ([>]) is left
     out: its open copy is found in the later note. The first --limit hits
     are shown, and how many more there are (on stderr with --json).
 
