@@ -20,6 +20,9 @@ from ppsjournal.names import name_key
 from ppsjournal.tasks import Task
 
 SNIPPET = 80  # characters of a search hit's one line
+# Words of one search: each is a condition of one SQL query, and SQLite refuses
+# a query nested deeper than 1000 (a pasted page of text).
+MAX_WORDS = 100
 _BEFORE = 30  # of them, before the first word found
 
 

@@ -235,6 +235,10 @@ def test_bad_input_is_one_line(answered: Path):
     assert "--question" in one_line_error(run_cli(answered, "history", "deb", "--question", "6"), 2)
     assert "--since" in one_line_error(run_cli(answered, "history", "deb", "--since", "x"), 2)
     assert "TEXT" in one_line_error(run_cli(answered, "search", "  "), 2)
+    pasted = " ".join(f"word{n}" for n in range(3000))  # no internal error of SQLite's
+    line = one_line_error(run_cli(answered, "search", pasted), 2)
+    assert line == "ppsj: TEXT: at most 100 words to search for, got 3000"
+    assert ok(run_cli(answered, "search", " ".join(["great"] * 100))).output.endswith("1 hit\n")
     assert (
         "no partner" in one_line_error(run_cli(answered, "search", "a", "--partner", "X")).lower()
     )

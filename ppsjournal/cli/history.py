@@ -120,10 +120,14 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
       ppsj search condo --limit 0
       ppsj search condo --json | jq -r '.[] | "\\(.date) \\(.note)"'
     """
+    from ppsjournal.history import MAX_WORDS
     from ppsjournal.history import search as find
 
-    if not text.split():
+    words = len(text.split())
+    if not words:
         raise UsageError("TEXT: give at least one word to search for")
+    if words > MAX_WORDS:
+        raise UsageError(f"TEXT: at most {MAX_WORDS} words to search for, got {words}")
     rt = runtime()
     index = rt.index()
     who = find_partner(index, partner).name if partner is not None else None
