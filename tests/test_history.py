@@ -333,6 +333,15 @@ def test_search_ignores_accents_in_follow_ups_and_without_fts(
     for typed in ("espanol", "ESPAÑOL", "jose español"):
         hits = json.loads(ok(run_cli(answered, "search", typed, "--json")).output)
         assert [(h["kind"], h["note"]) for h in hits] == [("follow-up", "Debbie Harper")], typed
+    # The snippet is cut around the word found, accents or not.
+    with (answered / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "- [ ] "
+            + "Call the lender about the rate lock first, " * 3
+            + "then Núñez 📅 2026-12-22\n"
+        )
+    hits = json.loads(ok(run_cli(answered, "search", "nunez", "--json")).output)
+    assert [h["snippet"][-30:] for h in hits] == ["first, then Núñez 📅 2026-12-22"]
     with_fts = ok(run_cli(answered, "search", "cafe", "--json")).output
     assert [h["question"] for h in json.loads(with_fts)] == [2]
     monkeypatch.setattr(store, "_FTS", "CREATE VIRTUAL TABLE sections_fts USING no_such_module(x)")
