@@ -96,9 +96,8 @@ def _print_history(doc: dict, since: dt.date | None) -> None:
     "--limit",
     type=click.IntRange(min=0),
     default=LIMIT,
-    show_default=True,
     metavar="N",
-    help="Show the first N hits (0: all); how many more there are is said.",
+    help=f"Show the first N hits (default {LIMIT}; 0 for all); the rest are counted.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as one JSON list.")
 @common_options
