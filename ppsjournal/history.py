@@ -11,15 +11,17 @@ with one query (answers.py says what an answer is).
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
 from ppsjournal.answers import QUESTIONS, Answer
 from ppsjournal.index import Index
-from ppsjournal.names import name_key
+from ppsjournal.names import fold, name_key
 from ppsjournal.tasks import Task
 
 SNIPPET = 80  # characters of a search hit's one line
+# Words of one search: each is a condition of one SQL query, and SQLite refuses
+# a query nested deeper than 1000 (a pasted page of text).
+MAX_WORDS = 100
 _BEFORE = 30  # of them, before the first word found
 
 
@@ -115,13 +117,19 @@ def _task_line(t: Task) -> str:
 
 
 def snippet(text: str, words: list[str]) -> str:
-    """One line of ``text`` around the first of ``words`` found (any case), at
-    most SNIPPET characters, "…" where cut."""
+    """One line of ``text`` around the first of ``words`` found (any case,
+    accents or not), at most SNIPPET characters, "…" where cut."""
     flat = " ".join(text.split())
-    at = min(
-        (m.start() for w in words if (m := re.search(re.escape(w), flat, re.IGNORECASE))),
-        default=0,
-    )
+    # Found as the search finds it: any case, accents or not (names.fold), each
+    # folded character's place in ``flat`` kept.
+    folded, place = [], []
+    for i, c in enumerate(flat):
+        for f in fold(c):
+            folded.append(f)
+            place.append(i)
+    plain = "".join(folded)
+    keys = [key for key in map(fold, words) if key]
+    at = min((place[found] for key in keys if (found := plain.find(key)) >= 0), default=0)
     start = max(0, min(at - _BEFORE, len(flat) - SNIPPET))
     if start > 0:
         space = flat.find(" ", start, at)

@@ -121,6 +121,16 @@ def new_spend(
     found = check_field(purpose, "--for")
     if found is None:
         raise PpsjError("--for must say what the money was for")
+    # A field is read back as the split or the invoice by its form alone (_spend).
+    for pattern, what, option in (
+        (_SPLIT, "a split", "--split"),
+        (_INVOICE, "an invoice", "--invoice"),
+    ):
+        if pattern.match(found):
+            raise PpsjError(
+                f"--for {found!r} would read as {what} in the ledger: say what the money "
+                f"was for (and give {option})"
+            )
     return Spend(day, partner, amount, found, split, check_field(invoice, "--invoice"))
 
 

@@ -39,9 +39,7 @@ STATUS_LABELS = {
 class Bar:
     label: str
     value: int
-    x: float
-    width: float
-    y: float
+    width: float  # in percent of the track, the bar centered in it
     note: str
 
 
@@ -61,21 +59,16 @@ class Grid:
     rows: tuple[tuple[str, tuple[Cell, ...]], ...]  # partner name, a cell per week
 
 
-def _funnel(report: Report) -> tuple[float, float, float, tuple[Bar, ...]]:
+def _funnel(report: Report) -> tuple[Bar, ...]:
     """Centered bars, each as wide as its share of the leads passed on."""
-    width, label, height, gap = 1000.0, 130.0, 34.0, 10.0
-    track = width - label - 230  # room on the right for the count and the step's share
     top = max(report.funnel[0][1], 1)
     bars = []
     previous = None
-    for i, (stage, n) in enumerate(report.funnel):
-        w = max(track * n / top, 2.0)
-        note = ""
-        if previous:
-            note = f"{round(100 * n / previous)}% of the step before"
-        bars.append(Bar(stage, n, label + (track - w) / 2, w, i * (height + gap), note))
+    for stage, n in report.funnel:
+        note = f"{round(100 * n / previous)}% of the step before" if previous else ""
+        bars.append(Bar(stage, n, max(100 * n / top, 0.5), note))
         previous = n
-    return width, label + track, len(bars) * (height + gap) - gap, tuple(bars)
+    return tuple(bars)
 
 
 def _grid(report: Report) -> Grid:
@@ -152,15 +145,11 @@ PAGE = _ENV.from_string(
 
 def render_html(report: Report) -> str:
     """The whole page as text (UTF-8 when written)."""
-    funnel_w, funnel_x, funnel_h, bars = _funnel(report)
     return PAGE.render(
         r=report,
         p=report.potential,
         tiles=_tiles(report.totals, "Commission"),
-        funnel_w=funnel_w,
-        funnel_x=funnel_x,
-        funnel_h=funnel_h,
-        bars=bars,
+        bars=_funnel(report),
         grid=_grid(report),
         colors=[(f"s-{status or 'none'}", color) for status, color in STATUS_COLORS.items()],
         legend=[(f"s-{status or 'none'}", STATUS_LABELS[status]) for status in STATUS_COLORS],

@@ -53,7 +53,7 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.index import CONFLICT_MESSAGE, Entry, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
-from ppsjournal.names import name_key, note_name
+from ppsjournal.names import fold, name_key, note_name
 from ppsjournal.tasks import Task
 from ppsjournal.vault import FileStat, Vault
 
@@ -228,31 +228,37 @@ def _task(path: str, values: list[Any]) -> Task:
 
 # A heading line, or a code fence (headings inside fenced code are no headings).
 _HEADING_OR_FENCE = re.compile(r"^(?:(#{1,6})[ \t]+(.*?)[ \t#]*|[ \t>]*(?:```|~~~).*)$", re.M)
-_HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
+_HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t#]*$", re.M)
 _NUMBERED = re.compile(r"(\d{1,2})[.)]\s")
 
 
 def sections(body: str) -> list[tuple[int, str, str]]:
     """(question number, heading, answer) of each numbered heading of a note's
     body (pure): the questions, as the session template writes them (``## 1.
-    How are we doing ...``); the text runs to the next heading, less the
-    template's hint and the remembered quote (``answers.answer``). ppsj's own
-    lists (carried follow-ups, context) are not answers and are left out."""
+    How are we doing ...``); the text runs to the next heading of its level or
+    above (a user's ``### Her team`` is part of the answer, numbered or not),
+    less the template's hint and the remembered quote (``answers.answer``).
+    ppsj's own lists (carried follow-ups, context) are not answers and are
+    left out."""
     if "```" in body or "~~~" in body:
         headings, fence = [], False
         for m in _HEADING_OR_FENCE.finditer(body):
             if m.group(1) is None:
                 fence = not fence
             elif not fence:
-                headings.append((m.start(), m.end(), m.group(2)))
+                headings.append((m.start(), m.end(), len(m.group(1)), m.group(2)))
     else:  # no fence can open: every heading line counts
-        headings = [(m.start(), m.end(), m.group(1)) for m in _HEADING.finditer(body)]
+        headings = [
+            (m.start(), m.end(), len(m.group(1)), m.group(2)) for m in _HEADING.finditer(body)
+        ]
     found: list[tuple[int, str, str]] = []
-    for i, (_, end, heading) in enumerate(headings):
+    inside = 0  # a question's section runs to this offset of the body
+    for i, (start, end, level, heading) in enumerate(headings):
         number = _NUMBERED.match(heading)
-        if number is not None:
-            stop = headings[i + 1][0] if i + 1 < len(headings) else len(body)
-            found.append((int(number.group(1)), heading, answer(body[end + 1 : stop])))
+        if number is None or start < inside:
+            continue
+        inside = next((h[0] for h in headings[i + 1 :] if h[2] <= level), len(body))
+        found.append((int(number.group(1)), heading, answer(body[end + 1 : inside])))
     return found
 
 
@@ -1034,9 +1040,9 @@ class Store:
                 "text : (" + " ".join('"' + w.replace('"', '""') + '"' for w in words) + ")"
             )
         else:
-            for w in words:
-                where.append("instr(casefold(s.text), ?)")
-                args.append(w.casefold())
+            for w in words:  # any case, no accents, as FTS5's unicode61 reads words
+                where.append("instr(fold(s.text), ?)")
+                args.append(fold(w))
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
@@ -1047,15 +1053,15 @@ class Store:
         self, text: str, partner_key: str | None = None
     ) -> list[tuple[str, str | None, str | None, Task]]:
         """(path, session day, partner, task) of every task whose line holds each
-        word of ``text`` (any case), in path and line order."""
-        words = [w.casefold() for w in text.split()]
+        word of ``text`` (any case, accents ignored), in path and line order."""
+        words = [fold(w) for w in text.split()]
         if not words:
             return []
         sql = "SELECT path, kind, day, partner, tasks FROM notes WHERE tasks != '[]'"
         args: list[Any] = []
         for w in words:  # a first sieve: the word in the note's tasks as stored
             if w == json.dumps(w, ensure_ascii=False)[1:-1]:
-                sql += " AND instr(casefold(tasks), ?)"
+                sql += " AND instr(fold(tasks), ?)"
                 args.append(w)
         if partner_key is not None:
             sql += " AND partner_key = ?"
@@ -1063,7 +1069,7 @@ class Store:
         found = []
         for path, kind, day, partner, raw in self.db.execute(sql + " ORDER BY path", args):
             for t in _load_tasks(path, raw):
-                line = t.text.casefold()
+                line = fold(t.text)
                 if all(w in line for w in words):
                     found.append((path, day if kind == "session" else None, partner, t))
         return found
@@ -1130,8 +1136,8 @@ def _db_path(vault: Vault) -> Path | None:
 
 def _connect(target: str) -> sqlite3.Connection:
     db = sqlite3.connect(target, timeout=LOCK_TIMEOUT, isolation_level=None)
-    # Case-insensitive as Python compares (SQLite's lower() folds ASCII only).
-    db.create_function("casefold", 1, _casefold, deterministic=True)
+    # Any case and no accents, as Python folds (SQLite's lower() folds ASCII only).
+    db.create_function("fold", 1, _fold, deterministic=True)
     db.execute(f"PRAGMA busy_timeout = {int(LOCK_TIMEOUT * 1000)}")
     if target != ":memory:":
         db.execute("PRAGMA journal_mode = WAL")
@@ -1142,8 +1148,8 @@ def _connect(target: str) -> sqlite3.Connection:
     return db
 
 
-def _casefold(value: Any) -> Any:
-    return value.casefold() if isinstance(value, str) else value
+def _fold(value: Any) -> Any:
+    return fold(value) if isinstance(value, str) else value
 
 
 def _memory() -> sqlite3.Connection:

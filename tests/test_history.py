@@ -235,6 +235,10 @@ def test_bad_input_is_one_line(answered: Path):
     assert "--question" in one_line_error(run_cli(answered, "history", "deb", "--question", "6"), 2)
     assert "--since" in one_line_error(run_cli(answered, "history", "deb", "--since", "x"), 2)
     assert "TEXT" in one_line_error(run_cli(answered, "search", "  "), 2)
+    pasted = " ".join(f"word{n}" for n in range(3000))  # no internal error of SQLite's
+    line = one_line_error(run_cli(answered, "search", pasted), 2)
+    assert line == "ppsj: TEXT: at most 100 words to search for, got 3000"
+    assert ok(run_cli(answered, "search", " ".join(["great"] * 100))).output.endswith("1 hit\n")
     assert (
         "no partner" in one_line_error(run_cli(answered, "search", "a", "--partner", "X")).lower()
     )
@@ -265,3 +269,87 @@ def test_an_answer_edited_after_a_search_is_read_again(answered: Path):
     assert [a["text"] for a in doc["questions"][0]["answers"]] == [
         "They won the bungalow on Wolcott."
     ]
+
+
+def test_search_shows_the_first_50_hits_then_says_how_many_more(vault: Path):
+    ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27"))
+    lines = "".join(
+        f"- [ ] Call buyer {n} about the condo 📅 2026-12-{n % 28 + 1:02d}\n" for n in range(60)
+    )
+    with (vault / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n" + lines)
+    out = ok(run_cli(vault, "search", "condo")).output.splitlines()
+    assert len(out) == 51
+    assert out[-1] == "50 of 60 hits; 10 more: use --limit N (0 for all)"
+    assert out[0].endswith("Call buyer 0 about the condo 📅 2026-12-01")
+    out = ok(run_cli(vault, "search", "condo", "--limit", "3")).output.splitlines()
+    assert len(out) == 4 and out[-1] == "3 of 60 hits; 57 more: use --limit N (0 for all)"
+    out = ok(run_cli(vault, "search", "condo", "--limit", "0")).output.splitlines()
+    assert len(out) == 61 and out[-1] == "60 hits"
+    result = run_cli(vault, "search", "condo", "--json", "--limit", "5")
+    assert [h["line"] for h in json.loads(ok(result).stdout)] == [28, 29, 30, 31, 32]
+    assert result.stderr == "ppsj: 5 of 60 hits; 55 more: use --limit N (0 for all)\n"
+    assert (
+        len(json.loads(ok(run_cli(vault, "search", "condo", "--json", "--limit", "0")).stdout))
+        == 60
+    )
+    assert "--limit" in one_line_error(run_cli(vault, "search", "condo", "--limit", "-1"), 2)
+
+
+def test_a_subheading_in_an_answer_is_part_of_it(vault: Path):
+    ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", today="2026-11-27"))
+    week(vault, "2026-12-04")
+    answer(
+        vault, "2026-12-04", 1, "Great start.\n### Her team\nAna and Marco.\n#### 2. Marco\nNew."
+    )
+    answer(vault, "2026-12-04", 2, "More open houses.")
+    doc = json.loads(ok(run_cli(vault, "history", "Debbie", "--json")).output)
+    texts = {q["number"]: [a["text"] for a in q["answers"]] for q in doc["questions"]}
+    assert texts[1] == ["Great start.\n### Her team\nAna and Marco.\n#### 2. Marco\nNew."]
+    assert texts[2] == ["More open houses."]  # not the "2. Marco" under question 1
+    week(vault, "2026-12-11")
+    text = note(vault, "2026-12-11").read_text(encoding="utf-8")
+    assert "> ### Her team\n> Ana and Marco.\n> #### 2. Marco\n> New.\n" in text
+
+
+def test_a_since_without_a_year_is_the_last_such_day(answered: Path):
+    # On 12-18, "12/11" is 2026-12-11, not 2027-12-11 (which would show nothing).
+    result = ok(
+        run_cli(answered, "history", "Debbie", "--since", "12/11", "--json", today="2026-12-18")
+    )
+    assert [a["date"] for a in json.loads(result.output)["questions"][0]["answers"]] == [
+        "2026-12-11"
+    ]
+    result = ok(run_cli(answered, "history", "Debbie", "--since", "Dec 18", today="2026-12-18"))
+    assert result.output.startswith("Debbie Harper: answers, newest first, since 2026-12-18\n")
+
+
+def test_search_ignores_accents_in_follow_ups_and_without_fts(
+    answered: Path, monkeypatch: pytest.MonkeyPatch
+):
+    answer(answered, "2026-12-18", 2, "Coffee at the Café Jalisco.")
+    with (answered / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as fh:
+        fh.write("\n- [ ] Send the español flyer to José 📅 2026-12-21\n")
+    for typed in ("espanol", "ESPAÑOL", "jose español"):
+        hits = json.loads(ok(run_cli(answered, "search", typed, "--json")).output)
+        assert [(h["kind"], h["note"]) for h in hits] == [("follow-up", "Debbie Harper")], typed
+    # The snippet is cut around the word found, accents or not.
+    with (answered / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as fh:
+        fh.write(
+            "- [ ] "
+            + "Call the lender about the rate lock first, " * 3
+            + "then Núñez 📅 2026-12-22\n"
+        )
+    hits = json.loads(ok(run_cli(answered, "search", "nunez", "--json")).output)
+    assert [h["snippet"][-30:] for h in hits] == ["first, then Núñez 📅 2026-12-22"]
+    with_fts = ok(run_cli(answered, "search", "cafe", "--json")).output
+    assert [h["question"] for h in json.loads(with_fts)] == [2]
+    monkeypatch.setattr(store, "_FTS", "CREATE VIRTUAL TABLE sections_fts USING no_such_module(x)")
+    other = answered.parent / "other"
+    other.mkdir()
+    for path in answered.rglob("*"):
+        if path.is_file() and ".ppsj" not in path.parts:
+            target = other / path.relative_to(answered)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(path.read_bytes())
+    assert ok(run_cli(other, "search", "cafe", "--json")).output == with_fts

@@ -297,6 +297,9 @@ def test_spend_refuses_a_bad_amount(vault, ppsj, amount, said):
         (["--split", "150"], "--split must be a percent more than 0, at most 100"),
         (["--split", "half"], "--split must be a percent from 0 to 100"),
         (["--invoice", "A \u00b7 B"], "--invoice may not hold a middle dot"),
+        # The ledger would read these back as the invoice or the split, not what it paid for.
+        (["--for", "Invoice 77"], "--for 'Invoice 77' would read as an invoice"),
+        (["--for", "split 50%"], "--for 'split 50%' would read as a split"),
     ],
 )
 def test_spend_refuses_bad_options(vault, ppsj, args, said):
@@ -447,3 +450,15 @@ def test_a_ledger_that_cannot_be_read_is_named_and_the_report_goes_on(vault, pps
     line = one_line_error(ppsj("spend", "Debbie", "5", "--for", "Coffee"))
     assert line == f"ppsj: {LEDGER}: links outside the vault; not read"
     assert outside.read_text().count("\n") == 1
+
+
+def test_a_spend_day_without_a_year_is_the_last_such_day(vault, ppsj):
+    ok(ppsj("add", "Debbie Harper"))
+    # Today is 2026-11-27: "11/20" is a week ago, not next year (refused as after today).
+    ok(ppsj("spend", "Debbie", "40", "--for", "Coffee", "--date", "11/20"))
+    ok(ppsj("spend", "Debbie", "50", "--for", "Lunch", "--date", "Dec 1"))  # 2025-12-01
+    ok(ppsj("spend", "Debbie", "60", "--for", "Flyers", "--date", "11/27"))  # today
+    lines = (vault / LEDGER).read_text(encoding="utf-8").splitlines()
+    assert [line[2:12] for line in lines[-3:]] == ["2026-11-20", "2025-12-01", "2026-11-27"]
+    out = ok(ppsj("spend", "--csv", "--since", "Jan 1")).stdout
+    assert [line.split(",")[0] for line in out.splitlines()] == ["date", "2026-11-20", "2026-11-27"]

@@ -296,6 +296,12 @@ def test_a_period_of_october(scored, ppsj):
     assert [f["count"] for f in data["funnel"]] == [4, 3, 3, 2, 1]
 
 
+def test_a_since_without_a_year_is_the_last_such_day(scored, ppsj):
+    # Today is 2026-11-27: "10/01" is 2026-10-01, not 2027-10-01 (after --until).
+    data = report_json(ppsj, "--since", "10/01", "--until", "2026-10-31")
+    assert (data["since"], data["until"]) == ("2026-10-01", "2026-10-31")
+
+
 def test_until_alone_takes_the_twelve_weeks_before_it(scored, ppsj):
     data = report_json(ppsj, "--until", "2026-11-14")
     assert (data["since"], data["until"]) == ("2026-08-23", "2026-11-14")

@@ -180,16 +180,52 @@ addEventListener("load", () => {
 </script>"""
 
 
-def _phone(page: Path, tmp_path: Path) -> Path:
+def _phone(page: Path, tmp_path: Path, probe: str = PHONE_PROBE) -> Path:
     srcdoc = html.escape(page.read_text(encoding="utf-8"), quote=True)
     phone = tmp_path / "phone.html"
     phone.write_text(
         '<!DOCTYPE html><html><body style="margin: 0">'
         f'<iframe width="390" height="844" style="border: 0; display: block" srcdoc="{srcdoc}">'
-        f'</iframe><pre id="probe"></pre>{PHONE_PROBE}</body></html>',
+        f'</iframe><pre id="probe"></pre>{probe}</body></html>',
         encoding="utf-8",
     )
     return phone
+
+
+def _probe(browser, phone: Path):
+    done = browser("--window-size=390,844", "--dump-dom", phone.as_uri())
+    assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+    found = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout.decode("utf-8"))
+    assert found, "the probe did not run"
+    return json.loads(html.unescape(found.group(1)))
+
+
+# Every piece of text of the funnel and the money chart, as the phone shows it
+# (an SVG scaled to the screen shrinks its text with it).
+FUNNEL_PROBE = """<script>
+addEventListener("load", () => {
+  const doc = document.querySelector("iframe").contentDocument;
+  const texts = [...doc.querySelectorAll("#funnel *, #money svg *")]
+    .filter((e) => e.children.length === 0 && e.textContent.trim() && e.tagName !== "title")
+    .map((e) => {
+      const box = e.getBoundingClientRect();
+      return { text: e.textContent.trim(), left: box.left, right: box.right, height: box.height };
+    });
+  document.getElementById("probe").textContent = JSON.stringify(texts);
+});
+</script>"""
+
+
+def test_the_funnel_and_the_money_chart_read_on_a_phone(browser, page, tmp_path):
+    texts = _probe(browser, _phone(page, tmp_path, FUNNEL_PROBE))
+    shown = [t["text"] for t in texts]
+    for stage in ("passed on", "contacted", "prequalified", "application", "closed"):
+        assert stage in shown
+    assert "7" in shown  # the leads passed on
+    assert "Earned" in shown and "Potential" in shown
+    assert any("% of the step before" in text for text in shown)
+    for t in texts:  # 12 px type at least (a 14 px line), every line on the screen
+        assert t["height"] >= 14 and 0 <= t["left"] < t["right"] <= 390, t
 
 
 def test_the_week_grid_reads_on_a_phone(browser, page, tmp_path):

@@ -7,8 +7,10 @@ import datetime as dt
 import click
 
 from ppsjournal.cli import common_options, echo_json, find_partner, runtime, warn
-from ppsjournal.cli.types import DATE
+from ppsjournal.cli.types import PAST_DATE
 from ppsjournal.errors import EXIT_PROBLEMS, UsageError
+
+LIMIT = 50  # hits a search shows unless --limit says otherwise
 
 
 @click.command()
@@ -19,7 +21,7 @@ from ppsjournal.errors import EXIT_PROBLEMS, UsageError
     metavar="N",
     help="Only question N (1-5).",
 )
-@click.option("--since", type=DATE, help="Only answers from sessions on or after this day.")
+@click.option("--since", type=PAST_DATE, help="Only answers from sessions on or after this day.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @common_options
 def history(name: str, question: int | None, since: dt.date | None, as_json: bool) -> None:
@@ -90,28 +92,41 @@ def _print_history(doc: dict, since: dt.date | None) -> None:
 @click.command()
 @click.argument("text")
 @click.option("--partner", metavar="NAME", help="Only this partner's notes.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=LIMIT,
+    metavar="N",
+    help=f"Show the first N hits (default {LIMIT}; 0 for all); the rest are counted.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the hits as one JSON list.")
 @common_options
-def search(text: str, partner: str | None, as_json: bool) -> None:
+def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
     """Answers and follow-ups holding every word of TEXT, newest first.
 
     One line a hit: the session's date, the partner, the note, and a
     snippet. Answers are searched with SQLite's full-text index (FTS5:
     whole words, any case, accents ignored) where the interpreter's SQLite
-    has it, else as text (each word a substring, any case); follow-ups
-    (task lines, in any note) as text. A line carried forward ([>]) is left
-    out: its open copy is found in the later note.
+    has it, else as text (each word a substring, any case, accents
+    ignored); follow-ups (task lines, in any note) as text. A line carried forward ([>]) is left
+    out: its open copy is found in the later note. The first --limit hits
+    are shown, and how many more there are (on stderr with --json).
 
     \b
     Example:
       ppsj search warrantable
       ppsj search "renovation loan" --partner debbie
+      ppsj search condo --limit 0
       ppsj search condo --json | jq -r '.[] | "\\(.date) \\(.note)"'
     """
+    from ppsjournal.history import MAX_WORDS
     from ppsjournal.history import search as find
 
-    if not text.split():
+    words = len(text.split())
+    if not words:
         raise UsageError("TEXT: give at least one word to search for")
+    if words > MAX_WORDS:
+        raise UsageError(f"TEXT: at most {MAX_WORDS} words to search for, got {words}")
     rt = runtime()
     index = rt.index()
     who = find_partner(index, partner).name if partner is not None else None
@@ -133,17 +148,30 @@ def search(text: str, partner: str | None, as_json: bool) -> None:
         }
         for h in find(index, text, who)
     ]
+    found = len(hits)
+    if limit:
+        hits = hits[:limit]
+    more = _count(len(hits), found)
     if as_json:
         echo_json(hits)
+        if len(hits) < found:
+            warn(more)
     elif not hits:
         click.echo(f"nothing found for {text!r}")
     else:
-        _print_hits(hits)
+        _print_hits(hits, more)
     if index.problems:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
-def _print_hits(hits: list[dict]) -> None:
+def _count(shown: int, found: int) -> str:
+    """ "3 hits", or "50 of 60 hits; 10 more: ..." when --limit left some out."""
+    if shown == found:
+        return f"{found} hit{'s' if found != 1 else ''}"
+    return f"{shown} of {found} hits; {found - shown} more: use --limit N (0 for all)"
+
+
+def _print_hits(hits: list[dict], count: str) -> None:
     from ppsjournal.output import printable
 
     lines = []
@@ -151,6 +179,5 @@ def _print_hits(hits: list[dict]) -> None:
         day = h["date"].isoformat() if h["date"] else "----------"
         where = f"[[{h['note']}]]" + (f" q{h['question']}" if h["question"] else f":{h['line']}")
         lines.append(f"{day}  {h['partner'] or '(no partner)'}  {where}  {h['snippet']}")
-    n = len(hits)
-    lines.append(f"{n} hit{'s' if n != 1 else ''}")
+    lines.append(count)
     click.echo(printable("\n".join(lines)))

@@ -43,10 +43,13 @@ class NotParsed(PpsjError):
     """Not written as a date or time at all (as against a date out of range)."""
 
 
-def date_value(value: object, today: Callable[[], dt.date] | None = None) -> dt.date:
+def date_value(
+    value: object, today: Callable[[], dt.date] | None = None, past: bool = False
+) -> dt.date:
     """``value`` as a date, or PpsjError with the one message every date option gives.
 
-    ``today`` is asked only for a day typed without a year (default: the clock).
+    ``today`` is asked only for a day typed without a year (default: the
+    clock); ``past``: such a day is the last one on or before today.
     """
     from ppsjournal.dates import NotADate, needs_today, parse_typed_date
     from ppsjournal.settings import check_date_range
@@ -57,7 +60,7 @@ def date_value(value: object, today: Callable[[], dt.date] | None = None) -> dt.
     if needs_today(value):
         day = today() if today is not None else dt.date.today()
     try:
-        return check_date_range(parse_typed_date(value, day), "")
+        return check_date_range(parse_typed_date(value, day, past), "")
     except NotADate as exc:
         raise NotParsed(exc.message) from None
     except PpsjError as exc:
@@ -132,13 +135,20 @@ class _Type(click.ParamType):
 
 
 class DateType(_Type):
-    """A day, written YYYY-MM-DD, MM/DD/YYYY, MM/DD or Dec 25 (between 1900 and 8999)."""
+    """A day, written YYYY-MM-DD, MM/DD/YYYY, MM/DD or Dec 25 (between 1900 and 8999).
+
+    ``past``: a day gone by (``--since``, a spend's ``--date``), so that ``11/20``
+    without a year is the last 20 November, not the next.
+    """
 
     name = "date"
     metavar = DATE_FORMAT
 
+    def __init__(self, past: bool = False) -> None:
+        self.past = past
+
     def parse(self, value: str, ctx: click.Context | None) -> dt.date:
-        return date_value(value, cli_today(ctx))
+        return date_value(value, cli_today(ctx), self.past)
 
 
 class TimeType(_Type):
@@ -201,6 +211,7 @@ class MoneyType(_Type):
 
 
 DATE = DateType()
+PAST_DATE = DateType(past=True)
 TIME = TimeType()
 DATETIME = WhenType()
 
