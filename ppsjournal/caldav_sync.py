@@ -1,7 +1,9 @@
 """A CalDAV calendar (RFC 4791), through the ``caldav`` library: the adapter of ``ppsj publish``.
 
-``connect`` checks the ``[caldav]`` settings and the password, then finds the
+``Server`` checks the ``[caldav]`` settings and the password, then finds the
 calendar (by URL path: no request; by display name: the principal's list).
+A calendar given by path is checked to be one (``check_calendar``) once there
+is anything to send to it, so nothing is put in a folder of calendars.
 ``listing`` is one REPORT for every VEVENT object with its ETag and data;
 ``put`` and ``delete`` are conditional (If-Match the listed ETag, or
 If-None-Match for a new object), so an object changed on the server since the
@@ -30,6 +32,10 @@ _QUERY = """<?xml version="1.0" encoding="utf-8"?>
     <C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter>
   </C:filter>
 </C:calendar-query>"""
+
+
+_RESOURCETYPE = """<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>"""
 
 
 class Remote(NamedTuple):
@@ -82,10 +88,12 @@ class Server:
             timeout=TIMEOUT,
             enable_rfc6764=False,
         )
-        if settings.calendar.startswith("/"):
-            self.url = urljoin(settings.url, settings.calendar.rstrip("/") + "/")
-        else:
+        # A URL path is taken on trust until something is to be written (check_calendar).
+        self.known = not settings.calendar.startswith("/")
+        if self.known:
             self.url = self._by_name(settings.calendar)
+        else:
+            self.url = urljoin(settings.url, settings.calendar.rstrip("/") + "/")
 
     def _by_name(self, name: str) -> str:
         calendars = self._call(lambda: self.client.principal().calendars())
@@ -137,6 +145,23 @@ class Server:
             raise PpsjError(
                 f"the CalDAV server {self.server} refused to {what} (HTTP {response.status})"
             )
+
+    def check_calendar(self) -> None:
+        """Refuse a URL path that is no calendar (the folder of calendars, say):
+        a server may take an event put there as a new calendar of its own."""
+        if self.known:
+            return
+        response = self._call(lambda: self.client.propfind(self.url, _RESOURCETYPE, depth=0))
+        self._check_status(response, "describe the calendar")
+        tree = response.tree
+        found = [] if tree is None else list(tree.iter(_CAL + "calendar"))
+        if not found:
+            raise PpsjError(
+                f"{urlsplit(self.url).path} on {self.server} is not a calendar "
+                "(a folder of calendars?); give the path of the calendar itself, or its name",
+                self.where,
+            )
+        self.known = True
 
     def listing(self) -> list[Remote]:
         """Every VEVENT object of the calendar: href, ETag, data (one REPORT)."""

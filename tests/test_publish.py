@@ -472,3 +472,14 @@ def test_what_a_server_adds_is_no_change_what_it_drops_is(published: Path, calen
     put(data.replace("TRIGGER:-PT15M", "TRIGGER:-PT5M"), etag)  # the reminder changed
     assert ok(publish(published)).output == "updated Priya Shah\n"
     assert "TRIGGER:-PT15M" in stored(calendar)[uid][1]
+
+
+def test_a_path_that_is_no_calendar_is_refused_and_nothing_is_put(
+    example: Path, server: str, calendar
+):
+    configure(example, server, f"/{USER}/")  # the folder of calendars, not one of them
+    before = {str(c.url) for c in client(server).principal().calendars()}
+    for args in ((), ("--dry-run",)):
+        line = one_line_error(publish(example, *args))
+        assert f"caldav.calendar: /{USER}/ on 127.0.0.1" in line and "is not a calendar" in line
+    assert {str(c.url) for c in client(server).principal().calendars()} == before
