@@ -318,6 +318,8 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
         result.pulled = git.complaint(pulled) if pulled.returncode else ""
         if pulled.returncode != 0:
             _settle(root, under, vault, builder, today, result)
+        else:
+            builder.reload_settings()  # the pull may have brought a new ppsj.toml (a holiday)
         new = git.head(root) != before
         result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
         result.build = builder.build(today)
@@ -374,6 +376,7 @@ def _settle(
                 "changed the same lines; fix them (ppsj doctor shows the markers), "
                 f"then 'git add' them and 'git {finish}'"
             )
+        builder.reload_settings()  # ppsj.toml as merged: it is in no conflict
         builder.build(today)
         git.resolve(root, mine)
         result.steps.extend(f"settled {p} (built from the merged notes)" for p in mine)

@@ -387,3 +387,26 @@ def test_the_driver_merges_a_follow_ups_md_of_the_users_as_git_would(
     args = [str(files[n]) for n in ("base", "ours", "theirs")]
     ok(run_cli(None, "merge-driver", *args, "Follow-ups.md", today=None))
     assert files["ours"].read_text(encoding="utf-8") == "A\nb\nC\n"
+
+
+@pytest.mark.parametrize("rebase", [False, True])
+def test_a_holiday_pulled_from_the_other_machine_is_in_the_build_after_the_pull(
+    clones, tmp_path, rebase
+):
+    """b declares a holiday in ppsj.toml, a skips a session: a's sync builds the
+    calendars with the settings as pulled, not as they were before the pull."""
+    a, b = clones
+    day = "2026-12-11"
+    git(a, "config", "pull.rebase", str(rebase).lower())
+    settings = b / "ppsj.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("holidays = []", "holidays = [2027-01-01]"), "utf-8")
+    assert "2027-01-01" in settings.read_text(encoding="utf-8")
+    ok(run_cli(a, "skip", "Sam", "2026-12-25", today=day))
+    ok(run_cli(b, "sync", today=day))
+    ok(run_cli(a, "sync", today=day))
+    assert "EXDATE;TZID=America/Chicago:20270101T144000" in (
+        a / "Calendar/Debbie Harper.ics"
+    ).read_text(encoding="utf-8")
+    assert generated(a) == built_from_nothing(a, tmp_path, day)
+    ok(run_cli(a, "build", "--check", today=day))
