@@ -27,11 +27,10 @@ from ppsjournal.model import (
     session_from_note,
 )
 from ppsjournal.names import check_name, name_key, note_name
-from ppsjournal.note import Note, decode, parse_note
-from ppsjournal.tasks import Task, parse_tasks, split_lines
+from ppsjournal.note import Note, conflict_line, decode, parse_note
+from ppsjournal.tasks import Task, parse_tasks
 
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
-CONFLICT_MESSAGE = "git conflict marker (<<<<<<<): finish the merge and remove the markers"
 KINDS = ("partner", "session", "lead")  # the ``type`` values the index classifies
 
 
@@ -82,15 +81,6 @@ def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
 def entry_from_bytes(rel: str, data: bytes) -> Entry:
     """Parse one note's bytes into its entry; a bad note becomes an entry with an error."""
     return parse_entry(rel, data)[0]
-
-
-def conflict_line(text: str) -> int | None:
-    if "<<<<<<< " not in text:
-        return None
-    for i, line in enumerate(split_lines(text), 1):  # as the editor numbers them
-        if line.startswith("<<<<<<< "):
-            return i
-    return None
 
 
 Classified = Partner | SessionNote | Lead | Problem | None

@@ -31,10 +31,9 @@ from ppsjournal import git, mergebase
 from ppsjournal.app import Builder, BuildResult, load_index, session_note
 from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
-from ppsjournal.index import CONFLICT_MESSAGE, conflict_line
-from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE, TEMPLATES
 from ppsjournal.names import link_target
-from ppsjournal.note import decode, parse_note
+from ppsjournal.note import CONFLICT_MESSAGE, conflict_line, decode, parse_note
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import Vault
@@ -155,9 +154,9 @@ def driver_problem(vault: Vault) -> str | None:
 
 
 def sync_problems(vault: Vault) -> list[tuple[str, int, str]]:
-    """What doctor says about the vault's git set-up and generated files: a driver
-    named but not configured, and conflict markers in a generated file
-    (``(path, line, message)``)."""
+    """What doctor says about the vault's git set-up and the files that are not
+    notes: a driver named but not configured, and conflict markers in a
+    generated file or a template (``(path, line, message)``)."""
     found = []
     problem = driver_problem(vault)
     if problem:
@@ -170,6 +169,14 @@ def sync_problems(vault: Vault) -> list[tuple[str, int, str]]:
         line = conflict_line(data.decode("utf-8", "replace"))
         if line:
             found.append((rel, line, CONFLICT_MESSAGE + " (or delete it: ppsj build writes it)"))
+    for rel in vault.list_files(TEMPLATES, ".j2"):
+        try:
+            data = vault.read_bytes(rel)
+        except PpsjError:
+            continue
+        line = conflict_line(data.decode("utf-8", "replace"))
+        if line:
+            found.append((rel, line, CONFLICT_MESSAGE))
     return found
 
 
