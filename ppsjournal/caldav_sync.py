@@ -88,6 +88,7 @@ class Server:
             timeout=TIMEOUT,
             enable_rfc6764=False,
         )
+        self.url = ""  # the calendar's, once found
         # A URL path is taken on trust until something is to be written (check_calendar).
         self.known = not settings.calendar.startswith("/")
         if self.known:
@@ -119,7 +120,14 @@ class Server:
 
         try:
             return action()
-        except error.AuthorizationError:
+        except error.AuthorizationError as exc:
+            if exc.status == 403 and self.url:
+                # Logged in, but not let in: the path is another account's, not the password.
+                raise PpsjError(
+                    f"{self.server} refused access to {urlsplit(self.url).path} (HTTP 403): "
+                    "a calendar of another account? give one of caldav.username's",
+                    self.where,
+                ) from None
             raise PpsjError(
                 f"{self.server} refused the username or password (HTTP 401/403); "
                 f"check caldav.username and ${PASSWORD_ENV}",

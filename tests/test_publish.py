@@ -483,3 +483,12 @@ def test_a_path_that_is_no_calendar_is_refused_and_nothing_is_put(
         line = one_line_error(publish(example, *args))
         assert f"caldav.calendar: /{USER}/ on 127.0.0.1" in line and "is not a calendar" in line
     assert {str(c.url) for c in client(server).principal().calendars()} == before
+
+
+def test_a_calendar_of_another_account_names_the_calendar_not_the_password(
+    example: Path, server: str
+):
+    configure(example, server, "/bob/pps/")
+    line = one_line_error(publish(example))
+    assert "ppsj.toml: caldav.calendar: " in line and "/bob/pps/" in line and "403" in line
+    assert "password" not in line.split("403")[0]
