@@ -98,15 +98,25 @@ class Server:
 
     def _by_name(self, name: str) -> str:
         calendars = self._call(lambda: self.client.principal().calendars())
-        names: dict[str, str] = {}
+        names: dict[str, list[str]] = {}
         for cal in calendars:
             shown = self._call(cal.get_display_name)
-            names.setdefault(str(shown or ""), str(cal.url))
-        if name in names:
-            return names[name]
-        folded = [url for shown, url in names.items() if shown.casefold() == name.casefold()]
-        if len(folded) == 1:
-            return folded[0]
+            names.setdefault(str(shown or ""), []).append(str(cal.url))
+        found = names.get(name) or [
+            url
+            for shown, urls in names.items()
+            if shown.casefold() == name.casefold()
+            for url in urls
+        ]
+        if len(found) == 1:
+            return found[0]
+        if found:  # publishing to whichever the server lists first could change between runs
+            paths = ", ".join(sorted(urlsplit(url).path for url in found))
+            raise PpsjError(
+                f"two or more calendars are named {name!r} on {self.server} ({paths}); "
+                "give the URL path of the one to publish to",
+                self.where,
+            )
         known = ", ".join(sorted(repr(n) for n in names if n)) or "none"
         raise PpsjError(
             f"no calendar named {name!r} on {self.server} (its calendars: {known}); "

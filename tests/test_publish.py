@@ -492,3 +492,16 @@ def test_a_calendar_of_another_account_names_the_calendar_not_the_password(
     line = one_line_error(publish(example))
     assert "ppsj.toml: caldav.calendar: " in line and "/bob/pps/" in line and "403" in line
     assert "password" not in line.split("403")[0]
+
+
+def test_two_calendars_of_one_name_are_not_guessed_between(example: Path, server: str):
+    principal = client(server).principal()
+    name = f"Twin {next(_names)}"
+    paths = sorted(str(principal.make_calendar(name=name).url.path) for _ in range(2))
+    configure(example, server, name)
+    line = one_line_error(publish(example))
+    assert f"caldav.calendar: two or more calendars are named {name!r}" in line
+    assert all(path in line for path in paths)
+    text = (example / "ppsj.toml").read_text(encoding="utf-8")
+    (example / "ppsj.toml").write_text(text.replace(f'"{name}"', f'"{paths[1]}"'))
+    assert "created Priya Shah" in ok(publish(example)).output
