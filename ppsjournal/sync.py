@@ -192,6 +192,8 @@ def merge_driver(cwd: Path, base: Path, ours: Path, theirs: Path, path: str) -> 
     if is_generated_path(rel) and _generated(rel, ours_data) and _generated(rel, theirs_data):
         return 0  # this side's copy; the build after the merge writes it from the notes
     candidates = [base_data]
+    if base_data and _is_session_path(rel):  # ticked on one machine, carried by week on the other
+        ours_data, theirs_data = mergebase.settle_tasks(ours_data, base_data, theirs_data)
     if not base_data and _is_session_path(rel) and ours_data and theirs_data:
         rendered = _as_written(vault_root, rel, ours_data, theirs_data) if vault_root else None
         candidates = mergebase.bases(ours_data, theirs_data, rendered)

@@ -410,3 +410,59 @@ def test_a_holiday_pulled_from_the_other_machine_is_in_the_build_after_the_pull(
     ).read_text(encoding="utf-8")
     assert generated(a) == built_from_nothing(a, tmp_path, day)
     ok(run_cli(a, "build", "--check", today=day))
+
+
+@pytest.mark.parametrize("rebase", [False, True])
+def test_a_follow_up_checked_off_on_one_machine_and_carried_by_week_on_the_other(
+    clones, tmp_path, rebase
+):
+    """a ticks the buyer guide in last week's note; b, not yet synced, runs week,
+    which marks it carried ([>]). The user's tick wins over week's mark: no conflict."""
+    a, b = clones
+    day = "2026-12-11"
+    old = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    git(b, "config", "pull.rebase", str(rebase).lower())
+    note = a / old
+    note.write_text(
+        note.read_text(encoding="utf-8").replace(GUIDE, GUIDE.replace("[ ]", "[x]")), "utf-8"
+    )
+    ok(run_cli(a, "sync", today=day))
+    ok(run_cli(b, "week", today=day))
+    assert GUIDE.replace("[ ]", "[>]") in (b / old).read_text(encoding="utf-8")
+    ok(run_cli(b, "sync", today=day))
+    assert markers(b) == []
+    merged = (b / old).read_text(encoding="utf-8")
+    assert GUIDE.replace("[ ]", "[x]") in merged and "- [>] Call Sam Lee #lead" in merged
+    assert GUIDE.replace("[ ]", "[>]") not in merged
+    assert generated(b) == built_from_nothing(b, tmp_path, day)
+
+
+def test_the_driver_merges_task_statuses_line_by_line_and_keeps_a_real_conflict(
+    tmp_path, clean_git, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    rel = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    base = "---\ntype: session\n---\n## New follow-ups\n- [ ] one\n- [ ] two\n- [ ] three\n"
+    files = {n: tmp_path / n for n in ("base", "ours", "theirs")}
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+
+    def merge(ours: str, theirs: str):
+        for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+            files[name].write_text(text, encoding="utf-8")
+        return run_cli(None, "merge-driver", *args, rel, today=None)
+
+    # Ticked here, carried with its neighbours there; another ticked there.
+    ok(
+        merge(
+            base.replace("[ ] one", "[x] one"),
+            base.replace("[ ]", "[>]").replace("[>] three", "[-] three"),
+        )
+    )
+    assert files["ours"].read_text(encoding="utf-8") == base.replace("[ ] one", "[x] one").replace(
+        "[ ] two", "[>] two"
+    ).replace("[ ] three", "[-] three")
+    # Done here, cancelled there: the user's two answers are left to the user.
+    result = merge(base.replace("[ ] two", "[x] two"), base.replace("[ ] two", "[-] two"))
+    assert result.exit_code == 1
+    text = files["ours"].read_text(encoding="utf-8")
+    assert "<<<<<<< " in text and "- [x] two" in text and "- [-] two" in text
