@@ -74,6 +74,11 @@ def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
         note = parse_note(rel, text)
     except PpsjError as exc:
         return Entry(rel, error=Problem.of(exc), conflict_line=conflict), ""
+    if conflict is not None and conflict < note.body_line:
+        # Markers inside a value that still parses (a quoted text over lines):
+        # read, they would be copied into the calendars.
+        problem = Problem(f"{rel}:{conflict}", "properties not read until the merge is finished")
+        return Entry(rel, error=problem, conflict_line=conflict), ""
     tasks = tuple(parse_tasks(rel, note.body, note.body_line))
     return Entry(rel, note.meta, tasks, None, conflict, note.twice), note.body
 

@@ -466,3 +466,23 @@ def test_the_driver_merges_task_statuses_line_by_line_and_keeps_a_real_conflict(
     assert result.exit_code == 1
     text = files["ours"].read_text(encoding="utf-8")
     assert "<<<<<<< " in text and "- [x] two" in text and "- [-] two" in text
+
+
+def test_markers_in_properties_that_still_parse_keep_the_calendars_as_they_were(vault):
+    """A conflict inside a quoted value spanning lines is valid YAML: the partner
+    is not read all the same, and no marker reaches Calendar/."""
+    ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", "--email", "d@s.example"))
+    ok(run_cli(vault, "build"))
+    before = generated(vault)
+    note = vault / "Partners/Debbie Harper.md"
+    text = note.read_text(encoding="utf-8")
+    company = 'company: "Sunrise\n<<<<<<< HEAD\n Realty\n=======\n Homes\n>>>>>>> b\n  "\n'
+    note.write_text(text.replace("type: partner\n", "type: partner\n" + company, 1), "utf-8")
+    result = run_cli(vault, "build")
+    assert result.exit_code == 3
+    assert "Calendar/: not updated until Partners/Debbie Harper.md can be read" in result.output
+    assert markers(vault) == ["Partners/Debbie Harper.md"]
+    assert {k: v for k, v in generated(vault).items() if k != "Follow-ups.md"} == {
+        k: v for k, v in before.items() if k != "Follow-ups.md"
+    }
+    assert "Partners/Debbie Harper.md:4: git conflict marker" in run_cli(vault, "doctor").output
