@@ -146,6 +146,13 @@ class Server:
         except error.NotFoundError:
             raise self._not_found() from None
         except error.DAVError as exc:
+            if exc.status:  # its reason may be the server's whole HTML error page
+                request = type(exc).__name__.removesuffix("Error").upper() or "a request"
+                raise PpsjError(
+                    f"{self.server} answered HTTP {exc.status} to {request}: "
+                    "not a CalDAV server's address, or the server failed",
+                    f"{CONFIG_NAME}: caldav.url",
+                ) from None
             reason = " ".join(str(exc).split())[:200]
             raise PpsjError(f"the CalDAV server {self.server} failed: {reason}") from None
         except (OSError, ValueError) as exc:  # niquests/requests errors are OSErrors

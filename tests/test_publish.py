@@ -505,3 +505,23 @@ def test_two_calendars_of_one_name_are_not_guessed_between(example: Path, server
     text = (example / "ppsj.toml").read_text(encoding="utf-8")
     (example / "ppsj.toml").write_text(text.replace(f'"{name}"', f'"{paths[1]}"'))
     assert "created Priya Shah" in ok(publish(example)).output
+
+
+def test_an_address_that_is_no_caldav_server_is_one_clear_line(example: Path):
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        configure(example, f"http://127.0.0.1:{web.server_address[1]}/", "PPS")
+        line = one_line_error(publish(example))
+    finally:
+        web.shutdown()
+        web.server_close()
+    assert "answered HTTP 501" in line and "caldav.url" in line
+    assert "<" not in line  # no HTML page in the message
