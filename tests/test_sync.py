@@ -486,3 +486,50 @@ def test_markers_in_properties_that_still_parse_keep_the_calendars_as_they_were(
         k: v for k, v in before.items() if k != "Follow-ups.md"
     }
     assert "Partners/Debbie Harper.md:4: git conflict marker" in run_cli(vault, "doctor").output
+
+
+def test_a_vault_in_a_folder_of_the_repository_with_spaces_and_accents(clean_git):
+    """git runs the driver from the repository root with %P relative to it, however
+    deep the vault is and whatever its folders are named; a pull run from inside
+    the vault's Sessions folder merges the session note both machines wrote."""
+    origin = clean_git / "origin.git"
+    git(clean_git, "init", "-q", "--bare", "-b", "main", str(origin))
+    a = clean_git / "machine a"
+    git(clean_git, "init", "-q", "-b", "main", str(a))
+    git(a, "config", "user.name", "a")
+    git(a, "config", "user.email", "a@example.com")
+    under = "my vaults/Álex vault"
+    ok(
+        run_cli(
+            None,
+            "init",
+            str(a / under),
+            "--name",
+            "Alex Rivera",
+            "--email",
+            "alex@lender.example",
+            "--timezone",
+            "America/Chicago",
+            today=None,
+        )
+    )
+    ok(run_cli(a / under, "add", "Debbie Harper", "--at", "14:40", "--email", "d@s.example"))
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "first")
+    git(a, "remote", "add", "origin", str(origin))
+    git(a, "push", "-q", "-u", "origin", "main")
+    b = clone(origin, clean_git / "machine b", "b")
+    ok(run_cli(b / under, "sync", "--setup"))
+    day, debbie = "2026-12-11", "Sessions/2026/2026-12-11 Debbie Harper.md"
+    for repo, heading in ((a, HOW), (b, NEEDS)):
+        ok(run_cli(repo / under, "week", today=day))
+        ok(run_cli(repo / under, "build", today=day))
+        add_under(repo / under / debbie, heading, f"- {repo.name[-1]} wrote this")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", repo.name)
+    git(a, "push", "-q")
+    git(b / under / "Sessions", "pull", "-q", "--no-rebase", "--no-edit")
+    assert markers(b) == []
+    merged = (b / under / debbie).read_text(encoding="utf-8")
+    assert "- a wrote this" in merged and "- b wrote this" in merged
+    ok(run_cli(b / under, "build", "--check", today=day))
