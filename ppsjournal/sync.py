@@ -49,6 +49,10 @@ ATTRIBUTE_LINES = (
         f"{SESSIONS}/**/*.md merge={git.DRIVER}",
         "so a session note written on two machines merges",
     ),
+    (
+        f"{CALENDAR}/*.eml merge={git.DRIVER}",
+        "so an invitation saved on two machines never conflicts",
+    ),
 )
 GITATTRIBUTES = "".join(line + "\n" for line, _ in ATTRIBUTE_LINES)
 # The repetitive rebase a pull may need: each stop on generated files alone is settled.
@@ -70,6 +74,11 @@ def is_generated_path(rel: str) -> bool:
     return rel == FOLLOWUPS or (
         rel.startswith(CALENDAR + "/") and rel.endswith(".ics") and rel.count("/") == 1
     )
+
+
+def _is_invite_path(rel: str) -> bool:
+    """Calendar/*.eml: where ``ppsj invite`` saves an invitation (and the user may keep mail)."""
+    return rel.startswith(CALENDAR + "/") and rel.endswith(".eml") and rel.count("/") == 1
 
 
 def _is_session_path(rel: str) -> bool:
@@ -191,6 +200,8 @@ def merge_driver(cwd: Path, base: Path, ours: Path, theirs: Path, path: str) -> 
     ours_data, base_data, theirs_data = ours.read_bytes(), base.read_bytes(), theirs.read_bytes()
     if is_generated_path(rel) and _generated(rel, ours_data) and _generated(rel, theirs_data):
         return 0  # this side's copy; the build after the merge writes it from the notes
+    if _is_invite_path(rel) and _saved_invite(ours_data) and _saved_invite(theirs_data):
+        return 0  # this side's copy of a message ppsj wrote; 'ppsj invite' writes it again
     candidates = [base_data]
     if base_data and _is_session_path(rel):  # ticked on one machine, carried by week on the other
         ours_data, theirs_data = mergebase.settle_tasks(ours_data, base_data, theirs_data)
@@ -220,6 +231,12 @@ def _vault_root(cwd: Path, path: str) -> Path | None:
         if folder == cwd:
             break
     return None
+
+
+def _saved_invite(data: bytes) -> bool:
+    from ppsjournal.invite import is_saved_invite  # icalendar: only when needed
+
+    return is_saved_invite(data)
 
 
 def _generated(rel: str, data: bytes) -> bool:

@@ -330,7 +330,7 @@ def test_setup_adds_only_the_missing_lines_after_the_users_own(vault, clean_git)
     assert "set merge.ppsj.driver in .git/config" in out
     assert (vault / ".gitattributes").read_text(encoding="utf-8") == (
         f"{mine}\nFollow-ups.md merge=ppsj\nCalendar/*.ics merge=ppsj -text\n"
-        "Sessions/**/*.md merge=ppsj\n"
+        "Sessions/**/*.md merge=ppsj\nCalendar/*.eml merge=ppsj\n"
     )
     assert ok(run_cli(vault, "sync", "--setup")).output == "already set up\n"
 
@@ -533,3 +533,20 @@ def test_a_vault_in_a_folder_of_the_repository_with_spaces_and_accents(clean_git
     merged = (b / under / debbie).read_text(encoding="utf-8")
     assert "- a wrote this" in merged and "- b wrote this" in merged
     ok(run_cli(b / under, "build", "--check", today=day))
+
+
+def test_an_invitation_saved_on_both_machines_is_no_conflict(clones):
+    """`ppsj invite NAME` saves Calendar/<Name> invite.eml; both machines changed
+    Debbie's series and saved her invitation: the pull keeps one, never markers."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "skip", "Debbie", "2026-12-25", today=day))
+    ok(run_cli(b, "reschedule", "Debbie", "--at", "15:20", "--from", "2027-01-08", today=day))
+    for repo in (a, b):
+        ok(run_cli(repo, "invite", "Debbie Harper", today=day))
+    ok(run_cli(a, "sync", today=day))
+    ok(run_cli(b, "sync", today=day))
+    assert markers(b) == []
+    assert b"Message-ID: <ppsj." in (b / "Calendar/Debbie Harper invite.eml").read_bytes()
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
