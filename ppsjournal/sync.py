@@ -92,9 +92,21 @@ def attribute_lines(text: str) -> set[str]:
     return {" ".join(line.split()) for line in text.splitlines()}
 
 
+def _repository(vault: Vault) -> Path:
+    root = git.toplevel(vault.root)
+    if root is None:
+        raise PpsjError(
+            f"{vault.root} is not in a git repository; "
+            "'git init' (or clone the vault) first, then 'ppsj sync --setup'"
+        )
+    return root
+
+
 def setup(vault: Vault) -> list[str]:
     """Name the driver in .gitattributes (adding only the lines it lacks, at its end)
-    and configure it in the repository's .git/config; what was done, one line each."""
+    and configure it in the repository's .git/config; what was done, one line each.
+    Refused outside a repository: there is no .git/config to set up."""
+    _repository(vault)
     done = []
     with vault.lock():
         try:
@@ -308,12 +320,7 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
     Stops with a PpsjError (the repository left as git left it) on anything
     git cannot do, or a conflict in a note the user wrote.
     """
-    root = git.toplevel(vault.root)
-    if root is None:
-        raise PpsjError(
-            f"{vault.root} is not in a git repository; "
-            "'git init' (or clone the vault) first, then 'ppsj sync --setup'"
-        )
+    root = _repository(vault)
     under = os.path.relpath(vault.root.resolve(), root.resolve())
     stopped = git.in_progress(root)
     if stopped:

@@ -270,6 +270,8 @@ def test_a_session_note_both_wrote_differently_in_one_place_conflicts(clones):
 def test_sync_errors_are_one_line(vault, clean_git):
     line = one_line_error(run_cli(vault, "sync"))
     assert "is not in a git repository" in line
+    line = one_line_error(run_cli(vault, "sync", "--setup"))  # not "already set up"
+    assert "is not in a git repository" in line
     git(vault, "init", "-q", "-b", "main")
     line = one_line_error(run_cli(vault, "sync"))
     assert "no remote to sync with" in line
