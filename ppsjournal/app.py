@@ -411,6 +411,8 @@ def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Pu
     server = Server(builder.vault.settings.caldav, password)
     try:
         result.steps = plans.plan(local, server.listing())
+        if any(s.action in (plans.CREATE, plans.UPDATE, plans.DELETE) for s in result.steps):
+            server.check_calendar()
         if dry_run:
             return result
         for step in result.steps:

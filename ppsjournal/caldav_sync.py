@@ -1,7 +1,9 @@
 """A CalDAV calendar (RFC 4791), through the ``caldav`` library: the adapter of ``ppsj publish``.
 
-``connect`` checks the ``[caldav]`` settings and the password, then finds the
+``Server`` checks the ``[caldav]`` settings and the password, then finds the
 calendar (by URL path: no request; by display name: the principal's list).
+A calendar given by path is checked to be one (``check_calendar``) once there
+is anything to send to it, so nothing is put in a folder of calendars.
 ``listing`` is one REPORT for every VEVENT object with its ETag and data;
 ``put`` and ``delete`` are conditional (If-Match the listed ETag, or
 If-None-Match for a new object), so an object changed on the server since the
@@ -30,6 +32,10 @@ _QUERY = """<?xml version="1.0" encoding="utf-8"?>
     <C:comp-filter name="VCALENDAR"><C:comp-filter name="VEVENT"/></C:comp-filter>
   </C:filter>
 </C:calendar-query>"""
+
+
+_RESOURCETYPE = """<?xml version="1.0" encoding="utf-8"?>
+<D:propfind xmlns:D="DAV:"><D:prop><D:resourcetype/></D:prop></D:propfind>"""
 
 
 class Remote(NamedTuple):
@@ -82,22 +88,35 @@ class Server:
             timeout=TIMEOUT,
             enable_rfc6764=False,
         )
-        if settings.calendar.startswith("/"):
-            self.url = urljoin(settings.url, settings.calendar.rstrip("/") + "/")
-        else:
+        self.url = ""  # the calendar's, once found
+        # A URL path is taken on trust until something is to be written (check_calendar).
+        self.known = not settings.calendar.startswith("/")
+        if self.known:
             self.url = self._by_name(settings.calendar)
+        else:
+            self.url = urljoin(settings.url, settings.calendar.rstrip("/") + "/")
 
     def _by_name(self, name: str) -> str:
         calendars = self._call(lambda: self.client.principal().calendars())
-        names: dict[str, str] = {}
+        names: dict[str, list[str]] = {}
         for cal in calendars:
             shown = self._call(cal.get_display_name)
-            names.setdefault(str(shown or ""), str(cal.url))
-        if name in names:
-            return names[name]
-        folded = [url for shown, url in names.items() if shown.casefold() == name.casefold()]
-        if len(folded) == 1:
-            return folded[0]
+            names.setdefault(str(shown or ""), []).append(str(cal.url))
+        found = names.get(name) or [
+            url
+            for shown, urls in names.items()
+            if shown.casefold() == name.casefold()
+            for url in urls
+        ]
+        if len(found) == 1:
+            return found[0]
+        if found:  # publishing to whichever the server lists first could change between runs
+            paths = ", ".join(sorted(urlsplit(url).path for url in found))
+            raise PpsjError(
+                f"two or more calendars are named {name!r} on {self.server} ({paths}); "
+                "give the URL path of the one to publish to",
+                self.where,
+            )
         known = ", ".join(sorted(repr(n) for n in names if n)) or "none"
         raise PpsjError(
             f"no calendar named {name!r} on {self.server} (its calendars: {known}); "
@@ -111,7 +130,14 @@ class Server:
 
         try:
             return action()
-        except error.AuthorizationError:
+        except error.AuthorizationError as exc:
+            if exc.status == 403 and self.url:
+                # Logged in, but not let in: the path is another account's, not the password.
+                raise PpsjError(
+                    f"{self.server} refused access to {urlsplit(self.url).path} (HTTP 403): "
+                    "a calendar of another account? give one of caldav.username's",
+                    self.where,
+                ) from None
             raise PpsjError(
                 f"{self.server} refused the username or password (HTTP 401/403); "
                 f"check caldav.username and ${PASSWORD_ENV}",
@@ -120,6 +146,13 @@ class Server:
         except error.NotFoundError:
             raise self._not_found() from None
         except error.DAVError as exc:
+            if exc.status:  # its reason may be the server's whole HTML error page
+                request = type(exc).__name__.removesuffix("Error").upper() or "a request"
+                raise PpsjError(
+                    f"{self.server} answered HTTP {exc.status} to {request}: "
+                    "not a CalDAV server's address, or the server failed",
+                    f"{CONFIG_NAME}: caldav.url",
+                ) from None
             reason = " ".join(str(exc).split())[:200]
             raise PpsjError(f"the CalDAV server {self.server} failed: {reason}") from None
         except (OSError, ValueError) as exc:  # niquests/requests errors are OSErrors
@@ -137,6 +170,23 @@ class Server:
             raise PpsjError(
                 f"the CalDAV server {self.server} refused to {what} (HTTP {response.status})"
             )
+
+    def check_calendar(self) -> None:
+        """Refuse a URL path that is no calendar (the folder of calendars, say):
+        a server may take an event put there as a new calendar of its own."""
+        if self.known:
+            return
+        response = self._call(lambda: self.client.propfind(self.url, _RESOURCETYPE, depth=0))
+        self._check_status(response, "describe the calendar")
+        tree = response.tree
+        found = [] if tree is None else list(tree.iter(_CAL + "calendar"))
+        if not found:
+            raise PpsjError(
+                f"{urlsplit(self.url).path} on {self.server} is not a calendar "
+                "(a folder of calendars?); give the path of the calendar itself, or its name",
+                self.where,
+            )
+        self.known = True
 
     def listing(self) -> list[Remote]:
         """Every VEVENT object of the calendar: href, ETag, data (one REPORT)."""

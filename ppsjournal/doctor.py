@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import CONFLICT_MESSAGE, Entry, Index, Problem
+from ppsjournal.index import Entry, Index, Problem
 from ppsjournal.layout import LEADS, LEDGER, PARTNERS, SESSIONS, TEMPLATES
 from ppsjournal.ledger import Spend
 from ppsjournal.names import check_name, link_target, name_key, note_name
+from ppsjournal.note import CONFLICT_MESSAGE
 from ppsjournal.properties import KINDS
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import Settings

@@ -27,11 +27,10 @@ from ppsjournal.model import (
     session_from_note,
 )
 from ppsjournal.names import check_name, name_key, note_name
-from ppsjournal.note import Note, decode, parse_note
-from ppsjournal.tasks import Task, parse_tasks, split_lines
+from ppsjournal.note import Note, conflict_line, decode, parse_note
+from ppsjournal.tasks import Task, parse_tasks
 
 CONFLICT_MARKERS = ("<<<<<<< ", "=======", ">>>>>>> ")
-CONFLICT_MESSAGE = "git conflict marker (<<<<<<<): finish the merge and remove the markers"
 KINDS = ("partner", "session", "lead")  # the ``type`` values the index classifies
 
 
@@ -75,6 +74,11 @@ def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
         note = parse_note(rel, text)
     except PpsjError as exc:
         return Entry(rel, error=Problem.of(exc), conflict_line=conflict), ""
+    if conflict is not None and conflict < note.body_line:
+        # Markers inside a value that still parses (a quoted text over lines):
+        # read, they would be copied into the calendars.
+        problem = Problem(f"{rel}:{conflict}", "properties not read until the merge is finished")
+        return Entry(rel, error=problem, conflict_line=conflict), ""
     tasks = tuple(parse_tasks(rel, note.body, note.body_line))
     return Entry(rel, note.meta, tasks, None, conflict, note.twice), note.body
 
@@ -82,15 +86,6 @@ def parse_entry(rel: str, data: bytes) -> tuple[Entry, str]:
 def entry_from_bytes(rel: str, data: bytes) -> Entry:
     """Parse one note's bytes into its entry; a bad note becomes an entry with an error."""
     return parse_entry(rel, data)[0]
-
-
-def conflict_line(text: str) -> int | None:
-    if "<<<<<<< " not in text:
-        return None
-    for i, line in enumerate(split_lines(text), 1):  # as the editor numbers them
-        if line.startswith("<<<<<<< "):
-            return i
-    return None
 
 
 Classified = Partner | SessionNote | Lead | Problem | None

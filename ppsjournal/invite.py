@@ -109,6 +109,12 @@ def invite_path(partner: Partner, cancel: bool) -> str:
     return f"{CALENDAR}/{partner.name} {'cancel' if cancel else 'invite'}.eml"
 
 
+def is_saved_invite(data: bytes) -> bool:
+    """Whether a message is one ``ppsj invite`` wrote (by its Message-ID), not the user's."""
+    head = data.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    return any(line.lower().startswith(b"message-id: <ppsj.") for line in head.splitlines())
+
+
 def _series(partner: Partner, cancel: bool) -> Series:
     if partner.series is None:
         raise PpsjError(

@@ -7,12 +7,23 @@ caller renders it again where it can (``rendered``), and ``common_lines`` is
 the base that is always at hand: the lines both sides still share, in order.
 With it, text that one side added is kept, text both sides hold is kept once,
 and any place the two sides wrote differently is a conflict: nothing is
-dropped. Pure: text in, text out.
+dropped.
+
+``settle_tasks``: a follow-up the user closed ([x], [-]) in last week's note
+on one machine while ``week`` on the other marked it and its neighbours
+carried ([>]) is one line changed on both sides, next to lines changed on
+one: the task statuses are merged first, line by line, so that the merge of
+the rest sees no conflict there. Pure: text in, text out.
 """
 
 from __future__ import annotations
 
 import difflib
+
+from ppsjournal.tasks import TASK_LINE
+
+CARRIED = ">"  # week's mark (week.FORWARDED)
+CLOSED = frozenset("xX-")
 
 
 def common_lines(ours: bytes, theirs: bytes) -> bytes:
@@ -34,3 +45,61 @@ def bases(ours: bytes, theirs: bytes, rendered: bytes | None) -> list[bytes]:
     if common not in found:
         found.append(common)
     return found
+
+
+def _tasks(data: bytes) -> dict[str, list[tuple[int, str]]]:
+    """Each task line's text with its status blank -> [(line number, status)]."""
+    found: dict[str, list[tuple[int, str]]] = {}
+    for i, line in enumerate(data.splitlines()):
+        m = TASK_LINE.match(line.decode("utf-8", "surrogateescape"))
+        if m:
+            at = m.start("status")
+            key = m.string[:at] + " " + m.string[at + 1 :]
+            found.setdefault(key, []).append((i, m.group("status")))
+    return found
+
+
+def _status(base: str, ours: str, theirs: str) -> str | None:
+    """The merged status of one task, or None where the two sides disagree."""
+    if ours == theirs or theirs == base:
+        return ours
+    if ours == base:
+        return theirs
+    if {ours, theirs} & {CARRIED} and {ours, theirs} - {CARRIED} <= CLOSED:
+        return next(iter({ours, theirs} - {CARRIED}))  # the user's check beats week's mark
+    return None
+
+
+def _set(data: bytes, changes: dict[int, str]) -> bytes:
+    lines = data.splitlines(keepends=True)
+    for i, status in changes.items():
+        text = lines[i].decode("utf-8", "surrogateescape")
+        m = TASK_LINE.match(text.rstrip("\r\n"))
+        assert m is not None
+        at = m.start("status")
+        lines[i] = (text[:at] + status + text[at + 1 :]).encode("utf-8", "surrogateescape")
+    return b"".join(lines)
+
+
+def settle_tasks(ours: bytes, base: bytes, theirs: bytes) -> tuple[bytes, bytes]:
+    """``ours`` and ``theirs`` with each task line's status merged three-way on both
+    sides: a line only one side changed, or one week marked carried ([>]) on one
+    side and the user closed ([x], [-]) on the other, then reads the same on both,
+    and a neighbouring change is no conflict. A task written more than once on a
+    side, or given two different statuses by the user, is left to the merge."""
+    in_base, in_ours, in_theirs = _tasks(base), _tasks(ours), _tasks(theirs)
+    ours_changes: dict[int, str] = {}
+    theirs_changes: dict[int, str] = {}
+    for key, was in in_base.items():
+        mine, yours = in_ours.get(key, []), in_theirs.get(key, [])
+        if len(was) != 1 or len(mine) != 1 or len(yours) != 1:
+            continue
+        (i, a), (j, b) = mine[0], yours[0]
+        status = _status(was[0][1], a, b)
+        if status is None or a == b:
+            continue
+        if a != status:
+            ours_changes[i] = status
+        if b != status:
+            theirs_changes[j] = status
+    return _set(ours, ours_changes), _set(theirs, theirs_changes)

@@ -20,6 +20,7 @@ from frontmatter.default_handlers import YAMLHandler
 
 from ppsjournal.errors import PpsjError
 from ppsjournal.names import note_name
+from ppsjournal.tasks import split_lines
 
 MAX_NOTE_BYTES = 4 * 1024 * 1024  # a larger file is no note (a video renamed .md, say)
 MAX_FRONT_MATTER = 64 * 1024
@@ -552,3 +553,16 @@ def _set_keys(text: str, updates: dict[str, Any], quoted: frozenset[str]) -> str
             dumped = dump_value(value, quote=key in quoted)
             out.append(f"{key}: {dumped}".rstrip() + newline)
     return text[:y_start] + "".join(out) + text[y_end:]
+
+
+CONFLICT_MESSAGE = "git conflict marker (<<<<<<<): finish the merge and remove the markers"
+
+
+def conflict_line(text: str) -> int | None:
+    """The line of the first git conflict marker in ``text`` (None: there is none)."""
+    if "<<<<<<< " not in text:
+        return None
+    for i, line in enumerate(split_lines(text), 1):  # as the editor numbers them
+        if line.startswith("<<<<<<< "):
+            return i
+    return None

@@ -50,10 +50,11 @@ from typing import Any
 from ppsjournal import __version__
 from ppsjournal.answers import answer
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import CONFLICT_MESSAGE, Entry, Problem, classify, parse_entry
+from ppsjournal.index import Entry, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import fold, name_key, note_name
+from ppsjournal.note import CONFLICT_MESSAGE
 from ppsjournal.tasks import Task
 from ppsjournal.vault import FileStat, Vault
 

@@ -31,10 +31,9 @@ from ppsjournal import git, mergebase
 from ppsjournal.app import Builder, BuildResult, load_index, session_note
 from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
-from ppsjournal.index import CONFLICT_MESSAGE, conflict_line
-from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE, TEMPLATES
 from ppsjournal.names import link_target
-from ppsjournal.note import decode, parse_note
+from ppsjournal.note import CONFLICT_MESSAGE, conflict_line, decode, parse_note
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import Vault
@@ -49,6 +48,10 @@ ATTRIBUTE_LINES = (
     (
         f"{SESSIONS}/**/*.md merge={git.DRIVER}",
         "so a session note written on two machines merges",
+    ),
+    (
+        f"{CALENDAR}/*.eml merge={git.DRIVER}",
+        "so an invitation saved on two machines never conflicts",
     ),
 )
 GITATTRIBUTES = "".join(line + "\n" for line, _ in ATTRIBUTE_LINES)
@@ -73,6 +76,11 @@ def is_generated_path(rel: str) -> bool:
     )
 
 
+def _is_invite_path(rel: str) -> bool:
+    """Calendar/*.eml: where ``ppsj invite`` saves an invitation (and the user may keep mail)."""
+    return rel.startswith(CALENDAR + "/") and rel.endswith(".eml") and rel.count("/") == 1
+
+
 def _is_session_path(rel: str) -> bool:
     return rel.startswith(SESSIONS + "/") and rel.endswith(".md")
 
@@ -84,9 +92,21 @@ def attribute_lines(text: str) -> set[str]:
     return {" ".join(line.split()) for line in text.splitlines()}
 
 
+def _repository(vault: Vault) -> Path:
+    root = git.toplevel(vault.root)
+    if root is None:
+        raise PpsjError(
+            f"{vault.root} is not in a git repository; "
+            "'git init' (or clone the vault) first, then 'ppsj sync --setup'"
+        )
+    return root
+
+
 def setup(vault: Vault) -> list[str]:
     """Name the driver in .gitattributes (adding only the lines it lacks, at its end)
-    and configure it in the repository's .git/config; what was done, one line each."""
+    and configure it in the repository's .git/config; what was done, one line each.
+    Refused outside a repository: there is no .git/config to set up."""
+    _repository(vault)
     done = []
     with vault.lock():
         try:
@@ -155,9 +175,9 @@ def driver_problem(vault: Vault) -> str | None:
 
 
 def sync_problems(vault: Vault) -> list[tuple[str, int, str]]:
-    """What doctor says about the vault's git set-up and generated files: a driver
-    named but not configured, and conflict markers in a generated file
-    (``(path, line, message)``)."""
+    """What doctor says about the vault's git set-up and the files that are not
+    notes: a driver named but not configured, and conflict markers in a
+    generated file or a template (``(path, line, message)``)."""
     found = []
     problem = driver_problem(vault)
     if problem:
@@ -170,6 +190,14 @@ def sync_problems(vault: Vault) -> list[tuple[str, int, str]]:
         line = conflict_line(data.decode("utf-8", "replace"))
         if line:
             found.append((rel, line, CONFLICT_MESSAGE + " (or delete it: ppsj build writes it)"))
+    for rel in vault.list_files(TEMPLATES, ".j2"):
+        try:
+            data = vault.read_bytes(rel)
+        except PpsjError:
+            continue
+        line = conflict_line(data.decode("utf-8", "replace"))
+        if line:
+            found.append((rel, line, CONFLICT_MESSAGE))
     return found
 
 
@@ -184,7 +212,11 @@ def merge_driver(cwd: Path, base: Path, ours: Path, theirs: Path, path: str) -> 
     ours_data, base_data, theirs_data = ours.read_bytes(), base.read_bytes(), theirs.read_bytes()
     if is_generated_path(rel) and _generated(rel, ours_data) and _generated(rel, theirs_data):
         return 0  # this side's copy; the build after the merge writes it from the notes
+    if _is_invite_path(rel) and _saved_invite(ours_data) and _saved_invite(theirs_data):
+        return 0  # this side's copy of a message ppsj wrote; 'ppsj invite' writes it again
     candidates = [base_data]
+    if base_data and _is_session_path(rel):  # ticked on one machine, carried by week on the other
+        ours_data, theirs_data = mergebase.settle_tasks(ours_data, base_data, theirs_data)
     if not base_data and _is_session_path(rel) and ours_data and theirs_data:
         rendered = _as_written(vault_root, rel, ours_data, theirs_data) if vault_root else None
         candidates = mergebase.bases(ours_data, theirs_data, rendered)
@@ -211,6 +243,12 @@ def _vault_root(cwd: Path, path: str) -> Path | None:
         if folder == cwd:
             break
     return None
+
+
+def _saved_invite(data: bytes) -> bool:
+    from ppsjournal.invite import is_saved_invite  # icalendar: only when needed
+
+    return is_saved_invite(data)
 
 
 def _generated(rel: str, data: bytes) -> bool:
@@ -282,12 +320,7 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
     Stops with a PpsjError (the repository left as git left it) on anything
     git cannot do, or a conflict in a note the user wrote.
     """
-    root = git.toplevel(vault.root)
-    if root is None:
-        raise PpsjError(
-            f"{vault.root} is not in a git repository; "
-            "'git init' (or clone the vault) first, then 'ppsj sync --setup'"
-        )
+    root = _repository(vault)
     under = os.path.relpath(vault.root.resolve(), root.resolve())
     stopped = git.in_progress(root)
     if stopped:
@@ -318,6 +351,8 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
         result.pulled = git.complaint(pulled) if pulled.returncode else ""
         if pulled.returncode != 0:
             _settle(root, under, vault, builder, today, result)
+        else:
+            builder.reload_settings()  # the pull may have brought a new ppsj.toml (a holiday)
         new = git.head(root) != before
         result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
         result.build = builder.build(today)
@@ -374,6 +409,7 @@ def _settle(
                 "changed the same lines; fix them (ppsj doctor shows the markers), "
                 f"then 'git add' them and 'git {finish}'"
             )
+        builder.reload_settings()  # ppsj.toml as merged: it is in no conflict
         builder.build(today)
         git.resolve(root, mine)
         result.steps.extend(f"settled {p} (built from the merged notes)" for p in mine)

@@ -29,7 +29,7 @@ from typing import Any
 
 from ppsjournal.dates import shown_time
 from ppsjournal.errors import PpsjError
-from ppsjournal.note import render_front_matter
+from ppsjournal.note import CONFLICT_MESSAGE, conflict_line, render_front_matter
 from ppsjournal.properties import QUOTED_KEYS
 
 MAX_OUTPUT = 1024 * 1024  # a note
@@ -76,7 +76,11 @@ def _source(vault_root: Path | None, name: str) -> tuple[str, str]:
                 path.resolve().relative_to(vault_root.resolve())
             except (ValueError, OSError, RuntimeError):
                 raise PpsjError("template links outside the vault; refused", shown) from None
-            return _read(path, shown), shown
+            text = _read(path, shown)
+            line = conflict_line(text)
+            if line:  # a merge left half-done: its markers would be copied into notes
+                raise PpsjError(CONFLICT_MESSAGE, f"{shown}:{line}")
+            return text, shown
     path = packaged_dir() / name
     return _read(path, f"(packaged) {name}"), f"(packaged) {name}"
 

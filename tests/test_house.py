@@ -66,6 +66,7 @@ LATE_OK = {
     ("app", "publish"),
     ("app", "caldav_sync"),
     ("sync", "calendar"),
+    ("sync", "invite"),
 }
 
 

@@ -472,3 +472,56 @@ def test_what_a_server_adds_is_no_change_what_it_drops_is(published: Path, calen
     put(data.replace("TRIGGER:-PT15M", "TRIGGER:-PT5M"), etag)  # the reminder changed
     assert ok(publish(published)).output == "updated Priya Shah\n"
     assert "TRIGGER:-PT15M" in stored(calendar)[uid][1]
+
+
+def test_a_path_that_is_no_calendar_is_refused_and_nothing_is_put(
+    example: Path, server: str, calendar
+):
+    configure(example, server, f"/{USER}/")  # the folder of calendars, not one of them
+    before = {str(c.url) for c in client(server).principal().calendars()}
+    for args in ((), ("--dry-run",)):
+        line = one_line_error(publish(example, *args))
+        assert f"caldav.calendar: /{USER}/ on 127.0.0.1" in line and "is not a calendar" in line
+    assert {str(c.url) for c in client(server).principal().calendars()} == before
+
+
+def test_a_calendar_of_another_account_names_the_calendar_not_the_password(
+    example: Path, server: str
+):
+    configure(example, server, "/bob/pps/")
+    line = one_line_error(publish(example))
+    assert "ppsj.toml: caldav.calendar: " in line and "/bob/pps/" in line and "403" in line
+    assert "password" not in line.split("403")[0]
+
+
+def test_two_calendars_of_one_name_are_not_guessed_between(example: Path, server: str):
+    principal = client(server).principal()
+    name = f"Twin {next(_names)}"
+    paths = sorted(str(principal.make_calendar(name=name).url.path) for _ in range(2))
+    configure(example, server, name)
+    line = one_line_error(publish(example))
+    assert f"caldav.calendar: two or more calendars are named {name!r}" in line
+    assert all(path in line for path in paths)
+    text = (example / "ppsj.toml").read_text(encoding="utf-8")
+    (example / "ppsj.toml").write_text(text.replace(f'"{name}"', f'"{paths[1]}"'))
+    assert "created Priya Shah" in ok(publish(example)).output
+
+
+def test_an_address_that_is_no_caldav_server_is_one_clear_line(example: Path):
+    import http.server
+    import threading
+
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+    web = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Quiet)
+    threading.Thread(target=web.serve_forever, daemon=True).start()
+    try:
+        configure(example, f"http://127.0.0.1:{web.server_address[1]}/", "PPS")
+        line = one_line_error(publish(example))
+    finally:
+        web.shutdown()
+        web.server_close()
+    assert "answered HTTP 501" in line and "caldav.url" in line
+    assert "<" not in line  # no HTML page in the message

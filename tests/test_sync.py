@@ -270,6 +270,8 @@ def test_a_session_note_both_wrote_differently_in_one_place_conflicts(clones):
 def test_sync_errors_are_one_line(vault, clean_git):
     line = one_line_error(run_cli(vault, "sync"))
     assert "is not in a git repository" in line
+    line = one_line_error(run_cli(vault, "sync", "--setup"))  # not "already set up"
+    assert "is not in a git repository" in line
     git(vault, "init", "-q", "-b", "main")
     line = one_line_error(run_cli(vault, "sync"))
     assert "no remote to sync with" in line
@@ -330,7 +332,7 @@ def test_setup_adds_only_the_missing_lines_after_the_users_own(vault, clean_git)
     assert "set merge.ppsj.driver in .git/config" in out
     assert (vault / ".gitattributes").read_text(encoding="utf-8") == (
         f"{mine}\nFollow-ups.md merge=ppsj\nCalendar/*.ics merge=ppsj -text\n"
-        "Sessions/**/*.md merge=ppsj\n"
+        "Sessions/**/*.md merge=ppsj\nCalendar/*.eml merge=ppsj\n"
     )
     assert ok(run_cli(vault, "sync", "--setup")).output == "already set up\n"
 
@@ -387,3 +389,166 @@ def test_the_driver_merges_a_follow_ups_md_of_the_users_as_git_would(
     args = [str(files[n]) for n in ("base", "ours", "theirs")]
     ok(run_cli(None, "merge-driver", *args, "Follow-ups.md", today=None))
     assert files["ours"].read_text(encoding="utf-8") == "A\nb\nC\n"
+
+
+@pytest.mark.parametrize("rebase", [False, True])
+def test_a_holiday_pulled_from_the_other_machine_is_in_the_build_after_the_pull(
+    clones, tmp_path, rebase
+):
+    """b declares a holiday in ppsj.toml, a skips a session: a's sync builds the
+    calendars with the settings as pulled, not as they were before the pull."""
+    a, b = clones
+    day = "2026-12-11"
+    git(a, "config", "pull.rebase", str(rebase).lower())
+    settings = b / "ppsj.toml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("holidays = []", "holidays = [2027-01-01]"), "utf-8")
+    assert "2027-01-01" in settings.read_text(encoding="utf-8")
+    ok(run_cli(a, "skip", "Sam", "2026-12-25", today=day))
+    ok(run_cli(b, "sync", today=day))
+    ok(run_cli(a, "sync", today=day))
+    assert "EXDATE;TZID=America/Chicago:20270101T144000" in (
+        a / "Calendar/Debbie Harper.ics"
+    ).read_text(encoding="utf-8")
+    assert generated(a) == built_from_nothing(a, tmp_path, day)
+    ok(run_cli(a, "build", "--check", today=day))
+
+
+@pytest.mark.parametrize("rebase", [False, True])
+def test_a_follow_up_checked_off_on_one_machine_and_carried_by_week_on_the_other(
+    clones, tmp_path, rebase
+):
+    """a ticks the buyer guide in last week's note; b, not yet synced, runs week,
+    which marks it carried ([>]). The user's tick wins over week's mark: no conflict."""
+    a, b = clones
+    day = "2026-12-11"
+    old = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    git(b, "config", "pull.rebase", str(rebase).lower())
+    note = a / old
+    note.write_text(
+        note.read_text(encoding="utf-8").replace(GUIDE, GUIDE.replace("[ ]", "[x]")), "utf-8"
+    )
+    ok(run_cli(a, "sync", today=day))
+    ok(run_cli(b, "week", today=day))
+    assert GUIDE.replace("[ ]", "[>]") in (b / old).read_text(encoding="utf-8")
+    ok(run_cli(b, "sync", today=day))
+    assert markers(b) == []
+    merged = (b / old).read_text(encoding="utf-8")
+    assert GUIDE.replace("[ ]", "[x]") in merged and "- [>] Call Sam Lee #lead" in merged
+    assert GUIDE.replace("[ ]", "[>]") not in merged
+    assert generated(b) == built_from_nothing(b, tmp_path, day)
+
+
+def test_the_driver_merges_task_statuses_line_by_line_and_keeps_a_real_conflict(
+    tmp_path, clean_git, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    rel = "Sessions/2026/2026-12-04 Debbie Harper.md"
+    base = "---\ntype: session\n---\n## New follow-ups\n- [ ] one\n- [ ] two\n- [ ] three\n"
+    files = {n: tmp_path / n for n in ("base", "ours", "theirs")}
+    args = [str(files[n]) for n in ("base", "ours", "theirs")]
+
+    def merge(ours: str, theirs: str):
+        for name, text in (("base", base), ("ours", ours), ("theirs", theirs)):
+            files[name].write_text(text, encoding="utf-8")
+        return run_cli(None, "merge-driver", *args, rel, today=None)
+
+    # Ticked here, carried with its neighbours there; another ticked there.
+    ok(
+        merge(
+            base.replace("[ ] one", "[x] one"),
+            base.replace("[ ]", "[>]").replace("[>] three", "[-] three"),
+        )
+    )
+    assert files["ours"].read_text(encoding="utf-8") == base.replace("[ ] one", "[x] one").replace(
+        "[ ] two", "[>] two"
+    ).replace("[ ] three", "[-] three")
+    # Done here, cancelled there: the user's two answers are left to the user.
+    result = merge(base.replace("[ ] two", "[x] two"), base.replace("[ ] two", "[-] two"))
+    assert result.exit_code == 1
+    text = files["ours"].read_text(encoding="utf-8")
+    assert "<<<<<<< " in text and "- [x] two" in text and "- [-] two" in text
+
+
+def test_markers_in_properties_that_still_parse_keep_the_calendars_as_they_were(vault):
+    """A conflict inside a quoted value spanning lines is valid YAML: the partner
+    is not read all the same, and no marker reaches Calendar/."""
+    ok(run_cli(vault, "add", "Debbie Harper", "--at", "14:40", "--email", "d@s.example"))
+    ok(run_cli(vault, "build"))
+    before = generated(vault)
+    note = vault / "Partners/Debbie Harper.md"
+    text = note.read_text(encoding="utf-8")
+    company = 'company: "Sunrise\n<<<<<<< HEAD\n Realty\n=======\n Homes\n>>>>>>> b\n  "\n'
+    note.write_text(text.replace("type: partner\n", "type: partner\n" + company, 1), "utf-8")
+    result = run_cli(vault, "build")
+    assert result.exit_code == 3
+    assert "Calendar/: not updated until Partners/Debbie Harper.md can be read" in result.output
+    assert markers(vault) == ["Partners/Debbie Harper.md"]
+    assert {k: v for k, v in generated(vault).items() if k != "Follow-ups.md"} == {
+        k: v for k, v in before.items() if k != "Follow-ups.md"
+    }
+    assert "Partners/Debbie Harper.md:4: git conflict marker" in run_cli(vault, "doctor").output
+
+
+def test_a_vault_in_a_folder_of_the_repository_with_spaces_and_accents(clean_git):
+    """git runs the driver from the repository root with %P relative to it, however
+    deep the vault is and whatever its folders are named; a pull run from inside
+    the vault's Sessions folder merges the session note both machines wrote."""
+    origin = clean_git / "origin.git"
+    git(clean_git, "init", "-q", "--bare", "-b", "main", str(origin))
+    a = clean_git / "machine a"
+    git(clean_git, "init", "-q", "-b", "main", str(a))
+    git(a, "config", "user.name", "a")
+    git(a, "config", "user.email", "a@example.com")
+    under = "my vaults/Álex vault"
+    ok(
+        run_cli(
+            None,
+            "init",
+            str(a / under),
+            "--name",
+            "Alex Rivera",
+            "--email",
+            "alex@lender.example",
+            "--timezone",
+            "America/Chicago",
+            today=None,
+        )
+    )
+    ok(run_cli(a / under, "add", "Debbie Harper", "--at", "14:40", "--email", "d@s.example"))
+    git(a, "add", "-A")
+    git(a, "commit", "-qm", "first")
+    git(a, "remote", "add", "origin", str(origin))
+    git(a, "push", "-q", "-u", "origin", "main")
+    b = clone(origin, clean_git / "machine b", "b")
+    ok(run_cli(b / under, "sync", "--setup"))
+    day, debbie = "2026-12-11", "Sessions/2026/2026-12-11 Debbie Harper.md"
+    for repo, heading in ((a, HOW), (b, NEEDS)):
+        ok(run_cli(repo / under, "week", today=day))
+        ok(run_cli(repo / under, "build", today=day))
+        add_under(repo / under / debbie, heading, f"- {repo.name[-1]} wrote this")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-qm", repo.name)
+    git(a, "push", "-q")
+    git(b / under / "Sessions", "pull", "-q", "--no-rebase", "--no-edit")
+    assert markers(b) == []
+    merged = (b / under / debbie).read_text(encoding="utf-8")
+    assert "- a wrote this" in merged and "- b wrote this" in merged
+    ok(run_cli(b / under, "build", "--check", today=day))
+
+
+def test_an_invitation_saved_on_both_machines_is_no_conflict(clones):
+    """`ppsj invite NAME` saves Calendar/<Name> invite.eml; both machines changed
+    Debbie's series and saved her invitation: the pull keeps one, never markers."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "skip", "Debbie", "2026-12-25", today=day))
+    ok(run_cli(b, "reschedule", "Debbie", "--at", "15:20", "--from", "2027-01-08", today=day))
+    for repo in (a, b):
+        ok(run_cli(repo, "invite", "Debbie Harper", today=day))
+    ok(run_cli(a, "sync", today=day))
+    ok(run_cli(b, "sync", today=day))
+    assert markers(b) == []
+    assert b"Message-ID: <ppsj." in (b / "Calendar/Debbie Harper invite.eml").read_bytes()
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")

@@ -86,6 +86,28 @@ def test_syntax_error_is_refused_with_file_and_line(pending: Path) -> None:
     assert "syntax error" in message
 
 
+def test_a_template_left_mid_merge_is_refused_not_copied_into_notes(pending: Path) -> None:
+    """Both machines changed the template: git left its conflict markers in it.
+    week writes no note with the markers, build no Follow-ups.md, doctor names it."""
+    override(
+        pending,
+        "# {{ partner.name }}\n<<<<<<< HEAD\nmine\n=======\ntheirs\n>>>>>>> b\n"
+        "{% for task in carried %}{{ task.line }}\n{% endfor %}",
+    )
+    assert "git conflict marker" in refused(pending, "Templates/session.md.j2:2")
+    source = templates.packaged_dir() / "follow-ups.md.j2"
+    followups = source.read_text(encoding="utf-8").replace("\n", "\n<<<<<<< HEAD\n", 1)
+    (pending / "Templates" / "follow-ups.md.j2").write_text(followups, encoding="utf-8")
+    result = run_cli(pending, "build", today="2026-12-11")
+    assert result.exit_code == 1
+    assert "Templates/follow-ups.md.j2:2: git conflict marker" in result.stderr
+    assert not (pending / "Follow-ups.md").exists()
+    doctor = run_cli(pending, "doctor", today="2026-12-11")
+    assert doctor.exit_code == 1
+    assert "Templates/session.md.j2:2: git conflict marker" in doctor.output
+    assert "Templates/follow-ups.md.j2:2: git conflict marker" in doctor.output
+
+
 def test_undefined_name_is_refused_with_file_and_line(pending: Path) -> None:
     override(pending, "# {{ partner.name }}\n{{ partner.nickname }}\n")
     assert "undefined" in refused(pending, "Templates/session.md.j2:2")
