@@ -436,3 +436,27 @@ def test_renewing_an_ended_series_starts_anew_at_the_rescheduled_slot(ppsj, vaul
     got = sessions(ics(vault))
     assert got[0] == at("2027-03-11", "13:30") and len(got) == 12
     assert uids(ics(vault)).isdisjoint(old_uid)
+
+
+def test_a_cancelled_series_is_not_cancelled_again_for_a_holiday(ppsj, vault, smtp_server):
+    inbox, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    ok(ppsj("pause", "Debbie Harper"))
+    listed = pending(ppsj)["Debbie Harper"]
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    cancel = inbox_messages(inbox)[-1]
+    sent = {int(e["SEQUENCE"]) for e in sent_calendar(cancel).walk("VEVENT")}
+    assert sent_calendar(cancel)["METHOD"] == "CANCEL"
+    assert sent == {listed["sequence"]}  # the listing names the SEQUENCE it sends
+    # The series is gone from her calendar: a holiday on one of its Fridays owes her nothing.
+    set_holidays(vault, "2027-01-01")
+    assert pending(ppsj) == {}
+    assert "Cancellation not sent" not in ok(ppsj("build"))
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    assert len(inbox.envelopes) == 2
+    # Resumed, she is owed the series again, above the cancellation.
+    ok(ppsj("resume", "Debbie Harper"))
+    found = pending(ppsj)["Debbie Harper"]
+    assert found["method"] == "REQUEST" and found["sequence"] > found["sent_sequence"]
