@@ -132,7 +132,7 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     when = f"{_slot(series.start.weekday(), series.time, s.length, clock)} ({zone_name} time)"
     span = f"from {day_text(series.start)} to {day_text(series.end)}"
     changes = [
-        f"  From {day_text(r.since)}: {_slot(r.weekday, r.time, s.length, clock)}"
+        f"  From {day_text(r.first)}: {_slot(r.weekday, r.time, s.length, clock)}"
         for r in series.reschedules
     ]
     owner = settings.owner

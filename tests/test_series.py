@@ -460,3 +460,19 @@ def test_a_cancelled_series_is_not_cancelled_again_for_a_holiday(ppsj, vault, sm
     ok(ppsj("resume", "Debbie Harper"))
     found = pending(ppsj)["Debbie Harper"]
     assert found["method"] == "REQUEST" and found["sequence"] > found["sent_sequence"]
+
+
+def test_the_invite_names_the_first_session_at_a_new_weekday(ppsj, vault):
+    """From Friday 8 January, Thursdays: the first Thursday session is the 14th."""
+    book(ppsj)
+    out = ok(
+        ppsj("reschedule", "Debbie", "--at", "13:30", "--weekday", "thursday", "--from", "1/8")
+    )
+    assert "from 2027-01-14" in out
+    ok(ppsj("invite", "Debbie Harper"))
+    msg = email.message_from_bytes(
+        (vault / "Calendar" / "Debbie Harper invite.eml").read_bytes(), policy=policy.default
+    )
+    (text,) = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+    assert "From Thursday 14 January 2027: Thursdays, 13:30 to 13:45" in text.get_content()
+    assert at("2027-01-14", "13:30") in sessions(sent_calendar(msg).to_ical())
