@@ -2,7 +2,8 @@
 and as people read them in a report (``Fri Dec 4``).
 
 ``2026-12-25``, ``12/25/2026``, ``12/25`` and ``Dec 25`` / ``december 25``: a
-day without a year is the next such day on or after ``today``. Month/day order
+day without a year is the next such day on or after ``today`` (for a day
+that has happened, the latest on or before it). Month/day order
 is the US one (the loan officer's). Pure: ``today`` is a parameter.
 """
 
@@ -49,10 +50,12 @@ def needs_today(text: str) -> bool:
     return False
 
 
-def parse_typed_date(text: str, today: dt.date | None) -> dt.date:
+def parse_typed_date(text: str, today: dt.date | None, past: bool = False) -> dt.date:
     """The day ``text`` names; PpsjError (one line) if it names none or an impossible one.
 
-    ``today`` is needed only for a day without a year (see ``needs_today``).
+    ``today`` is needed only for a day without a year (see ``needs_today``):
+    the next such day on or after it, or with ``past`` (a day that has
+    happened: a session held, a spend made) the latest on or before it.
     """
     value = text.strip()
     if _ISO.fullmatch(value):
@@ -68,14 +71,16 @@ def parse_typed_date(text: str, today: dt.date | None) -> dt.date:
                 f"{text!r} is not a date: there is no month {month} "
                 "(the month comes first: MM/DD or MM/DD/YYYY)"
             )
-        return _day(text, month, day, m.group(3), today)
+        return _day(text, month, day, m.group(3), today, past)
     m = _NAMED.fullmatch(value)
     if m and m.group(1).lower() in _MONTHS:
-        return _day(text, _MONTHS[m.group(1).lower()], int(m.group(2)), m.group(3), today)
+        return _day(text, _MONTHS[m.group(1).lower()], int(m.group(2)), m.group(3), today, past)
     raise NotADate(f"{text!r} is not a date ({TYPED_FORMATS})")
 
 
-def _day(text: str, month: int, day: int, year: str | None, today: dt.date | None) -> dt.date:
+def _day(
+    text: str, month: int, day: int, year: str | None, today: dt.date | None, past: bool
+) -> dt.date:
     name = calendar.month_name[month]
     if not 1 <= day <= 31 or (month != 2 and day > calendar.monthrange(2000, month)[1]):
         raise PpsjError(f"{text!r} is not a date: {name} has no day {day}")
@@ -88,12 +93,13 @@ def _day(text: str, month: int, day: int, year: str | None, today: dt.date | Non
             raise PpsjError(f"{text!r} is not a date: {name} {year} has no day {day}") from None
     if today is None:  # pragma: no cover - callers pass today for a day without a year
         raise PpsjError(f"{text!r} has no year; write it as YYYY-MM-DD")
-    for year_ in range(today.year, today.year + 9):  # a 29 February is at most 8 years off
+    step = -1 if past else 1
+    for year_ in range(today.year, today.year + 9 * step, step):  # a 29 February: 8 years
         try:
             candidate = dt.date(year_, month, day)
         except ValueError:
             continue
-        if candidate >= today:
+        if (candidate <= today) if past else (candidate >= today):
             return candidate
     raise PpsjError(f"{text!r} is not a date")  # pragma: no cover - unreachable
 

@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from ppsjournal.cli import common_options, echo_json, find_partner, runtime, warn
-from ppsjournal.cli.types import DATE
+from ppsjournal.cli.types import PAST_DATE
 from ppsjournal.errors import EXIT_PROBLEMS, UsageError
 
 
@@ -19,7 +19,7 @@ from ppsjournal.errors import EXIT_PROBLEMS, UsageError
     metavar="N",
     help="Only question N (1-5).",
 )
-@click.option("--since", type=DATE, help="Only answers from sessions on or after this day.")
+@click.option("--since", type=PAST_DATE, help="Only answers from sessions on or after this day.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @common_options
 def history(name: str, question: int | None, since: dt.date | None, as_json: bool) -> None:

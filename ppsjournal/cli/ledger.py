@@ -8,7 +8,7 @@ from decimal import Decimal
 import click
 
 from ppsjournal.cli import common_options, find_partner, runtime, warn
-from ppsjournal.cli.types import DATE, MONEY
+from ppsjournal.cli.types import MONEY, PAST_DATE
 from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
 from ppsjournal.layout import LEDGER
 
@@ -22,10 +22,10 @@ from ppsjournal.layout import LEDGER
     metavar="PERCENT",
     help="Your share of the whole cost, in percent (50 for half); the partner paid the rest.",
 )
-@click.option("--date", "day", type=DATE, help="The day of the spend (default: today).")
+@click.option("--date", "day", type=PAST_DATE, help="The day of the spend (default: today).")
 @click.option("--invoice", metavar="REF", help="The invoice or receipt reference.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print the ledger as CSV (writes nothing).")
-@click.option("--since", type=DATE, help="With --csv: only spends on or after this day.")
+@click.option("--since", type=PAST_DATE, help="With --csv: only spends on or after this day.")
 @common_options
 def spend(
     partner_name: str | None,

@@ -18,7 +18,7 @@ from ppsjournal.cli import (
     runtime,
     write_output,
 )
-from ppsjournal.cli.types import DATE
+from ppsjournal.cli.types import DATE, PAST_DATE
 from ppsjournal.errors import EXIT_PROBLEMS
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
 @click.command()
 @click.option(
     "--since",
-    type=DATE,
+    type=PAST_DATE,
     help="First day of the period (default: 12 weeks back from --until).",
 )
 @click.option("--until", type=DATE, help="Last day of the period (default: today).")

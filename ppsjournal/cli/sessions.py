@@ -7,7 +7,7 @@ import datetime as dt
 import click
 
 from ppsjournal.cli import common_options, find_partner, runtime
-from ppsjournal.cli.types import DATE
+from ppsjournal.cli.types import PAST_DATE
 from ppsjournal.errors import PpsjError, UsageError
 
 
@@ -48,7 +48,7 @@ def _record(name: str, day: dt.date | None, status: str, note: str | None) -> No
 _date_option = click.option(
     "--date",
     "day",
-    type=DATE,
+    type=PAST_DATE,
     help="The session's day (default: the latest session on or before today).",
 )
 

@@ -6,7 +6,8 @@ bad one is refused alike everywhere: one line, ``ppsj: --start: '2026-13-01'
 is not a date (YYYY-MM-DD, ...)``, exit 2. Dates may be typed as people
 type them (``12/25``, ``Dec 25``: see ppsjournal.dates); a day without a year
 is the next one on or after the CLI's today (``--today`` given before it,
-``$PPSJ_TODAY``, else the clock).
+``$PPSJ_TODAY``, else the clock), or for a day that has happened (PAST_DATE)
+the latest one on or before it.
 """
 
 from __future__ import annotations
@@ -43,10 +44,13 @@ class NotParsed(PpsjError):
     """Not written as a date or time at all (as against a date out of range)."""
 
 
-def date_value(value: object, today: Callable[[], dt.date] | None = None) -> dt.date:
+def date_value(
+    value: object, today: Callable[[], dt.date] | None = None, past: bool = False
+) -> dt.date:
     """``value`` as a date, or PpsjError with the one message every date option gives.
 
-    ``today`` is asked only for a day typed without a year (default: the clock).
+    ``today`` is asked only for a day typed without a year (default: the clock);
+    ``past``: such a day is the latest on or before today, not the next.
     """
     from ppsjournal.dates import NotADate, needs_today, parse_typed_date
     from ppsjournal.settings import check_date_range
@@ -57,7 +61,7 @@ def date_value(value: object, today: Callable[[], dt.date] | None = None) -> dt.
     if needs_today(value):
         day = today() if today is not None else dt.date.today()
     try:
-        return check_date_range(parse_typed_date(value, day), "")
+        return check_date_range(parse_typed_date(value, day, past), "")
     except NotADate as exc:
         raise NotParsed(exc.message) from None
     except PpsjError as exc:
@@ -165,6 +169,14 @@ class DateType(_Type):
         return date_value(value, cli_today(ctx))
 
 
+class PastDateType(DateType):
+    """A day that has happened (a session held, a spend, where a report starts):
+    typed without a year, the latest such day on or before today."""
+
+    def parse(self, value: str, ctx: click.Context | None) -> dt.date:
+        return date_value(value, cli_today(ctx), past=True)
+
+
 class TimeType(_Type):
     """A time of day: 14:40, 2:40pm, 2:40 PM, 2pm, or 2:40 read in the PPS window."""
 
@@ -225,6 +237,7 @@ class MoneyType(_Type):
 
 
 DATE = DateType()
+PAST_DATE = PastDateType()
 TIME = TimeType()
 DATETIME = WhenType()
 
