@@ -79,8 +79,10 @@ def test_a_day_of_the_past_without_a_year_is_the_latest_such_day(example):
     assert "status: missed" in (example / "Sessions/2026/2026-11-20 Marcus Bell.md").read_text()
     out = ok(run_cli(example, "history", "debbie", "--since", "Nov 20", today=DAY)).stdout
     assert "since 2026-11-20" in out
-    out = ok(run_cli(example, "report", "--since", "11/1", "--json", today=DAY)).stdout
-    assert '"since": "2026-11-01"' in out
+    out = ok(
+        run_cli(example, "report", "--since", "11/1", "--until", "11/30", "--json", today=DAY)
+    ).stdout
+    assert '"since": "2026-11-01"' in out and '"until": "2026-11-30"' in out
     ok(run_cli(example, "spend", "debbie", "250", "--for", "Flyers", "--date", "Dec 1", today=DAY))
     ledger = (example / "Ledger" / "Co-marketing.md").read_text(encoding="utf-8")
     assert "2026-12-01" in ledger
