@@ -476,3 +476,18 @@ def test_the_invite_names_the_first_session_at_a_new_weekday(ppsj, vault):
     (text,) = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
     assert "From Thursday 14 January 2027: Thursdays, 13:30 to 13:45" in text.get_content()
     assert at("2027-01-14", "13:30") in sessions(sent_calendar(msg).to_ical())
+
+
+def test_send_json_records_what_was_just_sent(ppsj, vault, smtp_server):
+    _, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD, today="2026-11-28"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-25"))
+    out = ok(ppsj("invite", "--changed", "--send", "--json", env=NO_PASSWORD, today="2026-12-01"))
+    (sent,) = json.loads(out)["sent"]
+    assert (sent["sent_sequence"], sent["sent_on"]) == (1, "2026-12-01")
+    assert (meta(vault)["pps_invited_sequence"], meta(vault)["pps_invited_on"]) == (
+        1,
+        dt.date(2026, 12, 1),
+    )

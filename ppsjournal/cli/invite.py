@@ -215,7 +215,13 @@ def _changed(send: bool, as_json: bool) -> None:
                 click.echo(line)
             keys = sent_keys(partner, settings, p.cancel, rt.today)
             vault.update_keys(partner.path, keys, QUOTED_KEYS)
-            sent.append({**p.as_json(), "sent_sequence": keys["pps_invited_sequence"]})
+            sent.append(
+                {
+                    **p.as_json(),
+                    "sent_sequence": keys["pps_invited_sequence"],
+                    "sent_on": keys["pps_invited_on"],
+                }
+            )
             saved = _save(
                 vault, invite_path(partner, p.cancel), message_bytes(msg), only_if_saved=True
             )
