@@ -491,3 +491,23 @@ def test_send_json_records_what_was_just_sent(ppsj, vault, smtp_server):
         1,
         dt.date(2026, 12, 1),
     )
+
+
+def test_add_knows_a_partner_as_typed(ppsj, vault):
+    """'jose nunez' is José Núñez, and 'debbie' is Debbie Harper: no second partner."""
+    book(ppsj, "José Núñez", "13:00", "jose@harbor.example")
+    book(ppsj)
+    notes = sorted(p.name for p in (vault / "Partners").iterdir())
+    message = one_line_error(ppsj("add", "jose nunez", "--at", "15:00"))
+    assert "José Núñez is already a partner (Partners/José Núñez.md) with a series" in message
+    message = one_line_error(ppsj("add", "debbie", "--at", "15:00"))
+    assert "'debbie' is Debbie Harper" in message and "ppsj reschedule" in message
+    assert sorted(p.name for p in (vault / "Partners").iterdir()) == notes
+    # A prospect typed without accents is booked, not doubled.
+    ok(ppsj("add", "Zoë Ortiz", "--email", "zoe@harbor.example"))
+    out = ok(ppsj("add", "zoe ortiz", "--at", "15:00"))
+    assert "booked Zoë Ortiz" in out
+    assert meta(vault, "Zoë Ortiz")["pps_time"] == "15:00"
+    assert not (vault / "Partners" / "zoe ortiz.md").exists()
+    # A new partner whose full name merely starts like another's is a new partner.
+    ok(ppsj("add", "Debbie Harp", "--at", "15:20"))

@@ -226,6 +226,8 @@ def add(
     # two adds at once cannot both book one slot.
     with rt.builder().writing() as index:
         existing = index.partners.get(name_key(name))
+        if existing is None:
+            existing = _partner_as_typed(index, name)
 
         if existing is not None:
             if existing.series is not None:
@@ -310,6 +312,30 @@ def add(
             click.echo(f'wrote {rel}; next: ppsj invite "{name}"')
         else:
             click.echo(f'wrote {rel} (a prospect; book with: ppsj add "{name}" --at HH:MM)')
+
+
+def _partner_as_typed(index, name: str):
+    """The partner ``name`` already is, as names are typed: the whole name case and
+    accents aside (``jose nunez``), else None. A one-word name that is a partner's
+    first name or the start of it (``debbie``) is refused: adding it would make a
+    second partner of the one the user meant."""
+    from ppsjournal.names import match_name, name_key, same_name
+
+    names = [p.name for p in index.partners.values()]
+    same = same_name(name, names)
+    if same is not None:
+        return index.partners[name_key(same)]
+    if len(name.split()) > 1:
+        return None
+    try:
+        meant = index.partners[name_key(match_name(name, names))]
+    except PpsjError:
+        return None
+    raise PpsjError(
+        f"{name!r} is {meant.name} ({meant.path}): name them in full to book them "
+        f'(ppsj add "{meant.name}" --at TIME), or change their series with '
+        "'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
+    )
 
 
 def _booked_line(name: str, keys: dict, settings) -> str:
