@@ -59,7 +59,6 @@ def lead(
       ppsj lead "Kim Park" --partner "Debbie Harper" --source referral --value 420k
     """
     from ppsjournal.leads import lead_context, lead_front_matter, new_lead
-    from ppsjournal.names import name_key
     from ppsjournal.templates import render_note
 
     day = showing
@@ -73,7 +72,7 @@ def lead(
         )
     except PpsjError as exc:  # every value it checks was typed on the command line
         raise UsageError(exc.message, exc.where) from None
-    existing = index.leads.get(name_key(new.name))
+    existing = index.namesake(new.name, "lead")
     if existing is not None:
         raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
     index.check_new_name(new.name, "lead")
@@ -118,7 +117,6 @@ def refer(
       ppsj refer "Maria Gomez" --to "Debbie Harper" --note "Selling her condo in the spring"
     """
     from ppsjournal.leads import lead_context, lead_front_matter, referral_out
-    from ppsjournal.names import name_key
     from ppsjournal.templates import render_note
 
     rt = runtime()
@@ -131,7 +129,7 @@ def refer(
             )
         except PpsjError as exc:  # every value it checks was typed on the command line
             raise UsageError(exc.message, exc.where) from None
-        existing = index.leads.get(name_key(new.name))
+        existing = index.namesake(new.name, "lead")
         if existing is not None:
             raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
         index.check_new_name(new.name, "lead")

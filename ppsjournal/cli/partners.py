@@ -189,7 +189,7 @@ def add(
           --at 14:40 --expect-referral 2026-12-11
       ppsj add "Tom Okafor" --at 9:30 --weekday thursday   # a second window (sessions.windows)
     """
-    from ppsjournal.names import check_name, name_key
+    from ppsjournal.names import check_name
     from ppsjournal.partners import book, partner_front_matter, resolve_start
     from ppsjournal.properties import QUOTED_KEYS
     from ppsjournal.schedule import Series
@@ -225,9 +225,7 @@ def add(
     # written under the vault's write lock, the notes read again inside it:
     # two adds at once cannot both book one slot.
     with rt.builder().writing() as index:
-        existing = index.partners.get(name_key(name))
-        if existing is None:
-            existing = _partner_as_typed(index, name)
+        existing = _partner_as_typed(index, name)
 
         if existing is not None:
             if existing.series is not None:
@@ -319,12 +317,12 @@ def _partner_as_typed(index, name: str):
     accents aside (``jose nunez``), else None. A one-word name that is a partner's
     first name or the start of it (``debbie``) is refused: adding it would make a
     second partner of the one the user meant."""
-    from ppsjournal.names import match_name, name_key, same_name
+    from ppsjournal.names import match_name, name_key
 
-    names = [p.name for p in index.partners.values()]
-    same = same_name(name, names)
+    same = index.namesake(name, "partner")
     if same is not None:
-        return index.partners[name_key(same)]
+        return same
+    names = [p.name for p in index.partners.values()]
     if len(name.split()) > 1:
         return None
     try:
