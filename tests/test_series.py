@@ -511,3 +511,33 @@ def test_add_knows_a_partner_as_typed(ppsj, vault):
     assert not (vault / "Partners" / "zoe ortiz.md").exists()
     # A new partner whose full name merely starts like another's is a new partner.
     ok(ppsj("add", "Debbie Harp", "--at", "15:20"))
+
+
+def test_a_sent_invitation_is_recorded_even_if_its_line_cannot_be_shown(vault, smtp_server):
+    """`ppsj invite --changed --send | head -0`: the mail went, so the note says so."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import run_cli
+
+    inbox, port = smtp_server()
+    configure(vault, port)
+    ok(run_cli(vault, "add", "Debbie Harper", "--email", "debbie@sunrise.example", "--at", "14:40"))
+    read, write = os.pipe()
+    os.close(read)
+    env = {k: v for k, v in os.environ.items() if k != "PPSJ_SMTP_PASSWORD"}
+    command = [sys.executable, "-m", "ppsjournal", "--vault", str(vault), "--today", "2026-11-27"]
+    try:
+        proc = subprocess.run(
+            [*command, "invite", "--changed", "--send"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 1 and proc.stderr == b""
+    assert len(inbox.envelopes) == 1
+    assert meta(vault)["pps_invited_sequence"] == 0
