@@ -2,7 +2,8 @@
 and as people read them in a report (``Fri Dec 4``).
 
 ``2026-12-25``, ``12/25/2026``, ``12/25`` and ``Dec 25`` / ``december 25``: a
-day without a year is the next such day on or after ``today``. Month/day order
+day without a year is the next such day on or after ``today`` (for a day
+that has happened, the latest on or before it). Month/day order
 is the US one (the loan officer's). Pure: ``today`` is a parameter.
 """
 
@@ -144,14 +145,15 @@ def needs_window(text: str) -> bool:
 Span = tuple[dt.time, dt.time]
 
 
-def parse_typed_time(text: str, window: Span | list[Span] | None) -> dt.time:
+def parse_typed_time(text: str, window: Span | list[Span] | None, clock: str = "12h") -> dt.time:
     """The time of day ``text`` names; PpsjError (one line) if it names none, or no one.
 
     ``14:40``, ``02:40`` and ``10:30`` are the 24-hour clock; ``2:40pm``,
     ``2:40 PM``, ``2pm`` the 12-hour one. A one-digit hour without am/pm
     (``2:40``) is 02:40 or 14:40: the one of them in ``window`` (start
     inclusive, end exclusive; a list: in any of them); refused when both or
-    neither are, or when no window is given. Pure: the window is a parameter.
+    neither are, or when no window is given, in words of ``clock`` (the
+    owner's). Pure: the window is a parameter.
     """
     value = text.strip()
     m = _CLOCK.fullmatch(value)
@@ -167,19 +169,20 @@ def parse_typed_time(text: str, window: Span | list[Span] | None) -> dt.time:
     if len(m.group(1)) == 2 or hour == 0:
         return dt.time(hour, minute)
     early, late = dt.time(hour, minute), dt.time(hour + 12, minute)
+    a, b = shown_time(early, clock), shown_time(late, clock)
+    # What to type instead: a form that needs no window, on the owner's clock.
+    typed = (
+        f"{early:%H:%M} or {late:%H:%M}"
+        if clock == "24h"
+        else f"{hour}:{minute:02d}am or {hour}:{minute:02d}pm"
+    )
     spans = [window] if isinstance(window, tuple) else list(window or [])
     if not spans:
-        raise PpsjError(
-            f"{text!r} could be {early:%H:%M} or {late:%H:%M}: "
-            f"write {early:%H:%M} or {late:%H:%M} (or {hour}:{minute:02d}am / pm)"
-        )
+        raise PpsjError(f"{text!r} could be {a} or {b}: write {typed}")
     fits = [t for t in (early, late) if any(start <= t < end for start, end in spans)]
     if len(fits) == 1:
         return fits[0]
-    shown = ", ".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in spans)
+    shown = ", ".join(shown_span(start, end, clock) for start, end in spans)
     span = f"the PPS window {shown}" if len(spans) == 1 else f"any PPS window ({shown})"
-    said = "both {} and {} are in" if fits else "neither {} nor {} is in"
-    raise PpsjError(
-        f"{text!r}: {said.format(f'{early:%H:%M}', f'{late:%H:%M}')} {span}: "
-        f"write {early:%H:%M} or {late:%H:%M}"
-    )
+    said = f"both {a} and {b} are in" if fits else f"neither {a} nor {b} is in"
+    raise PpsjError(f"{text!r}: {said} {span}: write {typed}")

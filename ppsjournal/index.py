@@ -26,7 +26,7 @@ from ppsjournal.model import (
     partner_from_note,
     session_from_note,
 )
-from ppsjournal.names import check_name, name_key, note_name
+from ppsjournal.names import check_name, name_key, note_name, same_name
 from ppsjournal.note import Note, conflict_line, decode, parse_note
 from ppsjournal.tasks import Task, parse_tasks
 
@@ -324,14 +324,22 @@ class Index:
         except KeyError:
             raise PpsjError(f"no lead named {name!r}") from None
 
+    def namesake(self, name: str, kind: str) -> Any:
+        """The ``kind`` ("partner" or "lead") that ``name`` is, as names are typed:
+        the same name, else the same case and accents aside (``jose nunez`` is
+        José Núñez); None if there is none. What a new note must not double."""
+        notes: Mapping[str, Any] = self.partners if kind == "partner" else self.leads
+        found = notes.get(name_key(name))
+        if found is None:
+            same = same_name(name, [n.name for n in notes.values()])
+            found = notes.get(name_key(same)) if same is not None else None
+        return found
+
     def check_new_name(self, name: str, kind: str) -> None:
         """Refuse a new ``kind`` ("partner" or "lead") note named as a note of the
         other kind: one name, two notes, and every [[Name]] link is ambiguous."""
-        other, namesake = (
-            ("lead", self.leads.get(name_key(name)))
-            if kind == "partner"
-            else ("partner", self.partners.get(name_key(name)))
-        )
+        other = "lead" if kind == "partner" else "partner"
+        namesake = self.namesake(name, other)
         if namesake is not None:
             raise PpsjError(
                 f"{namesake.name} is a {other} ({namesake.path}); give the {kind} another "

@@ -138,7 +138,7 @@ def invite_text(partner: Partner, settings: Settings, cancel: bool) -> str:
     when = f"{_slot(series.start.weekday(), series.time, s.length, clock)} ({zone_name} time)"
     span = f"from {day_text(series.start)} to {day_text(series.end)}"
     changes = [
-        f"  From {day_text(r.since)}: {_slot(r.weekday, r.time, s.length, clock)}"
+        f"  From {day_text(r.first)}: {_slot(r.weekday, r.time, s.length, clock)}"
         for r in series.reschedules
     ]
     owner = settings.owner
@@ -286,7 +286,7 @@ class Pending:
     """A partner whose calendar changed since the last invitation sent to them."""
 
     partner: Partner
-    sequence: int  # the calendar's SEQUENCE now
+    sequence: int  # the SEQUENCE the message carries
     sent: int | None  # the SEQUENCE last sent (pps_invited_sequence), None: never
     cancel: bool  # the update is a cancellation (the partner is no longer active)
 
@@ -308,14 +308,21 @@ def pending(partner: Partner, settings: Settings) -> Pending | None:
     Owed when the calendar's SEQUENCE is above the one last sent; an active
     partner never sent one is owed the first, and one no longer active is owed
     a cancellation only if an invitation was ever sent. No e-mail: none.
+    ``sequence`` is the one the message carries (a CANCEL's is one above the
+    calendar's).
+
+    A partner no longer active is owed one only for a change ppsj wrote into
+    the note (``pps_sequence`` above the one sent: a pause after an invitation):
+    a holiday touches a series their calendar no longer has, so once the
+    cancellation is sent a holiday added or removed owes them nothing.
     """
     if partner.series is None or not partner.email:
         return None
-    sequence = partner.calendar_sequence(settings.sessions.holidays)
-    sent = partner.invited_sequence
     active = partner.status == "active"
-    if sent is None and not active:
+    sent = partner.invited_sequence
+    if not active and (sent is None or partner.sequence <= sent):
         return None
+    sequence = invite_sequence(partner, settings, cancel=not active)
     if sent is not None and sequence <= sent:
         return None
     return Pending(partner, sequence, sent, cancel=not active)

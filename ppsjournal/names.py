@@ -63,6 +63,14 @@ def fold(name: str) -> str:
     return " ".join(bare.casefold().split())
 
 
+def same_name(typed: str, names: Iterable[str]) -> str | None:
+    """The one of ``names`` that ``typed`` is in full, case and accents aside
+    (``jose nunez`` is José Núñez); None when none is, or several are."""
+    want = fold(typed)
+    found = [name for name in dict.fromkeys(names) if fold(name) == want]
+    return found[0] if len(found) == 1 else None
+
+
 def match_name(typed: str, names: Iterable[str], kind: str = "partner", hint: str = "") -> str:
     """The one name of ``names`` that ``typed`` means, or PpsjError in one line.
 

@@ -274,7 +274,8 @@ def resume(index: Index, partner: Partner, settings: Settings, today: dt.date) -
         if found:
             raise PpsjError(
                 f"cannot resume: {taken_message(found[0], settings.owner.clock)}; "
-                "move or renew the series"
+                f'give the series a free slot from that day (ppsj reschedule "{partner.name}" '
+                f"--at TIME --from {found[0].date.isoformat()}, see 'ppsj slots'), then resume"
             )
     return {"status": "active", **partner.settle(settings.sessions.holidays)}
 

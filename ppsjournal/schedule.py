@@ -34,6 +34,11 @@ class Reschedule:
     def __str__(self) -> str:
         return f"{self.since.isoformat()}: {WEEKDAYS[self.weekday]} {self.time:%H:%M}"
 
+    @property
+    def first(self) -> dt.date:
+        """The first day the new slot can hold a session: its weekday, on or after ``since``."""
+        return self.since + dt.timedelta(days=(self.weekday - self.since.weekday()) % 7)
+
 
 @dataclass(frozen=True)
 class Series:
@@ -74,8 +79,7 @@ class Series:
             later = [i for i, (_, at) in enumerate(places) if at.date() >= r.since]
             if not later:
                 continue
-            first = r.since + dt.timedelta(days=(r.weekday - r.since.weekday()) % 7)
-            shift = first - places[later[0]][0]
+            shift = r.first - places[later[0]][0]
             for i in later:
                 original = places[i][0]
                 places[i] = (original, dt.datetime.combine(original + shift, r.time))

@@ -494,8 +494,14 @@ def find_session(
 
     A session note of that day counts whatever the series says; else the
     series' occurrence of that day (skips, moves and holidays applied), whose
-    note is to be written. PpsjError when there is neither.
+    note is to be written. PpsjError when there is neither, or when the day
+    is after today (a session is held or missed once it has happened).
     """
+    if day is not None and day > today:
+        raise PpsjError(
+            f"{partner.name}'s session on {day.isoformat()} is still ahead "
+            f"(today is {today.isoformat()}); to call it off, use 'ppsj skip'"
+        )
     notes = {s.date: s.path for s in index.sessions_of(partner.name)}
     occs = {}
     if partner.series is not None:

@@ -67,3 +67,25 @@ def test_parser_is_pure_with_today_a_parameter():
     assert parse_typed_date("Sept 9", today) == dt.date(2027, 9, 9)
     with pytest.raises(PpsjError):
         parse_typed_date("2/30", today)
+
+
+def test_a_day_of_the_past_without_a_year_is_the_latest_such_day(example):
+    """held, missed, history --since, report --since, spend: the day has happened."""
+    from tests.conftest import DAY, run_cli
+
+    out = ok(run_cli(example, "held", "marcus", "--date", "11/20", today=DAY)).stdout
+    assert out == "Sessions/2026/2026-11-20 Marcus Bell.md: status held\n"
+    ok(run_cli(example, "missed", "marcus", "--date", "Nov 20", today=DAY))
+    assert "status: missed" in (example / "Sessions/2026/2026-11-20 Marcus Bell.md").read_text()
+    out = ok(run_cli(example, "history", "debbie", "--since", "Nov 20", today=DAY)).stdout
+    assert "since 2026-11-20" in out
+    out = ok(
+        run_cli(example, "report", "--since", "11/1", "--until", "11/30", "--json", today=DAY)
+    ).stdout
+    assert '"since": "2026-11-01"' in out and '"until": "2026-11-30"' in out
+    ok(run_cli(example, "spend", "debbie", "250", "--for", "Flyers", "--date", "Dec 1", today=DAY))
+    ledger = (example / "Ledger" / "Co-marketing.md").read_text(encoding="utf-8")
+    assert "2026-12-01" in ledger
+    # Today itself, and a date with its year, are as typed.
+    out = ok(run_cli(example, "held", "debbie", "--date", "12/4", today=DAY)).stdout
+    assert "2026-12-04 Debbie Harper.md" in out

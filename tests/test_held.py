@@ -62,3 +62,15 @@ def test_status_is_read_in_any_case(example: Path, value: str) -> None:
     ok(run_cli(example, "doctor", today=DAY))
     report = ok(run_cli(example, "report", "--json", today=DAY))
     assert report.exit_code == 0
+
+
+@pytest.mark.parametrize("command", ["held", "missed"])
+def test_a_session_still_ahead_is_refused(example: Path, command: str) -> None:
+    """Priya's session of 2026-12-11 has not happened on 2026-12-04: nothing is written."""
+    before = sorted(p.name for p in (example / "Sessions").rglob("*.md"))
+    message = one_line_error(run_cli(example, command, "priya", "--date", "2026-12-11", today=DAY))
+    assert message == (
+        "ppsj: Priya Shah's session on 2026-12-11 is still ahead (today is 2026-12-04); "
+        "to call it off, use 'ppsj skip'"
+    )
+    assert sorted(p.name for p in (example / "Sessions").rglob("*.md")) == before

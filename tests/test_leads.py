@@ -327,3 +327,17 @@ def test_stage_ticks_the_task_ppsj_lead_wrote(
         (a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b
     ]
     assert len(changed) == 2 + ticked
+
+
+def test_a_lead_typed_without_accents_is_not_a_second_lead(debbie: Path) -> None:
+    args = ("--partner", "Debbie Harper", "--source", "lost-lead")
+    ok(run_cli(debbie, "lead", "Zoë Müller", *args))
+    line = one_line_error(run_cli(debbie, "lead", "zoe muller", *args))
+    assert line == "ppsj: Zoë Müller is already a lead (Leads/Zoë Müller.md)"
+    line = one_line_error(run_cli(debbie, "refer", "ZOE MULLER", "--to", "Debbie Harper"))
+    assert "Zoë Müller is already a lead" in line
+    # Nor a partner of a lead's name, accents aside.
+    line = one_line_error(run_cli(debbie, "add", "Zoe Muller"))
+    assert line.startswith("ppsj: Zoë Müller is a lead (Leads/Zoë Müller.md)")
+    assert sorted(p.name for p in (debbie / "Leads").iterdir()) == ["Zoë Müller.md"]
+    assert not (debbie / "Partners" / "Zoe Muller.md").exists()

@@ -64,3 +64,25 @@ def test_text_output_on_a_code_page_shows_escapes_instead_of_failing(vault):
         check=True,
     ).stdout.decode("cp1252")
     assert "Flyer \\u2192 Zoë \\U0001f3e0 #need" in text
+
+
+def test_a_reader_that_stops_early_gets_no_error(vault):
+    """`ppsj slots | head -1`: the rest of the output has nowhere to go; nothing to say."""
+    import os
+    import subprocess
+    import sys
+
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before ppsj writes a line
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "ppsjournal", "--vault", str(vault), "slots", "--all"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "PPSJ_TODAY": "2026-11-27"},
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert proc.stderr == b""
+    assert proc.returncode == 1

@@ -494,7 +494,11 @@ def test_resume_refused_when_the_slot_was_taken_meanwhile(ppsj, vault):
     result = ppsj("resume", "Debbie Harper", today="2027-01-01")
     assert result.exit_code == 1
     assert "cannot resume: 14:40 on 2027-01-08 is taken by Tom Okafor" in result.output
+    assert 'ppsj reschedule "Debbie Harper" --at TIME --from 2027-01-08' in result.output
     assert meta(vault, "Debbie Harper")["status"] == "paused"
+    # As the refusal says: a new slot from that day, then the series resumes.
+    ok(ppsj("reschedule", "Debbie Harper", "--at", "15:00", "--from", "2027-01-08"))
+    ok(ppsj("resume", "Debbie Harper", today="2027-01-01"))
 
 
 def test_resume_ignores_clashes_already_behind(ppsj, vault):

@@ -436,3 +436,108 @@ def test_renewing_an_ended_series_starts_anew_at_the_rescheduled_slot(ppsj, vaul
     got = sessions(ics(vault))
     assert got[0] == at("2027-03-11", "13:30") and len(got) == 12
     assert uids(ics(vault)).isdisjoint(old_uid)
+
+
+def test_a_cancelled_series_is_not_cancelled_again_for_a_holiday(ppsj, vault, smtp_server):
+    inbox, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    ok(ppsj("pause", "Debbie Harper"))
+    listed = pending(ppsj)["Debbie Harper"]
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    cancel = inbox_messages(inbox)[-1]
+    sent = {int(e["SEQUENCE"]) for e in sent_calendar(cancel).walk("VEVENT")}
+    assert sent_calendar(cancel)["METHOD"] == "CANCEL"
+    assert sent == {listed["sequence"]}  # the listing names the SEQUENCE it sends
+    # The series is gone from her calendar: a holiday on one of its Fridays owes her nothing.
+    set_holidays(vault, "2027-01-01")
+    assert pending(ppsj) == {}
+    assert "Cancellation not sent" not in ok(ppsj("build"))
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD))
+    assert len(inbox.envelopes) == 2
+    # Resumed, she is owed the series again, above the cancellation.
+    ok(ppsj("resume", "Debbie Harper"))
+    found = pending(ppsj)["Debbie Harper"]
+    assert found["method"] == "REQUEST" and found["sequence"] > found["sent_sequence"]
+
+
+def test_the_invite_names_the_first_session_at_a_new_weekday(ppsj, vault):
+    """From Friday 8 January, Thursdays: the first Thursday session is the 14th."""
+    book(ppsj)
+    out = ok(
+        ppsj("reschedule", "Debbie", "--at", "13:30", "--weekday", "thursday", "--from", "1/8")
+    )
+    assert "from 2027-01-14" in out
+    ok(ppsj("invite", "Debbie Harper"))
+    msg = email.message_from_bytes(
+        (vault / "Calendar" / "Debbie Harper invite.eml").read_bytes(), policy=policy.default
+    )
+    (text,) = [p for p in msg.walk() if p.get_content_type() == "text/plain"]
+    assert "From Thursday 14 January 2027: Thursdays, 13:30 to 13:45" in text.get_content()
+    assert at("2027-01-14", "13:30") in sessions(sent_calendar(msg).to_ical())
+
+
+def test_send_json_records_what_was_just_sent(ppsj, vault, smtp_server):
+    _, port = smtp_server()
+    configure(vault, port)
+    book(ppsj)
+    ok(ppsj("invite", "--changed", "--send", env=NO_PASSWORD, today="2026-11-28"))
+    ok(ppsj("skip", "Debbie Harper", "2026-12-25"))
+    out = ok(ppsj("invite", "--changed", "--send", "--json", env=NO_PASSWORD, today="2026-12-01"))
+    (sent,) = json.loads(out)["sent"]
+    assert (sent["sent_sequence"], sent["sent_on"]) == (1, "2026-12-01")
+    assert (meta(vault)["pps_invited_sequence"], meta(vault)["pps_invited_on"]) == (
+        1,
+        dt.date(2026, 12, 1),
+    )
+
+
+def test_add_knows_a_partner_as_typed(ppsj, vault):
+    """'jose nunez' is José Núñez, and 'debbie' is Debbie Harper: no second partner."""
+    book(ppsj, "José Núñez", "13:00", "jose@harbor.example")
+    book(ppsj)
+    notes = sorted(p.name for p in (vault / "Partners").iterdir())
+    message = one_line_error(ppsj("add", "jose nunez", "--at", "15:00"))
+    assert "José Núñez is already a partner (Partners/José Núñez.md) with a series" in message
+    message = one_line_error(ppsj("add", "debbie", "--at", "15:00"))
+    assert "'debbie' is Debbie Harper" in message and "ppsj reschedule" in message
+    assert sorted(p.name for p in (vault / "Partners").iterdir()) == notes
+    # A prospect typed without accents is booked, not doubled.
+    ok(ppsj("add", "Zoë Ortiz", "--email", "zoe@harbor.example"))
+    out = ok(ppsj("add", "zoe ortiz", "--at", "15:00"))
+    assert "booked Zoë Ortiz" in out
+    assert meta(vault, "Zoë Ortiz")["pps_time"] == "15:00"
+    assert not (vault / "Partners" / "zoe ortiz.md").exists()
+    # A new partner whose full name merely starts like another's is a new partner.
+    ok(ppsj("add", "Debbie Harp", "--at", "15:20"))
+
+
+def test_a_sent_invitation_is_recorded_even_if_its_line_cannot_be_shown(vault, smtp_server):
+    """`ppsj invite --changed --send | head -0`: the mail went, so the note says so."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import run_cli
+
+    inbox, port = smtp_server()
+    configure(vault, port)
+    ok(run_cli(vault, "add", "Debbie Harper", "--email", "debbie@sunrise.example", "--at", "14:40"))
+    read, write = os.pipe()
+    os.close(read)
+    env = {k: v for k, v in os.environ.items() if k != "PPSJ_SMTP_PASSWORD"}
+    command = [sys.executable, "-m", "ppsjournal", "--vault", str(vault), "--today", "2026-11-27"]
+    try:
+        proc = subprocess.run(
+            [*command, "invite", "--changed", "--send"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            env=env,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert proc.returncode == 1 and proc.stderr == b""
+    assert len(inbox.envelopes) == 1
+    assert meta(vault)["pps_invited_sequence"] == 0

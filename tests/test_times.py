@@ -45,9 +45,9 @@ def test_a_bare_hour_is_read_in_any_window_given():
 @pytest.mark.parametrize(
     ("typed", "window", "message"),
     [
-        ("9:30", WINDOW, "neither 09:30 nor 21:30 is in the PPS window 13:00-16:00"),
-        ("2:40", (dt.time(1, 0), dt.time(23, 0)), "both 02:40 and 14:40 are in"),
-        ("2:40", None, "'2:40' could be 02:40 or 14:40"),
+        ("9:30", WINDOW, "neither 9:30 AM nor 9:30 PM is in the PPS window 1:00 PM-4:00 PM"),
+        ("2:40", (dt.time(1, 0), dt.time(23, 0)), "both 2:40 AM and 2:40 PM are in"),
+        ("2:40", None, "'2:40' could be 2:40 AM or 2:40 PM: write 2:40am or 2:40pm"),
         ("14:40pm", WINDOW, "is not a time"),
         ("13pm", WINDOW, "is not a time"),
         ("24:00", WINDOW, "is not a time"),
@@ -81,7 +81,24 @@ def test_add_at_as_people_say_it(ppsj, vault, typed):
 def test_add_at_outside_the_window_is_one_line(ppsj):
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "9:30"), 2)
     assert line.startswith("ppsj: --at: '9:30'")
-    assert "neither 09:30 nor 21:30 is in the PPS window 13:00-16:00" in line
+    assert "neither 9:30 AM nor 9:30 PM is in the PPS window 1:00 PM-4:00 PM" in line
+    assert line.endswith("write 9:30am or 9:30pm")
+
+
+def test_a_time_the_window_cannot_settle_is_named_on_the_owners_clock(ppsj, vault):
+    set_toml(vault, 'weekday = "friday"', "")
+    set_toml(
+        vault, 'window = "13:00-16:00"', 'windows = ["friday 13:00-16:00", "friday 01:00-02:00"]'
+    )
+    line = one_line_error(ppsj("add", "Debbie Harper", "--at", "1:30"), 2)
+    assert (
+        "both 1:30 AM and 1:30 PM are in any PPS window (1:00 PM-4:00 PM, 1:00 AM-2:00 AM)" in line
+    )
+    assert "13:" not in line
+    set_toml(vault, 'clock = "12h"', 'clock = "24h"')
+    line = one_line_error(ppsj("add", "Debbie Harper", "--at", "1:30"), 2)
+    assert "both 01:30 and 13:30 are in any PPS window (13:00-16:00, 01:00-02:00)" in line
+    assert line.endswith("write 01:30 or 13:30")
 
 
 def test_move_to_a_time_as_said(ppsj, vault):
@@ -93,7 +110,7 @@ def test_move_to_a_time_as_said(ppsj, vault):
 def test_without_a_vault_only_unambiguous_times(tmp_path):
     result = run_cli(tmp_path / "none", "add", "Debbie Harper", "--at", "2:40")
     line = one_line_error(result, 2)
-    assert "could be 02:40 or 14:40" in line
+    assert "could be 2:40 AM or 2:40 PM" in line
 
 
 def test_ten_partners_fit_the_default_window(ppsj):

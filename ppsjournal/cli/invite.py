@@ -139,9 +139,12 @@ def _one(name: str, out: str | None, send: bool, cancel: bool, yes: bool) -> Non
         what = "cancellation" if cancel else "invite"
         rel = invite_path(partner, cancel)
         if plan is not None:
-            click.echo(_send(msg, plan, what))
+            # Recorded before anything is shown: a reader gone (`| head`) cannot
+            # leave a sent invitation unrecorded.
+            sent_line = _send(msg, plan, what)
             keys = sent_keys(partner, settings, cancel, rt.today)
             vault.update_keys(partner.path, keys, QUOTED_KEYS)
+            click.echo(sent_line)
             click.echo(f"recorded SEQUENCE {keys['pps_invited_sequence']} in {partner.path}")
             if out_path is None:
                 line = _save(vault, rel, data, only_if_saved=True)
@@ -211,11 +214,17 @@ def _changed(send: bool, as_json: bool) -> None:
                 warn(str(exc))
                 failed.append(partner.name)
                 continue
-            if not as_json:
-                click.echo(line)
             keys = sent_keys(partner, settings, p.cancel, rt.today)
             vault.update_keys(partner.path, keys, QUOTED_KEYS)
-            sent.append({**p.as_json(), "sent_sequence": keys["pps_invited_sequence"]})
+            if not as_json:
+                click.echo(line)
+            sent.append(
+                {
+                    **p.as_json(),
+                    "sent_sequence": keys["pps_invited_sequence"],
+                    "sent_on": keys["pps_invited_on"],
+                }
+            )
             saved = _save(
                 vault, invite_path(partner, p.cancel), message_bytes(msg), only_if_saved=True
             )

@@ -59,7 +59,6 @@ def lead(
       ppsj lead "Kim Park" --partner "Debbie Harper" --source referral --value 420k
     """
     from ppsjournal.leads import lead_context, lead_front_matter, new_lead
-    from ppsjournal.names import name_key
     from ppsjournal.templates import render_note
 
     day = showing
@@ -73,7 +72,7 @@ def lead(
         )
     except PpsjError as exc:  # every value it checks was typed on the command line
         raise UsageError(exc.message, exc.where) from None
-    existing = index.leads.get(name_key(new.name))
+    existing = index.namesake(new.name, "lead")
     if existing is not None:
         raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
     index.check_new_name(new.name, "lead")
@@ -118,7 +117,6 @@ def refer(
       ppsj refer "Maria Gomez" --to "Debbie Harper" --note "Selling her condo in the spring"
     """
     from ppsjournal.leads import lead_context, lead_front_matter, referral_out
-    from ppsjournal.names import name_key
     from ppsjournal.templates import render_note
 
     rt = runtime()
@@ -131,7 +129,7 @@ def refer(
             )
         except PpsjError as exc:  # every value it checks was typed on the command line
             raise UsageError(exc.message, exc.where) from None
-        existing = index.leads.get(name_key(new.name))
+        existing = index.namesake(new.name, "lead")
         if existing is not None:
             raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
         index.check_new_name(new.name, "lead")
@@ -178,35 +176,35 @@ def stage(name: str, stage: str, reason: str | None) -> None:
     except PpsjError as exc:
         raise UsageError(exc.message) from None
     rt = runtime()
-    index = rt.index()
-    found = index.leads.get(name_key(name))
-    if found is None:
-        # A lead note that does not parse is not "no lead": say what is wrong with it.
-        path = layout.lead_path(name)
-        entry = index.entries.get(path)
-        for problem in index.problems:
-            if problem.where.partition(":")[0] == path:
-                raise PpsjError(f"cannot read the lead note: {problem.message}", problem.where)
-        if entry is not None:
-            raise PpsjError("not a lead note (no 'type: lead')", path)
-        # As typed: any case or accents, a unique first name or start of the name.
-        names = [lead.name for lead in index.leads.values()]
-        found = index.lead(match_name(name, names, "lead", "create it with 'ppsj lead'"))
-    try:
-        updates = stage_updates(found, stage, rt.today, reason)
-    except PpsjError as exc:
-        raise UsageError(exc.message) from None
-    if not updates:
-        click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
-        return
-    ticked: list[str] = []
+    with rt.builder().writing() as index:
+        found = index.leads.get(name_key(name))
+        if found is None:
+            # A lead note that does not parse is not "no lead": say what is wrong with it.
+            path = layout.lead_path(name)
+            entry = index.entries.get(path)
+            for problem in index.problems:
+                if problem.where.partition(":")[0] == path:
+                    raise PpsjError(f"cannot read the lead note: {problem.message}", problem.where)
+            if entry is not None:
+                raise PpsjError("not a lead note (no 'type: lead')", path)
+            # As typed: any case or accents, a unique first name or start of the name.
+            names = [lead.name for lead in index.leads.values()]
+            found = index.lead(match_name(name, names, "lead", "create it with 'ppsj lead'"))
+        try:
+            updates = stage_updates(found, stage, rt.today, reason)
+        except PpsjError as exc:
+            raise UsageError(exc.message) from None
+        if not updates:
+            click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
+            return
+        ticked: list[str] = []
 
-    def tick(text: str) -> str:
-        new, lines = tick_fulfilled(found.path, text, updates.get("stage", ""), rt.today)
-        ticked[:] = lines
-        return new
+        def tick(text: str) -> str:
+            new, lines = tick_fulfilled(found.path, text, updates.get("stage", ""), rt.today)
+            ticked[:] = lines
+            return new
 
-    rt.vault.update_keys(found.path, updates, QUOTED_KEYS, edit=tick)
+        rt.vault.update_keys(found.path, updates, QUOTED_KEYS, edit=tick)
     if "stage" in updates:
         click.echo(
             f"{found.name}: {found.stage} -> {updates['stage']} "

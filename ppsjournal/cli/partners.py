@@ -189,7 +189,7 @@ def add(
           --at 14:40 --expect-referral 2026-12-11
       ppsj add "Tom Okafor" --at 9:30 --weekday thursday   # a second window (sessions.windows)
     """
-    from ppsjournal.names import check_name, name_key
+    from ppsjournal.names import check_name
     from ppsjournal.partners import book, partner_front_matter, resolve_start
     from ppsjournal.properties import QUOTED_KEYS
     from ppsjournal.schedule import Series
@@ -225,7 +225,7 @@ def add(
     # written under the vault's write lock, the notes read again inside it:
     # two adds at once cannot both book one slot.
     with rt.builder().writing() as index:
-        existing = index.partners.get(name_key(name))
+        existing = _partner_as_typed(index, name)
 
         if existing is not None:
             if existing.series is not None:
@@ -310,6 +310,30 @@ def add(
             click.echo(f'wrote {rel}; next: ppsj invite "{name}"')
         else:
             click.echo(f'wrote {rel} (a prospect; book with: ppsj add "{name}" --at HH:MM)')
+
+
+def _partner_as_typed(index, name: str):
+    """The partner ``name`` already is, as names are typed: the whole name case and
+    accents aside (``jose nunez``), else None. A one-word name that is a partner's
+    first name or the start of it (``debbie``) is refused: adding it would make a
+    second partner of the one the user meant."""
+    from ppsjournal.names import match_name, name_key
+
+    same = index.namesake(name, "partner")
+    if same is not None:
+        return same
+    names = [p.name for p in index.partners.values()]
+    if len(name.split()) > 1:
+        return None
+    try:
+        meant = index.partners[name_key(match_name(name, names))]
+    except PpsjError:
+        return None
+    raise PpsjError(
+        f"{name!r} is {meant.name} ({meant.path}): name them in full to book them "
+        f'(ppsj add "{meant.name}" --at TIME), or change their series with '
+        "'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
+    )
 
 
 def _booked_line(name: str, keys: dict, settings) -> str:

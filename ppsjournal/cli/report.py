@@ -18,7 +18,7 @@ from ppsjournal.cli import (
     runtime,
     write_output,
 )
-from ppsjournal.cli.types import DATE, PAST_DATE
+from ppsjournal.cli.types import PAST_DATE
 from ppsjournal.errors import EXIT_PROBLEMS
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ PIPE_WIDTH = 100  # a fixed width when piped, so the same vault prints the same 
     type=PAST_DATE,
     help="First day of the period (default: 12 weeks back from --until).",
 )
-@click.option("--until", type=DATE, help="Last day of the period (default: today).")
+@click.option("--until", type=PAST_DATE, help="Last day of the period (default: today).")
 @click.option("--partner", metavar="NAME", help="Only this partner.")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
 @click.option(

@@ -6,7 +6,8 @@ bad one is refused alike everywhere: one line, ``ppsj: --start: '2026-13-01'
 is not a date (YYYY-MM-DD, ...)``, exit 2. Dates may be typed as people
 type them (``12/25``, ``Dec 25``: see ppsjournal.dates); a day without a year
 is the next one on or after the CLI's today (``--today`` given before it,
-``$PPSJ_TODAY``, else the clock).
+``$PPSJ_TODAY``, else the clock), or for a day that has happened (PAST_DATE)
+the latest one on or before it.
 """
 
 from __future__ import annotations
@@ -99,19 +100,43 @@ def cli_window(ctx: click.Context | None) -> Callable[[], list[tuple[dt.time, dt
     return window
 
 
+def cli_clock(ctx: click.Context | None) -> Callable[[], str]:
+    """The vault's ``[owner] clock``, read only when asked for; the default
+    (12h) when there is no vault to read it from."""
+
+    def clock() -> str:
+        from ppsjournal.cli import Runtime
+
+        obj = ctx.find_root().obj if ctx is not None else None
+        try:
+            return Runtime(obj if isinstance(obj, dict) else {}).vault.settings.owner.clock
+        except PpsjError:
+            return "12h"
+
+    return clock
+
+
 def time_value(
-    value: object, window: Callable[[], list[tuple[dt.time, dt.time]] | None] | None = None
+    value: object,
+    window: Callable[[], list[tuple[dt.time, dt.time]] | None] | None = None,
+    clock: Callable[[], str] | None = None,
 ) -> dt.time:
     """``value`` as a time of day, or PpsjError with the one message every time option gives.
 
-    ``window`` is asked only for a time that needs it (``2:40``: see ppsjournal.dates).
+    ``window`` and ``clock`` are asked only for a time that needs them (``2:40``:
+    see ppsjournal.dates).
     """
     from ppsjournal.dates import NotATime, needs_window, parse_typed_time
 
     if not isinstance(value, str):
         raise NotParsed(f"{value!r} is not a time ({TYPED_TIME})")
+    if not needs_window(value):
+        try:
+            return parse_typed_time(value, None)
+        except NotATime as exc:
+            raise NotParsed(exc.message) from None
     try:
-        return parse_typed_time(value, window() if window and needs_window(value) else None)
+        return parse_typed_time(value, window() if window else None, clock() if clock else "12h")
     except NotATime as exc:
         raise NotParsed(exc.message) from None
 
@@ -158,7 +183,7 @@ class TimeType(_Type):
     metavar = TIME_FORMAT
 
     def parse(self, value: str, ctx: click.Context | None) -> dt.time:
-        return time_value(value, cli_window(ctx))
+        return time_value(value, cli_window(ctx), cli_clock(ctx))
 
 
 class When(NamedTuple):
@@ -188,7 +213,7 @@ class WhenType(_Type):
             if len(parts) <= n:
                 break
             try:
-                time = time_value(" ".join(parts[-n:]), cli_window(ctx))
+                time = time_value(" ".join(parts[-n:]), cli_window(ctx), cli_clock(ctx))
             except NotParsed:
                 continue
             try:
