@@ -62,7 +62,7 @@ def search(index: Index, text: str, partner: str | None = None) -> list[Hit]:
     A follow-up carried forward (``[>]``) is left out: its copy lives on in a
     later note, found itself.
     """
-    words = text.split()
+    words = _first_of(text.split())
     hits = [
         Hit(
             "answer",
@@ -114,14 +114,20 @@ def _task_line(t: Task) -> str:
     return t.text.strip().removeprefix("- ").removeprefix("* ").removeprefix("+ ")
 
 
-def snippet(text: str, words: list[str]) -> str:
+def _first_of(words: list[str]) -> re.Pattern[str]:
+    """A pattern finding the first of ``words`` (any case): the leftmost match of
+    the alternatives is where the first of them stands."""
+    return re.compile("|".join(re.escape(w) for w in words), re.IGNORECASE)
+
+
+def snippet(text: str, words: list[str] | re.Pattern[str]) -> str:
     """One line of ``text`` around the first of ``words`` found (any case), at
-    most SNIPPET characters, "…" where cut."""
+    most SNIPPET characters, "…" where cut (``words``: or ``_first_of`` them,
+    made once for many snippets)."""
     flat = " ".join(text.split())
-    at = min(
-        (m.start() for w in words if (m := re.search(re.escape(w), flat, re.IGNORECASE))),
-        default=0,
-    )
+    first = _first_of(words) if isinstance(words, list) else words
+    m = first.search(flat)
+    at = m.start() if m else 0
     start = max(0, min(at - _BEFORE, len(flat) - SNIPPET))
     if start > 0:
         space = flat.find(" ", start, at)

@@ -98,6 +98,8 @@ CREATE TABLE tasks(
   line INTEGER NOT NULL,
   state TEXT NOT NULL,
   due TEXT,
+  done TEXT,     -- the done date (a need met then)
+  created TEXT,  -- the created date (a need opened then)
   has_problems INTEGER NOT NULL,
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
   data TEXT,  -- an open task or a need, whole (what the commands read), else NULL
@@ -508,13 +510,15 @@ class Store:
                     sorted(names),
                 )
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
                             t.line,
                             t.status,
                             t.due and t.due.isoformat(),
+                            t.done and t.done.isoformat(),
+                            t.created and t.created.isoformat(),
                             int(bool(t.problems)),
                             _tag_column(t.tags),
                             _dump_task(t) if t.is_open or t.is_need else None,
@@ -850,11 +854,16 @@ class Store:
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
+        live_since: dt.date | None = None,
     ) -> list[Task]:
         """Tasks, in path and line order, filtered in SQL.
 
         ``newest``: only the N with the latest due dates (with ``due_before``:
         the most recently overdue), still returned in path order.
+        ``live_since``: of the tasks done or cancelled, only those done or
+        created on or after that day, or not in a session note dated before it
+        (what a report of a period from that day can count; open tasks and
+        those carried forward are all kept).
         """
         where: list[str] = []
         args: list[Any] = []
@@ -880,6 +889,12 @@ class Store:
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
+        if live_since is not None:
+            where.append(
+                "(t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
+                "OR n.kind IS NOT 'session' OR n.day >= ?)"
+            )
+            args += [live_since.isoformat()] * 3
         if paths is not None:
             chosen = sorted(set(paths))
             if len(chosen) > 500 and newest is None:  # SQLite takes so many variables a query
@@ -895,11 +910,14 @@ class Store:
                         partner_key=partner_key,
                         paths=chosen[start : start + 500],
                         tag=tag,
+                        live_since=live_since,
                     )
                 ]
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
         sql = "SELECT t.path, t.line, t.data FROM tasks t"
+        if live_since is not None:
+            sql += " JOIN notes n ON n.path = t.path"
         if partner_key is not None:  # the partner's notes first (notes_partner), then theirs
             sql = "SELECT t.path, t.line, t.data FROM notes n CROSS JOIN tasks t ON t.path = n.path"
         if where:

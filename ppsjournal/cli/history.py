@@ -117,6 +117,8 @@ def search(text: str, partner: str | None, as_json: bool) -> None:
     who = find_partner(index, partner).name if partner is not None else None
     for problem in index.problems:
         warn(str(problem))
+    found = find(index, text, who)
+    index.prefetch(h.path for h in found)  # every hit's link name at once, not a query each
     targets = index.targets
     hits = [
         {
@@ -131,7 +133,7 @@ def search(text: str, partner: str | None, as_json: bool) -> None:
             "text": h.text,
             "snippet": h.snippet,
         }
-        for h in find(index, text, who)
+        for h in found
     ]
     if as_json:
         echo_json(hits)
