@@ -17,7 +17,8 @@ Each note's row keeps what the commands query: its kind (partner, session or
 lead, when it reads as one), whose it is, its status and day, its properties
 (JSON, never pickle: a vault may come from a stranger), why it cannot be
 read, and its tasks (one JSON list). The tasks table indexes each task by
-state, due date and tags, and holds an open task whole (what every command
+state, due, done and created dates and tags, holds its line casefolded (what
+``ppsj search`` scans), and holds an open task whole (what every command
 reads), and a need whole in any state (the report follows needs until met).
 The sections table holds the answers of session notes, full-text
 searchable (FTS5, made on the first search) where the interpreter's SQLite
@@ -103,6 +104,7 @@ CREATE TABLE tasks(
   has_problems INTEGER NOT NULL,
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
   data TEXT,  -- an open task or a need, whole (what the commands read), else NULL
+  folded TEXT NOT NULL,  -- the line, casefolded: what ppsj search looks in
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
@@ -510,7 +512,7 @@ class Store:
                     sorted(names),
                 )
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
@@ -522,6 +524,7 @@ class Store:
                             int(bool(t.problems)),
                             _tag_column(t.tags),
                             _dump_task(t) if t.is_open or t.is_need else None,
+                            t.text.casefold(),
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -1065,25 +1068,26 @@ class Store:
         self, text: str, partner_key: str | None = None
     ) -> list[tuple[str, str | None, str | None, Task]]:
         """(path, session day, partner, task) of every task whose line holds each
-        word of ``text`` (any case), in path and line order."""
+        word of ``text`` (any case), in path and line order: a scan of the
+        tasks' casefolded lines, only the tasks found decoded."""
         words = [w.casefold() for w in text.split()]
         if not words:
             return []
-        sql = "SELECT path, kind, day, partner, tasks FROM notes WHERE tasks != '[]'"
-        args: list[Any] = []
-        for w in words:  # a first sieve: the word in the note's tasks as stored
-            if w == json.dumps(w, ensure_ascii=False)[1:-1]:
-                sql += " AND instr(casefold(tasks), ?)"
-                args.append(w)
+        sql = (
+            "SELECT t.path, t.line, t.data, n.kind, n.day, n.partner FROM tasks t "
+            "JOIN notes n ON n.path = t.path WHERE "
+            + " AND ".join("instr(t.folded, ?)" for _ in words)
+        )
+        args: list[Any] = list(words)
         if partner_key is not None:
-            sql += " AND partner_key = ?"
+            sql += " AND n.partner_key = ?"
             args.append(partner_key)
+        rows = self.db.execute(sql + " ORDER BY t.path, t.line", args).fetchall()
+        about = {path: (kind, day, partner) for path, _, _, kind, day, partner in rows}
         found = []
-        for path, kind, day, partner, raw in self.db.execute(sql + " ORDER BY path", args):
-            for t in _load_tasks(path, raw):
-                line = t.text.casefold()
-                if all(w in line for w in words):
-                    found.append((path, day if kind == "session" else None, partner, t))
+        for t in self._tasks_at([(path, line, data) for path, line, data, *_ in rows]):
+            kind, day, partner = about[t.path]
+            found.append((t.path, day if kind == "session" else None, partner, t))
         return found
 
 
