@@ -165,6 +165,7 @@ class Source(Protocol):
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
+        live_since: dt.date | None = None,
     ) -> list[Task]: ...
     def about(self, paths: Iterable[str]) -> dict[str, tuple[str | None, str | None, bool]]: ...
     def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
@@ -372,10 +373,14 @@ class Index:
         line; with ``tag``, those tagged so (or below it, as Task.has_tag)."""
         return self.source.tasks(state="open", partner_key=name_key(partner), tag=tag)
 
-    def tasks_of(self, partner: str, tag: str | None = None) -> list[Task]:
+    def tasks_of(
+        self, partner: str, tag: str | None = None, live_since: dt.date | None = None
+    ) -> list[Task]:
         """A partner's tasks in every state (open, done, cancelled, carried
-        forward), by path and line; with ``tag``, as ``open_tasks_of``."""
-        return self.source.tasks(partner_key=name_key(partner), tag=tag)
+        forward), by path and line; with ``tag``, as ``open_tasks_of``; with
+        ``live_since``, less those done or cancelled that a period from that day
+        cannot count (``Store.tasks``)."""
+        return self.source.tasks(partner_key=name_key(partner), tag=tag, live_since=live_since)
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the owner and link target of these notes at once, for a long list."""

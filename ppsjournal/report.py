@@ -350,7 +350,10 @@ def _score(
     n_open, n_overdue = index.task_counts(asof).get(partner.key, (0, 0))
     needs = needs_of(
         partner.name,
-        index.tasks_of(partner.name, tag=NEED),
+        # Needs met or given up before the period, written before it, count in no
+        # way (needs.py): the store leaves them out, not the thousands of a long
+        # history decoded to be dropped.
+        index.tasks_of(partner.name, tag=NEED, live_since=period.since),
         [(s.date, s.path) for s in sessions],
     )
     met = sorted((n for n in needs if n.met in period), key=lambda n: n.met or period.since)

@@ -17,7 +17,8 @@ Each note's row keeps what the commands query: its kind (partner, session or
 lead, when it reads as one), whose it is, its status and day, its properties
 (JSON, never pickle: a vault may come from a stranger), why it cannot be
 read, and its tasks (one JSON list). The tasks table indexes each task by
-state, due date and tags, and holds an open task whole (what every command
+state, due, done and created dates and tags, holds its line folded, no case nor accents (what
+``ppsj search`` scans), and holds an open task whole (what every command
 reads), and a need whole in any state (the report follows needs until met).
 The sections table holds the answers of session notes, full-text
 searchable (FTS5, made on the first search) where the interpreter's SQLite
@@ -99,9 +100,12 @@ CREATE TABLE tasks(
   line INTEGER NOT NULL,
   state TEXT NOT NULL,
   due TEXT,
+  done TEXT,     -- the done date (a need met then)
+  created TEXT,  -- the created date (a need opened then)
   has_problems INTEGER NOT NULL,
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
   data TEXT,  -- an open task or a need, whole (what the commands read), else NULL
+  folded TEXT NOT NULL,  -- the line folded (no case, no accents): what ppsj search looks in
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
@@ -515,16 +519,19 @@ class Store:
                     sorted(names),
                 )
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
                             t.line,
                             t.status,
                             t.due and t.due.isoformat(),
+                            t.done and t.done.isoformat(),
+                            t.created and t.created.isoformat(),
                             int(bool(t.problems)),
                             _tag_column(t.tags),
                             _dump_task(t) if t.is_open or t.is_need else None,
+                            fold(t.text),
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -857,11 +864,16 @@ class Store:
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
+        live_since: dt.date | None = None,
     ) -> list[Task]:
         """Tasks, in path and line order, filtered in SQL.
 
         ``newest``: only the N with the latest due dates (with ``due_before``:
         the most recently overdue), still returned in path order.
+        ``live_since``: of the tasks done or cancelled, only those done or
+        created on or after that day, or not in a session note dated before it
+        (what a report of a period from that day can count; open tasks and
+        those carried forward are all kept).
         """
         where: list[str] = []
         args: list[Any] = []
@@ -887,6 +899,12 @@ class Store:
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
+        if live_since is not None:
+            where.append(
+                "(t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
+                "OR n.kind IS NOT 'session' OR n.day >= ?)"
+            )
+            args += [live_since.isoformat()] * 3
         if paths is not None:
             chosen = sorted(set(paths))
             if len(chosen) > 500 and newest is None:  # SQLite takes so many variables a query
@@ -902,11 +920,14 @@ class Store:
                         partner_key=partner_key,
                         paths=chosen[start : start + 500],
                         tag=tag,
+                        live_since=live_since,
                     )
                 ]
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
         sql = "SELECT t.path, t.line, t.data FROM tasks t"
+        if live_since is not None:
+            sql += " JOIN notes n ON n.path = t.path"
         if partner_key is not None:  # the partner's notes first (notes_partner), then theirs
             sql = "SELECT t.path, t.line, t.data FROM notes n CROSS JOIN tasks t ON t.path = n.path"
         if where:
@@ -1054,25 +1075,26 @@ class Store:
         self, text: str, partner_key: str | None = None
     ) -> list[tuple[str, str | None, str | None, Task]]:
         """(path, session day, partner, task) of every task whose line holds each
-        word of ``text`` (any case, accents ignored), in path and line order."""
+        word of ``text`` (any case, accents ignored), in path and line order: a scan
+        of the tasks' folded lines, only the tasks found decoded."""
         words = [fold(w) for w in text.split()]
         if not words:
             return []
-        sql = "SELECT path, kind, day, partner, tasks FROM notes WHERE tasks != '[]'"
-        args: list[Any] = []
-        for w in words:  # a first sieve: the word in the note's tasks as stored
-            if w == json.dumps(w, ensure_ascii=False)[1:-1]:
-                sql += " AND instr(fold(tasks), ?)"
-                args.append(w)
+        sql = (
+            "SELECT t.path, t.line, t.data, n.kind, n.day, n.partner FROM tasks t "
+            "JOIN notes n ON n.path = t.path WHERE "
+            + " AND ".join("instr(t.folded, ?)" for _ in words)
+        )
+        args: list[Any] = list(words)
         if partner_key is not None:
-            sql += " AND partner_key = ?"
+            sql += " AND n.partner_key = ?"
             args.append(partner_key)
+        rows = self.db.execute(sql + " ORDER BY t.path, t.line", args).fetchall()
+        about = {path: (kind, day, partner) for path, _, _, kind, day, partner in rows}
         found = []
-        for path, kind, day, partner, raw in self.db.execute(sql + " ORDER BY path", args):
-            for t in _load_tasks(path, raw):
-                line = fold(t.text)
-                if all(w in line for w in words):
-                    found.append((path, day if kind == "session" else None, partner, t))
+        for t in self._tasks_at([(path, line, data) for path, line, data, *_ in rows]):
+            kind, day, partner = about[t.path]
+            found.append((t.path, day if kind == "session" else None, partner, t))
         return found
 
 

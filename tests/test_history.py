@@ -183,6 +183,22 @@ def test_search_finds_answers_and_follow_ups_never_hints_or_quotes(answered: Pat
     assert "Nothing found" not in ok(run_cli(answered, "search", "warrantable condo")).output
 
 
+def test_search_finds_follow_ups_in_any_case_open_or_done(answered: Path):
+    with note(answered, "2026-12-11").open("a", encoding="utf-8") as f:
+        f.write("- [ ] Ask Frau Straße about the KÖLN duplex 📅 2026-12-18\n")
+    with (answered / "Partners" / "Debbie Harper.md").open("a", encoding="utf-8") as f:
+        f.write("\n- [x] Sent the Köln flyer ✅ 2026-12-04\n")
+    hits = json.loads(ok(run_cli(answered, "search", "köln", "--json")).output)
+    assert [(h["date"], h["partner"], h["note"], h["status"]) for h in hits] == [
+        ("2026-12-11", "Debbie Harper", "2026-12-11 Debbie Harper", "open"),
+        (None, "Debbie Harper", "Debbie Harper", "done"),
+    ]
+    assert hits[1]["text"] == "- [x] Sent the Köln flyer ✅ 2026-12-04"
+    (hit,) = json.loads(ok(run_cli(answered, "search", "STRASSE köln", "--json")).output)
+    assert hit["line"] == len(note(answered, "2026-12-11").read_text("utf-8").splitlines())
+    assert hit["snippet"] == "[ ] Ask Frau Straße about the KÖLN duplex 📅 2026-12-18"
+
+
 def test_search_for_one_partner(answered: Path):
     ok(run_cli(answered, "add", "Tom Okafor", "--at", "15:20", today="2026-11-27"))
     week(answered, "2026-12-25")

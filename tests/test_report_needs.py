@@ -181,3 +181,32 @@ def test_no_raw_need_tag_anywhere_people_read(ppsj, tmp_path):
     assert ana  # the discipline row
     rows = [line.split() for line in plain.splitlines() if line.startswith("  Total")]
     assert rows[1][1:] == ["5", "4", "5"]  # the needs table: opened, met, open now
+
+
+def test_an_old_notes_needs_count_by_their_own_dates(tmp_path):
+    """Needs in a note written before the period: the store leaves out those that
+    cannot count (done or given up before it), never one done or created in it."""
+    vault = tmp_path / "vault"
+    ok(run_cli(None, "init", str(vault), "--name", "Alex Rivera", "--email", "alex@lender.example",
+               "--timezone", "America/Chicago", today=None))  # fmt: skip
+    add = ("add", "Cy Fox", "--at", "14:00", "--start", "2026-10-02")
+    ok(run_cli(vault, *add, today="2026-09-20"))
+    ok(run_cli(vault, "week", "--date", "2026-09-26", today="2026-09-26"))  # writes 10-02
+    append(
+        vault,
+        session("2026-10-02", "Cy Fox"),
+        "\n- [x] Met long ago #need ✅ 2026-10-05\n"  # opened 10-02, met 10-05
+        "- [-] Given up #need\n"  # opened 10-02, never met
+        "- [x] Ticked in November #need ✅ 2026-11-12\n"  # opened 10-02, met 11-12
+        "- [-] Dated later #need ➕ 2026-11-05\n",  # opened 11-05, never met
+    )
+
+    def cy(*period: str) -> dict:
+        (only,) = report(lambda *a: run_cli(vault, *a, today=TODAY), *period)["partners"]
+        return only
+
+    november = cy(*NOVEMBER)
+    assert (november["needs_open"], november["needs_met"], november["needs_open_now"]) == (1, 1, 0)
+    assert november["met_needs"] == [{"date": "2026-11-12", "need": "Ticked in November"}]
+    autumn = cy("--since", "2026-10-01")
+    assert (autumn["needs_open"], autumn["needs_met"]) == (4, 2)

@@ -132,6 +132,8 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
     who = find_partner(index, partner).name if partner is not None else None
     for problem in index.problems:
         warn(str(problem))
+    found = find(index, text, who)
+    index.prefetch(h.path for h in found)  # every hit's link name at once, not a query each
     targets = index.targets
     hits = [
         {
@@ -146,15 +148,15 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
             "text": h.text,
             "snippet": h.snippet,
         }
-        for h in find(index, text, who)
+        for h in found
     ]
-    found = len(hits)
+    total = len(hits)
     if limit:
         hits = hits[:limit]
-    more = _count(len(hits), found)
+    more = _count(len(hits), total)
     if as_json:
         echo_json(hits)
-        if len(hits) < found:
+        if len(hits) < total:
             warn(more)
     elif not hits:
         click.echo(f"nothing found for {text!r}")
