@@ -52,12 +52,15 @@ def check_free(
     days = new_series_days(start, weeks, settings.sessions)
     check_wall_clock(days, time, settings.tz, settings.owner.timezone, settings.owner.clock)
     found = clashes([(d, time) for d in days], index.booked(exclude=ignore), settings.sessions)
+    refuse_clashes(found, settings.owner.clock)
+
+
+def refuse_clashes(found: list[Clash], clock: str) -> None:
+    """Refuse a slot some of whose sessions another holds: the first named, the rest counted."""
     if found:
         n = len(found) - 1
         more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-        raise PpsjError(
-            f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; see 'ppsj slots'"
-        )
+        raise PpsjError(f"slot refused: {taken_message(found[0], clock)}{more}; see 'ppsj slots'")
 
 
 def series_keys(
@@ -319,13 +322,7 @@ def reschedule(
         found = clashes(
             [(o.date, o.time) for o in new], index.booked(exclude=partner.name), settings.sessions
         )
-        if found:
-            n = len(found) - 1
-            more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-            raise PpsjError(
-                f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; "
-                "see 'ppsj slots'"
-            )
+        refuse_clashes(found, settings.owner.clock)
     keys = {
         "pps_reschedules": [str(r) for r in after.reschedules],
         **partner.settle(holidays, after),
@@ -370,13 +367,7 @@ def renew(
         found = clashes(
             [(o.date, o.time) for o in added], index.booked(exclude=partner.name), settings.sessions
         )
-        if found:
-            n = len(found) - 1
-            more = f" (and {n} more session{'s' if n > 1 else ''})" if n else ""
-            raise PpsjError(
-                f"slot refused: {taken_message(found[0], settings.owner.clock)}{more}; "
-                "see 'ppsj slots'"
-            )
+        refuse_clashes(found, settings.owner.clock)
         return (
             {"pps_weeks": new_weeks, **partner.settle(holidays, after)},
             f"extended to {new_weeks} weeks, last session {after.end}",

@@ -182,22 +182,17 @@ def sync_problems(vault: Vault) -> list[tuple[str, int, str]]:
     problem = driver_problem(vault)
     if problem:
         found.append((ATTRIBUTES, 0, problem))
-    for rel in [FOLLOWUPS, *vault.list_files(CALENDAR, ".ics")]:
+    generated = [FOLLOWUPS, *vault.list_files(CALENDAR, ".ics")]
+    for rel in [*generated, *vault.list_files(TEMPLATES, ".j2")]:
         try:
             data = vault.read_bytes(rel)
         except PpsjError:
             continue
         line = conflict_line(data.decode("utf-8", "replace"))
         if line:
-            found.append((rel, line, CONFLICT_MESSAGE + " (or delete it: ppsj build writes it)"))
-    for rel in vault.list_files(TEMPLATES, ".j2"):
-        try:
-            data = vault.read_bytes(rel)
-        except PpsjError:
-            continue
-        line = conflict_line(data.decode("utf-8", "replace"))
-        if line:
-            found.append((rel, line, CONFLICT_MESSAGE))
+            # A file ppsj writes may simply be deleted; a template is the user's to mend.
+            hint = " (or delete it: ppsj build writes it)" if rel in generated else ""
+            found.append((rel, line, CONFLICT_MESSAGE + hint))
     return found
 
 

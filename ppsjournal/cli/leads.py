@@ -58,8 +58,7 @@ def lead(
       ppsj lead "Ana Ruiz" --partner "Debbie Harper" --source referral --phone "+1 555 0101"
       ppsj lead "Kim Park" --partner "Debbie Harper" --source referral --value 420k
     """
-    from ppsjournal.leads import lead_context, lead_front_matter, new_lead
-    from ppsjournal.templates import render_note
+    from ppsjournal.leads import new_lead
 
     day = showing
     rt = runtime()
@@ -72,18 +71,26 @@ def lead(
         )
     except PpsjError as exc:  # every value it checks was typed on the command line
         raise UsageError(exc.message, exc.where) from None
+    rel = _create_lead(vault, index, new, "lead.md.j2", today)
+    click.echo(
+        f"wrote {rel}: {new.source} from {new.partner}, first follow-up due {new.due.isoformat()}"
+    )
+
+
+def _create_lead(vault, index, new, template: str, today: dt.date) -> str:
+    """Write the new lead's note from ``template``, refusing a name a lead (or
+    any note) already has, in any case or accents; the note's path."""
+    from ppsjournal.leads import lead_context, lead_front_matter
+    from ppsjournal.templates import render_note
+
     existing = index.namesake(new.name, "lead")
     if existing is not None:
         raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
     index.check_new_name(new.name, "lead")
     rel = layout.lead_path(new.name)
-    text = render_note(
-        vault.root, "lead.md.j2", lead_front_matter(new), lead_context(new, vault.settings, today)
-    )
-    vault.create(rel, text.encode("utf-8"))
-    click.echo(
-        f"wrote {rel}: {new.source} from {new.partner}, first follow-up due {new.due.isoformat()}"
-    )
+    meta, context = lead_front_matter(new), lead_context(new, vault.settings, today)
+    vault.create(rel, render_note(vault.root, template, meta, context).encode("utf-8"))
+    return rel
 
 
 @click.command()
@@ -116,8 +123,7 @@ def refer(
     Example:
       ppsj refer "Maria Gomez" --to "Debbie Harper" --note "Selling her condo in the spring"
     """
-    from ppsjournal.leads import lead_context, lead_front_matter, referral_out
-    from ppsjournal.templates import render_note
+    from ppsjournal.leads import referral_out
 
     rt = runtime()
     vault, today = rt.vault, rt.today
@@ -129,18 +135,7 @@ def refer(
             )
         except PpsjError as exc:  # every value it checks was typed on the command line
             raise UsageError(exc.message, exc.where) from None
-        existing = index.namesake(new.name, "lead")
-        if existing is not None:
-            raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
-        index.check_new_name(new.name, "lead")
-        rel = layout.lead_path(new.name)
-        text = render_note(
-            vault.root,
-            "referral-out.md.j2",
-            lead_front_matter(new),
-            lead_context(new, vault.settings, today),
-        )
-        vault.create(rel, text.encode("utf-8"))
+        rel = _create_lead(vault, index, new, "referral-out.md.j2", today)
     click.echo(f"wrote {rel}: referral sent to {new.partner} on {today.isoformat()}")
 
 
