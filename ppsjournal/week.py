@@ -516,8 +516,9 @@ def find_session(
 
     A session note of that day counts whatever the series says; else the
     series' occurrence of that day (skips, moves and holidays applied), whose
-    note is to be written. PpsjError when there is neither, or when the day
-    is after today (a session is held or missed once it has happened).
+    note is to be written, carrying the open tasks of the partner's previous
+    note when no later note exists. PpsjError when there is neither, or when
+    the day is after today (a session is held or missed once it has happened).
     """
     if day is not None and day > today:
         raise PpsjError(
@@ -540,8 +541,12 @@ def find_session(
         raise PpsjError(f"{partner.name} has no session on {day.isoformat()}")
     before = index.latest_session_before(partner.name, day)
     previous = before.path if before else None
+    # Carried as ``week`` would (the session before is past: this one is), into
+    # the partner's latest note (with a later one, they stay open where they are).
+    latest = all(s.date < day for s in index.sessions_of(partner.name))
+    carry_from = previous if latest else None
     path = session_path(day.isoformat(), partner.name)
-    return SessionDay(day, None, Planned(partner, occ, path, None, previous, None))
+    return SessionDay(day, None, Planned(partner, occ, path, None, previous, carry_from))
 
 
 def append_note(text: str, note: str) -> str:

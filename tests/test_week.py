@@ -597,3 +597,36 @@ def test_a_second_session_in_the_week_waits_for_the_first(week2: Path, ppsj, lat
     again = ok(ppsj("week", today=later))
     assert snapshot(week2) == before
     assert f"exists       {THURSDAY_PATH} (not touched)" in again.stdout
+
+
+def test_held_writes_a_deferred_note_carrying_from_the_session_before(week2: Path, ppsj) -> None:
+    ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-17 14:40"))
+    assert DEFERRED in ok(ppsj("week", today="2026-12-11")).stdout.splitlines()
+    friday_note = week2 / WEEK2_PATH
+    promise = "- [ ] Call the Lees about the inspection #commitment 📅 2026-12-16"
+    friday_note.write_text(friday_note.read_text(encoding="utf-8") + promise + "\n", "utf-8")
+    # No week run since: the Thursday call is recorded, and its note written, by held.
+    result = ok(ppsj("held", "debbie", today="2026-12-17"))
+    assert result.stdout.splitlines() == [
+        f"wrote {THURSDAY_PATH}: status held",
+        f"  carried 4 open follow-ups from {WEEK2_PATH} (marked [>] there)",
+    ]
+    thursday_note = note(week2, THURSDAY_PATH)
+    assert thursday_note.meta["previous"] == "[[2026-12-11 Debbie Harper]]"
+    carried = [ln for ln in thursday_note.body.splitlines() if ln.startswith("- [")]
+    assert carried == [*OPEN_LINES, promise]
+    assert "open twice" not in ok(ppsj("doctor", today="2026-12-17")).stdout
+
+
+def test_held_for_a_past_session_before_a_later_note_carries_nothing(week2: Path, ppsj) -> None:
+    # Fri 12-11 got no note; one of 12-18 was written by hand: the follow-ups of
+    # 12-04 stay open there (the next week carries from the latest note).
+    later = week2 / "Sessions/2026/2026-12-18 Debbie Harper.md"
+    later.write_text(
+        '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: 2026-12-18\n---\n', "utf-8"
+    )
+    week1 = (week2 / WEEK1_PATH).read_bytes()
+    result = ok(ppsj("held", "debbie", "--date", "2026-12-11", today="2026-12-18"))
+    assert result.stdout == f"wrote {WEEK2_PATH}: status held\n"
+    assert (week2 / WEEK1_PATH).read_bytes() == week1
+    assert not [ln for ln in note(week2, WEEK2_PATH).body.splitlines() if ln.startswith("- [")]

@@ -170,6 +170,8 @@ def _read_carry(vault: Vault, rel: str) -> Carry:
 
 def _write(vault: Vault, items: list[Item]) -> None:
     """Create the new notes and mark the old lines, refusing all if anything moved meanwhile."""
+    from ppsjournal.app import check_unchanged, create_carried
+
     with vault.lock():
         # Checked before the first write, so a refusal leaves everything as it was.
         for item in items:
@@ -177,35 +179,14 @@ def _write(vault: Vault, items: list[Item]) -> None:
                 raise PpsjError(
                     "a note of that name already exists; not overwritten", item.planned.path
                 )
-            if (
-                item.carry
-                and item.carry.tasks
-                and vault.read_bytes(item.carry.path) != item.carry.old
-            ):
-                raise PpsjError(
-                    "the note changed on disk while ppsj was working; nothing written; "
-                    "run the command again",
-                    item.carry.path,
-                )
+            check_unchanged(vault, item.carry)
         for item in items:
             if item.action == "exists":  # only the marks a stopped run left undone
                 assert item.carry is not None
                 vault.replace(item.carry.path, item.carry.old, item.carry.new)
                 continue
             assert item.note is not None
-            # New note first: if marking the old lines then fails (or ppsj is
-            # stopped), the tasks are open in both notes (nothing lost), never
-            # in neither; the next run marks them (_unfinished).
-            vault.create(item.planned.path, item.note)
-            if item.carry and item.carry.tasks:
-                try:
-                    vault.replace(item.carry.path, item.carry.old, item.carry.new)
-                except PpsjError:
-                    # Changed in the instant since the check: take back the new
-                    # note (still ours, unread) so no follow-up is open twice.
-                    if vault.read_bytes(item.planned.path) == item.note:
-                        vault.remove(item.planned.path)
-                    raise
+            create_carried(vault, item.planned.path, item.note, item.carry)
 
 
 def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool, clock: str) -> str:
