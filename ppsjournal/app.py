@@ -36,7 +36,16 @@ from ppsjournal.note import decode
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.store import Changes, Store
 from ppsjournal.vault import NotOurs, Vault
-from ppsjournal.week import Carry, Links, Planned, session_context, session_meta
+from ppsjournal.week import (
+    Carry,
+    Links,
+    Planned,
+    carry_forward,
+    check_carried,
+    session_context,
+    session_meta,
+    unreadable_sessions,
+)
 
 if TYPE_CHECKING:
     from ppsjournal.publish import Step
@@ -360,6 +369,63 @@ def session_note(
     meta["status"] = status
     context = session_context(planned, carry, index, vault.settings, today, Links(index))
     return templates.render_note(vault.root, "session.md.j2", meta, context)
+
+
+def create_carried(vault: Vault, path: str, data: bytes, carry: Carry | None) -> None:
+    """Create a session note, then mark the lines it carried ``[>]`` in the old note.
+
+    New note first: if marking the old lines then fails (or ppsj is stopped),
+    the tasks are open in both notes (nothing lost), never in neither; the next
+    ``week`` marks them. The caller holds the lock and has checked the old note.
+    """
+    vault.create(path, data)
+    if carry and carry.tasks:
+        try:
+            vault.replace(carry.path, carry.old, carry.new)
+        except PpsjError:
+            # Changed in the instant since the check: take back the new note
+            # (still ours, unread) so no follow-up is open twice.
+            if vault.read_bytes(path) == data:
+                vault.remove(path)
+            raise
+
+
+def check_unchanged(vault: Vault, carry: Carry | None) -> None:
+    """Refuse when the note tasks are carried from changed on disk since it was read."""
+    if carry and carry.tasks and vault.read_bytes(carry.path) != carry.old:
+        raise PpsjError(
+            "the note changed on disk while ppsj was working; nothing written; "
+            "run the command again",
+            carry.path,
+        )
+
+
+def record_session(
+    vault: Vault,
+    index: Index,
+    planned: Planned,
+    today: dt.date,
+    status: str,
+    edit: Callable[[str], str] | None = None,
+) -> Carry | None:
+    """Write the note of a session ``week`` did not write, with ``status``.
+
+    The open follow-ups of ``planned.carry_from`` (when no unreadable note of
+    the partner lies between) are carried as ``week`` carries them; ``edit``
+    changes the text after (``held --note``). Returns the carry, if any.
+    """
+    carry = None
+    if planned.carry_from and not unreadable_sessions(index, planned):
+        carry = carry_forward(planned.carry_from, vault.read_bytes(planned.carry_from))
+    text = session_note(vault, index, planned, today, status, carry)
+    check_carried(text, carry)
+    data = (edit(text) if edit else text).encode("utf-8")
+    with vault.lock():
+        if vault.exists(planned.path):
+            raise PpsjError("a note of that name already exists; not overwritten", planned.path)
+        check_unchanged(vault, carry)
+        create_carried(vault, planned.path, data, carry)
+    return carry
 
 
 # -- ppsj publish -------------------------------------------------------------------

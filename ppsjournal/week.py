@@ -51,6 +51,9 @@ class Planned:
     existing: str | None  # the note already there for it (never overwritten), if any
     previous: str | None  # path of the partner's latest earlier session note
     carry_from: str | None  # the note to carry open tasks from (None: nothing to carry)
+    # With no note yet: the day of the partner's session before it that is not
+    # past; its note is written once that session is (None: written now).
+    waits_for: dt.date | None = None
 
     @property
     def note_name(self) -> str:
@@ -67,13 +70,17 @@ def week_range(day: dt.date) -> tuple[dt.date, dt.date]:
     return day, day + dt.timedelta(days=DAYS - 1)
 
 
-def plan_week(index: Index, settings: Settings, day: dt.date) -> list[Planned]:
+def plan_week(index: Index, settings: Settings, day: dt.date, today: dt.date) -> list[Planned]:
     """Every session dated in the 7 days from ``day``, in date and time order.
 
     Only active partners with a series have sessions; skips, holidays and moves
     are the schedule's (a session moved into the week counts, one moved out
     does not). A session that already has a note (at its path, or any note of
     that partner on that date) is listed with it and left alone.
+
+    A partner's session whose previous session (a note, or one of this week)
+    is today or later waits (``waits_for``): written now, its note could not
+    carry the follow-ups of that call. A run on a later day writes it.
     """
     first, last = week_range(day)
     found: list[tuple[Partner, Occurrence]] = []
@@ -87,6 +94,7 @@ def plan_week(index: Index, settings: Settings, day: dt.date) -> list[Planned]:
 
     planned: list[Planned] = []
     written_now: dict[str, Planned] = {}  # partner key -> their last note planned in this run
+    seen: dict[str, dt.date] = {}  # partner key -> the day of their last session listed
     for partner, occ in found:
         path = session_path(occ.date.isoformat(), partner.name)
         existing = _existing(index, partner, occ.date, path)
@@ -95,17 +103,31 @@ def plan_week(index: Index, settings: Settings, day: dt.date) -> list[Planned]:
         if earlier_now is not None and (
             before is None or before.date < earlier_now.occurrence.date
         ):
-            # A second session of this partner in the same week, after one whose
-            # note this run writes: that note comes first, and its follow-ups
-            # stay open in it until its session has been held.
+            # A second session of this partner in a week of past days, after
+            # one whose note this run writes: that note comes first, and its
+            # follow-ups stay open in it.
             previous: str | None = earlier_now.path
             carry_from: str | None = None
         else:
             previous = before.path if before else None
             carry_from = previous
-        p = Planned(partner, occ, path, existing, previous, None if existing else carry_from)
+        prior = max(
+            [d for d in (before.date if before else None, seen.get(partner.key)) if d is not None],
+            default=None,
+        )
+        waits_for = prior if not existing and prior is not None and prior >= today else None
+        p = Planned(
+            partner,
+            occ,
+            path,
+            existing,
+            previous,
+            None if existing or waits_for else carry_from,
+            waits_for,
+        )
         planned.append(p)
-        if not existing:
+        seen[partner.key] = occ.date
+        if not existing and not waits_for:
             written_now[partner.key] = p
     return planned
 
@@ -494,8 +516,9 @@ def find_session(
 
     A session note of that day counts whatever the series says; else the
     series' occurrence of that day (skips, moves and holidays applied), whose
-    note is to be written. PpsjError when there is neither, or when the day
-    is after today (a session is held or missed once it has happened).
+    note is to be written, carrying the open tasks of the partner's previous
+    note when no later note exists. PpsjError when there is neither, or when
+    the day is after today (a session is held or missed once it has happened).
     """
     if day is not None and day > today:
         raise PpsjError(
@@ -518,8 +541,12 @@ def find_session(
         raise PpsjError(f"{partner.name} has no session on {day.isoformat()}")
     before = index.latest_session_before(partner.name, day)
     previous = before.path if before else None
+    # Carried as ``week`` would (the session before is past: this one is), into
+    # the partner's latest note (with a later one, they stay open where they are).
+    latest = all(s.date < day for s in index.sessions_of(partner.name))
+    carry_from = previous if latest else None
     path = session_path(day.isoformat(), partner.name)
-    return SessionDay(day, None, Planned(partner, occ, path, None, previous, None))
+    return SessionDay(day, None, Planned(partner, occ, path, None, previous, carry_from))
 
 
 def append_note(text: str, note: str) -> str:

@@ -13,11 +13,24 @@ MARCUS = "Sessions/2026/2026-11-20 Marcus Bell.md"
 
 
 def test_held_writes_the_note_week_did_not(example: Path) -> None:
+    previous = example / "Sessions/2026/2026-11-20 Debbie Harper.md"
+    open_before = [
+        ln for ln in previous.read_text(encoding="utf-8").split("\n") if ln[:5] == "- [ ]"
+    ]
     result = ok(run_cli(example, "held", "debbie", "--note", "Two showings Saturday.", today=DAY))
-    assert result.stdout == f"wrote {DEBBIE}: status held, note added\n"
+    assert result.stdout == (
+        f"wrote {DEBBIE}: status held, note added\n"
+        "  carried 4 open follow-ups from Sessions/2026/2026-11-20 Debbie Harper.md "
+        "(marked [>] there)\n"
+    )
     text = (example / DEBBIE).read_text(encoding="utf-8")
     assert "\nstatus: held\n" in text
     assert text.endswith("\n\nTwo showings Saturday.\n")
+    # Carried as week carries: the open lines copied, [>] in the old note.
+    assert len(open_before) == 4
+    assert all(f"\n{line}\n" in text for line in open_before)
+    after = previous.read_text(encoding="utf-8")
+    assert all(line.replace("- [ ]", "- [>]", 1) in after for line in open_before)
     ok(run_cli(example, "doctor", today=DAY))
     # week finds it written and leaves it alone.
     assert f"exists       {DEBBIE} (not touched)" in ok(run_cli(example, "week", today=DAY)).stdout

@@ -269,7 +269,7 @@ def test_a_template_that_drops_the_carried_follow_ups_is_refused(ppsj, vault):
     before = old.read_bytes()
     (vault / "Templates").mkdir(exist_ok=True)
     (vault / "Templates" / "session.md.j2").write_text("# {{ partner.name }}\n\n## Notes\n")
-    line = one_line_error(ppsj("week", "--date", "2026-12-11"))
+    line = one_line_error(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
     assert line.startswith("ppsj: Templates/session.md.j2: the session template does not write")
     assert "Sessions/2026/2026-12-04 Debbie Harper.md" in line
     assert old.read_bytes() == before  # the task is still open there: nothing lost

@@ -245,13 +245,14 @@ def test_skips_holidays_and_a_moved_session(partners: Path, ppsj, vault: Path) -
     ok(ppsj("move", "Joe Park", "2026-12-18", "--to", "2026-12-16 14:00"))
 
     # Fri 12-11 to Thu 12-17: Debbie skipped; Joe's 12-18 session, moved to Wednesday
-    # the 16th, counts in this week, after his own Friday.
+    # the 16th, counts in this week, after his own Friday (its note once that is past).
     result = ok(ppsj("week", "--date", "2026-12-11", today="2026-12-11"))
     assert session_notes(vault) == [
         "Sessions/2026/2026-12-11 Ana Ruiz.md",
         "Sessions/2026/2026-12-11 Joe Park.md",
-        "Sessions/2026/2026-12-16 Joe Park.md",
     ]
+    assert "deferred     Joe Park 2026-12-16: written once the 2026-12-11" in result.stdout
+    ok(ppsj("week", today="2026-12-14"))
     moved = note(vault, "Sessions/2026/2026-12-16 Joe Park.md")
     assert (moved.meta["date"], moved.meta["time"], moved.meta["week"]) == (
         dt.date(2026, 12, 16),
@@ -539,3 +540,93 @@ def test_only_exact_carried_copies_are_marked_when_finishing(week2: Path, ppsj) 
     assert old.read_text(encoding="utf-8") == typed.replace(
         "- [ ] Send the buyer guide\n", "- [>] Send the buyer guide\n"
     )
+
+
+THURSDAY_PATH = "Sessions/2026/2026-12-17 Debbie Harper.md"
+DEFERRED = (
+    "deferred     Debbie Harper 2026-12-17: written once the 2026-12-11 session is past "
+    "(run ppsj week from 2026-12-12 to 2026-12-17)"
+)
+
+
+@pytest.mark.parametrize("later", ["2026-12-12", "2026-12-17"])
+def test_a_second_session_in_the_week_waits_for_the_first(week2: Path, ppsj, later: str) -> None:
+    # Debbie's session of Fri 12-18 moved to Thu 12-17: two of hers from Fri 12-11.
+    ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-17 14:40"))
+    friday = ok(ppsj("week", today="2026-12-11"))
+    assert DEFERRED in friday.stdout.splitlines()
+    assert session_notes(week2) == [
+        "Sessions/2026/2026-12-04 Debbie Harper.md",
+        "Sessions/2026/2026-12-11 Ana Ruiz.md",
+        "Sessions/2026/2026-12-11 Debbie Harper.md",
+        "Sessions/2026/2026-12-11 Joe Park.md",
+    ]
+    assert [ln for ln in note(week2, WEEK2_PATH).body.splitlines() if ln.startswith("- [")] == (
+        list(OPEN_LINES)
+    )
+    # Friday again, as a dry run and as JSON: still deferred, nothing changes.
+    before = snapshot(week2)
+    assert DEFERRED in ok(ppsj("week", today="2026-12-11")).stdout.splitlines()
+    assert DEFERRED in ok(ppsj("week", "--dry-run", today="2026-12-11")).stdout.splitlines()
+    doc = json.loads(ok(ppsj("week", "--json", today="2026-12-11")).stdout)
+    thursday = [s for s in doc["sessions"] if s["date"] == "2026-12-17"]
+    assert [(s["partner"], s["action"], s["waits_for"]) for s in thursday] == [
+        ("Debbie Harper", "deferred", "2026-12-11")
+    ]
+    assert thursday[0]["reason"] == DEFERRED.split(": ", 1)[1]
+    assert snapshot(week2) == before
+
+    # The Friday call: the buyer guide sent, a new promise made.
+    friday_note = week2 / WEEK2_PATH
+    promise = "- [ ] Call the Lees about the inspection #commitment 📅 2026-12-16"
+    text = friday_note.read_text(encoding="utf-8")
+    text = text.replace(OPEN_LINES[0], "- [x]" + OPEN_LINES[0][5:] + " ✅ 2026-12-11")
+    friday_note.write_text(text + promise + "\n", encoding="utf-8")
+
+    result = ok(ppsj("week", today=later))
+    assert f"wrote        {THURSDAY_PATH}" in result.stdout
+    assert f"carried 3 open follow-ups from {WEEK2_PATH} (marked [>] there)" in result.stdout
+    thursday_note = note(week2, THURSDAY_PATH)
+    assert thursday_note.meta["previous"] == "[[2026-12-11 Debbie Harper]]"
+    carried = [ln for ln in thursday_note.body.splitlines() if ln.startswith("- [")]
+    assert carried == [*OPEN_LINES[1:], promise]
+    assert "- [>]" + promise[5:] in friday_note.read_text(encoding="utf-8")
+    assert "deferred" not in result.stdout
+
+    before = snapshot(week2)
+    again = ok(ppsj("week", today=later))
+    assert snapshot(week2) == before
+    assert f"exists       {THURSDAY_PATH} (not touched)" in again.stdout
+
+
+def test_held_writes_a_deferred_note_carrying_from_the_session_before(week2: Path, ppsj) -> None:
+    ok(ppsj("move", "Debbie Harper", "2026-12-18", "--to", "2026-12-17 14:40"))
+    assert DEFERRED in ok(ppsj("week", today="2026-12-11")).stdout.splitlines()
+    friday_note = week2 / WEEK2_PATH
+    promise = "- [ ] Call the Lees about the inspection #commitment 📅 2026-12-16"
+    friday_note.write_text(friday_note.read_text(encoding="utf-8") + promise + "\n", "utf-8")
+    # No week run since: the Thursday call is recorded, and its note written, by held.
+    result = ok(ppsj("held", "debbie", today="2026-12-17"))
+    assert result.stdout.splitlines() == [
+        f"wrote {THURSDAY_PATH}: status held",
+        f"  carried 4 open follow-ups from {WEEK2_PATH} (marked [>] there)",
+    ]
+    thursday_note = note(week2, THURSDAY_PATH)
+    assert thursday_note.meta["previous"] == "[[2026-12-11 Debbie Harper]]"
+    carried = [ln for ln in thursday_note.body.splitlines() if ln.startswith("- [")]
+    assert carried == [*OPEN_LINES, promise]
+    assert "open twice" not in ok(ppsj("doctor", today="2026-12-17")).stdout
+
+
+def test_held_for_a_past_session_before_a_later_note_carries_nothing(week2: Path, ppsj) -> None:
+    # Fri 12-11 got no note; one of 12-18 was written by hand: the follow-ups of
+    # 12-04 stay open there (the next week carries from the latest note).
+    later = week2 / "Sessions/2026/2026-12-18 Debbie Harper.md"
+    later.write_text(
+        '---\ntype: session\npartner: "[[Debbie Harper]]"\ndate: 2026-12-18\n---\n', "utf-8"
+    )
+    week1 = (week2 / WEEK1_PATH).read_bytes()
+    result = ok(ppsj("held", "debbie", "--date", "2026-12-11", today="2026-12-18"))
+    assert result.stdout == f"wrote {WEEK2_PATH}: status held\n"
+    assert (week2 / WEEK1_PATH).read_bytes() == week1
+    assert not [ln for ln in note(week2, WEEK2_PATH).body.splitlines() if ln.startswith("- [")]

@@ -12,7 +12,7 @@ from ppsjournal.errors import PpsjError, UsageError
 
 
 def _record(name: str, day: dt.date | None, status: str, note: str | None) -> None:
-    from ppsjournal.app import session_note
+    from ppsjournal.app import record_session
     from ppsjournal.properties import QUOTED_KEYS
     from ppsjournal.week import append_note, find_session
 
@@ -22,15 +22,15 @@ def _record(name: str, day: dt.date | None, status: str, note: str | None) -> No
             raise UsageError("--note is empty")
     rt = runtime()
     vault, today = rt.vault, rt.today
+
+    def add_note(text: str) -> str:
+        return append_note(text, note) if note else text
+
     # Found and written under the vault's write lock, the notes read again inside it.
     with rt.builder().writing() as index:
         partner = find_partner(index, name, writing=True)
         found = find_session(index, vault.settings, partner, day, today)
         if found.existing is not None:
-
-            def add_note(text: str) -> str:
-                return append_note(text, note) if note else text
-
             vault.update_keys(found.existing, {"status": status}, QUOTED_KEYS, edit=add_note)
             click.echo(f"{found.existing}: status {status}" + (", note added" if note else ""))
             return
@@ -38,11 +38,12 @@ def _record(name: str, day: dt.date | None, status: str, note: str | None) -> No
         assert planned is not None
         if planned.path in index.entries or vault.exists(planned.path):
             raise PpsjError("a note of that name is there but is not a session note", planned.path)
-        text = session_note(vault, index, planned, today, status)
-        if note:
-            text = append_note(text, note)
-        vault.create(planned.path, text.encode("utf-8"))
+        carry = record_session(vault, index, planned, today, status, add_note)
         click.echo(f"wrote {planned.path}: status {status}" + (", note added" if note else ""))
+        if carry and carry.tasks:
+            n = len(carry.tasks)
+            what = "follow-up" if n == 1 else "follow-ups"
+            click.echo(f"  carried {n} open {what} from {carry.path} (marked [>] there)")
 
 
 # The session's day, as held and missed both take it.

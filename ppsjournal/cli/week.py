@@ -23,7 +23,7 @@ class Item:
 
     planned: Planned
     counts: Counts
-    action: str  # "write" | "exists" | "blocked"
+    action: str  # "write" | "exists" | "blocked" | "deferred"
     note: bytes | None = None
     carry: Carry | None = None
     reason: str | None = None
@@ -46,11 +46,14 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     the open follow-ups of their latest earlier session note, copied as written;
     those old lines become [>] (carried), nothing else in the old note changes.
     Holidays, skipped sessions and paused or ended partners get no note; moved
-    sessions count where they were moved to. An existing note is never
-    overwritten, so running it twice changes nothing; a run stopped between
-    writing a note and marking the old lines has them marked by the next run
-    (those the note holds exactly as carried). The note's body comes
-    from templates/session.md.j2, or the vault's Templates/session.md.j2.
+    sessions count where they were moved to. A partner's session whose
+    previous session is today or later is deferred: its note would miss that
+    call's follow-ups, so a run on a day after that session writes it. An
+    existing note is never overwritten, so running it twice changes nothing;
+    a run stopped between writing a note and marking the old lines has them
+    marked by the next run (those the note holds exactly as carried). The
+    note's body comes from templates/session.md.j2, or the vault's
+    Templates/session.md.j2.
     Exit 1 if a session could not get its note; else 3 if a note could not
     be read (named on stderr), 0 if all went well.
 
@@ -83,7 +86,7 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     # a bad template or an unreadable note leaves the vault as it was.
     items: list[Item] = []
     writing: set[str] = set()
-    for p in plan_week(index, settings, day):
+    for p in plan_week(index, settings, day, today):
         counts = followup_counts(index, p.partner.name, today)
         if p.existing:
             # A run stopped after writing it may have left the carried lines
@@ -98,6 +101,9 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
                 "session note is named by its day; move one (ppsj move)"
             )
             items.append(Item(p, counts, "blocked", reason=reason))
+            continue
+        if p.waits_for is not None:
+            items.append(Item(p, counts, "deferred", reason=_deferral(p.waits_for, p)))
             continue
         blockers = unreadable_sessions(index, p)
         if blockers:
@@ -133,6 +139,14 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
+def _deferral(after: dt.date, p: Planned) -> str:
+    """Why a session's note waits, and when a run writes it."""
+    since = after + dt.timedelta(days=1)
+    by = p.occurrence.date
+    when = f"on {by}" if since == by else f"from {since} to {by}"
+    return f"written once the {after} session is past (run ppsj week {when})"
+
+
 def _unfinished(vault: Vault, p: Planned) -> Carry | None:
     """The [>] marks a stopped run left undone in the note before ``p.existing``."""
     from ppsjournal.week import unfinished_carry
@@ -156,6 +170,8 @@ def _read_carry(vault: Vault, rel: str) -> Carry:
 
 def _write(vault: Vault, items: list[Item]) -> None:
     """Create the new notes and mark the old lines, refusing all if anything moved meanwhile."""
+    from ppsjournal.app import check_unchanged, create_carried
+
     with vault.lock():
         # Checked before the first write, so a refusal leaves everything as it was.
         for item in items:
@@ -163,35 +179,14 @@ def _write(vault: Vault, items: list[Item]) -> None:
                 raise PpsjError(
                     "a note of that name already exists; not overwritten", item.planned.path
                 )
-            if (
-                item.carry
-                and item.carry.tasks
-                and vault.read_bytes(item.carry.path) != item.carry.old
-            ):
-                raise PpsjError(
-                    "the note changed on disk while ppsj was working; nothing written; "
-                    "run the command again",
-                    item.carry.path,
-                )
+            check_unchanged(vault, item.carry)
         for item in items:
             if item.action == "exists":  # only the marks a stopped run left undone
                 assert item.carry is not None
                 vault.replace(item.carry.path, item.carry.old, item.carry.new)
                 continue
             assert item.note is not None
-            # New note first: if marking the old lines then fails (or ppsj is
-            # stopped), the tasks are open in both notes (nothing lost), never
-            # in neither; the next run marks them (_unfinished).
-            vault.create(item.planned.path, item.note)
-            if item.carry and item.carry.tasks:
-                try:
-                    vault.replace(item.carry.path, item.carry.old, item.carry.new)
-                except PpsjError:
-                    # Changed in the instant since the check: take back the new
-                    # note (still ours, unread) so no follow-up is open twice.
-                    if vault.read_bytes(item.planned.path) == item.note:
-                        vault.remove(item.planned.path)
-                    raise
+            create_carried(vault, item.planned.path, item.note, item.carry)
 
 
 def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool, clock: str) -> str:
@@ -235,6 +230,9 @@ def _agenda(items: list[Item], first: dt.date, last: dt.date, dry_run: bool, clo
                 )
         elif i.action == "blocked":
             lines.append(f"not written  {i.planned.path}: {i.reason}")
+        elif i.action == "deferred":
+            day = i.planned.occurrence.date
+            lines.append(f"deferred     {i.planned.partner.name} {day}: {i.reason}")
         else:
             n = len(i.carry.tasks) if i.carry else 0
             lines.append(f"{verb:<12} {i.planned.path}")
@@ -252,6 +250,7 @@ def _as_json(
         "write": "would write" if dry_run else "written",
         "exists": "exists",
         "blocked": "blocked",
+        "deferred": "deferred",
     }
     return {
         "from": first,
@@ -272,6 +271,7 @@ def _as_json(
                 "note": i.planned.existing or i.planned.path,
                 "action": done[i.action],
                 "reason": i.reason,
+                "waits_for": i.planned.waits_for if i.action == "deferred" else None,
                 "previous": i.planned.previous,
                 "open_followups": i.counts.open,
                 "overdue": i.counts.overdue,
