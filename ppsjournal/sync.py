@@ -32,8 +32,9 @@ from ppsjournal.app import Builder, BuildResult, load_index, session_note
 from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
 from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE, TEMPLATES
-from ppsjournal.names import link_target
+from ppsjournal.names import link_target, note_name
 from ppsjournal.note import CONFLICT_MESSAGE, conflict_line, decode, parse_note
+from ppsjournal.properties import PPS_INVITED_SEQUENCE, PPS_SEQUENCE
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import Vault
@@ -55,6 +56,10 @@ ATTRIBUTE_LINES = (
     ),
 )
 GITATTRIBUTES = "".join(line + "\n" for line, _ in ATTRIBUTE_LINES)
+BOTH_SIDES = (
+    "{name}'s series changed on both machines: invitation out of date "
+    "(run: ppsj invite --changed --send)"
+)
 # The repetitive rebase a pull may need: each stop on generated files alone is settled.
 MAX_STEPS = 100
 
@@ -355,6 +360,8 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
             builder.reload_settings()  # the pull may have brought a new ppsj.toml (a holiday)
         new = git.head(root) != before
         result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
+        if new:
+            result.steps.extend(_series_changed_on_both(root, under, vault, before))
         result.build = builder.build(today)
         result.steps.extend(f"wrote {rel}" for rel in result.build.written)
         result.steps.extend(f"removed {rel}" for rel in result.build.removed)
@@ -373,6 +380,63 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
             )
         result.pushed = True
     return result
+
+
+def _series_changed_on_both(root: Path, under: str, vault: Vault, ours: str) -> list[str]:
+    """After a pull that joined two lines of work (a merge or a rebase): every partner
+    whose series both sides changed (pps_sequence raised on each) gets pps_sequence
+    above both sides' and both invitations; one line each, naming the partner.
+
+    Each machine raised pps_sequence to the same next number and may have sent
+    it, so git merges the note cleanly and the merged series (both changes)
+    would carry a SEQUENCE the partner's calendar already holds: ``invite
+    --changed`` would see nothing to send. Only the merging machine sees both
+    sides, and it raises the key once, so the other pulls it as it is.
+    """
+    theirs = git.commit_of(root, "@{u}")
+    base = git.merge_base(root, ours, theirs) if theirs else None
+    if theirs is None or base is None or base in (ours, theirs):
+        return []  # a fast-forward: one side only
+    both = set(git.changed_between(root, base, ours, under))
+    both &= set(git.changed_between(root, base, theirs, under))
+    done = []
+    with vault.lock():
+        for path in sorted(both):
+            if not path.endswith(".md") or not _in_vault(root, vault, path):
+                continue
+            rel = _rel(root, vault, path)
+            sides = [
+                _sequences(rel, git.show(root, commit, path)) for commit in (base, ours, theirs)
+            ]
+            was, mine, other = sides
+            if was is None or mine is None or other is None:
+                continue  # added on both sides, removed, or not a readable partner note
+            if mine[0] <= was[0] or other[0] <= was[0]:
+                continue  # the series changed on one side at most
+            above = max(*mine, *other) + 1
+            try:
+                now = _sequences(rel, vault.read_bytes(rel))
+                if now is None or now[0] >= above:
+                    continue
+                vault.update_keys(rel, {PPS_SEQUENCE.key: above})
+            except PpsjError:
+                continue  # the build after the pull names a note it cannot read
+            done.append(BOTH_SIDES.format(name=note_name(rel)))
+    return done
+
+
+def _sequences(rel: str, data: bytes | None) -> tuple[int, int] | None:
+    """A partner note's pps_sequence and pps_invited_sequence (0 if never sent),
+    or None: no such file, not a partner note, or one that cannot be read."""
+    if data is None:
+        return None
+    try:
+        note = parse_note(rel, decode(rel, data))
+        if note.type != "partner":
+            return None
+        return PPS_SEQUENCE.read(note.meta, rel), PPS_INVITED_SEQUENCE.read(note.meta, rel) or 0
+    except PpsjError:
+        return None
 
 
 def _commit(root: Path, under: str, message: str, result: SyncResult) -> None:
