@@ -405,14 +405,15 @@ def _series_changed_on_both(root: Path, under: str, vault: Vault, ours: str) -> 
             if not path.endswith(".md") or not _in_vault(root, vault, path):
                 continue
             rel = _rel(root, vault, path)
-            sides = [
-                _sequences(rel, git.show(root, commit, path)) for commit in (base, ours, theirs)
-            ]
-            was, mine, other = sides
-            if was is None or mine is None or other is None:
-                continue  # added on both sides, removed, or not a readable partner note
-            if mine[0] <= was[0] or other[0] <= was[0]:
-                continue  # the series changed on one side at most
+            was = _sequences(rel, git.show(root, base, path))
+            if was is None:
+                continue  # added on both sides, or not a readable partner note
+            mine = _sequences(rel, git.show(root, ours, path))
+            if mine is None or mine[0] <= was[0]:
+                continue  # removed, or the series not changed on this side
+            other = _sequences(rel, git.show(root, theirs, path))
+            if other is None or other[0] <= was[0]:
+                continue  # the series changed on one side only
             above = max(*mine, *other) + 1
             try:
                 now = _sequences(rel, vault.read_bytes(rel))
