@@ -92,6 +92,12 @@ def merge_base(root: Path, one: str, other: str) -> str | None:
     return done.stdout.decode().strip() or None if done.returncode == 0 else None
 
 
+def unpushed_merges(root: Path) -> list[tuple[str, str]]:
+    """The two parents of each merge commit on the branch but not its upstream's."""
+    out = _run(root, "rev-list", "--merges", "--parents", "@{u}..HEAD").stdout.decode()
+    return [(line.split()[1], line.split()[2]) for line in out.splitlines() if line.strip()]
+
+
 def changed_between(root: Path, old: str, new: str, under: str) -> list[str]:
     """Paths under ``under`` (relative to the root) that differ between two commits
     (a rename is a removal and an addition: each path on its own)."""

@@ -360,8 +360,7 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
             builder.reload_settings()  # the pull may have brought a new ppsj.toml (a holiday)
         new = git.head(root) != before
         result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
-        if new:
-            result.steps.extend(_series_changed_on_both(root, under, vault, before))
+        result.steps.extend(_series_changed_on_both(root, under, vault, before if new else None))
         result.build = builder.build(today)
         result.steps.extend(f"wrote {rel}" for rel in result.build.written)
         result.steps.extend(f"removed {rel}" for rel in result.build.removed)
@@ -382,47 +381,61 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
     return result
 
 
-def _series_changed_on_both(root: Path, under: str, vault: Vault, ours: str) -> list[str]:
-    """After a pull that joined two lines of work (a merge or a rebase): every partner
-    whose series both sides changed (pps_sequence raised on each) gets pps_sequence
-    above both sides' and both invitations; one line each, naming the partner.
+def _series_changed_on_both(root: Path, under: str, vault: Vault, ours: str | None) -> list[str]:
+    """After a pull that joined two lines of work (``ours``, the commit before it,
+    and the upstream's, by a merge or a rebase), and at every merge not pushed yet
+    (a plain 'git pull', a conflict fixed by hand): every partner whose series both
+    sides changed (pps_sequence raised on each) gets pps_sequence above both
+    sides' and both invitations; one line each, naming the partner.
 
     Each machine raised pps_sequence to the same next number and may have sent
     it, so git merges the note cleanly and the merged series (both changes)
     would carry a SEQUENCE the partner's calendar already holds: ``invite
     --changed`` would see nothing to send. Only the merging machine sees both
-    sides, and it raises the key once, so the other pulls it as it is.
+    sides, and it raises the key once (never again: it is then above both), so
+    the other pulls it as it is.
     """
     theirs = git.commit_of(root, "@{u}")
-    base = git.merge_base(root, ours, theirs) if theirs else None
-    if theirs is None or base is None or base in (ours, theirs):
+    if theirs is None:
+        return []
+    joined = [(ours, theirs)] if ours is not None else []
+    joined += [pair for pair in git.unpushed_merges(root) if pair not in joined]
+    done: list[str] = []
+    with vault.lock():
+        for mine, other in joined:
+            done.extend(_raise_both_sides(root, under, vault, mine, other))
+    return done
+
+
+def _raise_both_sides(root: Path, under: str, vault: Vault, ours: str, theirs: str) -> list[str]:
+    base = git.merge_base(root, ours, theirs)
+    if base is None or base in (ours, theirs):
         return []  # a fast-forward: one side only
     both = set(git.changed_between(root, base, ours, under))
     both &= set(git.changed_between(root, base, theirs, under))
     done = []
-    with vault.lock():
-        for path in sorted(both):
-            if not path.endswith(".md") or not _in_vault(root, vault, path):
-                continue
-            rel = _rel(root, vault, path)
-            was = _sequences(rel, git.show(root, base, path))
-            if was is None:
-                continue  # added on both sides, or not a readable partner note
-            mine = _sequences(rel, git.show(root, ours, path))
-            if mine is None or mine[0] <= was[0]:
-                continue  # removed, or the series not changed on this side
-            other = _sequences(rel, git.show(root, theirs, path))
-            if other is None or other[0] <= was[0]:
-                continue  # the series changed on one side only
-            above = max(*mine, *other) + 1
-            try:
-                now = _sequences(rel, vault.read_bytes(rel))
-                if now is None or now[0] >= above:
-                    continue
-                vault.update_keys(rel, {PPS_SEQUENCE.key: above})
-            except PpsjError:
-                continue  # the build after the pull names a note it cannot read
-            done.append(BOTH_SIDES.format(name=note_name(rel)))
+    for path in sorted(both):
+        if not path.endswith(".md") or not _in_vault(root, vault, path):
+            continue
+        rel = _rel(root, vault, path)
+        was = _sequences(rel, git.show(root, base, path))
+        if was is None:
+            continue  # added on both sides, or not a readable partner note
+        mine = _sequences(rel, git.show(root, ours, path))
+        if mine is None or mine[0] <= was[0]:
+            continue  # removed, or the series not changed on this side
+        other = _sequences(rel, git.show(root, theirs, path))
+        if other is None or other[0] <= was[0]:
+            continue  # the series changed on one side only
+        above = max(*mine, *other) + 1
+        try:
+            now = _sequences(rel, vault.read_bytes(rel))
+            if now is None or now[0] >= above:
+                continue  # removed since, or already above both
+            vault.update_keys(rel, {PPS_SEQUENCE.key: above})
+        except PpsjError:
+            continue  # the build after the pull names a note it cannot read
+        done.append(BOTH_SIDES.format(name=note_name(rel)))
     return done
 
 

@@ -556,14 +556,15 @@ def test_an_invitation_saved_on_both_machines_is_no_conflict(clones):
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
 
 
-@pytest.mark.parametrize("rebase", [False, True], ids=["merge", "rebase"])
+@pytest.mark.parametrize("how", ["merge", "rebase", "git pull"])
 def test_a_series_changed_and_invited_on_both_machines_is_out_of_date_after_sync(
-    clones, smtp_server, rebase
+    clones, smtp_server, how
 ):
     """A skips a session of Debbie's and sends her the invitation; B, not synced,
     reschedules her and sends it too. Both notes say pps_sequence 1, invited 1: git
     merges them cleanly, and the merged series would carry the SEQUENCE both of her
-    calendars already hold. Sync makes it a new version, so invite --changed sends it."""
+    calendars already hold. Sync makes it a new version, so invite --changed sends it
+    (also after a plain 'git pull' that merged, before the sync)."""
     a, b = clones
     day = "2026-12-04"
     inbox, port = smtp_server()
@@ -575,7 +576,7 @@ def test_a_series_changed_and_invited_on_both_machines_is_out_of_date_after_sync
     git(a, "push", "-q")
     git(b, "pull", "-q")
     for repo in (a, b):
-        git(repo, "config", "pull.rebase", "true" if rebase else "false")
+        git(repo, "config", "pull.rebase", "true" if how == "rebase" else "false")
     ok(run_cli(a, "skip", "Debbie Harper", "2026-12-18", today=day))
     ok(run_cli(a, "skip", "Sam Ortiz", "2026-12-18", today=day))  # Sam: one side only
     ok(run_cli(b, "reschedule", "Debbie Harper", "--at", "3:20pm", "--from", "2027-01-08"))
@@ -586,6 +587,10 @@ def test_a_series_changed_and_invited_on_both_machines_is_out_of_date_after_sync
     assert [sequence(e.content) for e in inbox.envelopes] == [0, 0, 1, 1, 1]
 
     ok(run_cli(a, "sync", today=day))
+    if how == "git pull":
+        git(b, "add", "-A")
+        git(b, "commit", "-qm", "b")
+        git(b, "pull", "-q", "--no-edit")
     out = ok(run_cli(b, "sync", today=day)).output
     assert (
         "Debbie Harper's series changed on both machines: invitation out of date "
@@ -620,3 +625,28 @@ def sequence(message: bytes) -> int:
             text = part.get_payload(decode=True).decode("utf-8")
             return int(re.search(r"^SEQUENCE:(\d+)", text, re.M).group(1))
     raise AssertionError("no calendar in the message")
+
+
+def test_a_series_conflict_fixed_by_hand_gets_its_new_sequence_at_the_next_sync(clones):
+    """Both machines rescheduled Debbie, to different times: a conflict, left to the
+    user. Fixed by hand and committed, the note still says the SEQUENCE both sides
+    sent; the next sync raises it above both (the merge is not pushed yet)."""
+    a, b = clones
+    day = "2026-12-04"
+    ok(run_cli(a, "reschedule", "Debbie Harper", "--at", "3:20pm", "--from", "2027-01-08"))
+    ok(run_cli(b, "reschedule", "Debbie Harper", "--at", "3:40pm", "--from", "2027-01-08"))
+    ok(run_cli(a, "sync", today=day))
+    stopped = one_line_error(run_cli(b, "sync", today=day))
+    assert "conflict in Partners/Debbie Harper.md" in stopped
+    git(b, "checkout", "--theirs", "Partners/Debbie Harper.md")
+    git(b, "add", "Partners/Debbie Harper.md")
+    git(b, "commit", "-q", "--no-edit")
+    assert "pps_sequence: 1\n" in (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert "Debbie Harper's series changed on both machines" in out
+    debbie = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    assert "pps_sequence: 2\n" in debbie and "15:20" in debbie
+    assert "SEQUENCE:2" in (b / "Calendar/Debbie Harper.ics").read_text(encoding="utf-8")
+    again = ok(run_cli(b, "sync", today=day)).output
+    assert "both machines" not in again
+    assert "pps_sequence: 2\n" in (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
