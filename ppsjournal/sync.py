@@ -33,8 +33,8 @@ from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
 from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE, TEMPLATES
 from ppsjournal.names import link_target, note_name
-from ppsjournal.note import CONFLICT_MESSAGE, conflict_line, decode, parse_note
-from ppsjournal.properties import PPS_INVITED_SEQUENCE, PPS_SEQUENCE
+from ppsjournal.note import CONFLICT_MESSAGE, Note, conflict_line, decode, parse_note
+from ppsjournal.properties import PPS_INVITED_ON, PPS_INVITED_SEQUENCE, PPS_SEQUENCE
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import Vault
@@ -418,18 +418,22 @@ def _raise_both_sides(root: Path, under: str, vault: Vault, ours: str, theirs: s
         if not path.endswith(".md") or not _in_vault(root, vault, path):
             continue
         rel = _rel(root, vault, path)
-        was = _sequences(rel, git.show(root, base, path))
-        if was is None:
+        base_note = _partner_note(rel, git.show(root, base, path))
+        if base_note is None:
             continue  # added on both sides, or not a readable partner note
-        mine = _sequences(rel, git.show(root, ours, path))
-        if mine is None or mine[0] <= was[0]:
-            continue  # removed, or the series not changed on this side
-        other = _sequences(rel, git.show(root, theirs, path))
-        if other is None or other[0] <= was[0]:
-            continue  # the series changed on one side only
+        mine_note, other_note = (
+            _partner_note(rel, git.show(root, c, path)) for c in (ours, theirs)
+        )
+        was, mine, other = (_sequences(n) for n in (base_note, mine_note, other_note))
+        if was is None or mine is None or other is None:
+            continue  # removed on a side, or a key that cannot be read
+        if mine[0] <= was[0] or other[0] <= was[0]:
+            continue  # the series changed on one side at most
+        if _series_meta(mine_note) == _series_meta(other_note):
+            continue  # the same change on both sides: the same calendar sent
         above = max(*mine, *other) + 1
         try:
-            now = _sequences(rel, vault.read_bytes(rel))
+            now = _sequences(_partner_note(rel, vault.read_bytes(rel)))
             if now is None or now[0] >= above:
                 continue  # removed since, or already above both
             vault.update_keys(rel, {PPS_SEQUENCE.key: above})
@@ -439,18 +443,36 @@ def _raise_both_sides(root: Path, under: str, vault: Vault, ours: str, theirs: s
     return done
 
 
-def _sequences(rel: str, data: bytes | None) -> tuple[int, int] | None:
-    """A partner note's pps_sequence and pps_invited_sequence (0 if never sent),
-    or None: no such file, not a partner note, or one that cannot be read."""
+def _partner_note(rel: str, data: bytes | None) -> Note | None:
+    """The partner note these bytes hold, or None: no such file, another kind
+    of note, or one that cannot be read."""
     if data is None:
         return None
     try:
         note = parse_note(rel, decode(rel, data))
-        if note.type != "partner":
-            return None
-        return PPS_SEQUENCE.read(note.meta, rel), PPS_INVITED_SEQUENCE.read(note.meta, rel) or 0
     except PpsjError:
         return None
+    return note if note.type == "partner" else None
+
+
+def _sequences(note: Note | None) -> tuple[int, int] | None:
+    """A partner note's pps_sequence and pps_invited_sequence (0 if never sent),
+    or None: no note, or a key that cannot be read."""
+    if note is None:
+        return None
+    try:
+        meta, at = note.meta, note.path
+        return PPS_SEQUENCE.read(meta, at), PPS_INVITED_SEQUENCE.read(meta, at) or 0
+    except PpsjError:
+        return None
+
+
+def _series_meta(note: Note | None) -> dict | None:
+    """A partner note's properties but the record of the invitation sent."""
+    if note is None:
+        return None
+    sent = (PPS_INVITED_SEQUENCE.key, PPS_INVITED_ON.key)
+    return {k: v for k, v in note.meta.items() if k not in sent}
 
 
 def _commit(root: Path, under: str, message: str, result: SyncResult) -> None:

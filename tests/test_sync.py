@@ -650,3 +650,22 @@ def test_a_series_conflict_fixed_by_hand_gets_its_new_sequence_at_the_next_sync(
     again = ok(run_cli(b, "sync", today=day)).output
     assert "both machines" not in again
     assert "pps_sequence: 2\n" in (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+
+
+def test_the_same_change_on_both_machines_or_a_change_on_one_raises_nothing(clones):
+    """Debbie's session skipped on both machines (the same calendar on each), Sam's
+    on one while the other wrote in his note: no SEQUENCE is raised, nobody named."""
+    a, b = clones
+    day = "2026-12-04"
+    for repo in (a, b):
+        ok(run_cli(repo, "skip", "Debbie Harper", "2026-12-18", today=day))
+    ok(run_cli(a, "skip", "Sam Ortiz", "2026-12-18", today=day))
+    sam = b / "Partners/Sam Ortiz.md"
+    sam.write_text(sam.read_text(encoding="utf-8") + "Prefers mornings.\n", encoding="utf-8")
+    ok(run_cli(a, "sync", today=day))
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert "pulled origin/main" in out and "both machines" not in out
+    for name in ("Debbie Harper", "Sam Ortiz"):
+        note = (b / f"Partners/{name}.md").read_text(encoding="utf-8")
+        assert "pps_sequence: 1\n" in note and "2026-12-18" in note
+    assert "Prefers mornings." in (b / "Partners/Sam Ortiz.md").read_text(encoding="utf-8")
