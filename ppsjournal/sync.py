@@ -15,7 +15,9 @@ repository, ``ppsj sync --setup``, and ``ppsj sync`` itself):
   from the merged partner and previous note, else against the lines both
   sides share (mergebase.py). Whatever the two sides wrote differently in one
   place is left to the user as a conflict, never settled by dropping a side.
-- Every other note is the user's: git merges it as it would anyway.
+- Every other note is the user's: git merges it as it would anyway. Where
+  both sides changed a partner's series, the merged note would carry the
+  SEQUENCE both already sent; sync raises it above both, after the pull.
 """
 
 from __future__ import annotations
