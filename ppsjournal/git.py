@@ -80,6 +80,37 @@ def head(root: Path) -> str:
     return _run(root, "rev-parse", "HEAD").stdout.decode().strip()
 
 
+def commit_of(root: Path, name: str) -> str | None:
+    """The commit a name (``@{u}``, a branch) points at, or None if it names none."""
+    done = _run(root, "rev-parse", "--verify", "-q", f"{name}^{{commit}}", check=False)
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def merge_base(root: Path, one: str, other: str) -> str | None:
+    """The best common ancestor of two commits, or None if they share none."""
+    done = _run(root, "merge-base", one, other, check=False)
+    return done.stdout.decode().strip() or None if done.returncode == 0 else None
+
+
+def unpushed_merges(root: Path) -> list[tuple[str, str]]:
+    """The two parents of each merge commit on the branch but not its upstream's."""
+    out = _run(root, "rev-list", "--merges", "--parents", "@{u}..HEAD").stdout.decode()
+    return [(line.split()[1], line.split()[2]) for line in out.splitlines() if line.strip()]
+
+
+def changed_between(root: Path, old: str, new: str, under: str) -> list[str]:
+    """Paths under ``under`` (relative to the root) that differ between two commits
+    (a rename is a removal and an addition: each path on its own)."""
+    out = _run(root, "diff", "--name-only", "--no-renames", "-z", old, new, "--", under).stdout
+    return sorted(os.fsdecode(p) for p in out.split(b"\0") if p)
+
+
+def show(root: Path, commit: str, path: str) -> bytes | None:
+    """A file (relative to the root) as a commit holds it, or None if it holds none."""
+    done = _run(root, "show", f"{commit}:{path}", check=False)
+    return done.stdout if done.returncode == 0 else None
+
+
 def upstream(root: Path) -> str | None:
     """The branch's upstream (``origin/main``), or None if it has none."""
     done = _run(root, "rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{u}", check=False)

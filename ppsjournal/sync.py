@@ -15,7 +15,9 @@ repository, ``ppsj sync --setup``, and ``ppsj sync`` itself):
   from the merged partner and previous note, else against the lines both
   sides share (mergebase.py). Whatever the two sides wrote differently in one
   place is left to the user as a conflict, never settled by dropping a side.
-- Every other note is the user's: git merges it as it would anyway.
+- Every other note is the user's: git merges it as it would anyway. Where
+  both sides changed a partner's series, the merged note would carry the
+  SEQUENCE both already sent; sync raises it above both, after the pull.
 """
 
 from __future__ import annotations
@@ -32,8 +34,9 @@ from ppsjournal.app import Builder, BuildResult, load_index, session_note
 from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
 from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE, TEMPLATES
-from ppsjournal.names import link_target
-from ppsjournal.note import CONFLICT_MESSAGE, conflict_line, decode, parse_note
+from ppsjournal.names import link_target, note_name
+from ppsjournal.note import CONFLICT_MESSAGE, Note, conflict_line, decode, parse_note
+from ppsjournal.properties import PPS_INVITED_ON, PPS_INVITED_SEQUENCE, PPS_SEQUENCE
 from ppsjournal.schedule import occurrences
 from ppsjournal.settings import CONFIG_NAME
 from ppsjournal.vault import Vault
@@ -55,6 +58,10 @@ ATTRIBUTE_LINES = (
     ),
 )
 GITATTRIBUTES = "".join(line + "\n" for line, _ in ATTRIBUTE_LINES)
+BOTH_SIDES = (
+    "{name}'s series changed on both machines: invitation out of date "
+    "(run: ppsj invite --changed --send)"
+)
 # The repetitive rebase a pull may need: each stop on generated files alone is settled.
 MAX_STEPS = 100
 
@@ -350,6 +357,7 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
             builder.reload_settings()  # the pull may have brought a new ppsj.toml (a holiday)
         new = git.head(root) != before
         result.steps.append(f"{'pulled' if new else 'nothing new from'} {upstream}")
+        result.steps.extend(_series_changed_on_both(root, under, vault, before if new else None))
         result.build = builder.build(today)
         result.steps.extend(f"wrote {rel}" for rel in result.build.written)
         result.steps.extend(f"removed {rel}" for rel in result.build.removed)
@@ -368,6 +376,100 @@ def sync(vault: Vault, today: dt.date, message: str | None = None, push: bool = 
             )
         result.pushed = True
     return result
+
+
+def _series_changed_on_both(root: Path, under: str, vault: Vault, ours: str | None) -> list[str]:
+    """After a pull that joined two lines of work (``ours``, the commit before it,
+    and the upstream's, by a merge or a rebase), and at every merge not pushed yet
+    (a plain 'git pull', a conflict fixed by hand): every partner whose series both
+    sides changed (pps_sequence raised on each) gets pps_sequence above both
+    sides' and both invitations; one line each, naming the partner.
+
+    Each machine raised pps_sequence to the same next number and may have sent
+    it, so git merges the note cleanly and the merged series (both changes)
+    would carry a SEQUENCE the partner's calendar already holds: ``invite
+    --changed`` would see nothing to send. Only the merging machine sees both
+    sides, and it raises the key once (never again: it is then above both), so
+    the other pulls it as it is.
+    """
+    theirs = git.commit_of(root, "@{u}")
+    if theirs is None:
+        return []
+    joined = [(ours, theirs)] if ours is not None else []
+    joined += [pair for pair in git.unpushed_merges(root) if pair not in joined]
+    done: list[str] = []
+    with vault.lock():
+        for mine, other in joined:
+            done.extend(_raise_both_sides(root, under, vault, mine, other))
+    return done
+
+
+def _raise_both_sides(root: Path, under: str, vault: Vault, ours: str, theirs: str) -> list[str]:
+    base = git.merge_base(root, ours, theirs)
+    if base is None or base in (ours, theirs):
+        return []  # a fast-forward: one side only
+    both = set(git.changed_between(root, base, ours, under))
+    both &= set(git.changed_between(root, base, theirs, under))
+    done = []
+    for path in sorted(both):
+        if not path.endswith(".md") or not _in_vault(root, vault, path):
+            continue
+        rel = _rel(root, vault, path)
+        base_note = _partner_note(rel, git.show(root, base, path))
+        if base_note is None:
+            continue  # added on both sides, or not a readable partner note
+        mine_note, other_note = (
+            _partner_note(rel, git.show(root, c, path)) for c in (ours, theirs)
+        )
+        was, mine, other = (_sequences(n) for n in (base_note, mine_note, other_note))
+        if was is None or mine is None or other is None:
+            continue  # removed on a side, or a key that cannot be read
+        if mine[0] <= was[0] or other[0] <= was[0]:
+            continue  # the series changed on one side at most
+        if _series_meta(mine_note) == _series_meta(other_note):
+            continue  # the same change on both sides: the same calendar sent
+        above = max(*mine, *other) + 1
+        try:
+            now = _sequences(_partner_note(rel, vault.read_bytes(rel)))
+            if now is None or now[0] >= above:
+                continue  # removed since, or already above both
+            vault.update_keys(rel, {PPS_SEQUENCE.key: above})
+        except PpsjError:
+            continue  # the build after the pull names a note it cannot read
+        done.append(BOTH_SIDES.format(name=note_name(rel)))
+    return done
+
+
+def _partner_note(rel: str, data: bytes | None) -> Note | None:
+    """The partner note these bytes hold, or None: no such file, another kind
+    of note, or one that cannot be read."""
+    if data is None:
+        return None
+    try:
+        note = parse_note(rel, decode(rel, data))
+    except PpsjError:
+        return None
+    return note if note.type == "partner" else None
+
+
+def _sequences(note: Note | None) -> tuple[int, int] | None:
+    """A partner note's pps_sequence and pps_invited_sequence (0 if never sent),
+    or None: no note, or a key that cannot be read."""
+    if note is None:
+        return None
+    try:
+        meta, at = note.meta, note.path
+        return PPS_SEQUENCE.read(meta, at), PPS_INVITED_SEQUENCE.read(meta, at) or 0
+    except PpsjError:
+        return None
+
+
+def _series_meta(note: Note | None) -> dict | None:
+    """A partner note's properties but the record of the invitation sent."""
+    if note is None:
+        return None
+    sent = (PPS_INVITED_SEQUENCE.key, PPS_INVITED_ON.key)
+    return {k: v for k, v in note.meta.items() if k not in sent}
 
 
 def _commit(root: Path, under: str, message: str, result: SyncResult) -> None:

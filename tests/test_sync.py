@@ -8,6 +8,8 @@ interpreter and code.
 
 from __future__ import annotations
 
+import email
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -552,3 +554,118 @@ def test_an_invitation_saved_on_both_machines_is_no_conflict(clones):
     assert b"Message-ID: <ppsj." in (b / "Calendar/Debbie Harper invite.eml").read_bytes()
     ok(run_cli(a, "sync", today=day))
     assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+
+
+@pytest.mark.parametrize("how", ["merge", "rebase", "git pull"])
+def test_a_series_changed_and_invited_on_both_machines_is_out_of_date_after_sync(
+    clones, smtp_server, how
+):
+    """A skips a session of Debbie's and sends her the invitation; B, not synced,
+    reschedules her and sends it too. Both notes say pps_sequence 1, invited 1: git
+    merges them cleanly, and the merged series would carry the SEQUENCE both of her
+    calendars already hold. Sync makes it a new version, so invite --changed sends it
+    (also after a plain 'git pull' that merged, before the sync)."""
+    a, b = clones
+    day = "2026-12-04"
+    inbox, port = smtp_server()
+    with open(a / "ppsj.toml", "a", encoding="utf-8") as fh:
+        fh.write(f'\n[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n')
+    env = {"PPSJ_SMTP_PASSWORD": None}
+    ok(run_cli(a, "invite", "--changed", "--send", today=day, env=env))
+    git(a, "commit", "-qam", "smtp, invited")
+    git(a, "push", "-q")
+    git(b, "pull", "-q")
+    for repo in (a, b):
+        git(repo, "config", "pull.rebase", "true" if how == "rebase" else "false")
+    ok(run_cli(a, "skip", "Debbie Harper", "2026-12-18", today=day))
+    ok(run_cli(a, "skip", "Sam Ortiz", "2026-12-18", today=day))  # Sam: one side only
+    ok(run_cli(b, "reschedule", "Debbie Harper", "--at", "3:20pm", "--from", "2027-01-08"))
+    sam = b / "Partners/Sam Ortiz.md"
+    sam.write_text(sam.read_text(encoding="utf-8") + "Prefers mornings.\n", encoding="utf-8")
+    for repo in (a, b):
+        ok(run_cli(repo, "invite", "--changed", "--send", today=day, env=env))
+    assert [sequence(e.content) for e in inbox.envelopes] == [0, 0, 1, 1, 1]
+
+    ok(run_cli(a, "sync", today=day))
+    if how == "git pull":
+        git(b, "add", "-A")
+        git(b, "commit", "-qm", "b")
+        git(b, "pull", "-q", "--no-edit")
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert (
+        "Debbie Harper's series changed on both machines: invitation out of date "
+        "(run: ppsj invite --changed --send)"
+    ) in out.splitlines()
+    assert "Sam Ortiz" not in out
+    assert markers(b) == []
+    debbie = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    assert "2026-12-18" in debbie and "15:20" in debbie  # both sides' changes
+    assert "pps_sequence: 2\n" in debbie and "pps_invited_sequence: 1\n" in debbie
+    assert git(b, "status", "--porcelain") == ""  # committed with the sync
+    assert git(b, "rev-parse", "HEAD") == git(b, "rev-parse", "origin/main")
+    ics = (b / "Calendar/Debbie Harper.ics").read_bytes()
+    assert b"SEQUENCE:2" in ics
+
+    out = ok(run_cli(a, "sync", today=day)).output  # the other machine: nothing to do
+    assert "both machines" not in out
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert (a / "Partners/Debbie Harper.md").read_text(encoding="utf-8") == debbie
+    listed = ok(run_cli(a, "invite", "--changed", today=day)).output
+    assert "Debbie Harper" in listed and "Sam Ortiz" not in listed
+    ok(run_cli(a, "invite", "--changed", "--send", today=day, env=env))
+    assert [sequence(e.content) for e in inbox.envelopes[5:]] == [2]
+    assert inbox.envelopes[5].rcpt_tos == ["d@sunrise.example"]
+
+
+def sequence(message: bytes) -> int:
+    """The SEQUENCE of the invitation a message carries."""
+    parsed = email.message_from_bytes(message)
+    for part in parsed.walk():
+        if part.get_content_type() == "text/calendar":
+            text = part.get_payload(decode=True).decode("utf-8")
+            return int(re.search(r"^SEQUENCE:(\d+)", text, re.M).group(1))
+    raise AssertionError("no calendar in the message")
+
+
+def test_a_series_conflict_fixed_by_hand_gets_its_new_sequence_at_the_next_sync(clones):
+    """Both machines rescheduled Debbie, to different times: a conflict, left to the
+    user. Fixed by hand and committed, the note still says the SEQUENCE both sides
+    sent; the next sync raises it above both (the merge is not pushed yet)."""
+    a, b = clones
+    day = "2026-12-04"
+    ok(run_cli(a, "reschedule", "Debbie Harper", "--at", "3:20pm", "--from", "2027-01-08"))
+    ok(run_cli(b, "reschedule", "Debbie Harper", "--at", "3:40pm", "--from", "2027-01-08"))
+    ok(run_cli(a, "sync", today=day))
+    stopped = one_line_error(run_cli(b, "sync", today=day))
+    assert "conflict in Partners/Debbie Harper.md" in stopped
+    git(b, "checkout", "--theirs", "Partners/Debbie Harper.md")
+    git(b, "add", "Partners/Debbie Harper.md")
+    git(b, "commit", "-q", "--no-edit")
+    assert "pps_sequence: 1\n" in (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert "Debbie Harper's series changed on both machines" in out
+    debbie = (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+    assert "pps_sequence: 2\n" in debbie and "15:20" in debbie
+    assert "SEQUENCE:2" in (b / "Calendar/Debbie Harper.ics").read_text(encoding="utf-8")
+    again = ok(run_cli(b, "sync", today=day)).output
+    assert "both machines" not in again
+    assert "pps_sequence: 2\n" in (b / "Partners/Debbie Harper.md").read_text(encoding="utf-8")
+
+
+def test_the_same_change_on_both_machines_or_a_change_on_one_raises_nothing(clones):
+    """Debbie's session skipped on both machines (the same calendar on each), Sam's
+    on one while the other wrote in his note: no SEQUENCE is raised, nobody named."""
+    a, b = clones
+    day = "2026-12-04"
+    for repo in (a, b):
+        ok(run_cli(repo, "skip", "Debbie Harper", "2026-12-18", today=day))
+    ok(run_cli(a, "skip", "Sam Ortiz", "2026-12-18", today=day))
+    sam = b / "Partners/Sam Ortiz.md"
+    sam.write_text(sam.read_text(encoding="utf-8") + "Prefers mornings.\n", encoding="utf-8")
+    ok(run_cli(a, "sync", today=day))
+    out = ok(run_cli(b, "sync", today=day)).output
+    assert "pulled origin/main" in out and "both machines" not in out
+    for name in ("Debbie Harper", "Sam Ortiz"):
+        note = (b / f"Partners/{name}.md").read_text(encoding="utf-8")
+        assert "pps_sequence: 1\n" in note and "2026-12-18" in note
+    assert "Prefers mornings." in (b / "Partners/Sam Ortiz.md").read_text(encoding="utf-8")

@@ -28,7 +28,9 @@ def sync(message: str | None, no_push: bool, setup: bool) -> None:
     commits that, and pushes. Follow-ups.md and Calendar/*.ics never
     conflict: the 'ppsj' merge driver keeps one side and the build writes
     them from the merged notes. A session note written by 'ppsj week' on two
-    machines merges three-way against the note as week wrote it. A conflict
+    machines merges three-way against the note as week wrote it. A partner's
+    series changed on both machines gets a SEQUENCE above both (named: run
+    'ppsj invite --changed --send'). A conflict
     in a note you wrote is left to you: the pull stops mid-merge, the files
     are named, nothing is committed (fix them, 'git add', 'git commit', sync
     again). The driver is configured on every sync; --setup does only that
