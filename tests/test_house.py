@@ -46,7 +46,7 @@ LAYERS = {
         "mergebase",
     },
     "adapters": {"vault", "store", "templates", "mail", "caldav_sync", "git"},
-    "app": {"app", "vault_setup", "sync"},
+    "app": {"app", "actions", "vault_setup", "sync"},
     "watch": {"watch"},
 }
 # What each layer may import (besides itself).
