@@ -9,11 +9,13 @@ the terminal, these never do.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from ppsjournal import layout
+from ppsjournal import partners as ops
 from ppsjournal.app import Builder
 from ppsjournal.errors import PpsjError, UsageError
 from ppsjournal.index import Index
@@ -28,7 +30,10 @@ from ppsjournal.leads import (
 )
 from ppsjournal.model import Lead, Partner
 from ppsjournal.names import link_target, match_name, name_key
+from ppsjournal.partners import book, partner_front_matter, resolve_start
 from ppsjournal.properties import QUOTED_KEYS
+from ppsjournal.schedule import Series
+from ppsjournal.settings import WEEKDAYS
 from ppsjournal.templates import render_note
 from ppsjournal.vault import Vault
 
@@ -180,3 +185,221 @@ def _find_lead(index: Index, name: str) -> Lead:
     # As typed: any case or accents, a unique first name or start of the name.
     names = [lead.name for lead in index.leads.values()]
     return index.lead(match_name(name, names, "lead", "create it with 'ppsj lead'"))
+
+
+# -- partners ---------------------------------------------------------------------------
+
+
+@dataclass
+class PartnerAdded:
+    name: str
+    path: str
+    # The series' keys (with an existing prospect: every key written), None for a prospect.
+    keys: dict[str, Any] | None
+    existing: bool  # a prospect already there, now booked
+
+
+def add_partner(
+    builder: Builder,
+    today: dt.date,
+    name: str,
+    *,
+    email: str | None = None,
+    phone: str | None = None,
+    company: str | None = None,
+    time: dt.time | None = None,
+    start: dt.date | None = None,
+    weeks: int,
+    weekday: int | None = None,
+    expected: dt.date | None = None,
+) -> PartnerAdded:
+    """``ppsj add``: a new partner note, or a prospect's series booked.
+
+    Partners (the slots they hold), and any note of this name: a lead of the
+    same name is refused. Checked and written under the vault's write lock, the
+    notes read again inside it: two adds at once cannot both book one slot.
+    """
+    vault, settings = builder.vault, builder.vault.settings
+    with builder.writing() as index:
+        existing = _partner_as_typed(index, name)
+
+        if existing is not None:
+            if existing.series is not None:
+                # Booking anew would drop the series' history and leave the old
+                # one in the partner's calendar: each change has its command.
+                raise PpsjError(
+                    f"{existing.name} is already a partner ({existing.path}) with a series: "
+                    "change it with 'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
+                )
+            if time is None:
+                raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
+            day = resolve_start(start, today, settings, weekday)
+            sequence = existing.calendar_sequence(settings.sessions.holidays) + 1
+            series_keys = book(index, settings, existing.name, time, day, weeks, sequence)
+            # Keys the note lacks go at the end of its front-matter, in the contract's order.
+            keys: dict[str, Any] = {
+                key: value
+                for key, value in (("email", email), ("phone", phone), ("company", company))
+                if value is not None
+            }
+            keys["status"] = "active"
+            if existing.committed is None:
+                keys["committed"] = today
+            if expected is not None:
+                keys["referral_expected"] = expected
+            keys.update(series_keys)
+            vault.update_keys(existing.path, keys, QUOTED_KEYS)
+            return PartnerAdded(existing.name, existing.path, keys, existing=True)
+
+        index.check_new_name(name, "partner")
+        series = None
+        if time is not None:
+            day = resolve_start(start, today, settings, weekday)
+            series = book(index, settings, name, time, day, weeks)
+        meta = partner_front_matter(
+            email=email,
+            phone=phone,
+            company=company,
+            status="active" if series else "prospect",
+            committed=today if series or expected else None,
+            referral_expected=expected,
+            series=series,
+        )
+        end = None
+        if series:
+            end = Series(name, series["pps_start"], time, weeks).end  # type: ignore[arg-type]
+        context = {
+            "partner": {
+                "name": name,
+                "email": email,
+                "phone": phone,
+                "company": company,
+                "status": meta["status"],
+                "committed": meta.get("committed"),
+                "referral_expected": expected,
+                "pps_time": series["pps_time"] if series else None,
+                "pps_start": series["pps_start"] if series else None,
+                "pps_weeks": weeks if series else None,
+                "pps_end": end,
+                "pps_weekday": WEEKDAYS[series["pps_start"].weekday()] if series else None,
+            },
+            "owner": {
+                "name": settings.owner.name,
+                "email": settings.owner.email,
+                "timezone": settings.owner.timezone,
+            },
+            "sessions": {
+                "weekday": settings.sessions.weekday_name,
+                "window": settings.sessions.window,
+                "length": settings.sessions.length,
+                "reminder": settings.sessions.reminder,
+            },
+            "clock": settings.owner.clock,
+            "today": today,
+        }
+        rel = layout.partner_path(name)
+        text = render_note(vault.root, "partner.md.j2", meta, context)
+        vault.create(rel, text.encode("utf-8"))
+    return PartnerAdded(name, rel, series, existing=False)
+
+
+def _partner_as_typed(index: Index, name: str) -> Partner | None:
+    """The partner ``name`` already is, as names are typed: the whole name case and
+    accents aside (``jose nunez``), else None. A one-word name that is a partner's
+    first name or the start of it (``debbie``) is refused: adding it would make a
+    second partner of the one the user meant."""
+    same = index.namesake(name, "partner")
+    if same is not None:
+        return same
+    names = [p.name for p in index.partners.values()]
+    if len(name.split()) > 1:
+        return None
+    try:
+        meant = index.partners[name_key(match_name(name, names))]
+    except PpsjError:
+        return None
+    raise PpsjError(
+        f"{name!r} is {meant.name} ({meant.path}): name them in full to book them "
+        f'(ppsj add "{meant.name}" --at TIME), or change their series with '
+        "'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
+    )
+
+
+@dataclass
+class PartnerChanged:
+    partner: Partner  # as it was before the change
+    detail: Any  # what the change says of itself (see each action)
+    after: Partner | None  # as the note now reads (None: it no longer parses as one)
+
+
+Change = Callable[[Index, Partner], tuple[dict[str, Any], Any]]
+
+
+def _change_partner(builder: Builder, name: str, change: Change) -> PartnerChanged:
+    """Find the partner, compute the key updates, write them to the note.
+
+    Every change reads partners only (the series and the slots they hold). Read
+    and written under the vault's write lock: a check (the slot is free) still
+    holds when the note is written.
+    """
+    with builder.writing() as index:
+        partner = find_partner(index, name, writing=True)
+        keys, detail = change(index, partner)
+        builder.vault.update_keys(partner.path, keys, QUOTED_KEYS)
+        after = builder.index().partners.get(partner.key)
+    return PartnerChanged(partner, detail, after)
+
+
+def skip_session(builder: Builder, name: str, day: dt.date) -> PartnerChanged:
+    """``ppsj skip``: one session of the series skipped (detail: None)."""
+    settings = builder.vault.settings
+    return _change_partner(builder, name, lambda index, p: (ops.skip(p, day, settings), None))
+
+
+def move_session(
+    builder: Builder, name: str, day: dt.date, new_day: dt.date, new_time: dt.time | None
+) -> PartnerChanged:
+    """``ppsj move``: one session moved (detail: where to, a datetime; without
+    ``new_time``, at the slot's time)."""
+    settings = builder.vault.settings
+
+    def change(index: Index, partner: Partner) -> tuple[dict[str, Any], dt.datetime]:
+        if partner.series is None:
+            raise PpsjError(f"{partner.name} has no booked series")
+        target = dt.datetime.combine(new_day, new_time or partner.series.time)
+        return ops.move(index, partner, day, target, settings), target
+
+    return _change_partner(builder, name, change)
+
+
+def reschedule_slot(
+    builder: Builder, name: str, since: dt.date, time: dt.time, weekday: int | None
+) -> PartnerChanged:
+    """``ppsj reschedule``: the regular slot moved from ``since`` on (detail: the
+    line that says so)."""
+    settings = builder.vault.settings
+    return _change_partner(
+        builder, name, lambda index, p: ops.reschedule(index, p, settings, since, time, weekday)
+    )
+
+
+def pause_series(builder: Builder, name: str) -> PartnerChanged:
+    """``ppsj pause`` (detail: None)."""
+    settings = builder.vault.settings
+    return _change_partner(builder, name, lambda index, p: (ops.pause(p, settings), None))
+
+
+def resume_series(builder: Builder, today: dt.date, name: str) -> PartnerChanged:
+    """``ppsj resume`` (detail: None)."""
+    settings = builder.vault.settings
+    return _change_partner(
+        builder, name, lambda index, p: (ops.resume(index, p, settings, today), None)
+    )
+
+
+def renew_series(builder: Builder, today: dt.date, name: str, weeks: int | None) -> PartnerChanged:
+    """``ppsj renew``: extended by ``weeks`` (default sessions.weeks), or a new
+    series after a gap (detail: what was done, in words)."""
+    settings = builder.vault.settings
+    n = weeks or settings.sessions.weeks
+    return _change_partner(builder, name, lambda index, p: ops.renew(index, p, settings, today, n))
