@@ -12,9 +12,12 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
-from ppsjournal import layout
+from ppsjournal import invite as invite_mod
+from ppsjournal import layout, mail
 from ppsjournal import partners as ops
 from ppsjournal.app import Builder
 from ppsjournal.errors import PpsjError, UsageError
@@ -403,3 +406,129 @@ def renew_series(builder: Builder, today: dt.date, name: str, weeks: int | None)
     settings = builder.vault.settings
     n = weeks or settings.sessions.weeks
     return _change_partner(builder, name, lambda index, p: ops.renew(index, p, settings, today, n))
+
+
+# -- invitations ------------------------------------------------------------------------
+
+
+@dataclass
+class Saved:
+    """The vault's copy of an invitation: ``written``, or already saying the same."""
+
+    rel: str
+    path: Path
+    written: bool
+
+
+@dataclass
+class Invited:
+    partner: Partner
+    what: str  # "invite" or "cancellation"
+    data: bytes  # the message
+    to: str | None = None  # the address it was sent to (with an SMTP plan)
+    recorded: dict[str, Any] | None = None  # the keys that record the sending
+    sequence: int | None = None  # a cancellation not sent: the pps_sequence set
+    saved: Saved | None = None
+
+
+def invite_partner(
+    builder: Builder,
+    today: dt.date,
+    now: dt.datetime,
+    name: str,
+    plan: mail.Plan | None,
+    cancel: bool = False,
+    yes: bool = False,
+    save: bool = True,
+) -> Invited:
+    """``ppsj invite NAME``: the invitation (or ``cancel``-lation), sent with a
+    ``plan`` and recorded in the note; ``save``: the vault's Calendar/ copy kept
+    up to date (with a plan: only a copy already there).
+
+    Read, sent and recorded under the write lock: the note records what was sent.
+    """
+    vault, settings = builder.vault, builder.vault.settings
+    with builder.writing() as index:
+        partner = find_partner(index, name, writing=plan is not None or cancel)
+        if cancel and plan is not None and partner.status == "active" and not yes:
+            raise PpsjError(
+                f"{partner.name} is still active: a cancellation removes every session "
+                "from their calendar while the series stays in yours; "
+                "'ppsj pause' first, or add --yes to send it anyway"
+            )
+        msg = invite_mod.build_invite(partner, settings, now=now, cancel=cancel)
+        result = Invited(
+            partner, "cancellation" if cancel else "invite", invite_mod.message_bytes(msg)
+        )
+        rel = invite_mod.invite_path(partner, cancel)
+        if plan is not None:
+            result.to = _send(msg, plan)
+            keys = invite_mod.sent_keys(partner, settings, cancel, today)
+            vault.update_keys(partner.path, keys, QUOTED_KEYS)
+            result.recorded = keys
+        elif cancel:
+            # The CANCEL's SEQUENCE is now the series': a later REQUEST (resume,
+            # renew) bumps it again and so supersedes the cancellation.
+            sequence = invite_mod.invite_sequence(partner, settings, cancel)
+            keys = partner.settle(settings.sessions.holidays, bump=0)
+            keys["pps_sequence"] = sequence
+            vault.update_keys(partner.path, keys, QUOTED_KEYS)
+            result.sequence = sequence
+        if save:
+            result.saved = _save_invite(vault, rel, result.data, only_if_saved=plan is not None)
+    return result
+
+
+@dataclass
+class ChangedInvite:
+    pending: invite_mod.Pending
+    invited: Invited | None = None  # sent and recorded
+    error: PpsjError | None = None  # not sent: why
+
+
+def send_changed(
+    builder: Builder, today: dt.date, now: dt.datetime, plan: mail.Plan
+) -> list[ChangedInvite]:
+    """``ppsj invite --changed --send``: each partner whose calendar changed since
+    their last invitation gets it (a cancellation if no longer active), recorded
+    in their note; one that fails is named and the others still go."""
+    vault, settings = builder.vault, builder.vault.settings
+    results = []
+    with builder.writing() as index:
+        for p in invite_mod.pending_invitations(index.partners.values(), settings):
+            partner = p.partner
+            try:
+                msg = invite_mod.build_invite(partner, settings, now=now, cancel=p.cancel)
+                data = invite_mod.message_bytes(msg)
+                to = _send(msg, plan)
+            except PpsjError as exc:
+                results.append(ChangedInvite(p, error=exc))
+                continue
+            keys = invite_mod.sent_keys(partner, settings, p.cancel, today)
+            vault.update_keys(partner.path, keys, QUOTED_KEYS)
+            invited = Invited(
+                partner, "cancellation" if p.cancel else "invite", data, to=to, recorded=keys
+            )
+            rel = invite_mod.invite_path(partner, p.cancel)
+            invited.saved = _save_invite(vault, rel, data, only_if_saved=True)
+            results.append(ChangedInvite(p, invited))
+    return results
+
+
+def _send(msg: EmailMessage, plan: mail.Plan) -> str:
+    """Send the message to its one recipient; their address."""
+    to = msg["To"].addresses[0].addr_spec  # checked by build_invite
+    sender = msg["From"].addresses[0].addr_spec  # the owner's, checked likewise
+    mail.send(msg, plan, sender, [to])
+    return to
+
+
+def _save_invite(vault: Vault, rel: str, data: bytes, only_if_saved: bool) -> Saved | None:
+    """Write the vault's copy of an invite when what it says changed."""
+    if vault.exists(rel):
+        if invite_mod.same_invite(vault.read_bytes(rel), data):
+            return Saved(rel, vault.abs(rel), written=False)
+    elif only_if_saved:
+        return None
+    vault.write(rel, data)
+    return Saved(rel, vault.abs(rel), written=True)
