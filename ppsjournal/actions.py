@@ -19,7 +19,7 @@ from typing import Any
 from ppsjournal import invite as invite_mod
 from ppsjournal import layout, mail
 from ppsjournal import partners as ops
-from ppsjournal.app import Builder
+from ppsjournal.app import Builder, session_note
 from ppsjournal.errors import PpsjError, UsageError
 from ppsjournal.index import Index
 from ppsjournal.leads import (
@@ -39,6 +39,7 @@ from ppsjournal.schedule import Series
 from ppsjournal.settings import WEEKDAYS
 from ppsjournal.templates import render_note
 from ppsjournal.vault import Vault
+from ppsjournal.week import append_note, find_session
 
 
 def _note_path(where: str) -> str:
@@ -532,3 +533,47 @@ def _save_invite(vault: Vault, rel: str, data: bytes, only_if_saved: bool) -> Sa
         return None
     vault.write(rel, data)
     return Saved(rel, vault.abs(rel), written=True)
+
+
+# -- sessions ---------------------------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    path: str  # the session note
+    created: bool  # written now (the session had no note), else its status line edited
+
+
+def record_session(
+    builder: Builder,
+    today: dt.date,
+    name: str,
+    day: dt.date | None,
+    status: str,
+    note: str | None = None,
+) -> Recorded:
+    """``ppsj held``/``ppsj missed``: the session's note gets ``status`` (and
+    ``note`` at its end); a session without a note gets one, as ppsj week writes it.
+
+    Found and written under the vault's write lock, the notes read again inside it.
+    """
+    vault = builder.vault
+    with builder.writing() as index:
+        partner = find_partner(index, name, writing=True)
+        found = find_session(index, vault.settings, partner, day, today)
+        if found.existing is not None:
+
+            def add_note(text: str) -> str:
+                return append_note(text, note) if note else text
+
+            vault.update_keys(found.existing, {"status": status}, QUOTED_KEYS, edit=add_note)
+            return Recorded(found.existing, created=False)
+        planned = found.planned
+        assert planned is not None
+        if planned.path in index.entries or vault.exists(planned.path):
+            raise PpsjError("a note of that name is there but is not a session note", planned.path)
+        text = session_note(vault, index, planned, today, status)
+        if note:
+            text = append_note(text, note)
+        vault.create(planned.path, text.encode("utf-8"))
+    return Recorded(planned.path, created=True)
