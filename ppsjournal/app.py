@@ -400,7 +400,7 @@ def check_unchanged(vault: Vault, carry: Carry | None) -> None:
         )
 
 
-def record_session(
+def write_session_note(
     vault: Vault,
     index: Index,
     planned: Planned,

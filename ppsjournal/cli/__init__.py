@@ -218,40 +218,11 @@ def runtime() -> Runtime:
     return Runtime(ctx.ensure_object(dict))
 
 
-def _note_path(where: str) -> str:
-    """The note a problem names: ``where`` without its ``:line`` (a note's name may
-    hold a colon of its own, from git)."""
-    path, colon, line = where.rpartition(":")
-    return path if colon and line.isdigit() else where
-
-
 def find_partner(index: Index, name: str, writing: bool = False) -> Any:
-    """The partner ``name`` means (see names.match_name); if their note exists but
-    cannot be read, say why.
+    """The partner ``name`` means, as names are typed (actions.find_partner)."""
+    from ppsjournal.actions import find_partner
 
-    "No partner named X" would send the user looking for a note that is right there.
-    """
-    from ppsjournal.layout import PARTNERS
-    from ppsjournal.names import link_target, match_name, name_key
-
-    # "[[Debbie Harper]]", as copied from a note, names Debbie Harper too.
-    name = link_target(name) or name
-    try:
-        return index.partner(name)
-    except PpsjError:
-        for problem in index.problems:
-            path = _note_path(problem.where)
-            folder, _, file = path.partition("/")
-            if folder == PARTNERS and name_key(file.removesuffix(".md")) == name_key(name):
-                fix = (
-                    "fix the note first; ppsj never rewrites a note it cannot read"
-                    if writing
-                    else "fix the note first; see 'ppsj doctor'"
-                )
-                raise PpsjError(f"{problem.message} ({fix})", problem.where) from None
-    # As typed: any case or accents, a unique first name or start of the name.
-    names = [partner.name for partner in index.partners.values()]
-    return index.partner(match_name(name, names, "partner", "see 'ppsj partners'"))
+    return find_partner(index, name, writing)
 
 
 def echo_json(data: Any) -> None:

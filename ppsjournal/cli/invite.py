@@ -7,9 +7,9 @@ import os
 
 import click
 
-from ppsjournal.cli import common_options, echo_json, find_partner, output_path, runtime, warn
+from ppsjournal.cli import common_options, echo_json, output_path, runtime, warn
 from ppsjournal.cli import write_output as write_file
-from ppsjournal.errors import EXIT_FAILED, PpsjError, UsageError
+from ppsjournal.errors import EXIT_FAILED, UsageError
 
 
 @click.command()
@@ -94,77 +94,35 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
-def _save(vault, rel: str, data: bytes, only_if_saved: bool) -> str | None:
-    """Write the vault's copy of an invite when what it says changed; a message."""
-    from ppsjournal.invite import same_invite
-
-    if vault.exists(rel):
-        if same_invite(vault.read_bytes(rel), data):
-            return f"{rel} is up to date"
-    elif only_if_saved:
-        return None
-    vault.write(rel, data)
-    return f"wrote {vault.abs(rel)}"
+def _saved_line(saved) -> str:
+    return f"wrote {saved.path}" if saved.written else f"{saved.rel} is up to date"
 
 
-def _send(msg, plan, what: str) -> str:
-    from ppsjournal import mail
-
-    to = msg["To"].addresses[0].addr_spec  # checked by build_invite
-    sender = msg["From"].addresses[0].addr_spec  # the owner's, checked likewise
-    mail.send(msg, plan, sender, [to])
-    return f"sent the {what} to {to} via {plan.server} ({plan.security})"
+def _sent_line(invited, plan) -> str:
+    return f"sent the {invited.what} to {invited.to} via {plan.server} ({plan.security})"
 
 
 def _one(name: str, out: str | None, send: bool, cancel: bool, yes: bool) -> None:
-    from ppsjournal.invite import build_invite, invite_path, message_bytes, sent_keys
-    from ppsjournal.properties import QUOTED_KEYS
+    from ppsjournal.actions import invite_partner
 
     out_path = output_path(out, "--out") if out is not None else None
     rt = runtime()
-    vault = rt.vault
-    settings = vault.settings
-    plan = _smtp_plan(settings, send)
-    # Read, sent and recorded under the write lock: the note records what was sent.
-    with rt.builder().writing() as index:
-        partner = find_partner(index, name, writing=send or cancel)
-        if cancel and send and partner.status == "active" and not yes:
-            raise PpsjError(
-                f"{partner.name} is still active: a cancellation removes every session "
-                "from their calendar while the series stays in yours; "
-                "'ppsj pause' first, or add --yes to send it anyway"
-            )
-        msg = build_invite(partner, settings, now=_now(), cancel=cancel)
-        data = message_bytes(msg)
-        what = "cancellation" if cancel else "invite"
-        rel = invite_path(partner, cancel)
-        if plan is not None:
-            # Recorded before anything is shown: a reader gone (`| head`) cannot
-            # leave a sent invitation unrecorded.
-            sent_line = _send(msg, plan, what)
-            keys = sent_keys(partner, settings, cancel, rt.today)
-            vault.update_keys(partner.path, keys, QUOTED_KEYS)
-            click.echo(sent_line)
-            click.echo(f"recorded SEQUENCE {keys['pps_invited_sequence']} in {partner.path}")
-            if out_path is None:
-                line = _save(vault, rel, data, only_if_saved=True)
-                if line:
-                    click.echo(line)
-        elif cancel:
-            # The CANCEL's SEQUENCE is now the series': a later REQUEST (resume,
-            # renew) bumps it again and so supersedes the cancellation.
-            from ppsjournal.invite import invite_sequence
-
-            sequence = invite_sequence(partner, settings, cancel)
-            keys = partner.settle(settings.sessions.holidays, bump=0)
-            keys["pps_sequence"] = sequence
-            vault.update_keys(partner.path, keys, QUOTED_KEYS)
-            click.echo(f"set pps_sequence to {sequence} in {partner.path}")
-        if out_path is not None:
-            write_file(out_path, data, str(out_path))
-            click.echo(f"wrote {out}")
-        if plan is None and out is None:
-            click.echo(_save(vault, rel, data, only_if_saved=False))
+    plan = _smtp_plan(rt.vault.settings, send)
+    builder = rt.builder()
+    done = invite_partner(
+        builder, rt.today, _now(), name, plan, cancel=cancel, yes=yes, save=out is None
+    )
+    partner = done.partner
+    if done.recorded is not None:
+        click.echo(_sent_line(done, plan))
+        click.echo(f"recorded SEQUENCE {done.recorded['pps_invited_sequence']} in {partner.path}")
+    elif done.sequence is not None:
+        click.echo(f"set pps_sequence to {done.sequence} in {partner.path}")
+    if out_path is not None:
+        write_file(out_path, done.data, str(out_path))
+        click.echo(f"wrote {out}")
+    if done.saved is not None:
+        click.echo(_saved_line(done.saved))
     if cancel and partner.status == "active":
         click.echo(
             f"{partner.name} is still active: 'ppsj pause' takes the series "
@@ -173,18 +131,11 @@ def _one(name: str, out: str | None, send: bool, cancel: bool, yes: bool) -> Non
 
 
 def _changed(send: bool, as_json: bool) -> None:
-    from ppsjournal.invite import (
-        build_invite,
-        invite_path,
-        message_bytes,
-        pending_invitations,
-        sent_keys,
-    )
-    from ppsjournal.properties import QUOTED_KEYS
+    from ppsjournal.actions import send_changed
+    from ppsjournal.invite import pending_invitations
 
     rt = runtime()
-    vault = rt.vault
-    settings = vault.settings
+    settings = rt.vault.settings
     if not send:
         index = rt.index()
         found = pending_invitations(index.partners.values(), settings)
@@ -204,32 +155,25 @@ def _changed(send: bool, as_json: bool) -> None:
     plan = _smtp_plan(settings, send)
     failed = []
     sent = []
-    with rt.builder().writing() as index:
-        for p in pending_invitations(index.partners.values(), settings):
-            partner = p.partner
-            try:
-                msg = build_invite(partner, settings, now=_now(), cancel=p.cancel)
-                line = _send(msg, plan, "cancellation" if p.cancel else "invite")
-            except PpsjError as exc:
-                warn(str(exc))
-                failed.append(partner.name)
-                continue
-            keys = sent_keys(partner, settings, p.cancel, rt.today)
-            vault.update_keys(partner.path, keys, QUOTED_KEYS)
-            if not as_json:
-                click.echo(line)
-            sent.append(
-                {
-                    **p.as_json(),
-                    "sent_sequence": keys["pps_invited_sequence"],
-                    "sent_on": keys["pps_invited_on"],
-                }
-            )
-            saved = _save(
-                vault, invite_path(partner, p.cancel), message_bytes(msg), only_if_saved=True
-            )
-            if saved and not as_json:
-                click.echo(saved)
+    builder = rt.builder()
+    for outcome in send_changed(builder, rt.today, _now(), plan):
+        done = outcome.invited
+        if done is None:
+            warn(str(outcome.error))
+            failed.append(outcome.pending.partner.name)
+            continue
+        if not as_json:
+            click.echo(_sent_line(done, plan))
+        keys = done.recorded or {}
+        sent.append(
+            {
+                **outcome.pending.as_json(),
+                "sent_sequence": keys["pps_invited_sequence"],
+                "sent_on": keys["pps_invited_on"],
+            }
+        )
+        if done.saved is not None and not as_json:
+            click.echo(_saved_line(done.saved))
     if as_json:
         echo_json({"today": rt.today, "sent": sent, "failed": failed})
     elif not sent and not failed:

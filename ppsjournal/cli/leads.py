@@ -7,12 +7,7 @@ from decimal import Decimal
 
 import click
 
-from ppsjournal import layout
-from ppsjournal.cli import (
-    common_options,
-    find_partner,
-    runtime,
-)
+from ppsjournal.cli import common_options, runtime
 from ppsjournal.cli.types import DATE, MONEY
 from ppsjournal.errors import PpsjError, UsageError
 
@@ -58,39 +53,17 @@ def lead(
       ppsj lead "Ana Ruiz" --partner "Debbie Harper" --source referral --phone "+1 555 0101"
       ppsj lead "Kim Park" --partner "Debbie Harper" --source referral --value 420k
     """
-    from ppsjournal.leads import new_lead
+    from ppsjournal.actions import add_lead
 
-    day = showing
     rt = runtime()
-    vault, today = rt.vault, rt.today
-    index = rt.index()
-    partner = find_partner(index, partner_name)
-    try:
-        new = new_lead(
-            name, partner, source, today, phone=phone, email=email, showing=day, value=value
-        )
-    except PpsjError as exc:  # every value it checks was typed on the command line
-        raise UsageError(exc.message, exc.where) from None
-    rel = _create_lead(vault, index, new, "lead.md.j2", today)
-    click.echo(
-        f"wrote {rel}: {new.source} from {new.partner}, first follow-up due {new.due.isoformat()}"
+    done = add_lead(
+        rt.builder(), rt.today, name, partner_name, source, phone, email, showing, value
     )
-
-
-def _create_lead(vault, index, new, template: str, today: dt.date) -> str:
-    """Write the new lead's note from ``template``, refusing a name a lead (or
-    any note) already has, in any case or accents; the note's path."""
-    from ppsjournal.leads import lead_context, lead_front_matter
-    from ppsjournal.templates import render_note
-
-    existing = index.namesake(new.name, "lead")
-    if existing is not None:
-        raise PpsjError(f"{existing.name} is already a lead ({existing.path})")
-    index.check_new_name(new.name, "lead")
-    rel = layout.lead_path(new.name)
-    meta, context = lead_front_matter(new), lead_context(new, vault.settings, today)
-    vault.create(rel, render_note(vault.root, template, meta, context).encode("utf-8"))
-    return rel
+    new = done.lead
+    click.echo(
+        f"wrote {done.path}: {new.source} from {new.partner}, "
+        f"first follow-up due {new.due.isoformat()}"
+    )
 
 
 @click.command()
@@ -123,20 +96,12 @@ def refer(
     Example:
       ppsj refer "Maria Gomez" --to "Debbie Harper" --note "Selling her condo in the spring"
     """
-    from ppsjournal.leads import referral_out
+    from ppsjournal.actions import refer_out
 
     rt = runtime()
-    vault, today = rt.vault, rt.today
-    with rt.builder().writing() as index:
-        partner = find_partner(index, partner_name, writing=True)
-        try:
-            new = referral_out(
-                name, partner, today, phone=phone, email=email, value=value, note=note
-            )
-        except PpsjError as exc:  # every value it checks was typed on the command line
-            raise UsageError(exc.message, exc.where) from None
-        rel = _create_lead(vault, index, new, "referral-out.md.j2", today)
-    click.echo(f"wrote {rel}: referral sent to {new.partner} on {today.isoformat()}")
+    today = rt.today
+    done = refer_out(rt.builder(), today, name, partner_name, note, phone, email, value)
+    click.echo(f"wrote {done.path}: referral sent to {done.lead.partner} on {today.isoformat()}")
 
 
 @click.command()
@@ -162,52 +127,30 @@ def stage(name: str, stage: str, reason: str | None) -> None:
       ppsj stage "Sam Lee" prequalified
       ppsj stage "Sam Lee" lost --reason "Went with his credit union"
     """
-    from ppsjournal.leads import check_choice, stage_updates, tick_fulfilled
-    from ppsjournal.names import match_name, name_key
-    from ppsjournal.properties import LEAD_STAGES, QUOTED_KEYS
+    from ppsjournal.actions import move_stage
+    from ppsjournal.leads import check_choice
+    from ppsjournal.properties import LEAD_STAGES
 
     try:
         stage = check_choice(stage, LEAD_STAGES, "stage")
     except PpsjError as exc:
         raise UsageError(exc.message) from None
     rt = runtime()
-    with rt.builder().writing() as index:
-        found = index.leads.get(name_key(name))
-        if found is None:
-            # A lead note that does not parse is not "no lead": say what is wrong with it.
-            path = layout.lead_path(name)
-            entry = index.entries.get(path)
-            for problem in index.problems:
-                if problem.where.partition(":")[0] == path:
-                    raise PpsjError(f"cannot read the lead note: {problem.message}", problem.where)
-            if entry is not None:
-                raise PpsjError("not a lead note (no 'type: lead')", path)
-            # As typed: any case or accents, a unique first name or start of the name.
-            names = [lead.name for lead in index.leads.values()]
-            found = index.lead(match_name(name, names, "lead", "create it with 'ppsj lead'"))
-        try:
-            updates = stage_updates(found, stage, rt.today, reason)
-        except PpsjError as exc:
-            raise UsageError(exc.message) from None
-        if not updates:
-            click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
-            return
-        ticked: list[str] = []
-
-        def tick(text: str) -> str:
-            new, lines = tick_fulfilled(found.path, text, updates.get("stage", ""), rt.today)
-            ticked[:] = lines
-            return new
-
-        rt.vault.update_keys(found.path, updates, QUOTED_KEYS, edit=tick)
+    builder = rt.builder()
+    today = rt.today
+    moved = move_stage(builder, today, name, stage, reason)
+    found, updates = moved.lead, moved.updates
+    if not updates:
+        click.echo(f"{found.name} is already at stage {found.stage}; nothing changed")
+        return
     if "stage" in updates:
         click.echo(
             f"{found.name}: {found.stage} -> {updates['stage']} "
-            f"(stage_changed {rt.today.isoformat()}) in {found.path}"
+            f"(stage_changed {today.isoformat()}) in {found.path}"
         )
     else:
         click.echo(f"{found.name}: still {found.stage} in {found.path}")
     if "lost_reason" in updates:
         click.echo(f"lost_reason: {updates['lost_reason']}")
-    for line in ticked:
+    for line in moved.ticked:
         click.echo(f"ticked: {line.strip()}")

@@ -7,11 +7,9 @@ import unicodedata
 
 import click
 
-from ppsjournal import layout
-from ppsjournal.cli import common_options, echo_json, find_partner, runtime
+from ppsjournal.cli import common_options, echo_json, runtime
 from ppsjournal.cli.types import DATE, DATETIME, TIME, WEEKDAY, When
 from ppsjournal.errors import EXIT_PROBLEMS, PpsjError, UsageError
-from ppsjournal.settings import WEEKDAYS
 
 
 def _check_weekday(day: dt.date | None, settings) -> None:
@@ -189,12 +187,9 @@ def add(
           --at 14:40 --expect-referral 2026-12-11
       ppsj add "Tom Okafor" --at 9:30 --weekday thursday   # a second window (sessions.windows)
     """
+    from ppsjournal.actions import add_partner
     from ppsjournal.names import check_name
-    from ppsjournal.partners import book, partner_front_matter, resolve_start
-    from ppsjournal.properties import QUOTED_KEYS
-    from ppsjournal.schedule import Series
     from ppsjournal.settings import check_email
-    from ppsjournal.templates import render_note
 
     try:
         # Spaces around a typed name are dropped; everything else check_name refuses.
@@ -217,123 +212,31 @@ def add(
         )
 
     rt = runtime()
-    vault, settings, today = rt.vault, rt.vault.settings, rt.today
+    settings, today = rt.vault.settings, rt.today
     day_of_week = _pps_day(first, weekday, settings)
-    n = weeks or settings.sessions.weeks
-    # Partners (the slots they hold), and any note of this name: a lead of
-    # the same name is refused. Not every entry of the vault. Checked and
-    # written under the vault's write lock, the notes read again inside it:
-    # two adds at once cannot both book one slot.
-    with rt.builder().writing() as index:
-        existing = _partner_as_typed(index, name)
-
-        if existing is not None:
-            if existing.series is not None:
-                # Booking anew would drop the series' history and leave the old
-                # one in the partner's calendar: each change has its command.
-                raise PpsjError(
-                    f"{existing.name} is already a partner ({existing.path}) with a series: "
-                    "change it with 'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
-                )
-            if time is None:
-                raise PpsjError(f"{existing.name} is already a partner ({existing.path})")
-            day = resolve_start(first, today, settings, day_of_week)
-            sequence = existing.calendar_sequence(settings.sessions.holidays) + 1
-            series_keys = book(index, settings, existing.name, time, day, n, sequence)
-            # Keys the note lacks go at the end of its front-matter, in the contract's order.
-            keys: dict = {
-                key: value
-                for key, value in (("email", email), ("phone", phone), ("company", company))
-                if value is not None
-            }
-            keys["status"] = "active"
-            if existing.committed is None:
-                keys["committed"] = today
-            if expected is not None:
-                keys["referral_expected"] = expected
-            keys.update(series_keys)
-            vault.update_keys(existing.path, keys, QUOTED_KEYS)
-            click.echo(_booked_line(existing.name, keys, settings))
-            return
-
-        index.check_new_name(name, "partner")
-        series = None
-        if time is not None:
-            day = resolve_start(first, today, settings, day_of_week)
-            series = book(index, settings, name, time, day, n)
-        meta = partner_front_matter(
-            email=email,
-            phone=phone,
-            company=company,
-            status="active" if series else "prospect",
-            committed=today if series or expected else None,
-            referral_expected=expected,
-            series=series,
-        )
-        end = None
-        if series:
-            end = Series(name, series["pps_start"], time, n).end  # type: ignore[arg-type]
-        context = {
-            "partner": {
-                "name": name,
-                "email": email,
-                "phone": phone,
-                "company": company,
-                "status": meta["status"],
-                "committed": meta.get("committed"),
-                "referral_expected": expected,
-                "pps_time": series["pps_time"] if series else None,
-                "pps_start": series["pps_start"] if series else None,
-                "pps_weeks": n if series else None,
-                "pps_end": end,
-                "pps_weekday": WEEKDAYS[series["pps_start"].weekday()] if series else None,
-            },
-            "owner": {
-                "name": settings.owner.name,
-                "email": settings.owner.email,
-                "timezone": settings.owner.timezone,
-            },
-            "sessions": {
-                "weekday": settings.sessions.weekday_name,
-                "window": settings.sessions.window,
-                "length": settings.sessions.length,
-                "reminder": settings.sessions.reminder,
-            },
-            "clock": settings.owner.clock,
-            "today": today,
-        }
-        rel = layout.partner_path(name)
-        text = render_note(vault.root, "partner.md.j2", meta, context)
-        vault.create(rel, text.encode("utf-8"))
-        if series:
-            click.echo(_booked_line(name, series, settings))
-            click.echo(f'wrote {rel}; next: ppsj invite "{name}"')
-        else:
-            click.echo(f'wrote {rel} (a prospect; book with: ppsj add "{name}" --at HH:MM)')
-
-
-def _partner_as_typed(index, name: str):
-    """The partner ``name`` already is, as names are typed: the whole name case and
-    accents aside (``jose nunez``), else None. A one-word name that is a partner's
-    first name or the start of it (``debbie``) is refused: adding it would make a
-    second partner of the one the user meant."""
-    from ppsjournal.names import match_name, name_key
-
-    same = index.namesake(name, "partner")
-    if same is not None:
-        return same
-    names = [p.name for p in index.partners.values()]
-    if len(name.split()) > 1:
-        return None
-    try:
-        meant = index.partners[name_key(match_name(name, names))]
-    except PpsjError:
-        return None
-    raise PpsjError(
-        f"{name!r} is {meant.name} ({meant.path}): name them in full to book them "
-        f'(ppsj add "{meant.name}" --at TIME), or change their series with '
-        "'ppsj reschedule', 'ppsj renew' or 'ppsj resume'"
+    added = add_partner(
+        rt.builder(),
+        today,
+        name,
+        email=email,
+        phone=phone,
+        company=company,
+        time=time,
+        start=first,
+        weeks=weeks or settings.sessions.weeks,
+        weekday=day_of_week,
+        expected=expected,
     )
+    if added.keys is not None:
+        click.echo(_booked_line(added.name, added.keys, settings))
+    if added.existing:
+        return
+    if added.keys is not None:
+        click.echo(f'wrote {added.path}; next: ppsj invite "{added.name}"')
+    else:
+        click.echo(
+            f'wrote {added.path} (a prospect; book with: ppsj add "{added.name}" --at HH:MM)'
+        )
 
 
 def _booked_line(name: str, keys: dict, settings) -> str:
@@ -407,22 +310,10 @@ def partners(as_json: bool) -> None:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
-def _apply(name: str, change) -> None:
-    """Load the partner, compute the key updates, write them to the note."""
-    from ppsjournal.properties import QUOTED_KEYS
-
-    rt = runtime()
-    # Every change here reads partners only (the series and the slots they
-    # hold): the lean index has all of them, and every note's problems. Read
-    # and written under the vault's write lock: a check (the slot is free)
-    # still holds when the note is written.
-    with rt.builder().writing() as index:
-        partner = find_partner(index, name, writing=True)
-        keys, message = change(rt, index, partner)
-        rt.vault.update_keys(partner.path, keys, QUOTED_KEYS)
-        after = rt.builder().index().partners.get(partner.key)
+def _show(changed, message: str) -> None:
+    """The change's line, and whether the partner's invitation is now out of date."""
     click.echo(message)
-    _out_of_date(after, rt.vault.settings)
+    _out_of_date(changed.after, runtime().vault.settings)
 
 
 def _out_of_date(partner, settings) -> None:
@@ -445,16 +336,10 @@ def skip(name: str, date: dt.date) -> None:
     Example:
       ppsj skip "Debbie Harper" 2026-12-25
     """
-    from ppsjournal import partners as ops
+    from ppsjournal.actions import skip_session
 
-    day = date
-
-    def change(rt, index, partner):
-        return ops.skip(
-            partner, day, rt.vault.settings
-        ), f"skipped {partner.name}'s session on {day}"
-
-    _apply(name, change)
+    done = skip_session(runtime().builder(), name, date)
+    _show(done, f"skipped {done.partner.name}'s session on {date}")
 
 
 @click.command()
@@ -478,20 +363,15 @@ def move(name: str, date: dt.date, to: When) -> None:
     Example:
       ppsj move "Debbie Harper" 2027-01-01 --to "2026-12-31 14:40"
     """
-    from ppsjournal import partners as ops
+    from ppsjournal.actions import move_session
     from ppsjournal.dates import shown_time
 
-    day, (new_day, new_time) = date, to
-
-    def change(rt, index, partner):
-        if partner.series is None:
-            raise PpsjError(f"{partner.name} has no booked series")
-        target = dt.datetime.combine(new_day, new_time or partner.series.time)
-        keys = ops.move(index, partner, day, target, rt.vault.settings)
-        at = shown_time(target.time(), rt.vault.settings.owner.clock)
-        return keys, f"moved {partner.name}'s session of {day} to {target:%Y-%m-%d} {at}"
-
-    _apply(name, change)
+    new_day, new_time = to
+    rt = runtime()
+    done = move_session(rt.builder(), name, date, new_day, new_time)
+    target = done.detail
+    at = shown_time(target.time(), rt.vault.settings.owner.clock)
+    _show(done, f"moved {done.partner.name}'s session of {date} to {target:%Y-%m-%d} {at}")
 
 
 @click.command()
@@ -524,12 +404,10 @@ def reschedule(name: str, at: dt.time, weekday: int | None, since: dt.date) -> N
       ppsj reschedule "Debbie Harper" --at 15:20 --from 2027-01-08
       ppsj reschedule "Debbie Harper" --at 10:00 --weekday thursday --from 2027-01-07
     """
-    from ppsjournal import partners as ops
+    from ppsjournal.actions import reschedule_slot
 
-    def change(rt, index, partner):
-        return ops.reschedule(index, partner, rt.vault.settings, since, at, weekday)
-
-    _apply(name, change)
+    done = reschedule_slot(runtime().builder(), name, since, at, weekday)
+    _show(done, done.detail)
 
 
 @click.command()
@@ -542,9 +420,10 @@ def pause(name: str) -> None:
     Example:
       ppsj pause "Debbie Harper"
     """
-    from ppsjournal import partners as ops
+    from ppsjournal.actions import pause_series
 
-    _apply(name, lambda rt, index, p: (ops.pause(p, rt.vault.settings), f"paused {p.name}"))
+    done = pause_series(runtime().builder(), name)
+    _show(done, f"paused {done.partner.name}")
 
 
 @click.command()
@@ -557,15 +436,12 @@ def resume(name: str) -> None:
     Example:
       ppsj resume "Debbie Harper"
     """
-    from ppsjournal import partners as ops
+    from ppsjournal.actions import resume_series
 
-    _apply(
-        name,
-        lambda rt, index, p: (
-            ops.resume(index, p, rt.vault.settings, rt.today),
-            f"resumed {p.name}",
-        ),
-    )
+    rt = runtime()
+    builder = rt.builder()
+    done = resume_series(builder, rt.today, name)
+    _show(done, f"resumed {done.partner.name}")
 
 
 @click.command()
@@ -582,11 +458,9 @@ def renew(name: str, weeks: int | None) -> None:
       ppsj renew "Debbie Harper"            # 12 more weeks at the same slot
       ppsj renew "Debbie Harper" --weeks 6
     """
-    from ppsjournal import partners as ops
+    from ppsjournal.actions import renew_series
 
-    def change(rt, index, partner):
-        n = weeks or rt.vault.settings.sessions.weeks
-        keys, what = ops.renew(index, partner, rt.vault.settings, rt.today, n)
-        return keys, f"renewed {partner.name}: {what}"
-
-    _apply(name, change)
+    rt = runtime()
+    builder = rt.builder()
+    done = renew_series(builder, rt.today, name, weeks)
+    _show(done, f"renewed {done.partner.name}: {done.detail}")

@@ -6,44 +6,30 @@ import datetime as dt
 
 import click
 
-from ppsjournal.cli import common_options, find_partner, runtime
+from ppsjournal.cli import common_options, runtime
 from ppsjournal.cli.types import PAST_DATE
-from ppsjournal.errors import PpsjError, UsageError
+from ppsjournal.errors import UsageError
 
 
 def _record(name: str, day: dt.date | None, status: str, note: str | None) -> None:
-    from ppsjournal.app import record_session
-    from ppsjournal.properties import QUOTED_KEYS
-    from ppsjournal.week import append_note, find_session
+    from ppsjournal.actions import record_session
 
     if note is not None:
         note = note.strip()
         if not note:
             raise UsageError("--note is empty")
     rt = runtime()
-    vault, today = rt.vault, rt.today
-
-    def add_note(text: str) -> str:
-        return append_note(text, note) if note else text
-
-    # Found and written under the vault's write lock, the notes read again inside it.
-    with rt.builder().writing() as index:
-        partner = find_partner(index, name, writing=True)
-        found = find_session(index, vault.settings, partner, day, today)
-        if found.existing is not None:
-            vault.update_keys(found.existing, {"status": status}, QUOTED_KEYS, edit=add_note)
-            click.echo(f"{found.existing}: status {status}" + (", note added" if note else ""))
-            return
-        planned = found.planned
-        assert planned is not None
-        if planned.path in index.entries or vault.exists(planned.path):
-            raise PpsjError("a note of that name is there but is not a session note", planned.path)
-        carry = record_session(vault, index, planned, today, status, add_note)
-        click.echo(f"wrote {planned.path}: status {status}" + (", note added" if note else ""))
-        if carry and carry.tasks:
-            n = len(carry.tasks)
-            what = "follow-up" if n == 1 else "follow-ups"
-            click.echo(f"  carried {n} open {what} from {carry.path} (marked [>] there)")
+    builder = rt.builder()
+    done = record_session(builder, rt.today, name, day, status, note)
+    added = ", note added" if note else ""
+    if done.created:
+        click.echo(f"wrote {done.path}: status {status}{added}")
+    else:
+        click.echo(f"{done.path}: status {status}{added}")
+    if done.carry and done.carry.tasks:
+        n = len(done.carry.tasks)
+        what = "follow-up" if n == 1 else "follow-ups"
+        click.echo(f"  carried {n} open {what} from {done.carry.path} (marked [>] there)")
 
 
 # The session's day, as held and missed both take it.
