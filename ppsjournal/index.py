@@ -165,8 +165,8 @@ class Source(Protocol):
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
-        live_since: dt.date | None = None,
     ) -> list[Task]: ...
+    def need_lines(self, live_since: dt.date) -> list[tuple[str, NeedLine]]: ...
     def about(self, paths: Iterable[str]) -> dict[str, tuple[str | None, str | None, bool]]: ...
     def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
     def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
@@ -245,6 +245,17 @@ class SessionMark(NamedTuple):
     path: str = ""
 
 
+class NeedLine(NamedTuple):
+    """A ``#need`` line as needs.py follows it, read without decoding its task."""
+
+    path: str
+    line: int
+    status: str  # as Task.status
+    description: str  # as Task.description
+    created: dt.date | None
+    done: dt.date | None
+
+
 class Index:
     """The vault as the commands see it: partners, sessions, leads, tasks and
     problems, each read from the store when first asked for."""
@@ -253,6 +264,7 @@ class Index:
         self.source = source
         self.entries = Entries(source)
         self.targets = Targets(source)
+        self._every_lead = False  # prefetch_leads has read every partner's leads
 
     # -- the notes that read as partners, sessions and leads ---------------------
 
@@ -281,9 +293,11 @@ class Index:
         return _by_date(self.source.classified("session", partner_key=name_key(partner)))
 
     def leads_of(self, partner: str) -> list[Lead]:
-        """A partner's leads, by path (one query a partner)."""
+        """A partner's leads, by path (one query a partner; none after ``prefetch_leads``)."""
         key = name_key(partner)
         if key not in self._leads_of:
+            if self._every_lead:
+                return []
             found = self.source.classified("lead", partner_key=key)
             self._leads_of[key] = _first_of_each_name(found)
         return list(self._leads_of[key])
@@ -291,6 +305,14 @@ class Index:
     @functools.cached_property
     def _leads_of(self) -> dict[str, list[Lead]]:
         return {}
+
+    def prefetch_leads(self) -> None:
+        """Read every partner's leads in one query, for a command that asks for each's."""
+        found: dict[str, list[Lead]] = {}
+        for lead in self.source.classified("lead"):
+            found.setdefault(name_key(lead.partner), []).append(lead)
+        self._leads_of.update((key, _first_of_each_name(leads)) for key, leads in found.items())
+        self._every_lead = True
 
     def leads_at(self, stages: Sequence[str], showing_before: dt.date | None = None) -> list[Lead]:
         """The leads at one of these stages (with a showing before a day), by path."""
@@ -373,14 +395,21 @@ class Index:
         line; with ``tag``, those tagged so (or below it, as Task.has_tag)."""
         return self.source.tasks(state="open", partner_key=name_key(partner), tag=tag)
 
-    def tasks_of(
-        self, partner: str, tag: str | None = None, live_since: dt.date | None = None
-    ) -> list[Task]:
-        """A partner's tasks in every state (open, done, cancelled, carried
-        forward), by path and line; with ``tag``, as ``open_tasks_of``; with
-        ``live_since``, less those done or cancelled that a period from that day
-        cannot count (``Store.tasks``)."""
-        return self.source.tasks(partner_key=name_key(partner), tag=tag, live_since=live_since)
+    def need_lines(self, partner: str, live_since: dt.date) -> list[NeedLine]:
+        """A partner's ``#need`` lines in every state (open, done, cancelled,
+        carried forward), by path and line, less those done or cancelled that a
+        period from ``live_since`` cannot count (``Store.need_lines``); every
+        partner's are read in one query."""
+        if live_since not in self._needs:
+            found: dict[str, list[NeedLine]] = {}
+            for key, need in self.source.need_lines(live_since):
+                found.setdefault(key, []).append(need)
+            self._needs[live_since] = found
+        return list(self._needs[live_since].get(name_key(partner), ()))
+
+    @functools.cached_property
+    def _needs(self) -> dict[dt.date, dict[str, list[NeedLine]]]:
+        return {}
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the owner and link target of these notes at once, for a long list."""

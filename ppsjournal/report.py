@@ -51,7 +51,6 @@ from ppsjournal.names import name_key
 from ppsjournal.needs import Need, needs_of
 from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
-from ppsjournal.tasks import NEED
 
 DEFAULT_WEEKS = 12
 # Stages in funnel order; "lost" is off the path (a lost lead counts only as passed on).
@@ -283,6 +282,7 @@ def scorecard(
         chosen = [index.partner(partner)]
     else:
         chosen = sorted(index.partners.values(), key=lambda p: p.key)
+        index.prefetch_leads()
     cps = settings.money.commission_per_side
     spent: dict[str, list[Spend]] = {}
     for item in spends:
@@ -353,7 +353,7 @@ def _score(
         # Needs met or given up before the period, written before it, count in no
         # way (needs.py): the store leaves them out, not the thousands of a long
         # history decoded to be dropped.
-        index.tasks_of(partner.name, tag=NEED, live_since=period.since),
+        index.need_lines(partner.name, live_since=period.since),
         [(s.date, s.path) for s in sessions],
     )
     met = sorted((n for n in needs if n.met in period), key=lambda n: n.met or period.since)

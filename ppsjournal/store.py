@@ -51,12 +51,12 @@ from typing import Any
 from ppsjournal import __version__
 from ppsjournal.answers import answer
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Entry, Problem, classify, parse_entry
+from ppsjournal.index import Entry, NeedLine, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import fold, name_key, note_name
 from ppsjournal.note import CONFLICT_MESSAGE
-from ppsjournal.tasks import Task
+from ppsjournal.tasks import NEED, Task
 from ppsjournal.vault import FileStat, Vault
 
 DB_NAME = "index.sqlite3"
@@ -65,8 +65,12 @@ SCHEMA_VERSION = 1
 LOCK_TIMEOUT = 30.0
 REFRESH_CHUNK = 2000  # notes parsed and written per transaction
 
+# A task tagged #need (or #need/...), as Task.has_tag reads it: written out (no
+# parameters) so that SQLite reads the partial index of the needs for it.
+_IS_NEED = f"(instr(tags, char(0) || '{NEED}' || char(0)) OR instr(tags, char(0) || '{NEED}/'))"
+
 # Run statement by statement, split at ";": none may stand in a comment.
-_SCHEMA = """
+_SCHEMA = f"""
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE notes(
   path TEXT PRIMARY KEY,
@@ -110,6 +114,7 @@ CREATE TABLE tasks(
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
 CREATE INDEX tasks_problems ON tasks(path, line) WHERE has_problems = 1;
+CREATE INDEX tasks_needs ON tasks(path, line, state, created, done) WHERE {_IS_NEED};
 CREATE TABLE sections(
   path TEXT NOT NULL,
   ord INTEGER NOT NULL,
@@ -194,6 +199,14 @@ _DATE_FIELDS = tuple(
 _TUPLE_FIELDS = tuple(
     i for i, f in enumerate(dataclasses.fields(Task)) if str(f.type).startswith("tuple")
 )
+
+
+# Where a stored task's description is (its values are Task's fields less the path).
+_DESCRIPTION = f"$[{_TASK_FIELDS.index('description') - 1}]"
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value is not None else None
 
 
 def _dump_tasks(tasks: Sequence[Task]) -> str:
@@ -864,16 +877,11 @@ class Store:
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
-        live_since: dt.date | None = None,
     ) -> list[Task]:
         """Tasks, in path and line order, filtered in SQL.
 
         ``newest``: only the N with the latest due dates (with ``due_before``:
         the most recently overdue), still returned in path order.
-        ``live_since``: of the tasks done or cancelled, only those done or
-        created on or after that day, or not in a session note dated before it
-        (what a report of a period from that day can count; open tasks and
-        those carried forward are all kept).
         """
         where: list[str] = []
         args: list[Any] = []
@@ -899,12 +907,6 @@ class Store:
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
-        if live_since is not None:
-            where.append(
-                "(t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
-                "OR n.kind IS NOT 'session' OR n.day >= ?)"
-            )
-            args += [live_since.isoformat()] * 3
         if paths is not None:
             chosen = sorted(set(paths))
             if len(chosen) > 500 and newest is None:  # SQLite takes so many variables a query
@@ -920,14 +922,11 @@ class Store:
                         partner_key=partner_key,
                         paths=chosen[start : start + 500],
                         tag=tag,
-                        live_since=live_since,
                     )
                 ]
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
         sql = "SELECT t.path, t.line, t.data FROM tasks t"
-        if live_since is not None:
-            sql += " JOIN notes n ON n.path = t.path"
         if partner_key is not None:  # the partner's notes first (notes_partner), then theirs
             sql = "SELECT t.path, t.line, t.data FROM notes n CROSS JOIN tasks t ON t.path = n.path"
         if where:
@@ -940,6 +939,27 @@ class Store:
             return found
         sql += " ORDER BY t.path, t.line"
         return self._tasks_at(self.db.execute(sql, args).fetchall())
+
+    def need_lines(self, live_since: dt.date) -> list[tuple[str, NeedLine]]:
+        """(partner key, line) of every ``#need`` line (or ``#need/...``, as
+        Task.has_tag) in a partner's notes, by path and line, in one query:
+        its fields read from the row in SQL, no task decoded. Of the needs done
+        or cancelled, only those done or created on or after ``live_since``, or
+        not in a session note dated before it: what a report of a period from
+        that day can count (needs.py); the open ones and the ``[>]`` traces are
+        all kept."""
+        day = live_since.isoformat()
+        return [
+            (key, NeedLine(path, line, state, description, _day(created), _day(done)))
+            for key, path, line, state, description, created, done in self.db.execute(
+                "SELECT n.partner_key, t.path, t.line, t.state, json_extract(t.data, ?), "
+                "t.created, t.done FROM tasks t JOIN notes n ON n.path = t.path "
+                f"WHERE n.partner_key IS NOT NULL AND {_IS_NEED} "
+                "AND (t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
+                "OR n.kind IS NOT 'session' OR n.day >= ?) ORDER BY t.path, t.line",
+                (_DESCRIPTION, day, day, day),
+            )
+        ]
 
     def _tasks_at(self, where: list[tuple[str, int, str | None]]) -> list[Task]:
         """The tasks at these (path, line, data)s, in that order: an open task from
