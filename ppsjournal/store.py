@@ -19,7 +19,8 @@ lead, when it reads as one), whose it is, its status and day, its properties
 read, and its tasks (one JSON list). The tasks table indexes each task by
 state, due, done and created dates and tags, holds its line folded, no case nor accents (what
 ``ppsj search`` scans), and holds an open task whole (what every command
-reads), and a need whole in any state (the report follows needs until met).
+reads), and a need whole in any state, and its description apart (the
+report follows needs until met, every partner's read from one partial index).
 The sections table holds the answers of session notes, full-text
 searchable (FTS5, made on the first search) where the interpreter's SQLite
 has it. docs/performance.md explains the indexes.
@@ -56,7 +57,7 @@ from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import fold, name_key, note_name
 from ppsjournal.note import CONFLICT_MESSAGE
-from ppsjournal.tasks import NEED, Task
+from ppsjournal.tasks import Task
 from ppsjournal.vault import FileStat, Vault
 
 DB_NAME = "index.sqlite3"
@@ -65,12 +66,8 @@ SCHEMA_VERSION = 1
 LOCK_TIMEOUT = 30.0
 REFRESH_CHUNK = 2000  # notes parsed and written per transaction
 
-# A task tagged #need (or #need/...), as Task.has_tag reads it: written out (no
-# parameters) so that SQLite reads the partial index of the needs for it.
-_IS_NEED = f"(instr(tags, char(0) || '{NEED}' || char(0)) OR instr(tags, char(0) || '{NEED}/'))"
-
 # Run statement by statement, split at ";": none may stand in a comment.
-_SCHEMA = f"""
+_SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE notes(
   path TEXT PRIMARY KEY,
@@ -110,11 +107,12 @@ CREATE TABLE tasks(
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
   data TEXT,  -- an open task or a need, whole (what the commands read), else NULL
   folded TEXT NOT NULL,  -- the line folded (no case, no accents): what ppsj search looks in
+  need TEXT,  -- a need's description (Task.is_need), else NULL: what the report reads
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
 CREATE INDEX tasks_problems ON tasks(path, line) WHERE has_problems = 1;
-CREATE INDEX tasks_needs ON tasks(path, line, state, created, done) WHERE {_IS_NEED};
+CREATE INDEX tasks_needs ON tasks(path, line, state, created, done, need) WHERE need IS NOT NULL;
 CREATE TABLE sections(
   path TEXT NOT NULL,
   ord INTEGER NOT NULL,
@@ -199,10 +197,6 @@ _DATE_FIELDS = tuple(
 _TUPLE_FIELDS = tuple(
     i for i, f in enumerate(dataclasses.fields(Task)) if str(f.type).startswith("tuple")
 )
-
-
-# Where a stored task's description is (its values are Task's fields less the path).
-_DESCRIPTION = f"$[{_TASK_FIELDS.index('description') - 1}]"
 
 
 def _day(value: str | None) -> dt.date | None:
@@ -532,7 +526,7 @@ class Store:
                     sorted(names),
                 )
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
@@ -545,6 +539,7 @@ class Store:
                             _tag_column(t.tags),
                             _dump_task(t) if t.is_open or t.is_need else None,
                             fold(t.text),
+                            t.description if t.is_need else None,
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -941,23 +936,22 @@ class Store:
         return self._tasks_at(self.db.execute(sql, args).fetchall())
 
     def need_lines(self, live_since: dt.date) -> list[tuple[str, NeedLine]]:
-        """(partner key, line) of every ``#need`` line (or ``#need/...``, as
-        Task.has_tag) in a partner's notes, by path and line, in one query:
-        its fields read from the row in SQL, no task decoded. Of the needs done
-        or cancelled, only those done or created on or after ``live_since``, or
-        not in a session note dated before it: what a report of a period from
-        that day can count (needs.py); the open ones and the ``[>]`` traces are
-        all kept."""
+        """(partner key, line) of every need (``Task.is_need``) in a partner's
+        notes, by path and line, in one query: read from the partial index of
+        the needs, no task decoded. Of the needs done or cancelled, only those
+        done or created on or after ``live_since``, or not in a session note
+        dated before it: what a report of a period from that day can count
+        (needs.py); the open ones and the ``[>]`` traces are all kept."""
         day = live_since.isoformat()
         return [
             (key, NeedLine(path, line, state, description, _day(created), _day(done)))
             for key, path, line, state, description, created, done in self.db.execute(
-                "SELECT n.partner_key, t.path, t.line, t.state, json_extract(t.data, ?), "
-                "t.created, t.done FROM tasks t JOIN notes n ON n.path = t.path "
-                f"WHERE n.partner_key IS NOT NULL AND {_IS_NEED} "
+                "SELECT n.partner_key, t.path, t.line, t.state, t.need, t.created, t.done "
+                "FROM tasks t JOIN notes n ON n.path = t.path "
+                "WHERE t.need IS NOT NULL AND n.partner_key IS NOT NULL "
                 "AND (t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
                 "OR n.kind IS NOT 'session' OR n.day >= ?) ORDER BY t.path, t.line",
-                (_DESCRIPTION, day, day, day),
+                (day, day, day),
             )
         ]
 
