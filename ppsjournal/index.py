@@ -148,6 +148,8 @@ class Source(Protocol):
         partner_key: str | None = None,
         status: Sequence[str] | None = None,
         day_before: dt.date | None = None,
+        changed_in: tuple[dt.date, dt.date] | None = None,
+        or_status: Sequence[str] = (),
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
     def conflicts(self) -> list[Problem]: ...
@@ -264,7 +266,6 @@ class Index:
         self.source = source
         self.entries = Entries(source)
         self.targets = Targets(source)
-        self._every_lead = False  # prefetch_leads has read every partner's leads
 
     # -- the notes that read as partners, sessions and leads ---------------------
 
@@ -293,11 +294,9 @@ class Index:
         return _by_date(self.source.classified("session", partner_key=name_key(partner)))
 
     def leads_of(self, partner: str) -> list[Lead]:
-        """A partner's leads, by path (one query a partner; none after ``prefetch_leads``)."""
+        """A partner's leads, by path (one query a partner)."""
         key = name_key(partner)
         if key not in self._leads_of:
-            if self._every_lead:
-                return []
             found = self.source.classified("lead", partner_key=key)
             self._leads_of[key] = _first_of_each_name(found)
         return list(self._leads_of[key])
@@ -306,13 +305,16 @@ class Index:
     def _leads_of(self) -> dict[str, list[Lead]]:
         return {}
 
-    def prefetch_leads(self) -> None:
-        """Read every partner's leads in one query, for a command that asks for each's."""
+    def leads_changed_in(
+        self, first: dt.date, last: dt.date, stages: Sequence[str]
+    ) -> dict[str, list[Lead]]:
+        """Every partner's leads (by partner key, each's by path, as ``leads_of``)
+        created or whose stage changed between ``first`` and ``last``, or now at
+        one of ``stages``: what a report of that period counts, in one query."""
         found: dict[str, list[Lead]] = {}
-        for lead in self.source.classified("lead"):
+        for lead in self.source.classified("lead", changed_in=(first, last), or_status=stages):
             found.setdefault(name_key(lead.partner), []).append(lead)
-        self._leads_of.update((key, _first_of_each_name(leads)) for key, leads in found.items())
-        self._every_lead = True
+        return {key: _first_of_each_name(leads) for key, leads in found.items()}
 
     def leads_at(self, stages: Sequence[str], showing_before: dt.date | None = None) -> list[Lead]:
         """The leads at one of these stages (with a showing before a day), by path."""

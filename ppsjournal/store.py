@@ -87,6 +87,7 @@ CREATE TABLE notes(
   twice TEXT,
   previous_key TEXT,
   tasks TEXT NOT NULL,
+  created TEXT, changed TEXT,  -- a lead's created and stage_changed dates
   shared INTEGER NOT NULL DEFAULT 0  -- another note has its name: linked by path
 );
 CREATE INDEX notes_kind ON notes(kind, partner_key);
@@ -307,7 +308,7 @@ class Row:
 
 def _row_values(row: Row) -> tuple:
     e, found = row.entry, row.found
-    kind = partner_key = partner = status = day = None
+    kind = partner_key = partner = status = day = created = changed = None
     problem = found if isinstance(found, Problem) and e.error is None else None
     if isinstance(found, Partner):
         kind, partner_key, partner, status = "partner", found.key, found.name, found.status
@@ -319,6 +320,8 @@ def _row_values(row: Row) -> tuple:
         kind, partner_key, status = "lead", name_key(found.partner), found.stage
         partner = found.partner
         day = found.showing.isoformat() if found.showing else None
+        created = found.created and found.created.isoformat()
+        changed = found.stage_changed and found.stage_changed.isoformat()
     typ = e.meta.get("type")
     size, mtime_ns, inode = row.stat
     return (
@@ -343,6 +346,8 @@ def _row_values(row: Row) -> tuple:
         json.dumps(e.twice) if e.twice else None,
         name_key(found.previous) if isinstance(found, SessionNote) and found.previous else None,
         _dump_tasks(e.tasks),
+        created,
+        changed,
     )
 
 
@@ -750,11 +755,16 @@ class Store:
         partner_key: str | None = None,
         status: Sequence[str] | None = None,
         day_before: dt.date | None = None,
+        changed_in: tuple[dt.date, dt.date] | None = None,
+        or_status: Sequence[str] = (),
     ) -> list[Any]:
         """The notes that read as ``kind`` (partner, session, lead), in path order,
         as model objects; of one partner, with one of these statuses (a lead's:
         its stage), dated before a day (a session's date, a lead's showing),
-        if given."""
+        if given. ``changed_in``: the leads created or whose stage changed in
+        these days (first and last), or at one of the ``or_status`` stages, or
+        whose name another note has (so that the first of a name is the same
+        as among all)."""
         sql = "SELECT path, size, mtime_ns, inode, meta FROM notes WHERE kind = ?"
         args: list[Any] = [kind]
         if partner_key is not None:
@@ -766,6 +776,13 @@ class Store:
         if day_before is not None:
             sql += " AND day < ?"
             args.append(day_before.isoformat())
+        if changed_in is not None:
+            first, last = (day.isoformat() for day in changed_in)
+            sql += (
+                f" AND (status IN ({', '.join('?' * len(or_status))}) OR shared = 1"
+                " OR created BETWEEN ? AND ? OR changed BETWEEN ? AND ?)"
+            )
+            args += [*or_status, first, last, first, last]
         found = []
         for path, size, mtime_ns, inode, meta in self.db.execute(sql + " ORDER BY path", args):
             key = (size, mtime_ns, inode)
@@ -1116,7 +1133,8 @@ _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
 # A row's columns but its path, stat and racy flag: what a note holds.
 _CONTENT = (
     "name_key, type, kind, partner_key, partner, status, day, meta, "
-    "error_where, error, problem_where, problem, conflict_line, twice, previous_key, tasks"
+    "error_where, error, problem_where, problem, conflict_line, twice, previous_key, tasks, "
+    "created, changed"
 )
 _ENTRY = "SELECT path, meta, error_where, error, conflict_line, twice, tasks FROM notes"
 
@@ -1127,7 +1145,7 @@ def _twice(raw: str | None) -> tuple[tuple[int, str, int], ...]:
 
 _UPSERT = (
     "INSERT OR REPLACE INTO notes (path, size, mtime_ns, inode, racy, "
-    f"{_CONTENT}) VALUES ({', '.join('?' * 21)})"
+    f"{_CONTENT}) VALUES ({', '.join('?' * 23)})"
 )
 
 
