@@ -148,6 +148,8 @@ class Source(Protocol):
         partner_key: str | None = None,
         status: Sequence[str] | None = None,
         day_before: dt.date | None = None,
+        changed_in: tuple[dt.date, dt.date] | None = None,
+        or_status: Sequence[str] = (),
     ) -> list[Any]: ...
     def problems(self) -> list[Problem]: ...
     def conflicts(self) -> list[Problem]: ...
@@ -165,8 +167,8 @@ class Source(Protocol):
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
-        live_since: dt.date | None = None,
     ) -> list[Task]: ...
+    def need_lines(self, live_since: dt.date) -> list[tuple[str, NeedLine]]: ...
     def about(self, paths: Iterable[str]) -> dict[str, tuple[str | None, str | None, bool]]: ...
     def count_tasks(self, *, state: str, due_before: dt.date) -> int: ...
     def open_task_counts(self, today: dt.date) -> dict[str, tuple[int, int]]: ...
@@ -245,6 +247,17 @@ class SessionMark(NamedTuple):
     path: str = ""
 
 
+class NeedLine(NamedTuple):
+    """A ``#need`` line as needs.py follows it, read without decoding its task."""
+
+    path: str
+    line: int
+    status: str  # as Task.status
+    description: str  # as Task.description
+    created: dt.date | None
+    done: dt.date | None
+
+
 class Index:
     """The vault as the commands see it: partners, sessions, leads, tasks and
     problems, each read from the store when first asked for."""
@@ -291,6 +304,17 @@ class Index:
     @functools.cached_property
     def _leads_of(self) -> dict[str, list[Lead]]:
         return {}
+
+    def leads_changed_in(
+        self, first: dt.date, last: dt.date, stages: Sequence[str]
+    ) -> dict[str, list[Lead]]:
+        """Every partner's leads (by partner key, each's by path, as ``leads_of``)
+        created or whose stage changed between ``first`` and ``last``, or now at
+        one of ``stages``: what a report of that period counts, in one query."""
+        found: dict[str, list[Lead]] = {}
+        for lead in self.source.classified("lead", changed_in=(first, last), or_status=stages):
+            found.setdefault(name_key(lead.partner), []).append(lead)
+        return {key: _first_of_each_name(leads) for key, leads in found.items()}
 
     def leads_at(self, stages: Sequence[str], showing_before: dt.date | None = None) -> list[Lead]:
         """The leads at one of these stages (with a showing before a day), by path."""
@@ -373,14 +397,21 @@ class Index:
         line; with ``tag``, those tagged so (or below it, as Task.has_tag)."""
         return self.source.tasks(state="open", partner_key=name_key(partner), tag=tag)
 
-    def tasks_of(
-        self, partner: str, tag: str | None = None, live_since: dt.date | None = None
-    ) -> list[Task]:
-        """A partner's tasks in every state (open, done, cancelled, carried
-        forward), by path and line; with ``tag``, as ``open_tasks_of``; with
-        ``live_since``, less those done or cancelled that a period from that day
-        cannot count (``Store.tasks``)."""
-        return self.source.tasks(partner_key=name_key(partner), tag=tag, live_since=live_since)
+    def need_lines(self, partner: str, live_since: dt.date) -> list[NeedLine]:
+        """A partner's ``#need`` lines in every state (open, done, cancelled,
+        carried forward), by path and line, less those done or cancelled that a
+        period from ``live_since`` cannot count (``Store.need_lines``); every
+        partner's are read in one query."""
+        if live_since not in self._needs:
+            found: dict[str, list[NeedLine]] = {}
+            for key, need in self.source.need_lines(live_since):
+                found.setdefault(key, []).append(need)
+            self._needs[live_since] = found
+        return list(self._needs[live_since].get(name_key(partner), ()))
+
+    @functools.cached_property
+    def _needs(self) -> dict[dt.date, dict[str, list[NeedLine]]]:
+        return {}
 
     def prefetch(self, paths: Iterable[str]) -> None:
         """Read the owner and link target of these notes at once, for a long list."""

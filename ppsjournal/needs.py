@@ -28,7 +28,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ppsjournal.tasks import DONE, FORWARDED, NEED, OPEN, TAG_PATTERN, Task
+from ppsjournal.index import NeedLine
+from ppsjournal.tasks import DONE, FORWARDED, NEED, OPEN, TAG_PATTERN
 
 
 @dataclass(frozen=True)
@@ -62,11 +63,11 @@ def need_text(description: str) -> str:
 
 
 def needs_of(
-    partner: str, tasks: Sequence[Task], sessions: Sequence[tuple[dt.date, str]]
+    partner: str, tasks: Sequence[NeedLine], sessions: Sequence[tuple[dt.date, str]]
 ) -> list[Need]:
     """The partner's needs, one per live line, in the order of ``tasks``.
 
-    ``tasks``: the partner's ``#need`` tasks in every state, by path and line;
+    ``tasks``: the partner's ``#need`` lines in every state, by path and line;
     ``sessions``: (date, path) of each of the partner's session notes.
     """
     order = sorted(sessions)

@@ -51,7 +51,6 @@ from ppsjournal.names import name_key
 from ppsjournal.needs import Need, needs_of
 from ppsjournal.properties import LEAD_SOURCES
 from ppsjournal.settings import Settings
-from ppsjournal.tasks import NEED
 
 DEFAULT_WEEKS = 12
 # Stages in funnel order; "lost" is off the path (a lost lead counts only as passed on).
@@ -281,8 +280,12 @@ def scorecard(
     the co-marketing ledger's (a spend naming no partner reported is left out)."""
     if partner is not None:
         chosen = [index.partner(partner)]
+        leads = {chosen[0].key: index.leads_of(chosen[0].name)}
     else:
         chosen = sorted(index.partners.values(), key=lambda p: p.key)
+        # Of a long history only the leads the period counts (open now, or
+        # created or changed in it), every partner's in one query.
+        leads = index.leads_changed_in(period.since, period.until, OPEN_STAGES)
     cps = settings.money.commission_per_side
     spent: dict[str, list[Spend]] = {}
     for item in spends:
@@ -296,6 +299,7 @@ def scorecard(
         _score(
             index,
             p,
+            leads.get(p.key, []),
             today,
             period,
             cps,
@@ -309,7 +313,7 @@ def scorecard(
     cohort = [
         lead
         for p in chosen
-        for lead in index.leads_of(p.name)
+        for lead in leads.get(p.key, [])
         if lead.created in period and lead.source in LEAD_SOURCES and lead.direction == "in"
     ]
     funnel = tuple(
@@ -336,6 +340,7 @@ def scorecard(
 def _score(
     index: Index,
     partner: Partner,
+    every: Sequence[Lead],
     today: dt.date,
     period: Period,
     cps: float,
@@ -353,11 +358,10 @@ def _score(
         # Needs met or given up before the period, written before it, count in no
         # way (needs.py): the store leaves them out, not the thousands of a long
         # history decoded to be dropped.
-        index.tasks_of(partner.name, tag=NEED, live_since=period.since),
+        index.need_lines(partner.name, live_since=period.since),
         [(s.date, s.path) for s in sessions],
     )
     met = sorted((n for n in needs if n.met in period), key=lambda n: n.met or period.since)
-    every = index.leads_of(partner.name)
     sent = [lead for lead in every if lead.direction == "out" and lead.created in period]
     all_leads = [lead for lead in every if lead.direction == "in"]
     leads = [lead for lead in all_leads if lead.created in period]

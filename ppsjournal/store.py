@@ -19,7 +19,8 @@ lead, when it reads as one), whose it is, its status and day, its properties
 read, and its tasks (one JSON list). The tasks table indexes each task by
 state, due, done and created dates and tags, holds its line folded, no case nor accents (what
 ``ppsj search`` scans), and holds an open task whole (what every command
-reads), and a need whole in any state (the report follows needs until met).
+reads), and a need whole in any state, and its description apart (the
+report follows needs until met, every partner's read from one partial index).
 The sections table holds the answers of session notes, full-text
 searchable (FTS5, made on the first search) where the interpreter's SQLite
 has it. docs/performance.md explains the indexes.
@@ -51,7 +52,7 @@ from typing import Any
 from ppsjournal import __version__
 from ppsjournal.answers import answer
 from ppsjournal.errors import PpsjError
-from ppsjournal.index import Entry, Problem, classify, parse_entry
+from ppsjournal.index import Entry, NeedLine, Problem, classify, parse_entry
 from ppsjournal.layout import FOLLOWUPS, PARTNERS, STATE
 from ppsjournal.model import Lead, Partner, SessionNote
 from ppsjournal.names import fold, name_key, note_name
@@ -86,6 +87,7 @@ CREATE TABLE notes(
   twice TEXT,
   previous_key TEXT,
   tasks TEXT NOT NULL,
+  created TEXT, changed TEXT,  -- a lead's created and stage_changed dates
   shared INTEGER NOT NULL DEFAULT 0  -- another note has its name: linked by path
 );
 CREATE INDEX notes_kind ON notes(kind, partner_key);
@@ -106,10 +108,12 @@ CREATE TABLE tasks(
   tags TEXT,  -- NUL, then each tag as Task.has_tag compares it, each followed by NUL
   data TEXT,  -- an open task or a need, whole (what the commands read), else NULL
   folded TEXT NOT NULL,  -- the line folded (no case, no accents): what ppsj search looks in
+  need TEXT,  -- a need's description (Task.is_need), else NULL: what the report reads
   PRIMARY KEY(path, line)
 ) WITHOUT ROWID;
 CREATE INDEX tasks_open ON tasks(state, due);
 CREATE INDEX tasks_problems ON tasks(path, line) WHERE has_problems = 1;
+CREATE INDEX tasks_needs ON tasks(path, line, state, created, done, need) WHERE need IS NOT NULL;
 CREATE TABLE sections(
   path TEXT NOT NULL,
   ord INTEGER NOT NULL,
@@ -194,6 +198,10 @@ _DATE_FIELDS = tuple(
 _TUPLE_FIELDS = tuple(
     i for i, f in enumerate(dataclasses.fields(Task)) if str(f.type).startswith("tuple")
 )
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value is not None else None
 
 
 def _dump_tasks(tasks: Sequence[Task]) -> str:
@@ -300,7 +308,7 @@ class Row:
 
 def _row_values(row: Row) -> tuple:
     e, found = row.entry, row.found
-    kind = partner_key = partner = status = day = None
+    kind = partner_key = partner = status = day = created = changed = None
     problem = found if isinstance(found, Problem) and e.error is None else None
     if isinstance(found, Partner):
         kind, partner_key, partner, status = "partner", found.key, found.name, found.status
@@ -312,6 +320,8 @@ def _row_values(row: Row) -> tuple:
         kind, partner_key, status = "lead", name_key(found.partner), found.stage
         partner = found.partner
         day = found.showing.isoformat() if found.showing else None
+        created = found.created and found.created.isoformat()
+        changed = found.stage_changed and found.stage_changed.isoformat()
     typ = e.meta.get("type")
     size, mtime_ns, inode = row.stat
     return (
@@ -336,6 +346,8 @@ def _row_values(row: Row) -> tuple:
         json.dumps(e.twice) if e.twice else None,
         name_key(found.previous) if isinstance(found, SessionNote) and found.previous else None,
         _dump_tasks(e.tasks),
+        created,
+        changed,
     )
 
 
@@ -519,7 +531,7 @@ class Store:
                     sorted(names),
                 )
                 db.executemany(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     [
                         (
                             t.path,
@@ -532,6 +544,7 @@ class Store:
                             _tag_column(t.tags),
                             _dump_task(t) if t.is_open or t.is_need else None,
                             fold(t.text),
+                            t.description if t.is_need else None,
                         )
                         for r in rows
                         for t in r.entry.tasks
@@ -742,11 +755,16 @@ class Store:
         partner_key: str | None = None,
         status: Sequence[str] | None = None,
         day_before: dt.date | None = None,
+        changed_in: tuple[dt.date, dt.date] | None = None,
+        or_status: Sequence[str] = (),
     ) -> list[Any]:
         """The notes that read as ``kind`` (partner, session, lead), in path order,
         as model objects; of one partner, with one of these statuses (a lead's:
         its stage), dated before a day (a session's date, a lead's showing),
-        if given."""
+        if given. ``changed_in``: the leads created or whose stage changed in
+        these days (first and last), or at one of the ``or_status`` stages, or
+        whose name another note has (so that the first of a name is the same
+        as among all)."""
         sql = "SELECT path, size, mtime_ns, inode, meta FROM notes WHERE kind = ?"
         args: list[Any] = [kind]
         if partner_key is not None:
@@ -758,6 +776,13 @@ class Store:
         if day_before is not None:
             sql += " AND day < ?"
             args.append(day_before.isoformat())
+        if changed_in is not None:
+            first, last = (day.isoformat() for day in changed_in)
+            sql += (
+                f" AND (status IN ({', '.join('?' * len(or_status))}) OR shared = 1"
+                " OR created BETWEEN ? AND ? OR changed BETWEEN ? AND ?)"
+            )
+            args += [*or_status, first, last, first, last]
         found = []
         for path, size, mtime_ns, inode, meta in self.db.execute(sql + " ORDER BY path", args):
             key = (size, mtime_ns, inode)
@@ -864,16 +889,11 @@ class Store:
         paths: Iterable[str] | None = None,
         tag: str | None = None,
         newest: int | None = None,
-        live_since: dt.date | None = None,
     ) -> list[Task]:
         """Tasks, in path and line order, filtered in SQL.
 
         ``newest``: only the N with the latest due dates (with ``due_before``:
         the most recently overdue), still returned in path order.
-        ``live_since``: of the tasks done or cancelled, only those done or
-        created on or after that day, or not in a session note dated before it
-        (what a report of a period from that day can count; open tasks and
-        those carried forward are all kept).
         """
         where: list[str] = []
         args: list[Any] = []
@@ -899,12 +919,6 @@ class Store:
         if partner_key is not None:
             where.append("n.partner_key = ?")
             args.append(partner_key)
-        if live_since is not None:
-            where.append(
-                "(t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
-                "OR n.kind IS NOT 'session' OR n.day >= ?)"
-            )
-            args += [live_since.isoformat()] * 3
         if paths is not None:
             chosen = sorted(set(paths))
             if len(chosen) > 500 and newest is None:  # SQLite takes so many variables a query
@@ -920,14 +934,11 @@ class Store:
                         partner_key=partner_key,
                         paths=chosen[start : start + 500],
                         tag=tag,
-                        live_since=live_since,
                     )
                 ]
             where.append(f"t.path IN ({','.join('?' * len(chosen))})")
             args.extend(chosen)
         sql = "SELECT t.path, t.line, t.data FROM tasks t"
-        if live_since is not None:
-            sql += " JOIN notes n ON n.path = t.path"
         if partner_key is not None:  # the partner's notes first (notes_partner), then theirs
             sql = "SELECT t.path, t.line, t.data FROM notes n CROSS JOIN tasks t ON t.path = n.path"
         if where:
@@ -940,6 +951,26 @@ class Store:
             return found
         sql += " ORDER BY t.path, t.line"
         return self._tasks_at(self.db.execute(sql, args).fetchall())
+
+    def need_lines(self, live_since: dt.date) -> list[tuple[str, NeedLine]]:
+        """(partner key, line) of every need (``Task.is_need``) in a partner's
+        notes, by path and line, in one query: read from the partial index of
+        the needs, no task decoded. Of the needs done or cancelled, only those
+        done or created on or after ``live_since``, or not in a session note
+        dated before it: what a report of a period from that day can count
+        (needs.py); the open ones and the ``[>]`` traces are all kept."""
+        day = live_since.isoformat()
+        return [
+            (key, NeedLine(path, line, state, description, _day(created), _day(done)))
+            for key, path, line, state, description, created, done in self.db.execute(
+                "SELECT n.partner_key, t.path, t.line, t.state, t.need, t.created, t.done "
+                "FROM tasks t JOIN notes n ON n.path = t.path "
+                "WHERE t.need IS NOT NULL AND n.partner_key IS NOT NULL "
+                "AND (t.state IN ('open', 'forwarded') OR t.done >= ? OR t.created >= ? "
+                "OR n.kind IS NOT 'session' OR n.day >= ?) ORDER BY t.path, t.line",
+                (day, day, day),
+            )
+        ]
 
     def _tasks_at(self, where: list[tuple[str, int, str | None]]) -> list[Task]:
         """The tasks at these (path, line, data)s, in that order: an open task from
@@ -1102,7 +1133,8 @@ _KNOWN = "SELECT path, size, mtime_ns, inode, racy FROM notes"
 # A row's columns but its path, stat and racy flag: what a note holds.
 _CONTENT = (
     "name_key, type, kind, partner_key, partner, status, day, meta, "
-    "error_where, error, problem_where, problem, conflict_line, twice, previous_key, tasks"
+    "error_where, error, problem_where, problem, conflict_line, twice, previous_key, tasks, "
+    "created, changed"
 )
 _ENTRY = "SELECT path, meta, error_where, error, conflict_line, twice, tasks FROM notes"
 
@@ -1113,7 +1145,7 @@ def _twice(raw: str | None) -> tuple[tuple[int, str, int], ...]:
 
 _UPSERT = (
     "INSERT OR REPLACE INTO notes (path, size, mtime_ns, inode, racy, "
-    f"{_CONTENT}) VALUES ({', '.join('?' * 21)})"
+    f"{_CONTENT}) VALUES ({', '.join('?' * 23)})"
 )
 
 

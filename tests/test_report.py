@@ -514,3 +514,39 @@ def test_report_html_and_invite_out_still_write_their_files(example, tmp_path):
     assert (tmp_path / "card.html").read_text().startswith("<!DOCTYPE html>")
     ok(run_cli(example, "invite", "Marcus Bell", "--out", str(tmp_path / "m.eml"), today=DAY))
     assert b"METHOD:REQUEST" in (tmp_path / "m.eml").read_bytes()
+
+
+def test_leads_at_the_edges_of_the_period(tmp_path):
+    """The store reads only the leads a period can count (open now, or created or
+    changed in it): those on its first and last days, and an old open one, count
+    as in a report of the one partner (which reads all of theirs)."""
+    vault = tmp_path / "vault"
+    ok(run_cli(None, "init", str(vault), "--name", "Alex Rivera", "--email", "alex@lender.example",
+               "--timezone", "America/Chicago", today=None))  # fmt: skip
+    ok(run_cli(vault, "add", "Cy Fox", "--at", "14:00", today="2026-10-01"))
+    ok(run_cli(vault, "add", "Di Ng", "--at", "15:00", today="2026-10-01"))
+    leads = {
+        "Closed Before": "stage: closed\ncreated: 2025-01-05\nstage_changed: 2026-10-31\n",
+        "Closed First Day": "stage: closed\ncreated: 2025-01-05\nstage_changed: 2026-11-01\n",
+        "Lost Last Day": "stage: lost\ncreated: 2025-01-05\nstage_changed: 2026-11-30\n",
+        "Made Last Day": "stage: closed\ncreated: 2026-11-30\n",
+        "Old Open": "stage: application\ncreated: 2024-01-01\n",
+        "Sent First Day": "stage: closed\ncreated: 2026-11-01\ndirection: out\n",
+    }
+    for name, front in leads.items():
+        (vault / "Leads" / f"{name}.md").write_text(
+            f'---\ntype: lead\npartner: "[[Cy Fox]]"\nsource: referral\n{front}value: 200000\n'
+            f"---\n# {name}\n",
+            encoding="utf-8",
+        )
+
+    def rows(*args: str) -> dict:
+        out = ok(run_cli(vault, "report", "--json", "--since", "2026-11-01",
+                         "--until", "2026-11-30", *args, today="2026-12-04")).stdout  # fmt: skip
+        return {p["name"]: p for p in json.loads(out)["partners"]}
+
+    cy = rows()["Cy Fox"]
+    got = [cy[k] for k in ("closings", "lost", "referrals_sent")] + [cy["leads"]["total"]]
+    assert got == [1, 1, 1, 1]
+    assert cy["pipeline"] == cy["volume"] != 0  # the old open lead's value, the closing's
+    assert rows("--partner", "Cy Fox") == {"Cy Fox": cy}

@@ -210,3 +210,36 @@ def test_an_old_notes_needs_count_by_their_own_dates(tmp_path):
     assert november["met_needs"] == [{"date": "2026-11-12", "need": "Ticked in November"}]
     autumn = cy("--since", "2026-10-01")
     assert (autumn["needs_open"], autumn["needs_met"]) == (4, 2)
+
+
+def test_a_need_reads_as_written_and_one_partner_as_in_all(tmp_path):
+    """The store reads a need's description in SQL (not from its decoded task):
+    quotes, a backslash, accents and an emoji come back as typed, a tag in
+    capitals is a need; a partner's row of the whole report (every partner's
+    needs and leads read at once) is the row of a report of that partner alone."""
+    vault = tmp_path / "vault"
+    ok(run_cli(None, "init", str(vault), "--name", "Alex Rivera", "--email", "alex@lender.example",
+               "--timezone", "America/Chicago", today=None))  # fmt: skip
+    ok(
+        run_cli(
+            vault, "add", "Cy Fox", "--at", "14:00", "--start", "2026-11-06", today="2026-11-01"
+        )
+    )
+    ok(run_cli(vault, "add", "Di Ng", "--at", "15:00", today="2026-11-01"))
+    ok(run_cli(vault, "lead", "Ed Po", "--partner", "Cy Fox", "--source", "referral",
+               today="2026-11-10"))  # fmt: skip
+    written = 'Flyer "se habla español" ½ C:\\docs 🏡'
+    append(vault, "Partners/Cy Fox.md", f"\n- [ ] {written} #NEED/Urgent ➕ 2026-11-03\n")
+    append(vault, "Leads/Ed Po.md", "\n- [x] Letter #need ➕ 2026-11-10 ✅ 2026-11-12\n")
+
+    def rows(*args: str) -> dict:
+        data = report(lambda *a: run_cli(vault, *a, today=TODAY), *NOVEMBER, *args)
+        return {p["name"]: p for p in data["partners"]}
+
+    every = rows()
+    cy = every["Cy Fox"]
+    assert cy["needs"] == [written]
+    assert (cy["needs_open"], cy["needs_met"], cy["needs_open_now"]) == (2, 1, 1)
+    assert cy["leads"]["total"] == 1 and every["Di Ng"]["leads"]["total"] == 0
+    assert rows("--partner", "Cy Fox") == {"Cy Fox": cy}
+    assert rows("--partner", "Di Ng") == {"Di Ng": every["Di Ng"]}
