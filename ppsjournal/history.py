@@ -120,16 +120,22 @@ def snippet(text: str, words: list[str]) -> str:
     """One line of ``text`` around the first of ``words`` found (any case,
     accents or not), at most SNIPPET characters, "…" where cut."""
     flat = " ".join(text.split())
-    # Found as the search finds it: any case, accents or not (names.fold), each
-    # folded character's place in ``flat`` kept.
-    folded, place = [], []
-    for i, c in enumerate(flat):
-        for f in fold(c):
-            folded.append(f)
-            place.append(i)
-    plain = "".join(folded)
     keys = [key for key in map(fold, words) if key]
-    at = min((place[found] for key in keys if (found := plain.find(key)) >= 0), default=0)
+    if flat.isascii():
+        # Folding ASCII is lowering it, place for place: no walk a character at
+        # a time (a common word's search makes thousands of snippets).
+        plain = flat.lower()
+        at = min((found for key in keys if (found := plain.find(key)) >= 0), default=0)
+    else:
+        # Found as the search finds it: any case, accents or not (names.fold),
+        # each folded character's place in ``flat`` kept.
+        folded, place = [], []
+        for i, c in enumerate(flat):
+            for f in fold(c):
+                folded.append(f)
+                place.append(i)
+        plain = "".join(folded)
+        at = min((place[found] for key in keys if (found := plain.find(key)) >= 0), default=0)
     start = max(0, min(at - _BEFORE, len(flat) - SNIPPET))
     if start > 0:
         space = flat.find(" ", start, at)
