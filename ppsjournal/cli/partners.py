@@ -334,7 +334,7 @@ def skip(name: str, date: dt.date) -> None:
 
     \b
     Example:
-      ppsj skip "Debbie Harper" 2026-12-25
+      ppsj skip "Debbie Harper" 2026-12-11
     """
     from ppsjournal.actions import skip_session
 
