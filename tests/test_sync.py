@@ -335,6 +335,7 @@ def test_setup_adds_only_the_missing_lines_after_the_users_own(vault, clean_git)
     assert (vault / ".gitattributes").read_text(encoding="utf-8") == (
         f"{mine}\nFollow-ups.md merge=ppsj\nCalendar/*.ics merge=ppsj -text\n"
         "Sessions/**/*.md merge=ppsj\nCalendar/*.eml merge=ppsj\n"
+        "Ledger/Co-marketing.md merge=union\n"
     )
     assert ok(run_cli(vault, "sync", "--setup")).output == "already set up\n"
 
@@ -669,3 +670,22 @@ def test_the_same_change_on_both_machines_or_a_change_on_one_raises_nothing(clon
         note = (b / f"Partners/{name}.md").read_text(encoding="utf-8")
         assert "pps_sequence: 1\n" in note and "2026-12-18" in note
     assert "Prefers mornings." in (b / "Partners/Sam Ortiz.md").read_text(encoding="utf-8")
+
+
+def test_a_spend_and_a_referral_on_both_machines_sync_without_conflict(clones):
+    a, b = clones
+    ok(run_cli(a, "spend", "Debbie", "250", "--for", "Open house flyers", today="2026-12-11"))
+    ok(run_cli(b, "spend", "Sam", "80", "--for", "Coffee", today="2026-12-11"))
+    ok(run_cli(a, "refer", "Lee Park", "--to", "Debbie", today="2026-12-11"))
+    ok(run_cli(b, "refer", "Ana Cruz", "--to", "Sam", today="2026-12-11"))
+    ok(run_cli(a, "sync", "-m", "a", today="2026-12-11"))
+    ok(run_cli(b, "sync", "-m", "b", today="2026-12-11"))
+    ok(run_cli(a, "sync", today="2026-12-11"))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    ledger = (b / "Ledger/Co-marketing.md").read_text(encoding="utf-8")
+    assert "Open house flyers" in ledger and "Coffee" in ledger
+    assert ledger.count("# Co-marketing ledger") == 1 and ledger.count("type: ledger") == 1
+    csv = ok(run_cli(b, "spend", "--csv", today="2026-12-11")).output
+    assert "Open house flyers" in csv and "Coffee" in csv
+    assert (b / "Leads/Lee Park.md").exists() and (b / "Leads/Ana Cruz.md").exists()
