@@ -689,3 +689,43 @@ def test_a_spend_and_a_referral_on_both_machines_sync_without_conflict(clones):
     csv = ok(run_cli(b, "spend", "--csv", today="2026-12-11")).output
     assert "Open house flyers" in csv and "Coffee" in csv
     assert (b / "Leads/Lee Park.md").exists() and (b / "Leads/Ana Cruz.md").exists()
+
+
+def test_held_on_one_machine_and_week_on_the_other_merge_into_one_note(clones, tmp_path):
+    """week wrote the note on a; on b, with a lead just added, held wrote it with the
+    lead in its Context: the merge keeps the lead's line and the Last-time quote once."""
+    a, b = clones
+    day = "2026-12-11"
+    debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    add_under(a / "Sessions/2026/2026-12-04 Debbie Harper.md", HOW, "> She loves the new rates")
+    ok(run_cli(a, "refer", "Lee Park", "--to", "Debbie", today=day))
+    ok(run_cli(a, "sync", "-m", "a's thursday", today=day))
+    ok(run_cli(b, "sync", today=day))
+    ok(
+        run_cli(
+            b,
+            "lead",
+            "Mia Chen",
+            "--partner",
+            "Debbie",
+            "--source",
+            "showing",
+            "--showing",
+            "2026-12-13",
+            today=day,
+        )
+    )
+    ok(run_cli(a, "week", today=day))
+    ok(run_cli(b, "held", "Debbie", today=day))
+    add_under(b / debbie, HOW, "- B: two closings")
+    ok(run_cli(a, "sync", "-m", "a's friday", today=day))
+    ok(run_cli(b, "sync", "-m", "b's friday", today=day))
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    merged = (b / debbie).read_text(encoding="utf-8")
+    assert "status: held" in merged and "- B: two closings" in merged
+    assert merged.count(GUIDE) == 1 and merged.count("She loves the new rates") == 1
+    assert "- Lead [[Mia Chen]]: showing, stage `new`, showing 2026-12-13" in merged
+    for repo in (a, b):
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, day)
