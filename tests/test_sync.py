@@ -729,3 +729,30 @@ def test_held_on_one_machine_and_week_on_the_other_merge_into_one_note(clones, t
     assert "- Lead [[Mia Chen]]: showing, stage `new`, showing 2026-12-13" in merged
     for repo in (a, b):
         assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, day)
+
+
+def test_report_history_search_on_a_vault_mid_merge_name_the_conflict(clones):
+    """A session note in conflict is read as it stands (both sides), and each
+    reading command names its marker on stderr and exits 3, as build does."""
+    a, b = clones
+    day = "2026-12-11"
+    debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    for repo in (a, b):
+        ok(run_cli(repo, "week", today=day))
+        add_under(repo / debbie, HOW, f"- {repo.name}: my answer")
+    ok(run_cli(a, "sync", today=day))
+    one_line_error(run_cli(b, "sync", today=day))
+    before = (b / debbie).read_bytes()
+    for args in (
+        ("report",),
+        ("report", "--json"),
+        ("history", "Debbie"),
+        ("history", "Debbie", "--json"),
+        ("search", "answer"),
+        ("search", "answer", "--json"),
+    ):
+        result = run_cli(b, *args, today=day)
+        assert result.exit_code == 3, (args, result.output)
+        assert f"{debbie}:" in result.stderr and "git conflict marker" in result.stderr, args
+    assert "- a: my answer" in run_cli(b, "history", "Debbie", today=day).stdout
+    assert (b / debbie).read_bytes() == before
