@@ -9,6 +9,7 @@ interpreter and code.
 from __future__ import annotations
 
 import email
+import json
 import re
 import shutil
 import subprocess
@@ -756,3 +757,33 @@ def test_report_history_search_on_a_vault_mid_merge_name_the_conflict(clones):
         assert f"{debbie}:" in result.stderr and "git conflict marker" in result.stderr, args
     assert "- a: my answer" in run_cli(b, "history", "Debbie", today=day).stdout
     assert (b / debbie).read_bytes() == before
+
+
+def test_a_reschedule_on_one_machine_and_a_holiday_on_the_other(clones, tmp_path):
+    """Both change Debbie's series: after sync the calendar has both changes and
+    invite --changed asks for an update at a sequence past both."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "reschedule", "Debbie", "--at", "15:20", "--from", "2027-01-08", today=day))
+    toml = b / "ppsj.toml"
+    lines = toml.read_text(encoding="utf-8").split("\n")
+    (i,) = [i for i, line in enumerate(lines) if line.startswith("holidays")]
+    lines[i] = "holidays = [2027-01-15]"
+    toml.write_text("\n".join(lines), encoding="utf-8")
+    ok(run_cli(b, "build", today=day))
+    ok(run_cli(a, "sync", "-m", "a", today=day))
+    ok(run_cli(b, "sync", "-m", "b", today=day))
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    for repo in (a, b):
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, day)
+    found = json.loads(ok(run_cli(b, "invite", "--changed", "--json", today=day)).stdout)
+    assert {p["name"]: p["sequence"] for p in found["pending"]} == {
+        "Debbie Harper": 2,  # rescheduled on a, a holiday on b: two changes
+        "Sam Ortiz": 1,
+    }
+    pps = (b / "Calendar/PPS.ics").read_text(encoding="utf-8")
+    assert "EXDATE;TZID=America/Chicago:20270115T144000" in pps  # the rule's instance
+    assert "DTSTART;TZID=America/Chicago:20270115T152000" not in pps
+    assert "DTSTART;TZID=America/Chicago:20270122T152000" in pps
