@@ -787,3 +787,34 @@ def test_a_reschedule_on_one_machine_and_a_holiday_on_the_other(clones, tmp_path
     assert "EXDATE;TZID=America/Chicago:20270115T144000" in pps  # the rule's instance
     assert "DTSTART;TZID=America/Chicago:20270115T152000" not in pps
     assert "DTSTART;TZID=America/Chicago:20270122T152000" in pps
+
+
+def test_a_deferred_second_session_written_on_both_machines(clones, tmp_path):
+    """A session moved into the week waits on both machines; a held the first call
+    and wrote a follow-up, then both ran week: the merged second note carries it once."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "move", "Debbie", "2026-12-18", "--to", "2026-12-17 14:40", today=day))
+    ok(run_cli(a, "sync", "-m", "moved", today=day))
+    ok(run_cli(b, "sync", today=day))
+    for repo in (a, b):
+        assert "deferred" in ok(run_cli(repo, "week", today=day)).output
+    ok(run_cli(a, "sync", "-m", "a", today=day))
+    ok(run_cli(b, "sync", "-m", "b", today=day))
+    first = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    second = "Sessions/2026/2026-12-17 Debbie Harper.md"
+    ok(run_cli(a, "held", "Debbie", today=day))
+    add_under(a / first, "## New follow-ups", "- [ ] Send the rate sheet #commitment")
+    later = "2026-12-12"
+    ok(run_cli(a, "week", today=later))
+    ok(run_cli(b, "week", today=later))
+    ok(run_cli(a, "sync", "-m", "a's saturday", today=later))
+    ok(run_cli(b, "sync", "-m", "b's saturday", today=later))
+    ok(run_cli(a, "sync", today=later))
+    assert markers(b) == []
+    merged = (b / second).read_text(encoding="utf-8")
+    assert merged.count("- [ ] Send the rate sheet #commitment") == 1
+    assert merged.count(GUIDE) == 1
+    assert "- [>] Send the rate sheet #commitment" in (b / first).read_text(encoding="utf-8")
+    for repo in (a, b):
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, later)
