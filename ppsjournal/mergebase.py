@@ -39,12 +39,32 @@ def common_lines(ours: bytes, theirs: bytes) -> bytes:
 
 def bases(ours: bytes, theirs: bytes, rendered: bytes | None) -> list[bytes]:
     """The bases to try, best first: the note rendered again as ``week`` wrote it,
-    if the caller could, then the common lines."""
-    found = [rendered] if rendered else []
+    if the caller could, then the common lines. A rendered line a side lacks
+    with nothing in its place is left out of it: rendered from the vault
+    mid-merge, it may be one the other side's ``week`` or ``held`` wrote and
+    this side's never had (a lead added on one machine only), not one a user
+    deleted; kept, not dropped.
+    """
+    found = [_shared(rendered, ours, theirs)] if rendered else []
     common = common_lines(ours, theirs)
     if common not in found:
         found.append(common)
     return found
+
+
+def _shared(rendered: bytes, ours: bytes, theirs: bytes) -> bytes:
+    """``rendered`` without the lines a side lacks with nothing in their place (a
+    line a side changed stays: the change is merged over it)."""
+    lines = rendered.splitlines(keepends=True)
+    dropped: set[int] = set()
+    for side in (ours, theirs):
+        matcher = difflib.SequenceMatcher(
+            None, [line.rstrip(b"\r\n") for line in lines], side.splitlines(), autojunk=False
+        )
+        for tag, i1, i2, _, _ in matcher.get_opcodes():
+            if tag == "delete":
+                dropped.update(range(i1, i2))
+    return b"".join(line for i, line in enumerate(lines) if i not in dropped)
 
 
 def _tasks(data: bytes) -> dict[str, list[tuple[int, str]]]:

@@ -33,7 +33,7 @@ from ppsjournal import git, mergebase
 from ppsjournal.app import Builder, BuildResult, load_index, session_note
 from ppsjournal.errors import PpsjError
 from ppsjournal.followups import is_generated as followups_generated
-from ppsjournal.layout import CALENDAR, FOLLOWUPS, SESSIONS, STATE, TEMPLATES
+from ppsjournal.layout import CALENDAR, FOLLOWUPS, LEDGER, SESSIONS, STATE, TEMPLATES
 from ppsjournal.names import link_target, note_name
 from ppsjournal.note import CONFLICT_MESSAGE, Note, conflict_line, decode, parse_note
 from ppsjournal.properties import PPS_INVITED_ON, PPS_INVITED_SEQUENCE, PPS_SEQUENCE
@@ -56,6 +56,7 @@ ATTRIBUTE_LINES = (
         f"{CALENDAR}/*.eml merge={git.DRIVER}",
         "so an invitation saved on two machines never conflicts",
     ),
+    (f"{LEDGER} merge=union", "so spends added on two machines keep both lines"),
 )
 GITATTRIBUTES = "".join(line + "\n" for line, _ in ATTRIBUTE_LINES)
 BOTH_SIDES = (

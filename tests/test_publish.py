@@ -525,3 +525,37 @@ def test_an_address_that_is_no_caldav_server_is_one_clear_line(example: Path):
         web.server_close()
     assert "answered HTTP 501" in line and "caldav.url" in line
     assert "<" not in line  # no HTML page in the message
+
+
+def test_publish_after_a_reschedule_a_holiday_and_a_renewal(published: Path, server, calendar):
+    """The server gets what the local calendars say after the three changes meet."""
+    ok(publish(published))
+    before = server_sessions(server, calendar)["Debbie Harper"]
+    ok(
+        run_cli(
+            published, "reschedule", "Debbie", "--at", "15:00", "--from", "2027-01-08", today=DAY
+        )
+    )
+    toml = published / "ppsj.toml"
+    lines = toml.read_text(encoding="utf-8").split("\n")
+    (i,) = [i for i, line in enumerate(lines) if line.startswith("holidays")]
+    lines[i] = "holidays = [2026-11-27, 2026-12-25, 2027-01-15]"
+    toml.write_text("\n".join(lines), encoding="utf-8")
+    ok(run_cli(published, "renew", "Debbie", "--weeks", "4", today=DAY))
+    assert "Debbie Harper" in ok(publish(published)).output
+    ok(run_cli(published, "build", today=DAY))
+    import recurring_ical_events
+
+    local: dict[str, list[dt.datetime]] = {}
+    for ics in sorted((published / "Calendar").glob("*.ics")):
+        if ics.name == "PPS.ics":
+            continue
+        cal = Calendar.from_ical(ics.read_bytes())
+        for ev in recurring_ical_events.of(cal).between(dt.date(2026, 1, 1), dt.date(2028, 1, 1)):
+            local.setdefault(ics.stem, []).append(ev.decoded("DTSTART").astimezone(dt.UTC))
+    on_server = server_sessions(server, calendar)
+    assert on_server == {k: sorted(v) for k, v in local.items()}
+    debbie = [t.astimezone(ZONE) for t in on_server["Debbie Harper"]]
+    assert dt.date(2027, 1, 15) not in {t.date() for t in debbie}
+    assert {t.time() for t in debbie if t.date() >= dt.date(2027, 1, 8)} == {dt.time(15, 0)}
+    assert max(debbie) > max(before).astimezone(ZONE)  # renewed: the series goes on

@@ -9,6 +9,7 @@ interpreter and code.
 from __future__ import annotations
 
 import email
+import json
 import re
 import shutil
 import subprocess
@@ -335,6 +336,7 @@ def test_setup_adds_only_the_missing_lines_after_the_users_own(vault, clean_git)
     assert (vault / ".gitattributes").read_text(encoding="utf-8") == (
         f"{mine}\nFollow-ups.md merge=ppsj\nCalendar/*.ics merge=ppsj -text\n"
         "Sessions/**/*.md merge=ppsj\nCalendar/*.eml merge=ppsj\n"
+        "Ledger/Co-marketing.md merge=union\n"
     )
     assert ok(run_cli(vault, "sync", "--setup")).output == "already set up\n"
 
@@ -669,3 +671,150 @@ def test_the_same_change_on_both_machines_or_a_change_on_one_raises_nothing(clon
         note = (b / f"Partners/{name}.md").read_text(encoding="utf-8")
         assert "pps_sequence: 1\n" in note and "2026-12-18" in note
     assert "Prefers mornings." in (b / "Partners/Sam Ortiz.md").read_text(encoding="utf-8")
+
+
+def test_a_spend_and_a_referral_on_both_machines_sync_without_conflict(clones):
+    a, b = clones
+    ok(run_cli(a, "spend", "Debbie", "250", "--for", "Open house flyers", today="2026-12-11"))
+    ok(run_cli(b, "spend", "Sam", "80", "--for", "Coffee", today="2026-12-11"))
+    ok(run_cli(a, "refer", "Lee Park", "--to", "Debbie", today="2026-12-11"))
+    ok(run_cli(b, "refer", "Ana Cruz", "--to", "Sam", today="2026-12-11"))
+    ok(run_cli(a, "sync", "-m", "a", today="2026-12-11"))
+    ok(run_cli(b, "sync", "-m", "b", today="2026-12-11"))
+    ok(run_cli(a, "sync", today="2026-12-11"))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    ledger = (b / "Ledger/Co-marketing.md").read_text(encoding="utf-8")
+    assert "Open house flyers" in ledger and "Coffee" in ledger
+    assert ledger.count("# Co-marketing ledger") == 1 and ledger.count("type: ledger") == 1
+    csv = ok(run_cli(b, "spend", "--csv", today="2026-12-11")).output
+    assert "Open house flyers" in csv and "Coffee" in csv
+    assert (b / "Leads/Lee Park.md").exists() and (b / "Leads/Ana Cruz.md").exists()
+
+
+def test_held_on_one_machine_and_week_on_the_other_merge_into_one_note(clones, tmp_path):
+    """week wrote the note on a; on b, with a lead just added, held wrote it with the
+    lead in its Context: the merge keeps the lead's line and the Last-time quote once."""
+    a, b = clones
+    day = "2026-12-11"
+    debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    add_under(a / "Sessions/2026/2026-12-04 Debbie Harper.md", HOW, "> She loves the new rates")
+    ok(run_cli(a, "refer", "Lee Park", "--to", "Debbie", today=day))
+    ok(run_cli(a, "sync", "-m", "a's thursday", today=day))
+    ok(run_cli(b, "sync", today=day))
+    ok(
+        run_cli(
+            b,
+            "lead",
+            "Mia Chen",
+            "--partner",
+            "Debbie",
+            "--source",
+            "showing",
+            "--showing",
+            "2026-12-13",
+            today=day,
+        )
+    )
+    ok(run_cli(a, "week", today=day))
+    ok(run_cli(b, "held", "Debbie", today=day))
+    add_under(b / debbie, HOW, "- B: two closings")
+    ok(run_cli(a, "sync", "-m", "a's friday", today=day))
+    ok(run_cli(b, "sync", "-m", "b's friday", today=day))
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    merged = (b / debbie).read_text(encoding="utf-8")
+    assert "status: held" in merged and "- B: two closings" in merged
+    assert merged.count(GUIDE) == 1 and merged.count("She loves the new rates") == 1
+    assert "- Lead [[Mia Chen]]: showing, stage `new`, showing 2026-12-13" in merged
+    for repo in (a, b):
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, day)
+
+
+def test_report_history_search_on_a_vault_mid_merge_name_the_conflict(clones):
+    """A session note in conflict is read as it stands (both sides), and each
+    reading command names its marker on stderr and exits 3, as build does."""
+    a, b = clones
+    day = "2026-12-11"
+    debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    for repo in (a, b):
+        ok(run_cli(repo, "week", today=day))
+        add_under(repo / debbie, HOW, f"- {repo.name}: my answer")
+    ok(run_cli(a, "sync", today=day))
+    one_line_error(run_cli(b, "sync", today=day))
+    before = (b / debbie).read_bytes()
+    for args in (
+        ("report",),
+        ("report", "--json"),
+        ("history", "Debbie"),
+        ("history", "Debbie", "--json"),
+        ("search", "answer"),
+        ("search", "answer", "--json"),
+    ):
+        result = run_cli(b, *args, today=day)
+        assert result.exit_code == 3, (args, result.output)
+        assert f"{debbie}:" in result.stderr and "git conflict marker" in result.stderr, args
+    assert "- a: my answer" in run_cli(b, "history", "Debbie", today=day).stdout
+    assert (b / debbie).read_bytes() == before
+
+
+def test_a_reschedule_on_one_machine_and_a_holiday_on_the_other(clones, tmp_path):
+    """Both change Debbie's series: after sync the calendar has both changes and
+    invite --changed asks for an update at a sequence past both."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "reschedule", "Debbie", "--at", "15:20", "--from", "2027-01-08", today=day))
+    toml = b / "ppsj.toml"
+    lines = toml.read_text(encoding="utf-8").split("\n")
+    (i,) = [i for i, line in enumerate(lines) if line.startswith("holidays")]
+    lines[i] = "holidays = [2027-01-15]"
+    toml.write_text("\n".join(lines), encoding="utf-8")
+    ok(run_cli(b, "build", today=day))
+    ok(run_cli(a, "sync", "-m", "a", today=day))
+    ok(run_cli(b, "sync", "-m", "b", today=day))
+    ok(run_cli(a, "sync", today=day))
+    assert git(a, "rev-parse", "HEAD") == git(b, "rev-parse", "HEAD")
+    assert markers(b) == []
+    for repo in (a, b):
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, day)
+    found = json.loads(ok(run_cli(b, "invite", "--changed", "--json", today=day)).stdout)
+    assert {p["name"]: p["sequence"] for p in found["pending"]} == {
+        "Debbie Harper": 2,  # rescheduled on a, a holiday on b: two changes
+        "Sam Ortiz": 1,
+    }
+    pps = (b / "Calendar/PPS.ics").read_text(encoding="utf-8")
+    assert "EXDATE;TZID=America/Chicago:20270115T144000" in pps  # the rule's instance
+    assert "DTSTART;TZID=America/Chicago:20270115T152000" not in pps
+    assert "DTSTART;TZID=America/Chicago:20270122T152000" in pps
+
+
+def test_a_deferred_second_session_written_on_both_machines(clones, tmp_path):
+    """A session moved into the week waits on both machines; a held the first call
+    and wrote a follow-up, then both ran week: the merged second note carries it once."""
+    a, b = clones
+    day = "2026-12-11"
+    ok(run_cli(a, "move", "Debbie", "2026-12-18", "--to", "2026-12-17 14:40", today=day))
+    ok(run_cli(a, "sync", "-m", "moved", today=day))
+    ok(run_cli(b, "sync", today=day))
+    for repo in (a, b):
+        assert "deferred" in ok(run_cli(repo, "week", today=day)).output
+    ok(run_cli(a, "sync", "-m", "a", today=day))
+    ok(run_cli(b, "sync", "-m", "b", today=day))
+    first = "Sessions/2026/2026-12-11 Debbie Harper.md"
+    second = "Sessions/2026/2026-12-17 Debbie Harper.md"
+    ok(run_cli(a, "held", "Debbie", today=day))
+    add_under(a / first, "## New follow-ups", "- [ ] Send the rate sheet #commitment")
+    later = "2026-12-12"
+    ok(run_cli(a, "week", today=later))
+    ok(run_cli(b, "week", today=later))
+    ok(run_cli(a, "sync", "-m", "a's saturday", today=later))
+    ok(run_cli(b, "sync", "-m", "b's saturday", today=later))
+    ok(run_cli(a, "sync", today=later))
+    assert markers(b) == []
+    merged = (b / second).read_text(encoding="utf-8")
+    assert merged.count("- [ ] Send the rate sheet #commitment") == 1
+    assert merged.count(GUIDE) == 1
+    assert "- [>] Send the rate sheet #commitment" in (b / first).read_text(encoding="utf-8")
+    for repo in (a, b):
+        assert generated(repo) == built_from_nothing(repo, tmp_path / repo.name, later)

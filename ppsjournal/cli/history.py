@@ -44,7 +44,8 @@ def history(name: str, question: int | None, since: dt.date | None, as_json: boo
     rt = runtime()
     index = rt.index()
     partner = find_partner(index, name)
-    for problem in index.problems:
+    problems = [*index.problems, *index.conflicts]
+    for problem in problems:
         warn(str(problem))
     questions = partner_history(index, partner.name, question, since)
     targets = index.targets
@@ -71,7 +72,7 @@ def history(name: str, question: int | None, since: dt.date | None, as_json: boo
         echo_json(doc)
     else:
         _print_history(doc, since)
-    if index.problems:
+    if problems:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
@@ -130,7 +131,8 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
     rt = runtime()
     index = rt.index()
     who = find_partner(index, partner).name if partner is not None else None
-    for problem in index.problems:
+    problems = [*index.problems, *index.conflicts]
+    for problem in problems:
         warn(str(problem))
     found = find(index, text, who)
     index.prefetch(h.path for h in found)  # every hit's link name at once, not a query each
@@ -162,7 +164,7 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
         click.echo(f"nothing found for {text!r}")
     else:
         _print_hits(hits, more)
-    if index.problems:
+    if problems:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 

@@ -87,7 +87,7 @@ def report(
 
     spends, ledger_problems = read_ledger(rt.vault)
     result = scorecard(index, rt.vault.settings, rt.today, period, partner, spends)
-    problems = [*index.problems, *ledger_problems]
+    problems = [*index.problems, *index.conflicts, *ledger_problems]
     for problem in problems:
         warn(str(problem))
 
@@ -110,7 +110,7 @@ def report(
         color = tty and not os.environ.get("NO_COLOR")
         width = shutil.get_terminal_size((PIPE_WIDTH, 24)).columns if tty else PIPE_WIDTH
         click.echo(render_text(result, color=color, width=width), nl=False)
-    if problems:  # named on stderr above; the scorecard leaves those notes (and lines) out
+    if problems:  # named on stderr above; notes that do not read (and lines) are left out
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
