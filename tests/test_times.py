@@ -270,7 +270,10 @@ def test_a_time_outside_every_window_is_refused_naming_them(ppsj, vault):
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "10:50", "--weekday", "thu"))
     assert line.startswith("ppsj: 10:50 AM on a Thursday is outside a PPS window (")
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "9:30", "--weekday", "monday"), 2)
-    assert "there is no PPS window on Mondays (Fridays 13:00-16:00, Thursdays 09:00-11:00" in line
+    assert (
+        "there is no PPS window on Mondays (Fridays 1:00 PM-4:00 PM, Thursdays 9:00 AM-11:00 AM"
+        in line
+    )
     line = one_line_error(ppsj("add", "Debbie Harper", "--at", "7pm", "--weekday", "thursday"))
     assert "7:00 PM on a Thursday is outside a PPS window" in line
     assert not partner_note(vault, "Debbie Harper").exists()

@@ -39,7 +39,8 @@ def _pps_day(start: dt.date | None, weekday: int | None, settings) -> int | None
     if weekday is not None and not windows_on(settings.sessions, weekday):
         raise UsageError(
             f"--weekday: there is no PPS window on {WEEKDAY_NAMES[weekday]}s "
-            f"({windows_text(settings.sessions)}; sessions.windows in ppsj.toml)"
+            f"({windows_text(settings.sessions, settings.owner.clock)}; "
+            "sessions.windows in ppsj.toml)"
         )
     return start.weekday() if start is not None else weekday
 
