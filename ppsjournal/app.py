@@ -143,9 +143,7 @@ class Builder:
                 known.cleaned = cleaned
                 return known
         index = Index(self.store)
-        result = BuildResult(
-            problems=[*index.problems, *index.conflicts], changes=changes, cleaned=cleaned
-        )
+        result = BuildResult(problems=list(index.read_problems), changes=changes, cleaned=cleaned)
         partners = self.store.partner_generation
         kept: set[str] = set()
         calendars = True
@@ -473,7 +471,7 @@ def publish(builder: Builder, password: str | None, dry_run: bool = False) -> Pu
     if held:
         raise PpsjError(f"not published until {', '.join(held)} can be read again")
     local = series_objects(index, builder.vault.settings)
-    result = Published(problems=[*index.problems, *index.conflicts])
+    result = Published(problems=list(index.read_problems))
     server = Server(builder.vault.settings.caldav, password)
     try:
         result.steps = plans.plan(local, server.listing())

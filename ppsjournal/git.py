@@ -72,10 +72,6 @@ def config_set(root: Path, key: str, value: str) -> None:
     _run(root, "config", "--local", key, value)
 
 
-def has_head(root: Path) -> bool:
-    return _run(root, "rev-parse", "--verify", "-q", "HEAD", check=False).returncode == 0
-
-
 def head(root: Path) -> str:
     return _run(root, "rev-parse", "HEAD").stdout.decode().strip()
 

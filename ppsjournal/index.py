@@ -546,6 +546,13 @@ class Index:
         return self.source.conflicts()
 
     @functools.cached_property
+    def read_problems(self) -> list[Problem]:
+        """What makes any reading of the vault incomplete or doubtful: the
+        problems, then the notes mid-merge. Every read command names these on
+        stderr and exits 3, as build does."""
+        return [*self.problems, *self.conflicts]
+
+    @functools.cached_property
     def paths(self) -> list[str]:
         """Every note's path, sorted."""
         return self.source.paths()

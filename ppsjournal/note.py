@@ -146,14 +146,6 @@ def _keys_twice(raw: str) -> tuple[tuple[int, str, int], ...]:
     return tuple(found)
 
 
-def load_yaml(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:
-    """Flat YAML (Obsidian properties) without anchors, aliases or custom tags."""
-    fast = fast_properties(raw)
-    if fast is not None:
-        return fast
-    return safe_load_properties(raw, path, line_offset)
-
-
 def safe_load_properties(raw: str, path: str, line_offset: int = 0) -> dict[str, Any]:
     """The full path: the safe loader and every check (and the fast path's reference)."""
     try:

@@ -65,6 +65,7 @@ SCHEMA_VERSION = 1
 # A locked database (another ppsj writing a large refresh) is waited for this long.
 LOCK_TIMEOUT = 30.0
 REFRESH_CHUNK = 2000  # notes parsed and written per transaction
+BATCH = 500  # paths bound to one query: SQLite takes only so many variables
 
 # Run statement by statement, split at ";": none may stand in a comment.
 _SCHEMA = """
@@ -851,8 +852,8 @@ class Store:
         notes, read a few hundred at a time (a list of 15,000 overdue items)."""
         chosen = sorted(set(paths))
         found: dict[str, tuple[str | None, str | None, bool]] = {}
-        for start in range(0, len(chosen), 500):
-            part = chosen[start : start + 500]
+        for start in range(0, len(chosen), BATCH):
+            part = chosen[start : start + BATCH]
             for path, key, partner, shared in self.db.execute(
                 "SELECT path, partner_key, partner, shared FROM notes "
                 f"WHERE path IN ({', '.join('?' * len(part))})",
@@ -921,10 +922,10 @@ class Store:
             args.append(partner_key)
         if paths is not None:
             chosen = sorted(set(paths))
-            if len(chosen) > 500 and newest is None:  # SQLite takes so many variables a query
+            if len(chosen) > BATCH and newest is None:
                 return [
                     t
-                    for start in range(0, len(chosen), 500)
+                    for start in range(0, len(chosen), BATCH)
                     for t in self.tasks(
                         state=state,
                         due_before=due_before,
@@ -932,7 +933,7 @@ class Store:
                         dated=dated,
                         with_problems=with_problems,
                         partner_key=partner_key,
-                        paths=chosen[start : start + 500],
+                        paths=chosen[start : start + BATCH],
                         tag=tag,
                     )
                 ]
@@ -978,8 +979,8 @@ class Store:
         tasks asked for are built: a report asks for a few of each note's)."""
         by_path: dict[str, dict[int, list[Any]]] = {}
         notes = sorted({path for path, _, data in where if data is None})
-        for start in range(0, len(notes), 500):  # SQLite takes so many variables a query
-            chosen = notes[start : start + 500]
+        for start in range(0, len(notes), BATCH):
+            chosen = notes[start : start + BATCH]
             for path, raw in self.db.execute(
                 f"SELECT path, tasks FROM notes WHERE path IN ({','.join('?' * len(chosen))})",
                 chosen,

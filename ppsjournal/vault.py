@@ -23,7 +23,7 @@ import filelock
 from ppsjournal.errors import PpsjError
 from ppsjournal.layout import IGNORED_DIRS, STATE
 from ppsjournal.names import is_utf8, shown
-from ppsjournal.note import MAX_NOTE_BYTES, Note, decode, parse_note, set_keys
+from ppsjournal.note import MAX_NOTE_BYTES, decode, set_keys
 from ppsjournal.settings import CONFIG_NAME, Settings, parse_settings
 
 MAX_SETTINGS_BYTES = 256 * 1024
@@ -343,11 +343,6 @@ class Vault:
         except OSError:
             return self.inside(Path(path))
         return real.startswith(self._real_prefix) or real + os.sep == self._real_prefix
-
-    def read_note(self, rel: str) -> tuple[Note, bytes]:
-        """The parsed note and the bytes it was parsed from (to detect later changes)."""
-        data = self.read_bytes(rel)
-        return parse_note(rel, decode(rel, data)), data
 
     def update_keys(
         self,

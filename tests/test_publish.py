@@ -256,6 +256,21 @@ def test_publish_skip_pause_and_publish_again(published: Path, server: str, cale
     assert ok(publish(published)).output == "up to date\n"
 
 
+def local_sessions(vault: Path) -> dict[str, list[dt.datetime]]:
+    """Each partner's session starts (UTC) in their own Calendar/*.ics, by
+    recurring-ical-events: what a client of the local files shows."""
+    import recurring_ical_events
+
+    local: dict[str, list[dt.datetime]] = {}
+    for ics in sorted((vault / "Calendar").glob("*.ics")):
+        if ics.name == "PPS.ics":
+            continue
+        cal = Calendar.from_ical(ics.read_bytes())
+        for ev in recurring_ical_events.of(cal).between(dt.date(2026, 1, 1), dt.date(2028, 1, 1)):
+            local.setdefault(ics.stem, []).append(ev.decoded("DTSTART").astimezone(dt.UTC))
+    return {k: sorted(v) for k, v in local.items()}
+
+
 def test_reschedule_publishes_the_new_times(published: Path, server: str, calendar):
     ok(publish(published))
     ok(
@@ -265,17 +280,8 @@ def test_reschedule_publishes_the_new_times(published: Path, server: str, calend
     )
     assert "Debbie Harper" in ok(publish(published)).output
     ok(run_cli(published, "build", today=DAY))
-    import recurring_ical_events
-
-    local: dict[str, list[dt.datetime]] = {}
-    for ics in sorted((published / "Calendar").glob("*.ics")):
-        if ics.name == "PPS.ics":
-            continue
-        cal = Calendar.from_ical(ics.read_bytes())
-        for ev in recurring_ical_events.of(cal).between(dt.date(2026, 1, 1), dt.date(2028, 1, 1)):
-            local.setdefault(ics.stem, []).append(ev.decoded("DTSTART").astimezone(dt.UTC))
     on_server = server_sessions(server, calendar)
-    assert on_server == {k: sorted(v) for k, v in local.items()}
+    assert on_server == local_sessions(published)
     debbie = [t.astimezone(ZONE) for t in on_server["Debbie Harper"]]
     assert {t.time() for t in debbie if t.date() < dt.date(2027, 1, 8)} == {dt.time(14, 40)}
     assert {t.time() for t in debbie if t.date() >= dt.date(2027, 1, 8)} == {dt.time(15, 0)}
@@ -544,17 +550,8 @@ def test_publish_after_a_reschedule_a_holiday_and_a_renewal(published: Path, ser
     ok(run_cli(published, "renew", "Debbie", "--weeks", "4", today=DAY))
     assert "Debbie Harper" in ok(publish(published)).output
     ok(run_cli(published, "build", today=DAY))
-    import recurring_ical_events
-
-    local: dict[str, list[dt.datetime]] = {}
-    for ics in sorted((published / "Calendar").glob("*.ics")):
-        if ics.name == "PPS.ics":
-            continue
-        cal = Calendar.from_ical(ics.read_bytes())
-        for ev in recurring_ical_events.of(cal).between(dt.date(2026, 1, 1), dt.date(2028, 1, 1)):
-            local.setdefault(ics.stem, []).append(ev.decoded("DTSTART").astimezone(dt.UTC))
     on_server = server_sessions(server, calendar)
-    assert on_server == {k: sorted(v) for k, v in local.items()}
+    assert on_server == local_sessions(published)
     debbie = [t.astimezone(ZONE) for t in on_server["Debbie Harper"]]
     assert dt.date(2027, 1, 15) not in {t.date() for t in debbie}
     assert {t.time() for t in debbie if t.date() >= dt.date(2027, 1, 8)} == {dt.time(15, 0)}

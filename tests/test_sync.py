@@ -734,7 +734,8 @@ def test_held_on_one_machine_and_week_on_the_other_merge_into_one_note(clones, t
 
 def test_report_history_search_on_a_vault_mid_merge_name_the_conflict(clones):
     """A session note in conflict is read as it stands (both sides), and each
-    reading command names its marker on stderr and exits 3, as build does."""
+    reading command (index.read_problems) names its marker on stderr and exits
+    3, as build does."""
     a, b = clones
     day = "2026-12-11"
     debbie = "Sessions/2026/2026-12-11 Debbie Harper.md"
@@ -751,6 +752,11 @@ def test_report_history_search_on_a_vault_mid_merge_name_the_conflict(clones):
         ("history", "Debbie", "--json"),
         ("search", "answer"),
         ("search", "answer", "--json"),
+        ("partners",),
+        ("partners", "--json"),
+        ("overdue",),
+        ("overdue", "--json"),
+        ("week", "--dry-run"),
     ):
         result = run_cli(b, *args, today=day)
         assert result.exit_code == 3, (args, result.output)

@@ -38,7 +38,7 @@ def overdue(as_json: bool) -> None:
     # What Follow-ups.md reads is enough: open dated tasks, tasks with
     # problems, the notes they are in, partners, and every note's problems.
     index, today = rt.index(), rt.today
-    for problem in index.problems:
+    for problem in index.read_problems:
         warn(str(problem))
     for t in index.tasks_with_problems():
         for message in t.problems:
@@ -62,9 +62,9 @@ def overdue(as_json: bool) -> None:
     ]
     # A note that cannot be read may hold overdue tasks: the list is then
     # incomplete, which the exit status 3 says (as partners and report do).
-    incomplete = bool(index.problems)
+    incomplete = bool(index.read_problems)
     if as_json:
-        problems = [str(p) for p in index.problems]
+        problems = [str(p) for p in index.read_problems]
         doc = {"today": today, "count": len(rows), "overdue": rows, "problems": problems}
         echo_json(doc)
     elif not rows:

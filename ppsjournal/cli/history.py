@@ -44,7 +44,7 @@ def history(name: str, question: int | None, since: dt.date | None, as_json: boo
     rt = runtime()
     index = rt.index()
     partner = find_partner(index, name)
-    problems = [*index.problems, *index.conflicts]
+    problems = index.read_problems
     for problem in problems:
         warn(str(problem))
     questions = partner_history(index, partner.name, question, since)
@@ -131,7 +131,7 @@ def search(text: str, partner: str | None, limit: int, as_json: bool) -> None:
     rt = runtime()
     index = rt.index()
     who = find_partner(index, partner).name if partner is not None else None
-    problems = [*index.problems, *index.conflicts]
+    problems = index.read_problems
     for problem in problems:
         warn(str(problem))
     found = find(index, text, who)

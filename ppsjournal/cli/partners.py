@@ -274,14 +274,14 @@ def partners(as_json: bool) -> None:
     index = rt.index()
     rows = partner_rows(index, rt.vault.settings, rt.today)
     clock = rt.vault.settings.owner.clock
-    for problem in index.problems:
+    for problem in index.read_problems:
         warn(str(problem))
     if as_json:
         echo_json(
             {
                 "today": rt.today,
                 "partners": [r.as_json() for r in rows],
-                "problems": [str(p) for p in index.problems],
+                "problems": [str(p) for p in index.read_problems],
             }
         )
     elif not rows:
@@ -307,7 +307,7 @@ def partners(as_json: bool) -> None:
                 ],
             )
         )
-    if index.problems:
+    if index.read_problems:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 

@@ -87,7 +87,7 @@ def report(
 
     spends, ledger_problems = read_ledger(rt.vault)
     result = scorecard(index, rt.vault.settings, rt.today, period, partner, spends)
-    problems = [*index.problems, *index.conflicts, *ledger_problems]
+    problems = [*index.read_problems, *ledger_problems]
     for problem in problems:
         warn(str(problem))
 

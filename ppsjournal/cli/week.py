@@ -124,18 +124,18 @@ def week(date: dt.date | None, dry_run: bool, as_json: bool) -> None:
     if not dry_run:
         _write(vault, [i for i in items if i.action == "write" or i.carry])
 
-    for problem in index.problems:
+    for problem in index.read_problems:
         warn(str(problem))
     first, last = week_range(day)
     if as_json:
-        echo_json(_as_json(items, first, last, today, dry_run, index.problems))
+        echo_json(_as_json(items, first, last, today, dry_run, index.read_problems))
     else:
         click.echo(_agenda(items, first, last, dry_run, settings.owner.clock))
     # A session left without its note failed (1); the rest written, but a note
     # could not be read (named above): done, with problems (3).
     if any(i.action == "blocked" for i in items):
         click.get_current_context().exit(EXIT_FAILED)
-    if index.problems:
+    if index.read_problems:
         click.get_current_context().exit(EXIT_PROBLEMS)
 
 
